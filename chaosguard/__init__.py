@@ -1,0 +1,25 @@
+"""chaosguard: guarded chaos engineering on Chaos Toolkit.
+
+Faults (``chaosguard.faults``) are recorded in a crash-safe ledger (``chaosguard.safety.ledger``) before they
+touch the world, so every one of them can be reverted — by a rollback, by the guard, or by ``chaos cleanup``
+after the runner died. Experiments call the thin activity functions in ``chaosguard.actions`` and
+``chaosguard.probes``; ``discover()`` builds their catalogue for ``chaos discover chaosguard``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("chaosguard")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = ["__version__", "discover"]
+
+
+def discover(discover_system: bool = True) -> dict:
+    """Return the catalogue of chaosguard's actions and probes for ``chaos discover``."""
+    from chaosguard._discovery import discover as _discover
+
+    return _discover(discover_system=discover_system)
