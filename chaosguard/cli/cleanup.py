@@ -1,0 +1,42 @@
+"""``chaos cleanup``: revert every open fault of every dead run, and say what was done."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from chaosguard.cli._exit import CommandFailed, ExitCode
+
+
+@click.command("cleanup")
+@click.option("--dry-run", is_flag=True, help="List what would be reverted; change nothing.")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="chaosguard state directory (default: $CHAOSGUARD_HOME or ~/.local/state/chaosguard).")
+def cleanup(dry_run: bool, state_dir: Path | None) -> None:
+    """Revert the faults left open by runs whose runner died (SIGKILL, crash, lost node)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from chaosguard.safety.cleanup import cleanup_dead_runs
+    from chaosguard.safety.paths import state_dir as default_state_dir
+
+    root = state_dir or default_state_dir()
+    if state_dir is not None:
+        os.environ["CHAOSGUARD_HOME"] = str(state_dir)
+    items = cleanup_dead_runs(root, dry_run=dry_run)
+    console = Console(highlight=False)
+    if not items:
+        console.print(f"Nothing open: no fault of a dead run is left in {root}.")
+        return
+    table = Table(title="Dry run: would revert" if dry_run else "Reverted leftovers of dead runs")
+    for col in ("run", "runner pid", "record", "kind", "outcome"):
+        table.add_column(col)
+    for item in items:
+        table.add_row(item.run_id, str(item.pid), item.record_id.rsplit(".", 1)[-1], item.kind, item.outcome)
+    console.print(table)
+    failed = [i for i in items if i.outcome.startswith("failed")]
+    if failed:
+        raise CommandFailed(f"{len(failed)} fault(s) could not be reverted; they stay open for the next "
+                            "cleanup", ExitCode.ERROR)

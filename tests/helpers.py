@@ -1,0 +1,45 @@
+"""Small helpers shared by tests: real child processes, waiting without sleeping blindly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.02) -> bool:
+    """Poll ``predicate`` until true or ``timeout``; return its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def python_child(code: str, env: dict[str, str] | None = None, **kwargs: object) -> subprocess.Popen[str]:
+    """Start ``python -c code`` (dedented) with this interpreter; stdout is a text pipe."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env["PYTHONPATH"] = str(ROOT)
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=full_env, **kwargs)  # type: ignore[call-overload]
+
+
+def ledger_records(home: Path) -> list[dict]:
+    """Every record line (open) in every run file under ``home`` (archived ones included)."""
+    import json
+
+    out = []
+    for path in sorted((home / "ledger").rglob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            entry = json.loads(line)
+            if entry.get("op") == "open":
+                out.append(entry["record"])
+    return out
