@@ -1,0 +1,184 @@
+"""``chaos guard``: print the policy schemas, check an experiment against the policy without running it.
+
+Exit codes: 0 the experiment would run · 3 the policy would refuse it · 4 invalid input (experiment,
+policy, guards or command line: one ``Error: ...`` line, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+import click
+
+from chaosguard.cli._exit import CommandFailed, ExitCode
+
+logger = logging.getLogger("chaostoolkit")
+Row = tuple[str, bool | None, str]  # check, verdict (None = judged at run time), why
+
+
+def _as_error(exc: click.UsageError) -> click.UsageError:
+    exc.exit_code = int(ExitCode.ERROR)  # type: ignore[misc]  # a bad command line is bad input: 4, not click's 2
+    return exc
+
+
+class _Command(click.Command):
+    """A command whose usage errors exit with 4."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _as_error(exc) from None
+
+
+class _Group(click.Group):
+    """A group whose usage errors (and those of its commands) exit with 4."""
+
+    command_class = _Command
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _as_error(exc) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise _as_error(exc) from None
+
+
+@click.group("guard", cls=_Group)
+def guard() -> None:
+    """Policy of guarded experiments: its JSON Schema, and a dry check of an experiment against it."""
+
+
+@guard.command("schema")
+@click.argument("which", type=click.Choice(["all", "policy", "experiment"]), default="all")
+def schema(which: str) -> None:
+    """Print the JSON Schema of the policy file (policy), of the experiment's chaosguard extension
+    block (experiment), or both as {"policy": ..., "experiment": ...} (all, the default)."""
+    from chaosguard.safety.policy.schema import all_schemas
+
+    document = all_schemas()
+    click.echo(json.dumps(document if which == "all" else document[which], indent=2))
+
+
+def _parse_at(at: str | None) -> datetime:
+    if at is None:
+        return datetime.now().astimezone()
+    try:
+        when = datetime.fromisoformat(at.strip())
+    except ValueError:
+        raise CommandFailed(f"invalid argument '--at': expected an ISO 8601 time like "
+                            f"2026-12-24T10:00+01:00 (got {at!r})") from None
+    return when if when.tzinfo is not None else when.astimezone()  # naive = this machine's zone
+
+
+@guard.command("check")
+@click.argument("experiment", metavar="EXPERIMENT")
+@click.option("--policy", "policy_file", default=None, metavar="FILE",
+              help="Policy file (YAML or JSON); default $CHAOSGUARD_POLICY, else the built-in defaults.")
+@click.option("--at", default=None, metavar="ISO-TIME",
+              help="Judge time windows and freezes at this time (default now; no offset = local time).")
+def check(experiment: str, policy_file: str | None, at: str | None) -> None:
+    """Validate EXPERIMENT, its guards and the policy, and show what the policy would refuse.
+
+    Runs nothing. Judges the rules that need no live system: kill switch, time window, freeze,
+    unguarded experiment, and the local blast radius of literal action arguments. Exit 0 when the
+    experiment would run, 3 when the policy refuses it, 4 on invalid input.
+    """
+    try:
+        _check(experiment, policy_file, _parse_at(at))
+    except click.ClickException:
+        raise
+    except Exception as exc:  # never a traceback: one line, the details in the log file
+        logger.debug("chaos guard check failed", exc_info=True)
+        raise CommandFailed(f"unexpected {type(exc).__name__}: {exc}") from None
+
+
+def _check(path: str, policy_file: str | None, now: datetime) -> None:
+    from rich.console import Console
+
+    from chaosguard.errors import InvalidArgument
+    from chaosguard.safety.experiment_check import check_experiment, load_experiment
+    from chaosguard.safety.policy import load_guards, load_policy, preflight_checks
+    from chaosguard.safety.policy.load import policy_file_path
+
+    try:
+        experiment = load_experiment(path)
+        problems = check_experiment(experiment)
+        if len(problems) == 1:
+            raise CommandFailed(problems[0])
+        if problems:
+            for problem in problems:
+                click.echo(f"Problem: {problem}", err=True)
+            raise CommandFailed(f"{len(problems)} problems in {path} (listed above)")
+        policy = load_policy(policy_file, experiment)
+        guards = load_guards(experiment)
+    except InvalidArgument as exc:
+        raise CommandFailed(str(exc)) from None
+    source = policy_file_path(policy_file) or "built-in defaults"
+    rows: list[Row] = [(c.name, c.ok, c.detail) for c in preflight_checks(policy, guards, now)]
+    rows += _local_rows(policy, experiment)
+    rows += _live_rows(policy)
+    console = Console(highlight=False, soft_wrap=False, width=max(Console().width, 120))
+    console.print(_table(rows, f"chaos guard check {path} at {now.isoformat(timespec='minutes')}"))
+    console.print(f"policy: {source} ({policy.digest()[:19]})")
+    refused = [f"{name}: {detail}" for name, ok, detail in rows if ok is False]
+    if refused:
+        raise CommandFailed(f"refused by policy: {refused[0]}"
+                            + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""),
+                            ExitCode.REFUSED)
+    console.print("would run: the policy refuses nothing that can be checked before the run")
+
+
+def _local_rows(policy: Any, experiment: dict[str, Any]) -> list[Row]:
+    from chaosguard.errors import Refused
+    from chaosguard.safety.experiment_check import iter_activities
+    from chaosguard.safety.policy.local import LOCAL_ACTIONS, check_local
+
+    rows: list[Row] = []
+    for where, activity in iter_activities(experiment):
+        provider = activity.get("provider")
+        if not isinstance(provider, dict) or provider.get("type") != "python":
+            continue
+        func = provider.get("func")
+        if func not in LOCAL_ACTIONS or provider.get("module") != LOCAL_ACTIONS[func]:
+            continue
+        name = f"blast radius {where}"
+        try:
+            check_local(policy, f"{provider['module']}:{func}", provider.get("arguments") or {})
+        except Refused as exc:
+            rows.append((name, False, str(exc).removeprefix("refused: ")))
+        else:
+            rows.append((name, True, f"{func}: within policy.local"))
+    return rows
+
+
+def _live_rows(policy: Any) -> list[Row]:
+    rows: list[Row] = [
+        ("kubernetes targets", None, ("namespaces, selectors, max_targets, PDBs: checked before "
+                                      "each action at run time"))]
+    if policy.guard.error_budget_floor > 0:
+        floor = policy.guard.error_budget_floor
+        rows.append(("error budget", None, f"floor {floor:g}: read from the guards at run time"))
+    return rows
+
+
+def _table(rows: list[Row], title: str) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("check", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("why")
+    for name, ok, detail in rows:
+        verdict = "[green]ok[/]" if ok else "[bold red]REFUSED[/]" if ok is False else "[dim]at run time[/]"
+        table.add_row(escape(name), verdict, escape(detail))
+    return table
