@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 K8S_LOG := $(HOME)/.cache/chaosguard/k8s-build.log
-# Debian packages the tests use: stress-ng (CPU/memory anchor and optional backend).
-DEB_PACKAGES := stress-ng
+# Debian packages the tests use: stress-ng (CPU/memory anchor and optional backend), prometheus (SLO
+# source tests), openssl (test cluster keys).
+DEB_PACKAGES := stress-ng prometheus openssl
 
 .PHONY: demo test venv system-deps k8s-bins k8s-bins-background clean
 

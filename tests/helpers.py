@@ -43,3 +43,15 @@ def ledger_records(home: Path) -> list[dict]:
             if entry.get("op") == "open":
                 out.append(entry["record"])
     return out
+
+
+def live_fault_processes(home: Path) -> list[int]:
+    """pids of worker processes still running for any record in the ledger under ``home``."""
+    import psutil
+
+    flags = {f"--chaosguard-record={r['id']}" for r in ledger_records(home)}
+    out = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if proc.info.get("status") != psutil.STATUS_ZOMBIE and flags & set(proc.info.get("cmdline") or []):
+            out.append(proc.pid)
+    return out

@@ -1,0 +1,182 @@
+"""The guard through ``chaos run``: preflight refusals, abort on breach, rollbacks, status and exit codes.
+
+The SLO source here is a Python callable reading a number the test controls; the Prometheus-backed
+scenarios are in ``tests/integration/slo``. Faults are real (a latency proxy process, a paused process).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.e2e.guarded import (
+    GUARD_CONTROL,
+    action,
+    chaos_run,
+    experiment,
+    python_guard,
+    set_value,
+    value_env,
+)
+from tests.helpers import ledger_records, live_fault_processes, wait_until
+
+pytestmark = pytest.mark.slow
+LAT = "chaosguard.actions.latency"
+WAIT = "tests.guard_values"
+
+
+@pytest.fixture()
+def upstream() -> str:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    yield f"127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def _proxy_method(upstream: str, wait_s: float = 30) -> list[dict]:
+    return [action("proxy", LAT, "start_latency_proxy", name="p", listen="127.0.0.1:0", upstream=upstream,
+                   latency_ms=100),
+            action("long-wait", WAIT, "wait", seconds=wait_s)]
+
+
+def _when_fault_open(home: Path, then) -> threading.Thread:  # noqa: ANN001
+    """Flip the SLO once the run's proxy record is in the ledger."""
+    def run() -> None:
+        if wait_until(lambda: any(r["kind"] == "latency-proxy" for r in ledger_records(home)), timeout=60):
+            then()
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return th
+
+
+def test_already_breached_slo_refuses_before_anything(tmp_path: Path, chaos_env: dict, upstream: str,
+                                                      chaosguard_home: Path) -> None:
+    env = value_env(tmp_path, chaos_env, 50)
+    res = chaos_run(tmp_path, experiment(_proxy_method(upstream)), env)
+    assert res.rc == 1
+    assert res.journal["status"] == "failed"
+    assert res.guard["outcome"] == "refused"
+    assert "already breached" in res.guard["reason"] and "value" in res.guard["reason"]
+    assert res.journal["run"] == []
+    assert ledger_records(chaosguard_home) == []
+
+
+@pytest.mark.parametrize("strategy", ["default", "always", "never", "deviated"])
+def test_breach_reverts_cuts_the_action_short_and_rollbacks_run(
+        strategy: str, tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    doc = experiment(_proxy_method(upstream), guards=[python_guard(max=10)],
+                     rollbacks=[action("stop-proxy", LAT, "stop_latency_proxy", name="p")])
+    doc["extensions"][0]["policy"] = {"guard": {"interval_s": 0.2}}
+    _when_fault_open(chaosguard_home, lambda: set_value(env, 99))
+    res = chaos_run(tmp_path, doc, env, "--rollback-strategy", strategy)
+    assert res.rc == 1, res.stderr[-2000:]
+    assert res.journal["status"] == "aborted"
+    g = res.guard
+    assert g["outcome"] == "aborted" and g["breach"]["guard"] == "value" and g["breach"]["value"] == 99
+    assert g["breach"]["faults_reverted_at"] <= g["breach"]["abort_issued_at"]
+    assert [r["kind"] for r in g["breach"]["reverted"]] == ["latency-proxy"]
+    waited = next(r for r in res.journal["run"] if r["activity"]["name"] == "long-wait")
+    assert "status" not in waited or waited["status"] != "succeeded"  # cut short, not completed
+    assert res.journal["duration"] < 30  # the 30 s action did not run to its end
+    assert [r["activity"]["name"] for r in res.journal["rollbacks"]] == ["stop-proxy"]
+    assert all(r["closed_at"] for r in g["ledger"])
+    assert live_fault_processes(chaosguard_home) == []
+    assert any(r["value"] == 99 and r["breached"] for r in g["readings"])
+
+
+def test_breach_without_rollbacks_still_reverts(tmp_path: Path, chaos_env: dict, upstream: str,
+                                                chaosguard_home: Path) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    _when_fault_open(chaosguard_home, lambda: Path(env["CG_TEST_VALUE_FILE"]).unlink())  # unreadable
+    res = chaos_run(tmp_path, experiment(_proxy_method(upstream)), env)
+    assert res.journal["status"] == "aborted"
+    assert res.guard["breach"]["value"] is None and "No such file" in res.guard["breach"]["reason"]
+    assert live_fault_processes(chaosguard_home) == []
+
+
+def test_kill_switch_file_flipped_mid_run_aborts(tmp_path: Path, chaos_env: dict, upstream: str,
+                                                 chaosguard_home: Path) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    switch = tmp_path / "STOP"
+    policy = {"kill_switch": {"file": [str(switch)]}, "guard": {"interval_s": 0.2}}
+    _when_fault_open(chaosguard_home, lambda: switch.write_text("on"))
+    res = chaos_run(tmp_path, experiment(_proxy_method(upstream)), env, policy=policy)
+    assert res.journal["status"] == "aborted"
+    assert res.guard["breach"]["guard"] == "kill-switch"
+    assert live_fault_processes(chaosguard_home) == []
+    again = chaos_run(tmp_path, experiment(_proxy_method(upstream)), env, policy=policy)
+    assert again.guard["outcome"] == "refused" and "kill switch" in again.guard["reason"]
+
+
+def test_policy_violation_refuses_the_action_before_injection(tmp_path: Path, chaos_env: dict,
+                                                              chaosguard_home: Path) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    sleepers = [subprocess.Popen(["sleep", "257"]) for _ in range(2)]
+    try:
+        method = [action("pause", "chaosguard.actions.process", "pause_processes", name_pattern="^sleep 257$",
+                         max_processes=5)]
+        res = chaos_run(tmp_path, experiment(method), env, policy={"local": {"max_processes": 1}})
+        assert res.rc == 1 and res.journal["status"] == "failed"
+        assert res.guard["outcome"] == "refused" and "max_processes" in res.guard["reason"]
+        assert all(psutil.Process(p.pid).status() != psutil.STATUS_STOPPED for p in sleepers)
+        assert ledger_records(chaosguard_home) == []
+    finally:
+        for p in sleepers:
+            p.kill()
+            p.wait()
+
+
+def test_unguarded_experiment_is_refused_by_default(tmp_path: Path, chaos_env: dict, upstream: str) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    res = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.1), guards=[]), env)
+    assert res.guard["outcome"] == "refused" and "no guards" in res.guard["reason"]
+    ok = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.1), guards=[]), env,
+                   policy={"allow_unguarded": True})
+    assert ok.rc == 0 and ok.guard["outcome"] == "met", ok.stderr[-2000:]
+
+
+def test_failed_action_fails_the_run(tmp_path: Path, chaos_env: dict) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    res = chaos_run(tmp_path, experiment([action("boom", WAIT, "fail")]), env)
+    assert res.rc == 1 and res.journal["status"] == "failed"
+    assert res.guard["outcome"] == "action-failed" and "boom" in res.guard["reason"]
+
+
+def test_unmet_steady_state_before_the_method_fails_the_run(tmp_path: Path, chaos_env: dict,
+                                                             chaosguard_home: Path, upstream: str) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    probe = {"type": "probe", "name": "always-false", "tolerance": True,
+             "provider": {"type": "python", "module": "os.path", "func": "exists",
+                          "arguments": {"path": "/nonexistent"}}}
+    res = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.1), hypothesis=[probe]), env)
+    assert res.rc == 1 and res.journal["status"] == "failed"
+    assert res.guard["outcome"] == "steady-state-unmet"
+    assert ledger_records(chaosguard_home) == []
+
+
+def test_global_wiring_keeps_working_with_experiment_controls(tmp_path: Path, chaos_env: dict,
+                                                              upstream: str, chaosguard_home: Path) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    other = {"name": "noop", "provider": {"type": "python", "module": "tests.guard_values"}}
+    doc = experiment(_proxy_method(upstream), controls=[other])
+    settings = {"controls": {"chaosguard": {"provider": GUARD_CONTROL["provider"]}}}
+    _when_fault_open(chaosguard_home, lambda: set_value(env, 99))
+    res = chaos_run(tmp_path, doc, env, settings=settings)
+    assert res.journal["status"] == "aborted", res.stderr[-3000:]
+    assert res.guard["breach"]["guard"] == "value"
+    assert live_fault_processes(chaosguard_home) == []
+
+
+def test_wired_twice_guards_once(tmp_path: Path, chaos_env: dict, upstream: str) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    settings = {"controls": {"chaosguard": {"provider": GUARD_CONTROL["provider"]}}}
+    res = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.2)), env, settings=settings)
+    assert res.rc == 0 and res.guard["outcome"] == "met", res.stderr[-2000:]
+    assert len(res.guard["preflight"]) == 1

@@ -1,0 +1,64 @@
+"""The watcher reads every guard each interval, fails closed on hung sources, fires once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from chaosguard.safety.slo.base import Observation
+from chaosguard.safety.slo.check import SloCheck
+from chaosguard.safety.slo.spec import PythonGuard
+from chaosguard.safety.watcher import Watcher
+from tests.helpers import wait_until
+
+
+class _Value:
+    def __init__(self, value: float, delay: float = 0.0) -> None:
+        self.value, self.delay = value, delay
+
+    def read(self, timeout_s: float) -> Observation:
+        time.sleep(self.delay)
+        return Observation(self.value, time.time())
+
+    def describe(self) -> str:
+        return "value"
+
+
+def _check(name: str, source: _Value, limit: float = 10) -> SloCheck:
+    return SloCheck(PythonGuard(name=name, source="python", func="m:f", max=limit), source)  # type: ignore[arg-type]
+
+
+def test_breach_fires_once_and_reading_goes_on() -> None:
+    src = _Value(1)
+    fired: list = []
+    w = Watcher([_check("a", src)], 0.05, fired.append)
+    w.start()
+    try:
+        assert wait_until(lambda: w.ticks >= 3)
+        assert not fired
+        src.value = 11
+        assert wait_until(lambda: len(fired) == 1)
+        ticks = w.ticks
+        assert wait_until(lambda: w.ticks >= ticks + 3)
+        assert len(fired) == 1 and fired[0][0].guard == "a" and fired[0][0].value == 11
+    finally:
+        w.stop()
+
+
+def test_a_hung_source_is_unreadable_and_does_not_delay_the_others() -> None:
+    fired: list = []
+    hung, fine = _check("hung", _Value(1, delay=5)), _check("fine", _Value(1))
+    w = Watcher([fine, hung], 0.1, fired.append)
+    readings = w.tick()
+    by_name = {r.guard: r for r in readings}
+    assert by_name["fine"].value == 1 and not by_name["fine"].violating
+    assert by_name["hung"].value is None and by_name["hung"].breached
+    assert "no answer within" in (by_name["hung"].error or "")
+    w.stop()
+
+
+def test_stop_ends_the_thread() -> None:
+    w = Watcher([_check("a", _Value(1))], 0.05, lambda r: None)
+    w.start()
+    w.stop()
+    assert not any(t.name == "chaosguard-watcher" and t.is_alive() for t in threading.enumerate())
