@@ -47,9 +47,13 @@ class FaultKind(Protocol):
 #: name → "module:attribute" of the kind object. Explicit on purpose (no reflection).
 KINDS: dict[str, str] = {
     "latency-proxy": "chaosguard.faults.latency.kind:KIND",
+    "latency-toxic": "chaosguard.faults.latency.toxic_kind:KIND",
     "cpu-stress": "chaosguard.faults.stress.cpu:KIND",
     "memory-stress": "chaosguard.faults.stress.memory:KIND",
     "process-signal": "chaosguard.faults.process:KIND",
+    "pod-kill": "chaosguard.faults.podkill:KIND",
+    "chaosmesh-network": "chaosguard.faults.chaosmesh.network:KIND",
+    "chaosmesh-stress": "chaosguard.faults.chaosmesh.stress:KIND",
 }
 
 _loaded: dict[str, FaultKind] = {}
