@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+RUNS_DIR ?= runs
+
 demo: venv
-	$(BIN)/python -m chaosguard.demo
+	$(BIN)/python -m chaosguard.demo --runs-dir $(RUNS_DIR)
 
 system-deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

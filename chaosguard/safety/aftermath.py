@@ -61,9 +61,11 @@ def _recheck_steady_state(experiment: dict[str, Any], configuration: dict[str, A
     if not (experiment.get("steady-state-hypothesis") or {}).get("probes"):
         return None
     from chaoslib.hypothesis import run_steady_state_hypothesis
+    from chaoslib.run import EventHandlerRegistry
 
+    logger.info("chaosguard: re-checking the steady state after the abort")
     try:
-        return run_steady_state_hypothesis(experiment, configuration, secrets)
+        return run_steady_state_hypothesis(experiment, configuration, secrets, None, EventHandlerRegistry())
     except Exception as exc:  # noqa: BLE001 - evidence, not control flow
         return {"steady_state_met": False, "error": str(exc)}
 

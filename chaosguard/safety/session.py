@@ -121,6 +121,8 @@ class GuardSession:
                           f"{self._spec(r.guard).threshold()}")
         self._check_budget()
         self.phase = "watching"
+        for reading in self.preflight_readings:
+            self._on_reading(reading)
         self.watcher.start()
 
     def _start_sources(self) -> None:
@@ -157,7 +159,7 @@ class GuardSession:
 
     # -- watching ---------------------------------------------------------------------------------
     def _on_reading(self, reading: Reading) -> None:
-        if self.live:
+        if self.live and self.phase in ("watching", "method"):
             from chaosguard.safety.live import show_reading
 
             show_reading(reading, self._spec(reading.guard) if reading.guard != KILL_SWITCH else None)

@@ -71,7 +71,9 @@ def test_already_breached_slo_refuses_before_anything(tmp_path: Path, chaos_env:
 def test_breach_reverts_cuts_the_action_short_and_rollbacks_run(
         strategy: str, tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path) -> None:
     env = value_env(tmp_path, chaos_env, 1)
-    doc = experiment(_proxy_method(upstream), guards=[python_guard(max=10)],
+    root_exists = {"type": "probe", "name": "root-exists", "tolerance": True,
+                   "provider": {"type": "python", "module": "os.path", "func": "exists", "arguments": {"path": "/"}}}
+    doc = experiment(_proxy_method(upstream), guards=[python_guard(max=10)], hypothesis=[root_exists],
                      rollbacks=[action("stop-proxy", LAT, "stop_latency_proxy", name="p")])
     doc["extensions"][0]["policy"] = {"guard": {"interval_s": 0.2}}
     _when_fault_open(chaosguard_home, lambda: set_value(env, 99))
@@ -89,6 +91,8 @@ def test_breach_reverts_cuts_the_action_short_and_rollbacks_run(
     assert all(r["closed_at"] for r in g["ledger"])
     assert live_fault_processes(chaosguard_home) == []
     assert any(r["value"] == 99 and r["breached"] for r in g["readings"])
+    recheck = g["steady_state_after_abort"]
+    assert recheck["steady_state_met"] is True and recheck["probes"][0]["activity"]["name"] == "root-exists"
 
 
 def test_breach_without_rollbacks_still_reverts(tmp_path: Path, chaos_env: dict, upstream: str,
