@@ -4,18 +4,26 @@ Faults (``chaosguard.faults``) are recorded in a crash-safe ledger (``chaosguard
 touch the world, so every one of them can be reverted — by a rollback, by the guard, or by ``chaos cleanup``
 after the runner died. Experiments call the thin activity functions in ``chaosguard.actions`` and
 ``chaosguard.probes``; ``discover()`` builds their catalogue for ``chaos discover chaosguard``.
+
+This module imports nothing heavy: fault worker processes import the package on start-up.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("chaosguard")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+from typing import Any
 
 __all__ = ["__version__", "discover"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("chaosguard")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            return "0.0.0"
+    raise AttributeError(f"module 'chaosguard' has no attribute {name!r}")
 
 
 def discover(discover_system: bool = True) -> dict:

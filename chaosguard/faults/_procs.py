@@ -152,20 +152,41 @@ def _has_flag(proc: psutil.Process, record_id: str) -> bool:
 
 
 def terminate_record(record: FaultRecord, grace: float = 1.0) -> str:
-    """Stop every process of ``record``: SIGTERM, then SIGKILL after ``grace`` s. Returns the outcome."""
+    """Stop every process of ``record``: SIGTERM, then SIGKILL after ``grace`` s. Returns the outcome.
+
+    A zombie counts as gone: an orphaned worker is reaped by init whenever init gets to it (some inits
+    take seconds), and a zombie holds no fault.
+    """
     procs = record_processes(record)
     if not procs:
         return "vanished"
     for proc in procs:
         _signal(proc, signal.SIGCONT)
         _signal(proc, signal.SIGTERM)
-    _, alive = psutil.wait_procs(procs, timeout=grace)
+    alive = _wait_gone(procs, grace)
     for proc in alive:
         _signal(proc, signal.SIGKILL)
-    _, alive = psutil.wait_procs(alive, timeout=2.0)
+    alive = _wait_gone(alive, 2.0)
     if alive:
         raise OSError(f"processes {[p.pid for p in alive]} survived SIGKILL")
     return "reverted"
+
+
+def _gone(proc: psutil.Process) -> bool:
+    try:
+        return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return True
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Poll until every process is gone (or a zombie); return those still alive after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    alive = [p for p in procs if not _gone(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.005)
+        alive = [p for p in alive if not _gone(p)]
+    return alive
 
 
 def _signal(proc: psutil.Process, sig: int) -> None:

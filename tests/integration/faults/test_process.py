@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from chaosguard.actions.process import pause_processes, resume_processes, signal_processes
 from chaosguard.errors import InvalidArgument, Refused
-from tests.helpers import ledger_records, wait_until
+from tests.helpers import ledger_records, python_child, wait_until
 
 
 @pytest.fixture()
@@ -54,10 +54,22 @@ def test_refuses_pid_1_the_runner_and_its_parents(pid: int, tmp_path: Path, chao
 
 
 def test_pattern_never_matches_the_runner(chaosguard_home: Path) -> None:
-    me = psutil.Process().cmdline()[0]
-    with pytest.raises((InvalidArgument, Refused)):
-        signal_processes("SIGTERM", name_pattern=f"^{me}$|pytest", max_processes=1000)
-    assert psutil.Process().status() != psutil.STATUS_STOPPED
+    # A child runner whose pattern matches only its own command line must find nothing to signal.
+    # (Never point a pattern at real processes here: other test runs may share the machine.)
+    marker = f"cg-runner-marker-{os.getpid()}"
+    child = python_child(f"""
+        # {marker}
+        from chaosguard.actions.process import signal_processes
+        from chaosguard.errors import InvalidArgument
+        try:
+            signal_processes("SIGSTOP", name_pattern="{marker}", max_processes=1000)
+        except InvalidArgument as exc:
+            print("refused:", exc)
+        """, env={"CHAOSGUARD_HOME": str(chaosguard_home)})
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
+    assert out.startswith("refused: invalid argument 'name_pattern'"), out
+    assert ledger_records(chaosguard_home) == []
 
 
 def test_too_many_matches_are_refused(chaosguard_home: Path) -> None:

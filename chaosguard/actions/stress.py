@@ -1,0 +1,105 @@
+"""Actions that load the local machine: CPU stress, memory stress, and ``stop_stress`` to undo them.
+
+Stress runs in worker processes at the lowest priority (nice 19) that die with the runner, and every
+stress is recorded in the fault ledger before it starts, so a rollback, the guard or ``chaos cleanup``
+can always stop it. Each action returns as soon as the stress is active (CPU workers running, memory
+resident); ``duration_s`` makes the stress end by itself, 0 keeps it until reverted.
+
+No ``from __future__ import annotations`` here: ``chaos discover`` reads the annotations at run time
+and would show postponed (string) annotations as ``object``.
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from chaosguard import faults
+from chaosguard._validation import parse
+from chaosguard.errors import RevertError
+from chaosguard.faults.stress.cpu import CpuStressSpec
+from chaosguard.faults.stress.memory import MemoryStressSpec
+
+__all__ = ["stress_cpu", "stress_memory", "stop_stress"]  # noqa: RUF022 - catalogue order
+
+_KINDS = {"cpu": ("cpu-stress",), "memory": ("memory-stress",), "all": ("cpu-stress", "memory-stress")}
+
+
+class _StopSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["all", "cpu", "memory"] = "all"
+
+
+def _summary(record: faults.FaultRecord) -> dict[str, Any]:
+    handles = record.handles
+    out: dict[str, Any] = {"record": record.id, "kind": record.kind, **record.spec,
+                           "pids": handles.get("pids") or [handles.get("pid")]}
+    if "rss_mib" in handles:
+        out["rss_mib"] = handles["rss_mib"]
+    return out
+
+
+def stress_cpu(workers: int = 1, load_percent: float = 100.0, duration_s: float = 0.0,
+               backend: str = "builtin", configuration: dict = None,
+               secrets: dict = None) -> dict:
+    """Keep ``workers`` processes each busy ``load_percent`` % of one CPU, at nice 19.
+
+    The builtin backend measures each process's own CPU time and adjusts its busy/sleep slices so the
+    load holds its target (closed loop), also under other load; it only takes CPU time that nothing
+    with a higher priority wants.
+
+    :param workers: number of busy processes, from 1 to 4 per usable CPU (default 1).
+    :param load_percent: busy share of one CPU per process, above 0 and at most 100 (default 100 =
+        never sleep).
+    :param duration_s: seconds after which the stress ends by itself; 0 (default) = until reverted by
+        ``stop_stress``, the guard or ``chaos cleanup``.
+    :param backend: ``builtin`` (default) or ``stress-ng`` (runs ``stress-ng --cpu N --cpu-load L``,
+        open loop, whole percents; stress-ng must be installed).
+    :returns: ``{"record", "kind", "workers", "load_percent", "duration_s", "backend", "pids"}``.
+    """
+    spec = parse(CpuStressSpec, workers=workers, load_percent=load_percent, duration_s=duration_s,
+                 backend=backend)
+    return _summary(faults.inject("cpu-stress", spec))
+
+
+def stress_memory(mib: int, duration_s: float = 0.0, backend: str = "builtin",
+                  configuration: dict = None, secrets: dict = None) -> dict:
+    """Hold ``mib`` MiB of memory resident; returns once it is resident.
+
+    Refused (nothing started) when ``mib`` exceeds the memory available now minus a safety margin
+    (the larger of 256 MiB and 5 % of total memory). The worker is the OOM killer's first choice.
+
+    :param mib: MiB to hold resident (a positive whole number).
+    :param duration_s: seconds after which the memory is released by itself; 0 (default) = until
+        reverted by ``stop_stress``, the guard or ``chaos cleanup``.
+    :param backend: ``builtin`` (default: one populated mmap, held idle) or ``stress-ng`` (runs
+        ``stress-ng --vm 1 --vm-bytes <mib>M --vm-keep --vm-populate``, which also keeps rewriting
+        the memory; stress-ng must be installed).
+    :returns: ``{"record", "kind", "mib", "duration_s", "backend", "pids", "rss_mib"}`` where
+        ``rss_mib`` is the resident size reached by the stress processes.
+    """
+    spec = parse(MemoryStressSpec, mib=mib, duration_s=duration_s, backend=backend)
+    return _summary(faults.inject("memory-stress", spec))
+
+
+def stop_stress(kind: str = "all", configuration: dict = None,
+                secrets: dict = None) -> dict:
+    """Stop the stress this run started; harmless when none runs. Use it as a rollback.
+
+    :param kind: which stress to stop: ``cpu``, ``memory`` or ``all`` (default).
+    :returns: ``{"stopped": [{"record", "kind", "outcome"}]}`` (``outcome`` is ``reverted``, or
+        ``vanished`` when the stress had already ended by itself).
+    """
+    spec = parse(_StopSpec, kind=kind)
+    stopped, failed = [], []
+    for name in _KINDS[spec.kind]:
+        for record in faults.open_records(name):
+            try:
+                closed = faults.revert(record)
+            except RevertError as exc:
+                failed.append(str(exc))
+                continue
+            stopped.append({"record": closed.id, "kind": closed.kind, "outcome": closed.outcome})
+    if failed:
+        raise RevertError(f"stop_stress: {len(failed)} stress fault(s) still running: {'; '.join(failed)}")
+    return {"stopped": stopped}

@@ -1,0 +1,188 @@
+"""The Chaos Mesh fault kind shared by NetworkChaos and StressChaos: create the object, delete to revert.
+
+Inject creates ``chaos-mesh.org/v1alpha1`` ``<Kind>`` named :func:`object_name` (derived from the ledger
+record id, which is fsync'ed before) with our labels and annotations; the handles add its uid. Revert
+deletes it by that name (404 → ``vanished``), then waits up to ``REVERT_WAIT_S`` for the object to be
+gone — Chaos Mesh keeps a finalizer until its daemons have recovered the pods, so "gone" means the fault
+is over. Still there after the wait → :class:`~chaosguard.errors.RevertError` (the record stays open
+and ``chaos cleanup`` tries again).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chaosguard.errors import InvalidArgument, RevertError
+from chaosguard.safety.ledger import FaultRecord
+
+__all__ = ["ANN_RECORD", "ANN_RUNNER", "GROUP", "LABEL_MANAGED", "LABEL_RECORD", "LABEL_RUN",
+           "MANAGED_SELECTOR", "REVERT_WAIT_S", "VERSION", "ChaosMeshKind", "ChaosMeshSpec",
+           "label_value", "object_name", "schema_error"]
+
+GROUP = "chaos-mesh.org"
+VERSION = "v1alpha1"
+LABEL_MANAGED = "app.kubernetes.io/managed-by"
+LABEL_RUN = "chaosguard.io/run-id"
+LABEL_RECORD = "chaosguard.io/record"
+ANN_RECORD = "chaosguard.io/record"
+ANN_RUNNER = "chaosguard.io/runner"  # "<host>/<pid>/<start time>"
+MANAGED_SELECTOR = f"{LABEL_MANAGED}=chaosguard,{LABEL_RUN}"
+REVERT_WAIT_S = 30.0
+
+
+class ChaosMeshSpec(BaseModel):
+    """One Chaos Mesh object: where (cluster, namespace) and its complete ``spec``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kubeconfig: str
+    context: str
+    verify_tls: bool = True
+    namespace: str = Field(min_length=1, max_length=63)
+    spec: dict[str, Any]
+
+
+def label_value(text: str) -> str:
+    """``text`` as a valid label value (``[A-Za-z0-9._-]``, alphanumeric ends, at most 63 characters)."""
+    value = re.sub(r"[^A-Za-z0-9._-]", "-", text)[-63:]
+    return value.strip("-_.") or "x"
+
+
+def object_name(record_id: str) -> str:
+    """The object's name for a record: ``chaosguard-<record id>`` as a DNS label."""
+    tail = re.sub(r"[^a-z0-9-]", "-", record_id.lower()).strip("-")[-52:].strip("-")
+    return f"chaosguard-{tail}"
+
+
+def _runner() -> str:
+    from chaosguard.safety.identity import self_identity
+
+    pid, start = self_identity()
+    return f"{socket.gethostname()}/{pid}/{start:.3f}"
+
+
+def _in_extra(field: str, extra: dict[str, Any] | None) -> bool:
+    node: Any = extra or {}
+    for part in field.removeprefix("spec.").split("."):
+        if not isinstance(node, dict) or part.split("[")[0] not in node:
+            return False
+        node = node[part.split("[")[0]]
+    return bool(extra)
+
+
+def schema_error(exc: Any, kind: str, fields: dict[str, str],
+                 extra: dict[str, Any] | None = None) -> InvalidArgument | None:
+    """A 422 from the API server (CRD schema) as ``InvalidArgument`` naming our argument, else None.
+
+    :param fields: CR field path (``spec.delay.latency``) → activity argument (``latency_ms``).
+    :param extra: the user's ``extra`` spec fields: a refused field that came from there is named
+        ``extra``.
+    """
+    if getattr(exc, "status", None) not in (400, 422):
+        return None
+    field, message = exc.causes[0] if exc.causes else ("", str(exc))
+    if field and _in_extra(field, extra):
+        argument = "extra"
+    else:
+        argument = next((arg for cr, arg in fields.items() if field == cr or field.startswith(cr + "[")),
+                        field or "spec")
+    where = f"{field}: " if field and field not in message else ""
+    return InvalidArgument(argument, f"rejected by the {kind} schema of the cluster: {where}{message}")
+
+
+class ChaosMeshKind:
+    """A Chaos Mesh object kind as a fault kind."""
+
+    Spec = ChaosMeshSpec
+    revertible = True
+
+    def __init__(self, name: str, kind: str, plural: str, fields: dict[str, str]) -> None:
+        self.name = name
+        self.kind = kind
+        self.plural = plural
+        self.fields = fields
+
+    def path(self, namespace: str, name: str = "") -> str:
+        """The API path of the collection (or one object)."""
+        base = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+    def manifest(self, spec: ChaosMeshSpec, record_id: str, run_id: str) -> dict[str, Any]:
+        """The object to create for ``record_id``."""
+        return {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": self.kind,
+            "metadata": {
+                "name": object_name(record_id),
+                "namespace": spec.namespace,
+                "labels": {LABEL_MANAGED: "chaosguard", LABEL_RUN: label_value(run_id),
+                           LABEL_RECORD: label_value(record_id)},
+                "annotations": {ANN_RECORD: record_id, ANN_RUNNER: _runner()},
+            },
+            "spec": dict(spec.spec),
+        }
+
+    def _api(self, spec: dict[str, Any]) -> Any:
+        from chaosguard.kube.api import Api
+        from chaosguard.kube.config import Cluster
+
+        return Api(Cluster.from_spec(spec))
+
+    def validate(self, spec: ChaosMeshSpec, extra: dict[str, Any] | None = None) -> None:
+        """Server-side dry run: the cluster's CRD schema judges the object; nothing is stored."""
+        from chaosguard.kube.api import ApiError
+
+        api = self._api(spec.model_dump())
+        try:
+            api.create(self.path(spec.namespace), self.manifest(spec, "dry-run.0", "dry-run"), dry_run=True)
+        except ApiError as exc:
+            raise self._convert(exc, extra) from None
+
+    def _convert(self, exc: Any, extra: dict[str, Any] | None = None) -> Exception:
+        if getattr(exc, "status", None) == 404:
+            return InvalidArgument("namespace", f"{self.kind} is not served by this cluster (are the Chaos "
+                                                f"Mesh CRDs installed?) or the namespace does not exist: {exc}")
+        return schema_error(exc, self.kind, self.fields, extra) or exc
+
+    def inject(self, spec: ChaosMeshSpec, record: FaultRecord) -> dict[str, Any]:
+        """Create the object; return ``{"name", "namespace", "uid", "kind"}``."""
+        from chaosguard.kube.api import ApiError
+
+        api = self._api(spec.model_dump())
+        body = self.manifest(spec, record.id, record.run_id)
+        try:
+            created = api.create(self.path(spec.namespace), body)
+        except ApiError as exc:
+            raise self._convert(exc) from None
+        meta = created.get("metadata") or {}
+        return {"name": meta.get("name", body["metadata"]["name"]), "namespace": spec.namespace,
+                "uid": meta.get("uid", ""), "kind": self.kind}
+
+    def revert(self, record: FaultRecord) -> str:
+        """Delete the object (``vanished`` when it is already gone) and wait until it is gone."""
+        api = self._api(record.spec)
+        namespace = record.spec["namespace"]
+        name = record.handles.get("name") or object_name(record.id)
+        body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if record.handles.get("uid"):
+            body["preconditions"] = {"uid": record.handles["uid"]}
+        status, _ = api.delete(self.path(namespace, name), body)
+        if status in (404, 409):  # gone, or a different object now has the name
+            return "vanished"
+        deadline = time.monotonic() + REVERT_WAIT_S
+        while True:
+            obj = api.get(self.path(namespace, name))
+            if obj is None or (record.handles.get("uid") and
+                               (obj.get("metadata") or {}).get("uid") != record.handles["uid"]):
+                return "reverted"
+            if time.monotonic() >= deadline:
+                finalizers = ", ".join((obj.get("metadata") or {}).get("finalizers") or []) or "none"
+                raise RevertError(f"{self.kind} {namespace}/{name} is still there {REVERT_WAIT_S:g} s after "
+                                  f"its deletion (finalizers: {finalizers}); Chaos Mesh has not recovered "
+                                  "it yet")
+            time.sleep(0.2)

@@ -1,0 +1,141 @@
+"""Remove Chaos Mesh objects carrying chaosguard's labels whose run is dead or unknown.
+
+The ledger is the first line of defence: a dead run's open records are reverted through the fault
+contract by :func:`chaosguard.safety.cleanup.cleanup_dead_runs`. This sweep is the second: it lists the
+objects labelled ``app.kubernetes.io/managed-by=chaosguard`` + ``chaosguard.io/run-id`` in every cluster
+the ledger knows about (and any given explicitly) and deletes those whose run
+
+- is in this machine's ledger (live or archived) and its runner is gone → **dead**;
+- is not in the ledger, and the object's ``chaosguard.io/runner`` annotation names this host and a
+  process (pid + start time) that no longer exists → **dead**;
+- is not in the ledger and the object carries no runner annotation → **unknown**.
+
+An object whose runner is alive is kept; so is one whose runner is on another host (we cannot tell
+whether it lives — pass ``all_hosts=True`` to remove those too). Never raises for one cluster's
+failure: it becomes a ``failed: …`` item, like cleanup's.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from chaosguard.safety.cleanup import CleanupItem
+from chaosguard.safety.ledger import RunState, ledger_dir, read_run
+
+__all__ = ["clusters_in_ledger", "sweep_leftovers"]
+
+_KINDS = ("chaosmesh-network", "chaosmesh-stress")
+
+
+def _all_runs(root: Path | None) -> dict[str, RunState]:
+    directory = ledger_dir(root)
+    paths = [*sorted(directory.glob("*.jsonl")), *sorted((directory / "archive").glob("*.jsonl"))]
+    return {state.run_id: state for state in (read_run(p) for p in paths)}
+
+
+def clusters_in_ledger(root: Path | None = None, runs: dict[str, RunState] | None = None) -> dict[Any, set[str]]:
+    """Every cluster a Chaos Mesh record of the ledger (live or archived) names → its namespaces."""
+    from chaosguard.kube.config import Cluster
+
+    found: dict[Any, set[str]] = {}
+    for state in (runs if runs is not None else _all_runs(root)).values():
+        for record in state.records.values():
+            if record.kind in _KINDS:
+                found.setdefault(Cluster.from_spec(record.spec), set()).add(str(record.spec.get("namespace")))
+    return found
+
+
+def _verdict(obj: dict[str, Any], runs: dict[str, RunState], all_hosts: bool) -> tuple[bool, str, int]:
+    """(delete?, why, runner pid)."""
+    from chaosguard.faults.chaosmesh.common import ANN_RECORD, ANN_RUNNER, LABEL_RUN
+    from chaosguard.safety.identity import is_alive
+
+    meta = obj.get("metadata") or {}
+    annotations, labels = meta.get("annotations") or {}, meta.get("labels") or {}
+    record_id = annotations.get(ANN_RECORD, "")
+    run_id = record_id.rsplit(".", 1)[0] if "." in record_id else labels.get(LABEL_RUN, "")
+    state = runs.get(run_id)
+    if state is not None:
+        alive = state.runner_alive()
+        return (not alive, "run alive" if alive else "run dead", state.pid)
+    runner = str(annotations.get(ANN_RUNNER, ""))
+    parts = runner.split("/")
+    if len(parts) == 3:
+        host, pid_text, start_text = parts
+        try:
+            pid, start = int(pid_text), float(start_text)
+        except ValueError:
+            return True, "unknown run (unreadable runner annotation)", 0
+        if host != socket.gethostname():
+            return all_hosts, f"runner on host {host}", pid
+        alive = is_alive(pid, start)
+        return (not alive, "runner alive" if alive else "runner dead (not in the ledger)", pid)
+    return True, "unknown run", 0
+
+
+def sweep_leftovers(root: Path | None = None, dry_run: bool = False, clusters: Iterable[Any] = (),
+                    namespaces: Sequence[str] = (), all_hosts: bool = False) -> list[CleanupItem]:
+    """Delete (or, with ``dry_run``, list) labelled Chaos Mesh objects of dead or unknown runs.
+
+    :param clusters: :class:`~chaosguard.kube.config.Cluster` objects to sweep besides those in the
+        ledger. With none given and none in the ledger, nothing is contacted (and ``kubernetes`` is
+        not imported).
+    :param namespaces: only these namespaces (default: the whole cluster; if listing cluster-wide is
+        forbidden, the namespaces the ledger names).
+    """
+    runs = _all_runs(root)
+    targets = clusters_in_ledger(root, runs)
+    for cluster in clusters:
+        targets.setdefault(cluster, set())
+    items: list[CleanupItem] = []
+    for cluster, recorded in targets.items():
+        try:
+            items.extend(_sweep_cluster(cluster, recorded, runs, dry_run, namespaces, all_hosts))
+        except Exception as exc:  # noqa: BLE001 - reported like a failed revert; other clusters go on
+            items.append(CleanupItem("?", cluster.describe(), "chaosmesh", f"failed: {exc}"))
+    return items
+
+
+def _objects(api: Any, plural: str, namespaces: Sequence[str], recorded: set[str]) -> list[dict[str, Any]]:
+    from chaosguard.errors import Refused
+    from chaosguard.faults.chaosmesh.common import GROUP, MANAGED_SELECTOR, VERSION
+
+    query = {"labelSelector": MANAGED_SELECTOR}
+    if not namespaces:
+        try:
+            return api.list(f"/apis/{GROUP}/{VERSION}/{plural}", query) or []
+        except Refused:
+            namespaces = sorted(recorded)
+    out: list[dict[str, Any]] = []
+    for ns in namespaces:
+        out.extend(api.list(f"/apis/{GROUP}/{VERSION}/namespaces/{ns}/{plural}", query) or [])
+    return out
+
+
+def _sweep_cluster(cluster: Any, recorded: set[str], runs: dict[str, RunState], dry_run: bool,
+                   namespaces: Sequence[str], all_hosts: bool) -> list[CleanupItem]:
+    from chaosguard.faults.chaosmesh.network import KIND as NETWORK
+    from chaosguard.faults.chaosmesh.stress import KIND as STRESS
+    from chaosguard.kube.api import Api
+
+    api = Api(cluster)
+    items = []
+    for kind in (NETWORK, STRESS):
+        for obj in _objects(api, kind.plural, namespaces, recorded):
+            delete, why, pid = _verdict(obj, runs, all_hosts)
+            meta = obj.get("metadata") or {}
+            record_id = (meta.get("annotations") or {}).get("chaosguard.io/record", meta.get("name", ""))
+            run_id = record_id.rsplit(".", 1)[0] if "." in record_id else "?"
+            if not delete:
+                continue
+            if dry_run:
+                items.append(CleanupItem(run_id, record_id, kind.name, f"would-delete ({why})", pid))
+                continue
+            body = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": meta.get("uid")}}
+            status, _ = api.delete(kind.path(meta.get("namespace", ""), meta.get("name", "")), body)
+            outcome = "vanished" if status in (404, 409) else "deleted"
+            items.append(CleanupItem(run_id, record_id, kind.name, f"{outcome} by label ({why})", pid))
+    return items
