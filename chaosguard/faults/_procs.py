@@ -173,9 +173,15 @@ def terminate_record(record: FaultRecord, grace: float = 1.0) -> str:
 
 
 def _gone(proc: psutil.Process) -> bool:
+    """Not running, or a zombie whose other threads are gone too (a zombie leader can still have
+    exiting threads holding the process's files, e.g. a listening socket, for a moment)."""
     try:
-        return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        if not proc.is_running():
+            return True
+        if proc.status() != psutil.STATUS_ZOMBIE:
+            return False
+        return len(os.listdir(f"/proc/{proc.pid}/task")) <= 1
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, FileNotFoundError):
         return True
 
 

@@ -137,11 +137,11 @@ def test_live_checks_refuse_before_anything_is_recorded(upstream) -> None:
 def test_upstream_gone_later_closes_new_clients_quickly(upstream) -> None:
     proxy = actions.start_latency_proxy("p", "127.0.0.1:0", upstream_address(upstream))
     upstream.close()
-    with socket.create_connection(address(proxy["listen"]), timeout=5) as client:
-        try:
+    try:  # closed (EOF) or reset — the reset can even beat connect() returning under load
+        with socket.create_connection(address(proxy["listen"]), timeout=5) as client:
             assert client.recv(10) == b""
-        except ConnectionResetError:
-            pass
+    except ConnectionResetError:
+        pass
 
 
 def test_a_deep_state_dir_still_gets_a_control_socket(upstream, chaosguard_home: Path,

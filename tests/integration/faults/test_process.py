@@ -27,7 +27,7 @@ def sleeper() -> subprocess.Popen[bytes]:
 def test_pause_then_resume(sleeper, chaosguard_home: Path) -> None:
     out = pause_processes(name_pattern=r"^sleep 271$")
     assert out["processes"] == [{"pid": sleeper.pid, "name": "sleep"}]
-    assert psutil.Process(sleeper.pid).status() == psutil.STATUS_STOPPED
+    assert wait_until(lambda: psutil.Process(sleeper.pid).status() == psutil.STATUS_STOPPED)
     resumed = resume_processes()
     assert [r["record"] for r in resumed] == [out["record"]]
     assert wait_until(lambda: psutil.Process(sleeper.pid).status() != psutil.STATUS_STOPPED)

@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from chaosguard import faults
+from chaosguard.safety.ledger import current_run
 from chaosguard.actions.stress import stop_stress, stress_cpu
 from tests.integration.faults.test_stress_support import (
     all_gone,
@@ -52,7 +53,7 @@ def test_cpu_stress_tracks_target_at_nice_19_and_reverts(chaosguard_home: Path) 
     assert result == {"stopped": [{"record": record.id, "kind": "cpu-stress", "outcome": "reverted"}]}
     assert all_gone(out["pids"])  # stop_stress returns only once they are gone
     assert stop_stress() == {"stopped": []}  # second revert harmless
-    closed = faults.current_run().state().records[record.id]
+    closed = current_run().state().records[record.id]
     assert faults.revert(closed) == closed  # already closed: unchanged
 
 

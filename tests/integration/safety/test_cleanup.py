@@ -52,7 +52,7 @@ def test_sigkilled_runner_leaves_a_record_that_cleanup_reverts(sleeper, chaosgua
     assert _status(sleeper) == psutil.STATUS_STOPPED
     items = cleanup_dead_runs(chaosguard_home)
     assert [(i.record_id, i.kind, i.outcome) for i in items] == [(record_id, "process-signal", "reverted")]
-    assert _status(sleeper) != psutil.STATUS_STOPPED
+    assert wait_until(lambda: _status(sleeper) != psutil.STATUS_STOPPED)
     assert list(iter_runs(chaosguard_home)) == []  # archived
     assert cleanup_dead_runs(chaosguard_home) == []
 
@@ -62,7 +62,7 @@ def test_normal_exit_reverts_its_own_leftovers(sleeper, chaosguard_home: Path) -
                          env={"CHAOSGUARD_HOME": str(chaosguard_home)})
     out, err = child.communicate(timeout=30)
     assert child.returncode == 0, err
-    assert _status(sleeper) != psutil.STATUS_STOPPED
+    assert wait_until(lambda: _status(sleeper) != psutil.STATUS_STOPPED)
     assert "reverted leftover process-signal" in err
     assert cleanup_dead_runs(chaosguard_home) == []
     archived = list((chaosguard_home / "ledger" / "archive").glob("*.jsonl"))
