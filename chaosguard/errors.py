@@ -16,9 +16,12 @@ exception. Foreign errors are converted at the boundary with ``raise ... from ex
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from chaoslib.exceptions import ChaosException
 
 __all__ = [
+    "ExitCode",
     "ChaosGuardError",
     "InvalidArgument",
     "InjectionError",
@@ -26,6 +29,16 @@ __all__ = [
     "LedgerError",
     "Refused",
 ]
+
+
+class ExitCode(IntEnum):
+    """Exit codes of chaosguard's own commands (``chaos gameday run``, ``chaos guard check``, ...)."""
+
+    OK = 0  # all met
+    DEVIATED = 1  # a hypothesis deviated
+    ABORTED = 2  # aborted by a guard
+    REFUSED = 3  # refused by policy or preflight
+    ERROR = 4  # error: bad input, unreachable infrastructure, a revert that failed
 
 
 class ChaosGuardError(ChaosException):

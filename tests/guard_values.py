@@ -12,8 +12,10 @@ def read_value() -> float:
         return float(fh.read())
 
 
-def wait(seconds: float = 30.0) -> float:
-    """A long action: sleep in small steps (a guard abort must cut it short)."""
+def wait(seconds: float = 30.0, marker: str = "") -> float:
+    """A long action: sleep in small steps (a guard abort must cut it short); touch ``marker`` first."""
+    if marker:
+        open(marker, "w").close()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(0.05)

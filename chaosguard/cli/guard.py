@@ -13,46 +13,13 @@ from typing import Any
 
 import click
 
-from chaosguard.cli._exit import CommandFailed, ExitCode
+from chaosguard.cli._exit import CommandFailed, ExitCode, Group
 
 logger = logging.getLogger("chaostoolkit")
 Row = tuple[str, bool | None, str]  # check, verdict (None = judged at run time), why
 
 
-def _as_error(exc: click.UsageError) -> click.UsageError:
-    exc.exit_code = int(ExitCode.ERROR)  # type: ignore[misc]  # a bad command line is bad input: 4, not click's 2
-    return exc
-
-
-class _Command(click.Command):
-    """A command whose usage errors exit with 4."""
-
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        try:
-            return super().make_context(*args, **kwargs)
-        except click.UsageError as exc:
-            raise _as_error(exc) from None
-
-
-class _Group(click.Group):
-    """A group whose usage errors (and those of its commands) exit with 4."""
-
-    command_class = _Command
-
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        try:
-            return super().make_context(*args, **kwargs)
-        except click.UsageError as exc:
-            raise _as_error(exc) from None
-
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
-            raise _as_error(exc) from None
-
-
-@click.group("guard", cls=_Group)
+@click.group("guard", cls=Group)
 def guard() -> None:
     """Policy of guarded experiments: its JSON Schema, and a dry check of an experiment against it."""
 

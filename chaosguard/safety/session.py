@@ -73,7 +73,12 @@ class GuardSession:
         """
         from chaosguard.safety.policy import load_guards, load_policy
 
-        self.control_args = {**args, **self.control_args}
+        guards = list(self.control_args.get("guards") or [])
+        names = {g.get("name") for g in guards if isinstance(g, dict)}
+        guards += [g for g in args.get("guards") or [] if not (isinstance(g, dict) and g.get("name") in names)]
+        self.control_args = {**args, **self.control_args}  # the first registration's arguments win...
+        if guards:
+            self.control_args["guards"] = guards  # ...but no registration's guards are dropped
         self.live = bool(self.control_args.get("live", False))
         try:
             doc = _substituted(_with_control_guards(experiment, self.control_args.get("guards")),

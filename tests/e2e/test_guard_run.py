@@ -6,9 +6,12 @@ scenarios are in ``tests/integration/slo``. Faults are real (a latency proxy pro
 
 from __future__ import annotations
 
+import glob
+import os
 import socket
 import subprocess
 import threading
+import uuid
 from pathlib import Path
 
 import psutil
@@ -39,16 +42,29 @@ def upstream() -> str:
     sock.close()
 
 
+def _long_wait_started() -> bool:
+    return bool(glob.glob(f"/tmp/cg-wait-{os.getpid()}-*"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_markers() -> None:
+    yield
+    for path in glob.glob(f"/tmp/cg-wait-{os.getpid()}-*"):
+        os.unlink(path)
+
+
 def _proxy_method(upstream: str, wait_s: float = 30) -> list[dict]:
+    marker = f"/tmp/cg-wait-{os.getpid()}-{uuid.uuid4().hex}"
     return [action("proxy", LAT, "start_latency_proxy", name="p", listen="127.0.0.1:0", upstream=upstream,
                    latency_ms=100),
-            action("long-wait", WAIT, "wait", seconds=wait_s)]
+            action("long-wait", WAIT, "wait", seconds=wait_s, marker=marker)]
 
 
 def _when_fault_open(home: Path, then) -> threading.Thread:  # noqa: ANN001
-    """Flip the SLO once the run's proxy record is in the ledger."""
+    """Flip the SLO once the proxy is in the ledger and the long action has started."""
     def run() -> None:
-        if wait_until(lambda: any(r["kind"] == "latency-proxy" for r in ledger_records(home)), timeout=60):
+        if wait_until(lambda: any(r["kind"] == "latency-proxy" for r in ledger_records(home)), timeout=60) \
+                and wait_until(_long_wait_started, timeout=60):
             then()
     th = threading.Thread(target=run, daemon=True)
     th.start()

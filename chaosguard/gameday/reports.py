@@ -1,0 +1,97 @@
+"""The files a game day leaves in its output directory.
+
+* ``summary.json`` — the suite result (exit code, score, every experiment's outcome and reason);
+* ``junit.xml`` — one test case per experiment (``chaosguard.journal.write_junit``);
+* ``report.html`` — the suite report (``chaosguard.journal.render_report``);
+* ``summary.md`` — a Markdown summary (for ``$GITHUB_STEP_SUMMARY``; ``chaosguard.journal.render_markdown``).
+
+The journal writers live in :mod:`chaosguard.journal` and are imported lazily. A writer that is missing
+from this installation is a warning; a writer that fails is an error of the suite (exit 4): a pipeline
+must not pass without its test report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chaosguard.gameday.results import SuiteResult
+
+__all__ = ["markdown_header", "write_reports", "write_summary"]
+
+logger = logging.getLogger("chaostoolkit")
+
+
+def _writer(name: str) -> Callable[..., Any] | None:
+    try:
+        import chaosguard.journal as journal_pkg
+    except ImportError:
+        return None
+    return getattr(journal_pkg, name, None)
+
+
+def markdown_header(result: SuiteResult) -> str:
+    """The suite table in Markdown: verdict, score, one row per experiment."""
+    score = "n/a" if result.score is None else f"{result.score:.0f}/100"
+    lines = [f"# Game day: {result.name}", "",
+             (f"**{result.verdict.name.lower()}** (exit code {int(result.verdict)}) · resilience score "
+             f"**{score}**"), ""]
+    if result.stopped:
+        lines += [f"Stopped: {result.stopped}", ""]
+    lines += ["| # | experiment | outcome | weight | duration | reason |", "|---|---|---|---|---|---|"]
+    for r in result.results:
+        reason = (r.reason or "").replace("|", "\\|")
+        lines.append(f"| {r.index + 1} | {r.name.replace('|', '/')} | {r.outcome} | {r.weight:g} | "
+                     f"{r.duration_s:.1f} s | {reason} |")
+    return "\n".join(lines) + "\n"
+
+
+def _call(result: SuiteResult, key: str, name: str, fn: Callable[[], Any]) -> None:
+    if _writer(name) is None:
+        result.reports[key] = None
+        result.warnings.append(f"{key}: chaosguard.journal.{name} is not available in this installation")
+        return
+    try:
+        fn()
+    except Exception as exc:
+        logger.debug("gameday: %s failed", name, exc_info=True)
+        result.reports[key] = None
+        result.errors.append(f"{key}: chaosguard.journal.{name} failed: {type(exc).__name__}: {exc}")
+
+
+def write_reports(result: SuiteResult) -> None:
+    """Write JUnit, HTML and Markdown; ``result.reports``, ``errors`` and ``warnings`` say how it went."""
+    out = result.output_dir
+    journals = [r.report_journal(result.name) for r in result.results]
+    score = "n/a" if result.score is None else f"{result.score:.0f}/100"
+    title = f"Game day {result.name}: {result.verdict.name.lower()}, resilience score {score}"
+
+    def junit() -> None:
+        result.reports["junit"] = str(_writer("write_junit")(journals, out / "junit.xml", result.name))  # type: ignore[misc]
+
+    def html() -> None:
+        result.reports["html"] = str(_writer("render_report")(journals, out / "report.html", title))  # type: ignore[misc]
+
+    def markdown() -> None:
+        body = _writer("render_markdown")(journals)  # type: ignore[misc]
+        path = out / "summary.md"
+        path.write_text(markdown_header(result) + "\n" + str(body))
+        result.reports["markdown"] = str(path)
+
+    _call(result, "junit", "write_junit", junit)
+    _call(result, "html", "render_report", html)
+    _call(result, "markdown", "render_markdown", markdown)
+    if result.reports.get("markdown") is None:
+        (out / "summary.md").write_text(markdown_header(result))
+        result.reports["markdown"] = str(out / "summary.md")
+
+
+def write_summary(result: SuiteResult) -> Path:
+    """Write ``summary.json`` (last: it records what the other writers did)."""
+    path = result.output_dir / "summary.json"
+    result.reports["summary"] = str(path)
+    path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+    return path

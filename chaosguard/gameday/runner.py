@@ -1,0 +1,229 @@
+"""Run a game day: the experiments of a suite in order, each as its own guarded ``chaos run``.
+
+For each experiment, in order:
+
+1. from the second one on, wait (bounded by ``recovery.timeout_s``) until every suite guard is healthy
+   again (:mod:`.recovery`); on timeout stop the suite with an error, or go on (``on_timeout: continue``);
+2. ``chaos run`` it in a subprocess with the suite's policy and guards (:mod:`.launch`); its control
+   file, journal, Chaos Toolkit log and console output go to ``OUT/NN-<name>/``;
+3. classify the outcome from the journal (:func:`.results.classify`); stop after a guard abort unless
+   ``continue_on_abort``, after an error unless ``continue_on_error``; the rest is ``skipped``.
+
+Then: the exit code (worst by :data:`.verdict.PRECEDENCE`), the resilience score (:mod:`.score`), and the
+reports (:mod:`.reports`). The runner never raises for what happens to an experiment; only invalid
+input (found before anything runs) raises :class:`~chaosguard.errors.InvalidArgument`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from chaosguard.gameday.launch import (
+    ChaosRun,
+    Interrupted,
+    chaos_command,
+    child_env,
+    control_arguments,
+    run_chaos,
+    sigterm_as_interrupt,
+    write_control_file,
+)
+from chaosguard.gameday.recovery import RecoveryResult, wait_until_healthy
+from chaosguard.gameday.reports import write_reports, write_summary
+from chaosguard.gameday.results import ExperimentResult, SuiteResult, classify
+from chaosguard.gameday.score import resilience_score
+from chaosguard.gameday.suite import GameDay, PlannedExperiment
+from chaosguard.gameday.verdict import Verdict, worst
+from chaosguard.safety.slo.check import Reading
+
+__all__ = ["DEFAULT_OUTPUT", "Events", "default_output_dir", "output_path", "run_gameday"]
+
+
+class Events(Protocol):
+    """What a progress display is told while the suite runs (every method may do nothing)."""
+
+    def suite_started(self, gameday: GameDay, output_dir: Path) -> None: ...
+    def recovery_started(self, planned: PlannedExperiment) -> None: ...
+    def recovery_round(self, readings: list[Reading]) -> None: ...
+    def recovery_ended(self, result: RecoveryResult) -> None: ...
+    def experiment_started(self, planned: PlannedExperiment) -> None: ...
+    def experiment_tick(self) -> None: ...
+    def experiment_ended(self, result: ExperimentResult) -> None: ...
+    def suite_ended(self, result: SuiteResult) -> None: ...
+
+
+class _Silent:
+    """Events that show nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:60] or "suite"
+
+
+DEFAULT_OUTPUT = "runs/{name}-{time}"
+
+
+def output_path(template: str, name: str, now: float | None = None) -> Path:
+    """``template`` with ``{name}`` (the suite name as a file name) and ``{time}`` (UTC, like
+    ``20261201T090000Z``) replaced; relative to the working directory."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
+    return Path(template.replace("{name}", _slug(name)).replace("{time}", stamp))
+
+
+def default_output_dir(name: str, now: float | None = None) -> Path:
+    """``runs/<name>-<UTC time>`` (relative to the working directory)."""
+    return output_path(DEFAULT_OUTPUT, name, now)
+
+
+def _read_journal(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class _Run:
+    """The state of one game day while it runs."""
+
+    def __init__(self, gameday: GameDay, output_dir: Path, events: Events, env: dict[str, str] | None,
+                 chaos: str | None) -> None:
+        self.gameday = gameday
+        self.suite = gameday.suite
+        self.out = output_dir
+        self.events = events
+        self.chaos = chaos
+        self.env = child_env(env, self.suite.policy)
+        self.results: list[ExperimentResult] = []
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.stopped: str | None = None
+        for planned in gameday.experiments:
+            for note in control_arguments(self.suite.policy, self.suite.guards, planned.document)[1]:
+                self.warnings.append(f"experiment {planned.index + 1} ({planned.ref.path}): {note}")
+
+    def skip(self, planned: PlannedExperiment, why: str) -> None:
+        result = ExperimentResult(planned.index, planned.name, planned.ref.path, planned.ref.weight,
+                                  "skipped", f"not run: {why}")
+        self.results.append(result)
+        self.events.experiment_ended(result)
+
+    def recover(self, planned: PlannedExperiment) -> RecoveryResult | None:
+        """Wait for the suite SLOs before ``planned``; stop the suite if they do not recover."""
+        if planned.index == 0 or not self.suite.guards:
+            return None
+        cfg = self.suite.recovery
+        self.events.recovery_started(planned)
+        result = wait_until_healthy(self.suite.guards, cfg.timeout_s, cfg.interval_s, cfg.settle_s,
+                                    cfg.read_timeout_s, self.gameday.policy.guard.on_unreadable != "ignore",
+                                    on_round=self.events.recovery_round)
+        self.events.recovery_ended(result)
+        if not result.healthy:
+            message = (f"the suite SLOs were not healthy within {cfg.timeout_s:g} s before experiment "
+                       f"{planned.index + 1} ({result.describe()})")
+            if cfg.on_timeout == "error":
+                self.errors.append(message)
+                self.stopped = message
+            else:
+                self.warnings.append(message + "; it ran anyway (recovery.on_timeout: continue)")
+        return result
+
+    def run_one(self, planned: PlannedExperiment, recovery: RecoveryResult | None) -> ExperimentResult:
+        """``chaos run`` one experiment and classify it."""
+        ref = planned.ref
+        directory = self.out / f"{planned.index + 1:02d}-{_slug(Path(ref.path).stem)}"
+        directory.mkdir(parents=True, exist_ok=True)
+        journal_path, output = directory / "journal.json", directory / "output.log"
+        arguments = control_arguments(self.suite.policy, self.suite.guards, planned.document)[0]
+        control = write_control_file(directory / "chaosguard-control.yaml", arguments)
+        cmd = chaos_command(ref.path, journal_path, directory / "chaostoolkit.log", control,
+                            [*self.suite.chaos_args, *ref.chaos_args], self.chaos)
+        timeout = ref.timeout_s or self.suite.experiment_timeout_s
+        self.events.experiment_started(planned)
+        interrupted = False
+        try:
+            run = run_chaos(cmd, self.env, output, timeout, tick=self.events.experiment_tick)
+        except Interrupted as exc:
+            run = exc.args[0] if exc.args and isinstance(exc.args[0], ChaosRun) else ChaosRun(None, 0.0, interrupted=True)
+            interrupted = True
+        journal = _read_journal(journal_path)
+        outcome, reason = classify(journal, run, output, timeout)
+        result = ExperimentResult(planned.index, planned.name, ref.path, ref.weight, outcome, reason, run.rc,
+                                  run.duration_s, str(directory), journal, recovery)
+        self.results.append(result)
+        self.events.experiment_ended(result)
+        if interrupted:
+            self.stopped = "interrupted (SIGINT/SIGTERM) while running experiment " f"{planned.index + 1}"
+            self.errors.append(self.stopped)
+        elif outcome == "aborted" and not self.suite.continue_on_abort:
+            self.stopped = f"experiment {planned.index + 1} was aborted by a guard (continue_on_abort: false)"
+        elif result.verdict is Verdict.ERROR and not self.suite.continue_on_error:
+            self.stopped = f"experiment {planned.index + 1} ended in error (continue_on_error: false)"
+        return result
+
+    def run(self) -> None:
+        """Every experiment in order, honouring the stop rules."""
+        for planned in self.gameday.experiments:
+            if self.stopped:
+                self.skip(planned, self.stopped)
+                continue
+            try:
+                recovery = self.recover(planned)
+            except Interrupted:
+                self.stopped = f"interrupted (SIGINT/SIGTERM) before experiment {planned.index + 1}"
+                self.errors.append(self.stopped)
+                self.skip(planned, self.stopped)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a guard that cannot be read is the suite's error
+                self.stopped = f"reading the suite guards failed: {type(exc).__name__}: {exc}"
+                self.errors.append(self.stopped)
+                self.skip(planned, self.stopped)
+                continue
+            if self.stopped:
+                self.skip(planned, self.stopped)
+                continue
+            self.run_one(planned, recovery)
+
+
+def run_gameday(gameday: GameDay, output_dir: Path | None = None, events: Events | None = None,
+                env: dict[str, str] | None = None, chaos: str | None = None) -> SuiteResult:
+    """Run ``gameday``; write its journals and reports under ``output_dir``; return the result.
+
+    :param output_dir: default ``suite.output_dir``, else ``runs/{name}-{time}`` (see :func:`output_path`).
+    :param env: environment of the ``chaos run`` processes (default: this process's).
+    :param chaos: the ``chaos`` executable (default: the one next to this interpreter).
+    """
+    shown = events if events is not None else _Silent()
+    out = output_path(str(output_dir or gameday.suite.output_dir or DEFAULT_OUTPUT), gameday.suite.name)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    restore = sigterm_as_interrupt()
+    try:
+        state = _Run(gameday, out, shown, env, chaos)
+        shown.suite_started(gameday, out)
+        try:
+            state.run()
+        except (KeyboardInterrupt, Interrupted):  # between two steps
+            state.stopped = state.stopped or "interrupted (SIGINT/SIGTERM)"
+            state.errors.append(state.stopped)
+            for planned in gameday.experiments[len(state.results):]:
+                state.skip(planned, state.stopped)
+    finally:
+        restore()
+    verdicts = [r.verdict for r in state.results] + ([Verdict.ERROR] if state.errors else [])
+    result = SuiteResult(gameday.suite.name, gameday.source, out, started, time.time(), state.results,
+                         worst(verdicts), resilience_score((r.outcome, r.weight) for r in state.results),
+                         state.stopped, state.errors, state.warnings)
+    write_reports(result)
+    if result.errors:
+        result.verdict = worst([result.verdict, Verdict.ERROR])
+    write_summary(result)
+    shown.suite_ended(result)
+    return result

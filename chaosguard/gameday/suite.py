@@ -1,0 +1,338 @@
+"""The suite file: which experiments a game day runs, in which order, under which shared policy and guards.
+
+Example (``experiments/suites/demo.yaml``)::
+
+    name: demo-latency
+    policy: ../policy.example.yaml        # relative to this file; shared by every experiment
+    guards:                               # suite SLOs: guard every experiment, read between experiments
+      - {name: p95, source: http, url: "${DEMO_SERVICE_URL}", metric: p95_ms, max: 500}
+    experiments:
+      - ../demo/latency-slo.yaml          # short form
+      - {path: ../demo/other.yaml, weight: 2, timeout_s: 600, chaos_args: [--rollback-strategy, always]}
+    recovery: {timeout_s: 300, interval_s: 2, settle_s: 5, on_timeout: error}
+    continue_on_abort: false
+
+``${NAME}`` (or ``${NAME:-default}``) in any string is replaced by the environment variable ``NAME`` when
+the suite is loaded (``$${`` is a literal ``${``): suite guards are read by the runner itself between
+experiments, so they cannot use an experiment's ``configuration``. Paths (``policy``,
+``experiments[].path``) are relative to the suite file; ``output_dir`` is relative to the working
+directory. Every problem is ONE :class:`~chaosguard.errors.InvalidArgument` naming the field, e.g.
+``invalid argument 'experiments.2.path': file not found: missing.yaml (in suite.yaml)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from chaosguard.errors import InvalidArgument
+from chaosguard.safety.policy._errors import invalid_argument
+from chaosguard.safety.policy.load import parse_policy, policy_file_path, read_document
+from chaosguard.safety.policy.model import Policy
+from chaosguard.safety.slo.spec import GuardSpec
+
+__all__ = [
+    "ExperimentRef",
+    "GameDay",
+    "PlannedExperiment",
+    "Recovery",
+    "Suite",
+    "expand_env",
+    "load_suite",
+    "plan",
+    "suite_from_experiments",
+    "suite_schema",
+]
+
+_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+ChaosArgs = Annotated[tuple[Annotated[str, Field(max_length=4096)], ...], Field(max_length=100)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _file(value: str, info: ValidationInfo) -> str:
+    """``value`` resolved against the suite's directory (validation context ``base``); must be a file."""
+    base = Path((info.context or {}).get("base") or ".")
+    if not value.strip():
+        raise ValueError("expected a file path, got an empty string")
+    path = base / Path(value).expanduser()
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot use {value!r}: {exc}") from None
+    if not found:
+        what = "is not a file" if path.exists() else "file not found"
+        raise ValueError(f"{what}: {value}")
+    return str(path.resolve())
+
+
+def _ref_from_str(value: Any) -> Any:
+    return {"path": value} if isinstance(value, str) else value
+
+
+class ExperimentRef(_Model):
+    """One experiment of the suite (a bare string is short for ``{path: ...}``)."""
+
+    path: str = Field(description="experiment file (YAML or JSON), relative to the suite file")
+    name: str | None = Field(default=None, min_length=1, max_length=200,
+                             description="name in reports and JUnit (default: the experiment's title)")
+    weight: float = Field(default=1.0, gt=0, le=1000, allow_inf_nan=False,
+                          description="weight of this experiment in the resilience score")
+    timeout_s: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False,
+                                    description="stop this experiment after this long (default: the "
+                                                "suite's experiment_timeout_s)")
+    chaos_args: ChaosArgs = Field(default=(), description="extra `chaos run` arguments for this experiment")
+
+    @field_validator("path")
+    @classmethod
+    def _experiment_file(cls, value: str, info: ValidationInfo) -> str:
+        return _file(value, info)
+
+
+class Recovery(_Model):
+    """Between two experiments, wait until every suite guard is healthy again."""
+
+    timeout_s: float = Field(default=300.0, ge=0, le=86400, allow_inf_nan=False,
+                             description="give up waiting after this long")
+    interval_s: float = Field(default=2.0, ge=0.05, le=600, allow_inf_nan=False,
+                              description="seconds between two reads of the suite guards")
+    settle_s: float = Field(default=0.0, ge=0, le=3600, allow_inf_nan=False,
+                            description="every guard must stay healthy this long (0: one healthy read)")
+    read_timeout_s: float = Field(default=5.0, gt=0, le=60, allow_inf_nan=False,
+                                  description="timeout of one read of one guard")
+    on_timeout: Literal["error", "continue"] = Field(
+        default="error", description="error: stop the suite, exit 4; continue: run the next experiment "
+                                     "anyway (its preflight refuses it while a suite guard is breached)")
+
+
+Experiments = Annotated[tuple[Annotated[ExperimentRef, BeforeValidator(_ref_from_str)], ...],
+                        Field(min_length=1, max_length=500)]
+
+
+class Suite(_Model):
+    """A game day: experiments run in order with a shared policy and shared guards."""
+
+    name: str = Field(min_length=1, max_length=200, description="suite name (JUnit suite, report title)")
+    description: str = Field(default="", max_length=10000)
+    policy: str | None = Field(default=None, description="policy file shared by every experiment "
+                                                          "(default: $CHAOSGUARD_POLICY, else built-in)")
+    guards: tuple[GuardSpec, ...] = Field(default=(), max_length=50,
+                                          description="SLO guards added to every experiment; the "
+                                                      "runner waits for them to be healthy between "
+                                                      "experiments")
+    experiments: Experiments = Field(description="experiment files, run in this order")
+    chaos_args: ChaosArgs = Field(default=(), description="extra `chaos run` arguments for every "
+                                                          "experiment (before the experiment's own)")
+    experiment_timeout_s: float = Field(default=3600.0, gt=0, le=86400, allow_inf_nan=False,
+                                        description="default timeout of one experiment")
+    continue_on_abort: bool = Field(default=False, strict=True,
+                                    description="keep going after a guard aborted an experiment")
+    continue_on_error: bool = Field(default=False, strict=True,
+                                    description="keep going after an experiment ended in error")
+    recovery: Recovery = Recovery()
+    output_dir: str | None = Field(default=None, min_length=1, max_length=4096,
+                                   description="where journals and reports go, relative to the working "
+                                               "directory (default runs/<name>-<time>)")
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _file(value, info)
+
+
+@dataclass(frozen=True)
+class PlannedExperiment:
+    """An experiment of a loaded suite: its reference, document and display name."""
+
+    index: int
+    ref: ExperimentRef
+    document: dict[str, Any]
+    name: str
+
+
+@dataclass(frozen=True)
+class GameDay:
+    """A validated suite ready to run: the model, where it came from, its experiments and policy."""
+
+    suite: Suite
+    source: str
+    experiments: list[PlannedExperiment]
+    policy: Policy = field(default_factory=Policy)
+
+
+def expand_env(value: Any, env: Mapping[str, str], where: str = "", strict: bool = True) -> Any:
+    """``value`` with ``${NAME}``/``${NAME:-default}`` replaced in every string (``$${`` → ``${``).
+
+    :param strict: an unset variable without default is an error; otherwise it stays as written.
+    :raises InvalidArgument: naming the dotted field of a string that uses an unset variable.
+    """
+    def walk(item: Any, path: str) -> Any:
+        if isinstance(item, str):
+            return _expand(item, path)
+        if isinstance(item, Mapping):
+            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [walk(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(item)]
+        return item
+
+    def _expand(text: str, path: str) -> str:
+        def sub(match: re.Match[str]) -> str:
+            if match.group(0) == "$${":
+                return "${"
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            if not strict:
+                return match.group(0)
+            tail = f" ({where})" if where else ""
+            raise InvalidArgument(path or "suite", f"environment variable {name} is not set{tail}")
+        return _VAR.sub(sub, text)
+
+    try:
+        return walk(value, "")
+    except RecursionError:
+        raise InvalidArgument("suite", "nested too deeply") from None
+
+
+def _validate(data: Any, base: Path, where: str) -> Suite:
+    if not isinstance(data, Mapping):
+        tail = f" ({where})" if where else ""
+        raise InvalidArgument("suite", f"expected a mapping with 'name' and 'experiments', got "
+                                       f"{type(data).__name__}{tail}")
+    try:
+        return Suite.model_validate(dict(data), context={"base": str(base)})
+    except ValidationError as exc:
+        raise invalid_argument(exc, "", Suite, where) from None
+    except RecursionError:
+        raise InvalidArgument("suite", "nested too deeply") from None
+
+
+def _check_names(suite: Suite, where: str) -> None:
+    seen: set[str] = set()
+    for i, guard in enumerate(suite.guards):
+        if guard.name in seen:
+            raise InvalidArgument(f"guards.{i}.name", f"duplicate guard name {guard.name!r} ({where})")
+        seen.add(guard.name)
+
+
+def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
+    """Load the policy (the suite's, else ``$CHAOSGUARD_POLICY``, else the defaults) and every experiment
+    of ``suite``; with ``check``, validate the experiments
+    (chaosguard's and chaoslib's checks) so a broken experiment 3 stops the suite before experiment 1.
+
+    :raises InvalidArgument: ``policy.<path>`` for the policy file, ``experiments.<i>.path`` for an
+        experiment file (``<file>: <problem>``).
+    """
+    where = f"in {source}"
+    _check_names(suite, where)
+    policy = Policy()
+    policy_path = policy_file_path(suite.policy)  # the suite's, else $CHAOSGUARD_POLICY
+    if policy_path is not None:
+        policy = parse_policy(read_document(policy_path, "policy"), "policy", f"in {policy_path}")
+    planned = []
+    for i, ref in enumerate(suite.experiments):
+        at = f"experiments.{i}.path"
+        document = read_document(ref.path, at)
+        if not isinstance(document, dict):
+            raise InvalidArgument(at, f"{ref.path}: expected an experiment (a mapping), got "
+                                      f"{type(document).__name__}")
+        if check:
+            from chaosguard.safety.experiment_check import check_experiment
+
+            problems = check_experiment(document)
+            if problems:
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                raise InvalidArgument(at, f"{ref.path}: {problems[0]}{more}")
+        _check_clashes(suite, i, document)
+        title = document.get("title")
+        name = ref.name or (title if isinstance(title, str) and title.strip() else Path(ref.path).stem)
+        planned.append(PlannedExperiment(i, ref, document, name))
+    if check:
+        _check_sources(suite)
+    return GameDay(suite, source, planned, policy)
+
+
+def _check_clashes(suite: Suite, index: int, document: Mapping[str, Any]) -> None:
+    """A suite guard must not share its name with a guard of an experiment (evidence would be ambiguous)."""
+    from chaosguard.gameday.launch import own_control_arguments
+    from chaosguard.safety.policy.load import find_block
+
+    try:
+        block = find_block(document)
+    except InvalidArgument:
+        return  # reported by the experiment checks (or by the guard at run time)
+    theirs = {g.name for g in block.guards} if block is not None else set()
+    own = own_control_arguments(document).get("guards")
+    theirs |= {g.get("name") for g in own if isinstance(g, Mapping)} if isinstance(own, list) else set()
+    for k, guard in enumerate(suite.guards):
+        if guard.name in theirs:
+            raise InvalidArgument(f"guards.{k}.name", f"{guard.name!r} is also a guard of experiment "
+                                                      f"{index + 1} ({suite.experiments[index].path}); "
+                                                      "give suite guards names of their own")
+
+
+def _check_sources(suite: Suite) -> None:
+    """Build every suite guard's source once (a Python guard's function must import, a Prometheus
+    query must scan, a bearer token variable must be set), so the suite fails before it starts."""
+    from chaosguard.safety.slo.build import build_source
+
+    for guard in suite.guards:
+        source = build_source(guard)
+        close = getattr(source, "close", None)
+        if callable(close):
+            close()
+
+
+def load_suite(path: str, env: Mapping[str, str] | None = None, check: bool = True, strict_env: bool = True,
+               overrides: Mapping[str, Any] | None = None) -> GameDay:
+    """Read, expand, validate and plan the suite file at ``path`` (see :func:`plan`).
+
+    :param overrides: top-level fields replacing the file's (after ``${...}`` expansion; paths in them
+        should be absolute: relative ones are read against the suite's directory).
+    :param strict_env: see :func:`expand_env` (``chaos gameday schedule`` renders a suite whose
+        variables are only set where it will run).
+    """
+    import os
+
+    data = read_document(path, "suite")
+    data = expand_env(data, os.environ if env is None else env, f"in {path}", strict_env)
+    if overrides and isinstance(data, Mapping):
+        data = {**data, **overrides}
+    suite = _validate(data, Path(path).expanduser().resolve().parent, f"in {path}")
+    return plan(suite, path, check)
+
+
+def suite_from_experiments(paths: Sequence[str], name: str = "", policy: str | None = None,
+                           guards: Sequence[Any] = (), check: bool = True) -> GameDay:
+    """A suite made of experiment files given on the command line (paths relative to the working
+    directory; a bad one is named ``experiments.<i>.path``)."""
+    data: dict[str, Any] = {"name": name or "game day", "experiments": list(paths), "guards": list(guards)}
+    if policy is not None:
+        data["policy"] = policy
+    suite = _validate(data, Path.cwd(), "")
+    return plan(suite, "the command line", check)
+
+
+def suite_schema() -> dict[str, Any]:
+    """The JSON Schema of a suite file."""
+    schema = Suite.model_json_schema(mode="validation")
+    schema["title"] = "chaosguard game-day suite"
+    return {"$schema": _DIALECT, **schema}
