@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 K8S_LOG := $(HOME)/.cache/chaosguard/k8s-build.log
 # Debian packages the tests use: stress-ng (CPU/memory anchor and optional backend), prometheus (SLO
-# source tests), openssl (test cluster keys).
-DEB_PACKAGES := stress-ng prometheus openssl
+# source tests), prometheus-pushgateway (journal publisher), chromium (report rendering), openssl (test
+# cluster keys).
+DEB_PACKAGES := stress-ng prometheus prometheus-pushgateway chromium openssl
 
 .PHONY: demo test venv system-deps k8s-bins k8s-bins-background clean
 
@@ -28,7 +29,7 @@ system-deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 # The Kubernetes control plane build is the long pole on a new machine: start it first, in the background,
