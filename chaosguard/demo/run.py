@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -65,34 +65,47 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _publishers(runs_dir: Path, work: Path) -> Path:
+    """A publishers file: the journal archived under ``runs_dir`` with its HTML report beside it."""
+    path = work / "publishers.yaml"
+    path.write_text(json.dumps([{"type": "directory", "root": str(runs_dir)},
+                                {"type": "html"}]))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the demo; 0 when the experiment ran and its journal was written."""
+    """Run the demo; 0 when the experiment ran and its journal was archived."""
     parser = argparse.ArgumentParser(prog="python -m chaosguard.demo", description=__doc__)
     parser.add_argument("--experiment", type=Path, default=DEFAULT_EXPERIMENT)
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
     args = parser.parse_args(argv)
     console = Console(highlight=False)
-    run_dir = args.runs_dir / f"{time.strftime('%Y%m%dT%H%M%S')}-{args.experiment.stem}"
-    run_dir.mkdir(parents=True, exist_ok=False)
-    journal_path = run_dir / "journal.json"
-    with Topology() as topo:
+    args.runs_dir.mkdir(parents=True, exist_ok=True)
+    before = set(args.runs_dir.iterdir())
+    with tempfile.TemporaryDirectory(prefix="chaosguard-demo-") as work, Topology() as topo:
         console.rule("[bold]chaosguard demo")
         console.print(f"service  127.0.0.1:{topo.service_port}  (15–45 ms per request)")
         console.print(f"proxy    {topo.proxy['listen']} → service   (chaosguard latency proxy '{PROXY_NAME}')")
         console.print(f"users    20 req/s → {topo.url}")
         console.print(f"running  chaos run {args.experiment}")
         console.rule()
-        env = {**os.environ, "DEMO_SERVICE_URL": topo.url, "DEMO_PROXY_NAME": PROXY_NAME}
-        proc = subprocess.run([_chaos(), "--no-version-check", "--log-file", str(run_dir / "chaostoolkit.log"),
-                               "run", "--journal-path", str(journal_path), str(args.experiment)], env=env)
+        env = {**os.environ, "DEMO_SERVICE_URL": topo.url, "DEMO_PROXY_NAME": PROXY_NAME,
+               "CHAOSGUARD_PUBLISHERS": str(_publishers(args.runs_dir.resolve(), Path(work)))}
+        proc = subprocess.run([_chaos(), "--no-version-check", "--log-file", str(Path(work) / "chaostoolkit.log"),
+                               "run", "--journal-path", str(Path(work) / "journal.json"), str(args.experiment)],
+                              env=env)
         leftover = topo.close()
     console.rule()
-    if not journal_path.exists():
-        console.print(f"[red]chaos run exited {proc.returncode} without writing a journal[/]")
+    archived = sorted(d for d in set(args.runs_dir.iterdir()) - before if (d / "journal.json").exists())
+    if not archived:
+        console.print(f"[red]chaos run exited {proc.returncode} without archiving a journal[/]")
         return 1
-    _summary(console, json.loads(journal_path.read_text()))
+    run_dir = archived[-1]
+    _summary(console, json.loads((run_dir / "journal.json").read_text()))
     console.print(f"chaos run exit code: {proc.returncode}")
-    console.print(f"Journal: [bold]{journal_path}[/]")
+    console.print(f"Journal: [bold]{run_dir / 'journal.json'}[/]")
+    if (run_dir / "report.html").exists():
+        console.print(f"Report:  [bold]{run_dir / 'report.html'}[/]")
     console.print("Every process the demo started is stopped" + (f" (had to kill {leftover})" if leftover else "."))
     return 0
 

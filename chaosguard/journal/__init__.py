@@ -1,0 +1,58 @@
+"""What happens to a journal after the run: redaction, publishers, JUnit, Markdown and the HTML report.
+
+``publish_journal(journal, settings)`` runs at the very end of every experiment (the guard's
+after-experiment hook, or :mod:`chaosguard.journal.control` for unguarded ones): it redacts the journal
+once (:mod:`~chaosguard.journal.redact`), writes the directory archive first, then the webhook,
+Pushgateway, JUnit, Markdown and HTML publishers configured in the settings (:mod:`~chaosguard.journal.config`).
+``chaos report`` renders the HTML report of any journals.
+
+Nothing here imports ``chaosguard.actions``. Names are imported on first use, so a run with nothing to
+publish imports almost nothing; matplotlib is imported only when a report is rendered.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "PublishResult",
+    "PublishersConfig",
+    "load_config",
+    "publish_journal",
+    "redact_journal",
+    "render_markdown",
+    "render_report",
+    "write_junit",
+]
+
+_HOMES = {
+    "PublishResult": "chaosguard.journal.publish",
+    "publish_journal": "chaosguard.journal.publish",
+    "PublishersConfig": "chaosguard.journal.config",
+    "load_config": "chaosguard.journal.config",
+    "redact_journal": "chaosguard.journal.redact",
+    "render_markdown": "chaosguard.journal.publishers.markdown",
+    "render_report": "chaosguard.journal.report",
+    "write_junit": "chaosguard.journal.publishers.junit",
+}
+
+if TYPE_CHECKING:
+    from chaosguard.journal.config import PublishersConfig, load_config
+    from chaosguard.journal.publish import PublishResult, publish_journal
+    from chaosguard.journal.publishers.junit import write_junit
+    from chaosguard.journal.publishers.markdown import render_markdown
+    from chaosguard.journal.redact import redact_journal
+    from chaosguard.journal.report import render_report
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        value = getattr(import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'chaosguard.journal' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -30,7 +30,9 @@ def outcome_of(journal: dict[str, Any], refused: str | None, aborted: bool) -> t
               and (r.get("activity") or {}).get("type") == "action"]
     if failed:
         act = failed[0].get("activity") or {}
-        return "action-failed", f"action '{act.get('name')}' failed: {failed[0].get('exception', [''])[-1:]}"
+        lines = failed[0].get("exception") or ["(no detail)"]
+        detail = str(lines[-1]).strip().removeprefix("chaoslib.exceptions.ActivityFailed: ")
+        return "action-failed", f"action '{act.get('name')}' failed: {detail}"
     before = (journal.get("steady_states") or {}).get("before")
     if before is not None and before.get("steady_state_met") is False:
         return "steady-state-unmet", "the steady state was not met before the method; nothing was injected"

@@ -106,8 +106,9 @@ def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> N
 
 
 def after_experiment_control(context: dict, state: dict = None, configuration: dict = None,
-                             secrets: dict = None, **kwargs: Any) -> None:
-    """Stop watching, revert leftovers, play rollbacks an abort skipped, fix the status, add evidence."""
+                             secrets: dict = None, settings: dict = None, **kwargs: Any) -> None:
+    """Stop watching, revert leftovers, play rollbacks an abort skipped, fix the status, add evidence,
+    then publish the journal (directory archive first; publishers configured in the settings)."""
     from chaosguard.safety.aftermath import finish
 
     session = _current()
@@ -119,6 +120,9 @@ def after_experiment_control(context: dict, state: dict = None, configuration: d
         logger.exception("chaosguard: finishing the run failed")
     finally:
         session.phase = "finished"
+        from chaosguard.journal.publish import publish_journal
+
+        publish_journal(state, settings, secrets=secrets, configuration=configuration)
 
 
 def cleanup_control() -> None:

@@ -74,6 +74,7 @@ class Watcher:
 
     def _loop(self) -> None:
         start = time.monotonic()
+        n = 0  # ticks of this loop (preflight may have ticked before: they do not count here)
         while not self._stop.is_set():
             try:
                 readings = self.tick()
@@ -84,10 +85,11 @@ class Watcher:
                 return
             if any(r.breached for r in readings):
                 self._fire(readings)
-            next_tick = start + (self.ticks * self.interval_s)
+            n += 1
+            next_tick = start + n * self.interval_s
             delay = next_tick - time.monotonic()
             if delay < 0:  # fell behind (slow reads): re-anchor, do not burst
-                start = time.monotonic() - self.ticks * self.interval_s
+                start = time.monotonic() - n * self.interval_s
                 delay = 0
             self._stop.wait(delay)
 

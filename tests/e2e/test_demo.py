@@ -20,7 +20,8 @@ def test_make_demo(tmp_path: Path, chaosguard_home: Path) -> None:
     proc = subprocess.run(["make", "-s", "-C", str(ROOT), "demo", f"RUNS_DIR={tmp_path / 'runs'}"], env=env,
                           capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (journal_path,) = (tmp_path / "runs").glob("*-latency-slo/journal.json")
+    (journal_path,) = (tmp_path / "runs").glob("*/journal.json")
+    assert (journal_path.parent / "report.html").stat().st_size > 10_000
     assert str(journal_path.relative_to(tmp_path)) in proc.stdout.replace("\n", "")
     journal = json.loads(journal_path.read_text())
     guard = journal["chaosguard"]

@@ -166,7 +166,8 @@ def test_failed_action_fails_the_run(tmp_path: Path, chaos_env: dict) -> None:
     env = value_env(tmp_path, chaos_env, 1)
     res = chaos_run(tmp_path, experiment([action("boom", WAIT, "fail")]), env)
     assert res.rc == 1 and res.journal["status"] == "failed"
-    assert res.guard["outcome"] == "action-failed" and "boom" in res.guard["reason"]
+    assert res.guard["outcome"] == "action-failed"
+    assert res.guard["reason"] == "action 'boom' failed: RuntimeError: this action fails on purpose"
 
 
 def test_unmet_steady_state_before_the_method_fails_the_run(tmp_path: Path, chaos_env: dict,

@@ -62,3 +62,17 @@ def test_stop_ends_the_thread() -> None:
     w.start()
     w.stop()
     assert not any(t.name == "chaosguard-watcher" and t.is_alive() for t in threading.enumerate())
+
+
+def test_ticks_before_start_do_not_delay_the_loop() -> None:
+    """Preflight ticks the watcher before starting it; the loop must still read every interval."""
+    w = Watcher([_check("a", _Value(1))], 0.05, lambda r: None)
+    for _ in range(40):  # 40 preflight ticks = 2 s of intervals
+        w.tick()
+    w.start()
+    try:
+        assert wait_until(lambda: w.ticks >= 43, timeout=1.0)  # reads resume at once, not after 2 s
+    finally:
+        w.stop()
+    gaps = [b.read_at - a.read_at for a, b in zip(w.readings[40:], w.readings[41:])]
+    assert max(gaps) < 1.0

@@ -1,0 +1,68 @@
+"""Crash-safe file writes: a reader sees the old file, no file, or the complete new one — never half of it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["atomic_write", "fsync_dir", "new_dir", "to_json"]
+
+
+def to_json(document: Any) -> bytes:
+    """``document`` as indented UTF-8 JSON (non-JSON values as their text, like Chaos Toolkit does)."""
+    return (json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename/creation in directory ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, overwrite: bool = True, mode: int = 0o644) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same directory, fsync, rename (or link).
+
+    With ``overwrite=False`` an existing ``path`` raises :class:`FileExistsError` and is left untouched
+    (the temp file is hard-linked into place, which fails atomically when the name is taken).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+            os.unlink(tmp)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
+def new_dir(root: Path, name: str, limit: int = 1000) -> Path:
+    """Create ``root/name`` (or ``name-2``, ``name-3`` … when taken) exclusively and return it."""
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(1, limit + 1):
+        candidate = root / (name if i == 1 else f"{name}-{i}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        fsync_dir(root)
+        return candidate
+    raise FileExistsError(f"{root / name}: {limit} run directories of that name already exist")

@@ -1,0 +1,46 @@
+"""A Chaos Toolkit control that publishes the journal of experiments run without the chaosguard guard.
+
+Wire it per experiment::
+
+    controls:
+      - name: chaosguard-publish
+        provider: {type: python, module: chaosguard.journal.control}
+
+or for every experiment in ``~/.chaostoolkit/settings.yaml`` (next to the ``chaosguard: {publishers: …}``
+block it reads)::
+
+    controls:
+      chaosguard-publish:
+        provider: {type: python, module: chaosguard.journal.control}
+
+When the guard is active in the process it publishes the journal itself at the end of its own
+after-experiment hook, so this control then does nothing (the journal is never published twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+__all__ = ["after_experiment_control"]
+
+logger = logging.getLogger("chaostoolkit")
+
+
+def _guard_active() -> bool:
+    guard = sys.modules.get("chaosguard.safety.guard")
+    return guard is not None and getattr(guard, "_session", None) is not None
+
+
+def after_experiment_control(context: dict, state: dict = None, settings: dict = None,
+                             configuration: dict = None, secrets: dict = None, **kwargs: Any) -> None:
+    """Publish ``state`` (the journal) to the configured publishers; never raises."""
+    if state is None or _guard_active():
+        return
+    try:
+        from chaosguard.journal.publish import publish_journal
+
+        publish_journal(state, settings, secrets=secrets, configuration=configuration)
+    except Exception:  # noqa: BLE001 - Chaos Toolkit would swallow it silently; say it at least
+        logger.exception("chaosguard: publishing the journal failed")

@@ -1,0 +1,31 @@
+"""Directory archive: ``<root>/<UTC start>-<slug>/journal.json``, the copy on disk nothing later can lose.
+
+The run directory is created exclusively (``-2``, ``-3`` … when the name is taken: never reused, never
+overwritten); the journal is written to a temp file, fsynced and linked into place, so a crash at any
+moment leaves either no ``journal.json`` or a complete one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chaosguard.journal._files import atomic_write, new_dir, to_json
+from chaosguard.journal.config import DirectoryPublisher
+from chaosguard.journal.publishers import PublishContext
+
+__all__ = ["publish", "archive"]
+
+
+def archive(journal: dict[str, Any], root: Path, name: str) -> Path:
+    """Write ``journal`` to a new ``root/name[-N]/journal.json``; return the file's path."""
+    run_dir = new_dir(Path(root).expanduser(), name)
+    return atomic_write(run_dir / "journal.json", to_json(journal), overwrite=False)
+
+
+def publish(spec: DirectoryPublisher, ctx: PublishContext) -> str:
+    """Archive ``ctx.journal`` under ``spec.root``; the first successful archive becomes ``ctx.run_dir``."""
+    path = archive(ctx.journal, spec.root, f"{ctx.timestamp}-{ctx.facts.slug}")
+    if ctx.run_dir is None:
+        ctx.run_dir = path.parent
+    return str(path)
