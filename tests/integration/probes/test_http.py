@@ -35,10 +35,11 @@ def test_status_and_connection_failure() -> None:
 
 def test_latency_percentile_sees_the_delay() -> None:
     with http_server(ROUTES) as (base, _):
-        fast = http_latency_percentile(base + "/", 95, requests=10)
-        slow = http_latency_percentile(base + "/slow", 95, requests=6, concurrency=3)
-    assert slow >= 120.0
-    assert fast < slow
+        fast = http_latency_percentile(base + "/", 50, requests=10)
+        slow = http_latency_percentile(base + "/slow", 50, requests=6, concurrency=3)
+        slow_p95 = http_latency_percentile(base + "/slow", 95, requests=6, concurrency=3)
+    assert slow >= 120.0 and slow_p95 >= slow
+    assert fast < slow  # medians: a busy CI machine can make one fast request slow, not half of them
 
 
 def test_timeouts_are_errors_and_slow() -> None:
