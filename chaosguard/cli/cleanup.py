@@ -26,6 +26,9 @@ def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     if state_dir is not None:
         os.environ["CHAOSGUARD_HOME"] = str(state_dir)
     items = cleanup_dead_runs(root, dry_run=dry_run)
+    from chaosguard.faults.chaosmesh.sweep import sweep_leftovers
+
+    items += sweep_leftovers(root, dry_run=dry_run)  # labelled Chaos Mesh objects of dead/unknown runs
     console = Console(highlight=False)
     if not items:
         console.print(f"Nothing open: no fault of a dead run is left in {root}.")

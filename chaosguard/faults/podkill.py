@@ -2,7 +2,7 @@
 
 Selection and policy happen before (:mod:`chaosguard.kube.plans`); this kind acts on exactly the pods in
 the spec. Each DELETE carries a ``preconditions.uid``: a pod re-created under the same name (StatefulSets)
-is never killed by mistake. Deletions run on a thread pool over one keep-alive connection pool.
+is never killed by mistake. Deletions run concurrently (up to 64 in flight) over one keep-alive connection pool.
 
 Not revertible: the record is evidence (name, uid, node and time of each kill; which pods had already
 gone; which deletions failed) and the starting point of a recovery measurement. ``revert`` says
@@ -11,8 +11,6 @@ gone; which deletions failed) and the starting point of a recovery measurement. 
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +42,7 @@ class PodKillSpec(BaseModel):
     namespace: str = Field(min_length=1, max_length=63)
     grace_period_s: int = Field(default=-1, ge=-1, description="-1: the pod's own grace period")
     targets: tuple[PodTarget, ...] = Field(min_length=1)
-    workers: int = Field(default=32, ge=1, le=64, description="concurrent deletions")
+    workers: int = Field(default=64, ge=1, le=64, description="concurrent deletions")
 
 
 class PodKillKind:
@@ -61,27 +59,20 @@ class PodKillKind:
 
         api = Api(Cluster(spec.kubeconfig, spec.context, spec.verify_tls))
         base = f"/api/v1/namespaces/{spec.namespace}/pods/"
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if spec.grace_period_s >= 0:
+            options["gracePeriodSeconds"] = spec.grace_period_s
+        answers = api.delete_many([(base + t.name, {**options, "preconditions": {"uid": t.uid}})
+                                   for t in spec.targets], workers=spec.workers)
         errors: list[ChaosGuardError] = []
-
-        def kill(target: PodTarget) -> dict[str, Any]:
-            body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions",
-                                    "preconditions": {"uid": target.uid}}
-            if spec.grace_period_s >= 0:
-                body["gracePeriodSeconds"] = spec.grace_period_s
-            out = target.model_dump()
-            try:
-                status, _ = api.delete(base + target.name, body)
-            except ChaosGuardError as exc:
-                errors.append(exc)
-                return {**out, "at": time.time(), "result": "failed", "error": str(exc)}
-            return {**out, "at": time.time(), "result": "deleted" if status < 300 else "gone"}
-
-        workers = max(1, min(spec.workers, len(spec.targets)))
-        if workers == 1:
-            results = [kill(t) for t in spec.targets]
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="chaosguard-podkill") as pool:
-                results = list(pool.map(kill, spec.targets))
+        results = []
+        for target, (status, error, at) in zip(spec.targets, answers, strict=True):
+            out = {**target.model_dump(), "at": at}
+            if error is not None:
+                errors.append(error)
+                results.append({**out, "result": "failed", "error": str(error)})
+            else:
+                results.append({**out, "result": "deleted" if status < 300 else "gone"})
         killed = [r for r in results if r["result"] == "deleted"]
         if errors and not killed:
             raise errors[0]

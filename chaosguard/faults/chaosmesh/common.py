@@ -145,8 +145,9 @@ class ChaosMeshKind:
 
     def _convert(self, exc: Any, extra: dict[str, Any] | None = None) -> Exception:
         if getattr(exc, "status", None) == 404:
-            return InvalidArgument("namespace", f"{self.kind} is not served by this cluster (are the Chaos "
-                                                f"Mesh CRDs installed?) or the namespace does not exist: {exc}")
+            return InvalidArgument("namespace", f"{self.kind} is not served by this cluster (are the "
+                                                f"Chaos Mesh CRDs installed?) or the namespace does not "
+                                                f"exist: {exc}")
         return schema_error(exc, self.kind, self.fields, extra) or exc
 
     def inject(self, spec: ChaosMeshSpec, record: FaultRecord) -> dict[str, Any]:

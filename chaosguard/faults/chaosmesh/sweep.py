@@ -13,6 +13,12 @@ the ledger knows about (and any given explicitly) and deletes those whose run
 An object whose runner is alive is kept; so is one whose runner is on another host (we cannot tell
 whether it lives — pass ``all_hosts=True`` to remove those too). Never raises for one cluster's
 failure: it becomes a ``failed: …`` item, like cleanup's.
+
+Intended caller: ``chaos cleanup``, right after :func:`~chaosguard.safety.cleanup.cleanup_dead_runs`,
+its items shown in the same table (they are :class:`~chaosguard.safety.cleanup.CleanupItem`). With no
+Chaos Mesh record in the ledger and no cluster given it returns ``[]`` at once, without importing
+``kubernetes`` or contacting anything, so calling it unconditionally is cheap. It is deliberately not
+called at every run's start (as dead-run reverts are): that would contact clusters on every run.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ def _all_runs(root: Path | None) -> dict[str, RunState]:
     return {state.run_id: state for state in (read_run(p) for p in paths)}
 
 
-def clusters_in_ledger(root: Path | None = None, runs: dict[str, RunState] | None = None) -> dict[Any, set[str]]:
+def clusters_in_ledger(root: Path | None = None,
+                       runs: dict[str, RunState] | None = None) -> dict[Any, set[str]]:
     """Every cluster a Chaos Mesh record of the ledger (live or archived) names → its namespaces."""
     from chaosguard.kube.config import Cluster
 

@@ -11,8 +11,9 @@ Sources and what "on" means (words are compared after stripping and lower-casing
   ``off``/``false``/``0``/``no`` or JSON ``{"enabled": false}`` / ``false`` / ``0``. A body of
   ``on``/``true``/``1``/``yes`` or ``{"enabled": true}`` is on; any other status, an unrecognised body, a
   timeout or a connection error is on too (fail closed).
-- ``configmap``: read by the reader registered for ``"configmap"`` (the Kubernetes support plugs it in
-  with :func:`register_reader`); while none is registered a configured ConfigMap switch counts as on.
+- ``configmap``: read from the cluster by :mod:`chaosguard.kube.killswitch` (imported only when such a
+  switch is configured); another reader can be installed with :func:`register_reader`. A ConfigMap that
+  cannot be read counts as on.
 
 Readers are plain callables ``(spec, timeout_s) -> (on, reason)``; any exception they raise counts as on.
 """
@@ -134,13 +135,15 @@ def read_url(url: str, timeout_s: float) -> tuple[bool, str]:
     return verdict, f"{url} says {'on' if verdict else 'off'}"
 
 
-def _no_configmap_reader(ref: ConfigMapRef, timeout_s: float) -> tuple[bool, str]:
-    return True, (f"configmap {ref.namespace}/{ref.name} key {ref.key}: no ConfigMap reader is installed "
-                  "(fail closed)")
+def _kubernetes_configmap_reader(ref: ConfigMapRef, timeout_s: float) -> tuple[bool, str]:
+    """The Kubernetes reader, imported only when a ConfigMap switch is configured (the client is heavy)."""
+    from chaosguard.kube.killswitch import read_configmap
+
+    return read_configmap(ref, timeout_s)
 
 
 _READERS: dict[str, Reader] = {"env": read_env, "file": read_file, "url": read_url,
-                               "configmap": _no_configmap_reader}
+                               "configmap": _kubernetes_configmap_reader}
 
 
 def register_reader(kind: str, reader: Reader) -> Reader | None:

@@ -120,10 +120,13 @@ def test_any_source_on_wins_and_cheap_sources_come_first(switch_server: str, tmp
     assert not state.on and state.reason.startswith("off: ") and "says off" in state.reason
 
 
-def test_configmap_fails_closed_until_a_reader_is_plugged_in() -> None:
+def test_configmap_without_a_reachable_cluster_fails_closed(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config
     p = policy(configmap={"namespace": "ops", "name": "chaos", "key": "stop"})
     state = kill_switch_state(p)
-    assert state.on and "no ConfigMap reader" in state.reason
+    assert state.on and "kubeconfig" in state.reason and "fail closed" in state.reason
     seen = []
 
     def fake_reader(ref: object, timeout_s: float) -> tuple[bool, str]:

@@ -1,0 +1,91 @@
+"""Kill Kubernetes pods, under the policy's blast radius, concurrently, with each kill in the ledger.
+
+Before anything is deleted, in this order: the arguments are checked (one-line ``InvalidArgument``
+naming the argument), the namespace against the policy (``namespaces.allow``/``deny``), the kubeconfig
+and context (never a silent ``http://localhost``), the pods that match now (none → an error naming the
+namespace or selector), the policy over those pods (``label_selectors``, ``max_targets`` count and
+percent of the matching pods), the PodDisruptionBudgets covering them (``respect_pdb``) and finally
+whether RBAC lets us delete pods there. The policy is the guard's when a guarded run is active in this
+process, else ``$CHAOSGUARD_POLICY`` (or the defaults): it applies guarded or not.
+
+Kubeconfig: ``configuration.kubeconfig_path`` / ``kubernetes_context``, or the secrets / environment
+variables ``KUBECONFIG``, ``KUBERNETES_CONTEXT`` as in chaostoolkit-kubernetes; TLS is verified unless
+``KUBERNETES_VERIFY_SSL=false``. See :mod:`chaosguard.kube.config`.
+"""
+
+# No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotation types.
+import logging
+from dataclasses import asdict
+import time
+from typing import Any
+
+from chaosguard import faults
+from chaosguard.errors import ChaosGuardError, Refused
+
+__all__ = ["kill_pods"]
+
+logger = logging.getLogger("chaostoolkit")
+
+
+def kill_pods(namespace: str, label_selector: str = "", name_pattern: str = "", count: int = 0,
+              percent: float = 0.0, order: str = "random", grace_period_s: int = -1,
+              dry_run: bool = False, configuration: dict = None, secrets: dict = None) -> dict:
+    """Delete some of the running pods of ``namespace`` that match ``label_selector`` and/or ``name_pattern``.
+
+    The pods are deleted concurrently; each deletion names the pod's uid, so a pod re-created under the
+    same name meanwhile is left alone. Controllers (ReplicaSets, StatefulSets) replace killed pods; use
+    the ``time_to_recovery`` probe of :mod:`chaosguard.probes.kubernetes` to measure how fast.
+
+    :param namespace: the namespace of the pods.
+    :param label_selector: kubectl-style label selector, e.g. ``app=web,tier!=db``; give it and/or
+        ``name_pattern`` (an empty selection would be every pod of the namespace and is refused).
+    :param name_pattern: regular expression searched in each pod's name.
+    :param count: how many of the matching pods to kill (give ``count`` or ``percent``).
+    :param percent: share of the matching pods to kill, 0 < percent <= 100, rounded down (at least one).
+    :param order: which pods go first: ``random`` (default), ``alphabetic``, ``oldest``, ``newest``.
+    :param grace_period_s: seconds the pods get to stop; ``-1`` (default) keeps each pod's own,
+        ``0`` kills at once.
+    :param dry_run: select and check everything, log and return the pods that would be killed, delete
+        nothing and record nothing.
+    :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
+    :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``,
+        ``KUBERNETES_VERIFY_SSL``).
+    :returns: ``{"namespace", "matching", "pods": [{"name", "uid", "node"[, "at", "result"]}],
+        "dry_run", "record"}``; ``record`` is the ledger record id (evidence; ``None`` in a dry run).
+    """
+    from chaosguard.faults.podkill import PodKillSpec
+    from chaosguard.kube.plans import plan_pod_kill
+    from chaosguard.kube.workloads import note_kill
+    from chaosguard.safety.active import active_policy
+
+    plan = plan_pod_kill(active_policy(), namespace, label_selector, name_pattern, count, percent, order,
+                         grace_period_s, configuration, secrets)
+    ns = plan.request.namespace
+    chosen = [p.evidence() for p in plan.chosen]
+    summary: dict[str, Any] = {"namespace": ns, "matching": len(plan.matching), "pods": chosen,
+                               "dry_run": dry_run, "record": None,
+                               "budgets": [asdict(b) for b in plan.budgets]}
+    if dry_run:
+        logger.info("chaosguard: dry run, would kill %d of %d matching pod(s) in %s: %s", len(chosen),
+                    len(plan.matching), ns, ", ".join(p["name"] for p in chosen))
+        return summary
+    from chaosguard.kube.api import Api
+
+    allowed, _ = Api(plan.cluster).can_i("delete", "pods", ns)
+    if not allowed:
+        raise Refused(f"refused by Kubernetes RBAC ({plan.cluster.describe()}): not allowed to delete "
+                      f"pods in namespace '{ns}'; nothing was deleted")
+    spec = PodKillSpec(**plan.cluster.as_spec(), namespace=ns, grace_period_s=plan.request.grace_period_s,
+                       targets=tuple(chosen))
+    started = time.time()
+    record = faults.revert(faults.inject("pod-kill", spec))  # nothing to undo: closed at once, evidence
+    killed, failed = record.handles.get("killed", []), record.handles.get("failed", [])
+    note_kill(ns, started, [p["uid"] for p in killed])
+    logger.info("chaosguard: killed %d pod(s) in %s: %s", len(killed), ns,
+                ", ".join(p["name"] for p in killed))
+    summary.update(record=record.id, pods=killed + record.handles.get("gone", []) + failed,
+                   duration_s=round(time.time() - started, 3))
+    if failed:
+        raise ChaosGuardError(f"killed {len(killed)} of {len(chosen)} pod(s) in '{ns}'; "
+                              f"{len(failed)} deletion(s) failed, first: {failed[0].get('error')}")
+    return summary
