@@ -57,7 +57,7 @@ def test_kill_by_count_is_recorded_and_the_recovery_probe_measures_the_replaceme
     assert all(before[name] == uid for name, uid in killed.items())
     assert all(p["result"] == "deleted" and p["node"] == "kwok-node-0" for p in out["pods"])
     seconds = time_to_recovery(ns, "web", timeout_s=60)
-    assert 0 < seconds < 60
+    assert seconds > 0  # measured since the kill; the probe raises when it does not recover in time
     after = active_pods(kube, ns)
     assert len(after) == 4 and not set(after.values()) & set(killed.values())
     assert deployment_ready_replicas(ns, "web") == 4
