@@ -138,9 +138,9 @@ def test_kill_switch_file_flipped_mid_run_aborts(tmp_path: Path, chaos_env: dict
 def test_policy_violation_refuses_the_action_before_injection(tmp_path: Path, chaos_env: dict,
                                                               chaosguard_home: Path) -> None:
     env = value_env(tmp_path, chaos_env, 1)
-    sleepers = [subprocess.Popen(["sleep", "257"]) for _ in range(2)]
+    sleepers = [subprocess.Popen(["sleep", "257.0257"]) for _ in range(2)]
     try:
-        method = [action("pause", "chaosguard.actions.process", "pause_processes", name_pattern="^sleep 257$",
+        method = [action("pause", "chaosguard.actions.process", "pause_processes", name_pattern=r"^sleep 257\.0257$",
                          max_processes=5)]
         res = chaos_run(tmp_path, experiment(method), env, policy={"local": {"max_processes": 1}})
         assert res.rc == 1 and res.journal["status"] == "failed"

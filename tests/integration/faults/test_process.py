@@ -18,14 +18,14 @@ from tests.helpers import ledger_records, python_child, wait_until
 
 @pytest.fixture()
 def sleeper() -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(["sleep", "271"])
+    proc = subprocess.Popen(["sleep", "271.0271"])
     yield proc
     proc.kill()
     proc.wait()
 
 
 def test_pause_then_resume(sleeper, chaosguard_home: Path) -> None:
-    out = pause_processes(name_pattern=r"^sleep 271$")
+    out = pause_processes(name_pattern=r"^sleep 271\.0271$")
     assert out["processes"] == [{"pid": sleeper.pid, "name": "sleep"}]
     assert wait_until(lambda: psutil.Process(sleeper.pid).status() == psutil.STATUS_STOPPED)
     resumed = resume_processes()
@@ -73,10 +73,10 @@ def test_pattern_never_matches_the_runner(chaosguard_home: Path) -> None:
 
 
 def test_too_many_matches_are_refused(chaosguard_home: Path) -> None:
-    procs = [subprocess.Popen(["sleep", "263"]) for _ in range(3)]
+    procs = [subprocess.Popen(["sleep", "263.0263"]) for _ in range(3)]
     try:
         with pytest.raises(Refused, match="max_processes=2"):
-            pause_processes(name_pattern=r"^sleep 263$", max_processes=2)
+            pause_processes(name_pattern=r"^sleep 263\.0263$", max_processes=2)
         assert all(psutil.Process(p.pid).status() != psutil.STATUS_STOPPED for p in procs)
         assert ledger_records(chaosguard_home) == []
     finally:
@@ -118,6 +118,6 @@ def test_bad_pid_file_contents(tmp_path: Path, chaosguard_home: Path) -> None:
                                        and not s.strip().isdigit()))
 def test_fuzzed_signal_names_are_one_line_errors(sig: str, chaosguard_home: Path) -> None:
     with pytest.raises(InvalidArgument) as err:
-        signal_processes(sig, name_pattern="^sleep 271$")
+        signal_processes(sig, name_pattern=r"^sleep 271\.0271$")
     assert err.value.field == "signal" and "\n" not in str(err.value)
     assert ledger_records(chaosguard_home) == []

@@ -19,7 +19,7 @@ from tests.helpers import python_child, wait_until
 PAUSE_AND_WAIT = """
 import sys, time
 from chaosguard.actions.process import pause_processes
-print(pause_processes(name_pattern=r"^sleep 3\\d{2}$")["record"], flush=True)
+print(pause_processes(name_pattern=r"^sleep 317\\.0317$")["record"], flush=True)
 if sys.argv[-1] != "exit":
     time.sleep(60)
 """
@@ -27,7 +27,7 @@ if sys.argv[-1] != "exit":
 
 @pytest.fixture()
 def sleeper() -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(["sleep", "317"])
+    proc = subprocess.Popen(["sleep", "317.0317"])
     yield proc
     proc.kill()
     proc.wait()
