@@ -39,11 +39,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from chaosguard.safety.ledger import FaultRecord, read_run
 
 METRIC = "cgbench_error_ratio"
 GOOD_RATIO = 0.001
@@ -242,43 +243,13 @@ class SourceServer:
 
 
 # ------------------------------------------------------------------------------------ ledger, processes
-@dataclass
-class LedgerRecord:
-    """One fault record as folded from a run's ledger file(s)."""
-
-    id: str
-    kind: str
-    created_at: float
-    handles: dict[str, Any] = field(default_factory=dict)
-    closed_at: float | None = None
-    outcome: str | None = None
-
-
-def read_ledger(home: Path) -> dict[str, LedgerRecord]:
-    """Every record under ``home/ledger`` (archived run files included)."""
-    out: dict[str, LedgerRecord] = {}
+def read_ledger(home: Path) -> dict[str, FaultRecord]:
+    """Every record under ``home/ledger`` (archived run files included), folded by the ledger itself."""
+    out: dict[str, FaultRecord] = {}
     root = home / "ledger"
-    if not root.exists():
-        return out
-    for path in sorted(root.rglob("*.jsonl")):
-        try:
-            lines = path.read_bytes().splitlines()
-        except OSError:
-            continue
-        for raw in lines:
-            try:
-                entry = json.loads(raw)
-            except ValueError:
-                continue  # a line being written right now
-            op = entry.get("op")
-            if op == "open":
-                rec = entry["record"]
-                out[rec["id"]] = LedgerRecord(rec["id"], rec["kind"], rec["created_at"], dict(rec.get("handles") or {}))
-            elif op == "update" and entry.get("id") in out:
-                out[entry["id"]].handles.update(entry.get("handles") or {})
-            elif op == "close" and entry.get("id") in out:
-                out[entry["id"]].closed_at = entry.get("at")
-                out[entry["id"]].outcome = entry.get("outcome")
+    if root.exists():
+        for path in sorted(root.rglob("*.jsonl")):
+            out.update(read_run(path).records)  # a torn line being written right now is skipped
     return out
 
 
