@@ -91,6 +91,8 @@ def before_activity_control(context: dict, experiment: dict = None, configuratio
     phase = phase_of(experiment or {}, context)
     if phase == "method" and session.phase == "watching":
         session.phase = "method"
+    elif phase == "rollbacks" and session.phase in ("watching", "method"):
+        session.phase = "rollbacks"  # a breach now reverts faults but never interrupts the rollbacks
     if phase != "method" or context.get("type") != "action":
         return
     try:

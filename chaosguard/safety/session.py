@@ -164,7 +164,7 @@ class GuardSession:
 
     # -- watching ---------------------------------------------------------------------------------
     def _on_reading(self, reading: Reading) -> None:
-        if self.live and self.phase in ("watching", "method"):
+        if self.live and self.phase in ("watching", "method", "rollbacks"):
             from chaosguard.safety.live import show_reading
 
             show_reading(reading, self._spec(reading.guard) if reading.guard != KILL_SWITCH else None)

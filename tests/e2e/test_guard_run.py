@@ -201,3 +201,23 @@ def test_wired_twice_guards_once(tmp_path: Path, chaos_env: dict, upstream: str)
     res = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.2)), env, settings=settings)
     assert res.rc == 0 and res.guard["outcome"] == "met", res.stderr[-2000:]
     assert len(res.guard["preflight"]) == 1
+
+
+def test_breach_during_rollbacks_reverts_but_lets_them_finish(tmp_path: Path, chaos_env: dict, upstream: str,
+                                                              chaosguard_home: Path) -> None:
+    env = value_env(tmp_path, chaos_env, 1)
+    method = [action("proxy", LAT, "start_latency_proxy", name="p", listen="127.0.0.1:0", upstream=upstream,
+                     latency_ms=100)]
+    marker = f"/tmp/cg-wait-{os.getpid()}-{uuid.uuid4().hex}"
+    rollbacks = [action("slow-rollback", WAIT, "wait", seconds=1.5, marker=marker),
+                 action("stop-proxy", LAT, "stop_latency_proxy", name="p")]
+    doc = experiment(method, rollbacks=rollbacks)
+    doc["extensions"][0]["policy"] = {"guard": {"interval_s": 0.2}}
+    threading.Thread(target=lambda: wait_until(_long_wait_started, timeout=60) and set_value(env, 99),
+                     daemon=True).start()
+    res = chaos_run(tmp_path, doc, env)
+    assert res.guard["breach"]["guard"] == "value"  # seen during the rollbacks, faults reverted...
+    assert [r["kind"] for r in res.guard["breach"]["reverted"]] == ["latency-proxy"]
+    assert [(r["activity"]["name"], r["status"]) for r in res.journal["rollbacks"]] == [
+        ("slow-rollback", "succeeded"), ("stop-proxy", "succeeded")]  # ...and the rollbacks not cut short
+    assert live_fault_processes(chaosguard_home) == []
