@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from chaosguard.safety.ledger import FaultRecord, read_run
+from chaosguard.ledger.store import FaultRecord, read_run
 
 METRIC = "cgbench_error_ratio"
 GOOD_RATIO = 0.001

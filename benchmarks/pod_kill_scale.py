@@ -103,8 +103,8 @@ def one_kill(tool: str, count: int) -> None:
 
         import chaosguard.faults.podkill  # noqa: F401
         import chaosguard.kube.pdb  # noqa: F401
-        import chaosguard.kube.plans  # noqa: F401
-        import chaosguard.safety.active  # noqa: F401
+        import chaosguard.policy.kube_plans  # noqa: F401
+        import chaosguard.policy.active  # noqa: F401
         from chaosguard.actions.pods import kill_pods
 
         t0 = time.time()

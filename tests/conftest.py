@@ -19,11 +19,11 @@ def chaosguard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("CHAOSGUARD_HOME", str(home))
     yield home
-    from chaosguard.safety import ledger
+    from chaosguard.ledger import store as ledger
 
     run = ledger._current.pop(home.resolve(), None)
     if run is not None:
-        from chaosguard.safety.cleanup import revert_run
+        from chaosguard.faults.cleanup import revert_run
 
         revert_run(run, run.state())
         run.release()

@@ -60,8 +60,8 @@ def add_network_latency(namespace: str, label_selector: str, latency_ms: float, 
     :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit", "spec"}``.
     """
     from chaosguard.faults.chaosmesh.network import delay_spec
-    from chaosguard.kube.plans import plan_chaos_mesh
-    from chaosguard.safety.active import active_policy
+    from chaosguard.policy.kube_plans import plan_chaos_mesh
+    from chaosguard.policy.active import active_policy
 
     plan = plan_chaos_mesh(active_policy(), namespace, label_selector, mode, mode_value, configuration,
                            secrets)
@@ -94,8 +94,8 @@ def stress_pods(namespace: str, label_selector: str, cpu_workers: int = 0, cpu_l
     :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit", "spec"}``.
     """
     from chaosguard.faults.chaosmesh.stress import stress_spec
-    from chaosguard.kube.plans import plan_chaos_mesh
-    from chaosguard.safety.active import active_policy
+    from chaosguard.policy.kube_plans import plan_chaos_mesh
+    from chaosguard.policy.active import active_policy
 
     plan = plan_chaos_mesh(active_policy(), namespace, label_selector, mode, mode_value, configuration,
                            secrets)

@@ -13,7 +13,7 @@ proxy had before. Every argument is checked before anything is recorded or start
 from typing import Any
 
 from chaosguard import faults
-from chaosguard._validation import parse
+from chaosguard.validation import parse
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.latency import kind as proxy_kind
 from chaosguard.faults.latency.lookup import (
@@ -26,7 +26,8 @@ from chaosguard.faults.latency.lookup import (
 )
 from chaosguard.faults.latency.spec import Spec, Toxic, preflight
 from chaosguard.faults.latency.toxic_kind import ToxicChange
-from chaosguard.safety.ledger import FaultRecord, current_run
+from chaosguard.faults.runs import run_ledger
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = [
     "remove_latency",
@@ -133,7 +134,7 @@ def remove_latency(name: str, configuration: dict = None, secrets: dict = None) 
 
 
 def _apply(found: Found, toxic: Toxic, removing: bool) -> dict:
-    run = current_run()
+    run = run_ledger()
     proxy = found.record
     if found.own:
         return _summary(run.update(proxy, proxy_kind.set_toxic(proxy, toxic)))

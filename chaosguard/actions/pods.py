@@ -54,9 +54,9 @@ def kill_pods(namespace: str, label_selector: str = "", name_pattern: str = "", 
         "dry_run", "record"}``; ``record`` is the ledger record id (evidence; ``None`` in a dry run).
     """
     from chaosguard.faults.podkill import PodKillSpec
-    from chaosguard.kube.plans import plan_pod_kill
+    from chaosguard.policy.kube_plans import plan_pod_kill
     from chaosguard.kube.workloads import note_kill
-    from chaosguard.safety.active import active_policy
+    from chaosguard.policy.active import active_policy
 
     plan = plan_pod_kill(active_policy(), namespace, label_selector, name_pattern, count, percent, order,
                          grace_period_s, configuration, secrets)

@@ -10,8 +10,8 @@ before any signal is sent. Every signal is recorded in the fault ledger: a pause
 from typing import Any
 
 from chaosguard import faults
-from chaosguard._validation import parse
-from chaosguard.faults._select_process import select_processes
+from chaosguard.validation import parse
+from chaosguard.local.processes import select_processes
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.process import PAUSING, ProcessSignalSpec, signal_number
 

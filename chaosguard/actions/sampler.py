@@ -7,10 +7,10 @@ lives in the runner process and stops with it.
 
 from typing import Any
 
-from chaosguard._validation import parse
+from chaosguard.validation import parse
 from chaosguard.errors import InvalidArgument
-from chaosguard.probes._http import HttpTarget
-from chaosguard.probes._sampler import start_sampler, stop_sampler
+from chaosguard.slo.http.target import HttpTarget
+from chaosguard.slo.http.sampler import start_sampler, stop_sampler
 
 __all__ = ["start_http_sampler", "stop_http_sampler"]
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from chaosguard import faults
-from chaosguard._validation import parse
+from chaosguard.validation import parse
 from chaosguard.errors import RevertError
 from chaosguard.faults.stress.cpu import CpuStressSpec
 from chaosguard.faults.stress.memory import MemoryStressSpec

@@ -19,8 +19,8 @@ def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from chaosguard.safety.cleanup import cleanup_dead_runs
-    from chaosguard.safety.paths import state_dir as default_state_dir
+    from chaosguard.faults.cleanup import cleanup_dead_runs
+    from chaosguard.ledger.paths import state_dir as default_state_dir
 
     root = state_dir or default_state_dir()
     if state_dir is not None:

@@ -54,7 +54,7 @@ def _guards_file(path: str | None) -> list[Any]:
         return []
     from chaosguard.errors import InvalidArgument
     from chaosguard.gameday.suite import expand_env
-    from chaosguard.safety.policy.load import read_document
+    from chaosguard.policy.load import read_document
 
     data = expand_env(read_document(path, "--guards"), os.environ, f"in {path}")
     if isinstance(data, dict) and "guards" in data:
@@ -79,7 +79,7 @@ def _load(files: tuple[str, ...], name: str | None, policy: str | None, guards: 
           continue_on_abort: bool, chaos_args: str | None) -> Any:
     from chaosguard.errors import InvalidArgument
     from chaosguard.gameday.suite import load_suite, suite_from_experiments
-    from chaosguard.safety.policy.load import read_document
+    from chaosguard.policy.load import read_document
 
     extra_guards = _guards_file(guards)
     try:

@@ -29,7 +29,7 @@ def guard() -> None:
 def schema(which: str) -> None:
     """Print the JSON Schema of the policy file (policy), of the experiment's chaosguard extension
     block (experiment), or both as {"policy": ..., "experiment": ...} (all, the default)."""
-    from chaosguard.safety.policy.schema import all_schemas
+    from chaosguard.policy.schema import all_schemas
 
     document = all_schemas()
     click.echo(json.dumps(document if which == "all" else document[which], indent=2))
@@ -72,9 +72,9 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
     from rich.console import Console
 
     from chaosguard.errors import InvalidArgument
-    from chaosguard.safety.experiment_check import check_experiment, load_experiment
-    from chaosguard.safety.policy import load_guards, load_policy, preflight_checks
-    from chaosguard.safety.policy.load import policy_file_path
+    from chaosguard.policy.experiment import check_experiment, load_experiment
+    from chaosguard.policy import load_guards, load_policy, preflight_checks
+    from chaosguard.policy.load import policy_file_path
 
     try:
         experiment = load_experiment(path)
@@ -106,8 +106,8 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
 
 def _local_rows(policy: Any, experiment: dict[str, Any]) -> list[Row]:
     from chaosguard.errors import Refused
-    from chaosguard.safety.experiment_check import iter_activities
-    from chaosguard.safety.policy.local import LOCAL_ACTIONS, check_local
+    from chaosguard.policy.experiment import iter_activities
+    from chaosguard.policy.local import LOCAL_ACTIONS, check_local
 
     rows: list[Row] = []
     for where, activity in iter_activities(experiment):

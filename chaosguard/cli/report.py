@@ -49,7 +49,7 @@ def report(journals: tuple[Path, ...], output: Path, title: str | None, junit: P
         if junit is not None:
             written.append(write_junit(docs, junit, "chaosguard"))
         if markdown is not None:
-            from chaosguard.journal._files import atomic_write
+            from chaosguard.ledger.files import atomic_write
 
             written.append(atomic_write(markdown, render_markdown(docs).encode("utf-8")))
     except OSError as exc:

@@ -10,8 +10,8 @@ import argparse
 import sys
 import time
 
-from chaosguard.probes._http import HttpTarget
-from chaosguard.probes._sampler import NoSamples, start_sampler
+from chaosguard.slo.http.target import HttpTarget
+from chaosguard.slo.http.sampler import NoSamples, start_sampler
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Pod kill fault: delete the pods the spec names, concurrently, each only if it is still the same pod.
 
-Selection and policy happen before (:mod:`chaosguard.kube.plans`); this kind acts on exactly the pods in
+Selection and policy happen before (:mod:`chaosguard.policy.kube_plans`); this kind acts on exactly the pods in
 the spec. Each DELETE carries a ``preconditions.uid``: a pod re-created under the same name (StatefulSets)
 is never killed by mistake. Deletions run concurrently (up to 64 in flight) over one keep-alive connection pool.
 
@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chaosguard.errors import ChaosGuardError
-from chaosguard.safety.ledger import FaultRecord
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["KIND", "PodKillKind", "PodKillSpec", "PodTarget"]
 

@@ -13,7 +13,8 @@ from typing import Any
 import psutil
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chaosguard.safety.ledger import FaultRecord
+from chaosguard.ledger.store import FaultRecord
+from chaosguard.local.processes import ProcessTarget
 
 __all__ = ["ProcessTarget", "ProcessSignalSpec", "ProcessSignalKind", "KIND", "signal_number", "PAUSING"]
 
@@ -28,16 +29,6 @@ def signal_number(name: str) -> int:
     if not text.startswith("SIG"):
         text = "SIG" + text
     return signal.Signals[text].value
-
-
-class ProcessTarget(BaseModel):
-    """One process, identified by pid and start time."""
-
-    model_config = ConfigDict(frozen=True)
-
-    pid: int = Field(gt=1)
-    create_time: float
-    name: str = ""
 
 
 class ProcessSignalSpec(BaseModel):

@@ -20,7 +20,7 @@ from rich.progress import (
 from chaosguard.gameday.recovery import RecoveryResult, describe_readings
 from chaosguard.gameday.results import ExperimentResult, SuiteResult
 from chaosguard.gameday.suite import GameDay, PlannedExperiment
-from chaosguard.safety.slo.check import Reading
+from chaosguard.slo.check import Reading
 
 __all__ = ["STYLES", "RichEvents"]
 

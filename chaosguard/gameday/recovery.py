@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chaosguard.safety.slo.build import build_source
-from chaosguard.safety.slo.check import Reading, SloCheck
+from chaosguard.slo.build import build_source
+from chaosguard.slo.check import Reading, SloCheck
 
 __all__ = ["RecoveryResult", "describe_readings", "wait_until_healthy"]
 

@@ -14,7 +14,8 @@ from typing import Any
 from chaosguard.gameday.launch import ChaosRun
 from chaosguard.gameday.recovery import RecoveryResult
 from chaosguard.gameday.score import FORMULA
-from chaosguard.gameday.verdict import OUTCOMES, Verdict, verdict_of
+from chaosguard.gameday.verdict import Verdict, verdict_of
+from chaosguard.outcomes import Outcome
 
 __all__ = ["ExperimentResult", "SuiteResult", "classify", "last_line"]
 
@@ -59,7 +60,7 @@ def classify(journal: dict[str, Any] | None, run: ChaosRun, output: Path | None 
     if not isinstance(guard, dict) or not isinstance(guard.get("outcome"), str):
         return "error", "the journal has no chaosguard evidence: the experiment was not guarded"
     outcome, reason = guard["outcome"], guard.get("reason")
-    if outcome not in OUTCOMES or outcome == "skipped":
+    if outcome not in set(Outcome) or outcome == Outcome.SKIPPED:
         return "error", f"unknown chaosguard outcome {outcome!r}"
     if outcome == "aborted":
         return "aborted", _breach(guard)

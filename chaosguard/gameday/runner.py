@@ -38,7 +38,7 @@ from chaosguard.gameday.results import ExperimentResult, SuiteResult, classify
 from chaosguard.gameday.score import resilience_score
 from chaosguard.gameday.suite import GameDay, PlannedExperiment
 from chaosguard.gameday.verdict import Verdict, worst
-from chaosguard.safety.slo.check import Reading
+from chaosguard.slo.check import Reading
 
 __all__ = ["DEFAULT_OUTPUT", "Events", "default_output_dir", "output_path", "run_gameday"]
 

@@ -25,11 +25,12 @@ import yaml
 from chaosguard.errors import InvalidArgument
 from chaosguard.gameday.suite import Suite
 
+from chaosguard.kube.names import is_dns_label
+
 __all__ = ["MACROS", "ROLE_RULES", "crontab_entry", "kubernetes_manifests", "next_runs", "render_manifests",
            "suite_deadline_s", "validate_cron"]
 
 MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ROLE_RULES: list[dict[str, list[str]]] = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "delete"]},
@@ -147,7 +148,7 @@ def kubernetes_manifests(suite: Suite, cron: str, namespace: str, image: str, su
     _check_zone(timezone)
     _check_env(env or {})
     for what, ns in [("--namespace", namespace), *(("--target-namespace", t) for t in target_namespaces)]:
-        if not isinstance(ns, str) or not _DNS_LABEL.match(ns):
+        if not is_dns_label(ns):
             raise InvalidArgument(what, f"{ns!r} is not a namespace name")
     if not image.strip() or any(c.isspace() for c in image):
         raise InvalidArgument("--image", f"expected a container image reference (got {image!r})")

@@ -39,10 +39,10 @@ from pydantic import (
 )
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.policy._errors import invalid_argument
-from chaosguard.safety.policy.load import parse_policy, policy_file_path, read_document
-from chaosguard.safety.policy.model import Policy
-from chaosguard.safety.slo.spec import GuardSpec
+from chaosguard.policy._errors import invalid_argument
+from chaosguard.policy.load import parse_policy, policy_file_path, read_document
+from chaosguard.policy.model import Policy
+from chaosguard.slo.spec import GuardSpec
 
 __all__ = [
     "ExperimentRef",
@@ -255,7 +255,7 @@ def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
             raise InvalidArgument(at, f"{ref.path}: expected an experiment (a mapping), got "
                                       f"{type(document).__name__}")
         if check:
-            from chaosguard.safety.experiment_check import check_experiment
+            from chaosguard.policy.experiment import check_experiment
 
             problems = check_experiment(document)
             if problems:
@@ -273,7 +273,7 @@ def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
 def _check_clashes(suite: Suite, index: int, document: Mapping[str, Any]) -> None:
     """A suite guard must not share its name with a guard of an experiment (evidence would be ambiguous)."""
     from chaosguard.gameday.launch import own_control_arguments
-    from chaosguard.safety.policy.load import find_block
+    from chaosguard.policy.load import find_block
 
     try:
         block = find_block(document)
@@ -292,7 +292,7 @@ def _check_clashes(suite: Suite, index: int, document: Mapping[str, Any]) -> Non
 def _check_sources(suite: Suite) -> None:
     """Build every suite guard's source once (a Python guard's function must import, a Prometheus
     query must scan, a bearer token variable must be set), so the suite fails before it starts."""
-    from chaosguard.safety.slo.build import build_source
+    from chaosguard.slo.build import build_source
 
     for guard in suite.guards:
         source = build_source(guard)

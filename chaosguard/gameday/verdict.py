@@ -36,23 +36,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chaosguard.errors import ExitCode
+from chaosguard.outcomes import Outcome
 
-__all__ = ["OUTCOMES", "PRECEDENCE", "Verdict", "verdict_of", "worst"]
+__all__ = ["PRECEDENCE", "Verdict", "verdict_of", "worst"]
 
 
 Verdict = ExitCode  # a suite's exit code
-
-
-OUTCOMES: dict[str, Verdict] = {
-    "met": Verdict.OK,
-    "deviated": Verdict.DEVIATED,
-    "aborted": Verdict.ABORTED,
-    "refused": Verdict.REFUSED,
-    "steady-state-unmet": Verdict.REFUSED,
-    "action-failed": Verdict.ERROR,
-    "error": Verdict.ERROR,
-    "skipped": Verdict.OK,
-}
 
 #: Worst first.
 PRECEDENCE: tuple[Verdict, ...] = (Verdict.ERROR, Verdict.ABORTED, Verdict.DEVIATED, Verdict.REFUSED,
@@ -62,7 +51,7 @@ _RANK = {v: len(PRECEDENCE) - i for i, v in enumerate(PRECEDENCE)}
 
 def verdict_of(outcome: str) -> Verdict:
     """The exit code an experiment outcome stands for (an unknown outcome is an error)."""
-    return OUTCOMES.get(outcome, Verdict.ERROR)
+    return Outcome.parse(outcome).exit_code
 
 
 def worst(verdicts: Iterable[Verdict | int]) -> Verdict:

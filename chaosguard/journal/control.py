@@ -20,7 +20,6 @@ after-experiment hook, so this control then does nothing (the journal is never p
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 __all__ = ["after_experiment_control"]
@@ -29,8 +28,9 @@ logger = logging.getLogger("chaostoolkit")
 
 
 def _guard_active() -> bool:
-    guard = sys.modules.get("chaosguard.safety.guard")
-    return guard is not None and getattr(guard, "_session", None) is not None
+    from chaosguard.journal.publish import guard_publishes
+
+    return guard_publishes()
 
 
 def after_experiment_control(context: dict, state: dict = None, settings: dict = None,

@@ -2,7 +2,7 @@
 
 Journals come from ``chaos run`` with or without the guard. With the guard, its ``chaosguard`` section is
 the truth (outcome, reason, policy digest); without it, the outcome is derived from the plain journal the
-same way the guard would (:func:`chaosguard.safety.aftermath.outcome_of`).
+same way the guard would (:func:`chaosguard.outcomes.outcome_of`).
 """
 
 from __future__ import annotations
@@ -13,15 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["OUTCOMES", "FAILING", "SKIPPED", "RunFacts", "FaultWindow", "facts_of", "slug_of", "epoch_of",
+from chaosguard.outcomes import outcome_of
+
+__all__ = ["RunFacts", "FaultWindow", "facts_of", "slug_of", "epoch_of",
            "as_dict", "as_list"]
 
-#: Every outcome a run can have, in the order reports list them.
-OUTCOMES = ("met", "deviated", "aborted", "refused", "action-failed", "steady-state-unmet", "error")
-#: Outcomes that are failures in CI terms (``error`` is an error, not a failure).
-FAILING = ("deviated", "aborted", "refused", "action-failed", "steady-state-unmet")
-#: Not an outcome of a run: a suite runner (game day) did not run the experiment at all.
-SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -99,8 +95,6 @@ def _outcome(journal: dict[str, Any], section: dict[str, Any]) -> tuple[str, str
     if isinstance(outcome, str) and outcome:
         reason = section.get("reason")
         return outcome, str(reason) if reason else None
-    from chaosguard.safety.aftermath import outcome_of
-
     try:
         return outcome_of(journal, None, journal.get("status") == "aborted")
     except Exception as exc:  # noqa: BLE001 - a malformed journal still gets a report

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,9 +24,24 @@ if TYPE_CHECKING:  # imported on use: a run with nothing to publish pays for non
     from chaosguard.journal.publishers import PublishContext
     from chaosguard.journal.redact import Redactor
 
-__all__ = ["PublishResult", "publish_journal"]
+__all__ = ["PublishResult", "guard_publishes", "publish_journal", "set_guard_publishes"]
 
 logger = logging.getLogger("chaostoolkit")
+
+_guard_publishes = threading.Event()
+
+
+def set_guard_publishes(on: bool) -> None:
+    """Say that this process's guard publishes the journal itself (so the publish control stays out)."""
+    if on:
+        _guard_publishes.set()
+    else:
+        _guard_publishes.clear()
+
+
+def guard_publishes() -> bool:
+    """True while a guard session of this process will publish the journal."""
+    return _guard_publishes.is_set()
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard import __version__
-from chaosguard.journal._files import atomic_write
-from chaosguard.journal.facts import FAILING, RunFacts, as_dict, as_list, facts_of
+from chaosguard.ledger.files import atomic_write
+from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
+from chaosguard.outcomes import FAILING
 from chaosguard.journal.redact import redactor_for
 from chaosguard.journal.steps import Step, steps_of
 

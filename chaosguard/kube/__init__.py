@@ -12,7 +12,7 @@ server — with one-line errors a person can act on, and without the surprises o
 - ``pdb``: which PodDisruptionBudgets cover the selected pods and what they allow now.
 - ``blast``: the policy checks of a Kubernetes action, run at injection time (guarded or not).
 - ``workloads``: ready replicas and recovery of Deployments and StatefulSets.
-- ``killswitch``: the ``configmap`` kill-switch reader (:func:`~chaosguard.kube.killswitch.install`
+- ``killswitch``: the ``configmap`` kill-switch reader (:func:`~chaosguard.kube.configmaps.install`
   registers it; importing this package has no side effect).
 
 The ``kubernetes`` package (~0.75 s to import) is imported only when a connection is first made, never

@@ -6,20 +6,30 @@ A PDB covers a pod when it is in the same namespace and its ``spec.selector`` (a
 
 What a budget allows is the disruption controller's ``status.disruptionsAllowed`` — a PDB whose status
 the controller has not computed yet (``observedGeneration`` behind ``generation``) allows nothing (fail
-closed). :func:`budgets` returns one :class:`~chaosguard.safety.policy.PdbBudget` per PDB covering at
-least one target; :func:`~chaosguard.safety.policy.check_pdb` judges them.
+closed). :func:`budgets` returns one :class:`PdbBudget` per PDB covering at
+least one target; :func:`~chaosguard.policy.check_pdb` judges them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chaosguard.kube.api import Api
 from chaosguard.kube.pods import Pod
-from chaosguard.safety.policy.blast import PdbBudget
 
-__all__ = ["budgets", "covered", "selector_object_matches"]
+__all__ = ["PdbBudget", "budgets", "covered", "selector_object_matches"]
+
+
+@dataclass(frozen=True)
+class PdbBudget:
+    """A PodDisruptionBudget covering some of the targets, as read from the cluster now."""
+
+    name: str
+    namespace: str
+    disruptions_allowed: int
+    targets: int
 
 
 def _expression(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:

@@ -10,12 +10,12 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from chaosguard._validation import parse
+from chaosguard.validation import parse
 from chaosguard.errors import InvalidArgument
-from chaosguard.probes._http import HttpTarget, measure
-from chaosguard.probes._sampler import NoSamples, get_sampler
-from chaosguard.probes._stats import percentile as nearest_rank
-from chaosguard.probes._stats import summarize
+from chaosguard.slo.http.target import HttpTarget, measure
+from chaosguard.slo.http.sampler import NoSamples, get_sampler
+from chaosguard.slo.http.stats import percentile as nearest_rank
+from chaosguard.slo.http.stats import summarize
 
 __all__ = [
     "http_status",

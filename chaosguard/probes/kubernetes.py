@@ -17,7 +17,7 @@ def _api(configuration: dict, secrets: dict):  # noqa: ANN202 - private helper
 
 
 def _ns(namespace: str) -> str:
-    from chaosguard.kube.plans import valid_namespace
+    from chaosguard.kube.names import valid_namespace
     from chaosguard.errors import InvalidArgument
 
     try:
@@ -68,7 +68,7 @@ def all_pods_ready(namespace: str, label_selector: str, min_pods: int = 1, confi
     """
     from chaosguard.errors import InvalidArgument
     from chaosguard.kube.workloads import pods_ready
-    from chaosguard.safety.policy.selectors import parse_selector
+    from chaosguard.policy.selectors import parse_selector
 
     try:
         selector = parse_selector(label_selector).text

@@ -8,7 +8,7 @@ unreachable). Tolerances check the number directly, e.g. ``burn_rate`` under 2 i
 Authentication: a bearer token from the experiment's secrets (key ``prometheus_bearer_token`` of a secret
 scope listed in the provider's ``secrets``) or from the environment variable named by ``bearer_token_env``.
 The continuous, staleness-checked reading used by guards is
-:class:`chaosguard.safety.slo.prometheus.PrometheusSource`.
+:class:`chaosguard.slo.prometheus.PrometheusSource`.
 """
 
 # No ``from __future__ import annotations`` here: chaoslib discovery reads the real annotation objects.
@@ -16,8 +16,8 @@ The continuous, staleness-checked reading used by guards is
 import os
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.slo import prometheus as _prom
-from chaosguard.safety.slo.base import SourceUnreadable
+from chaosguard.slo import prometheus as _prom
+from chaosguard.slo.base import SourceUnreadable
 
 __all__ = ["prometheus_value", "error_budget_remaining", "burn_rate"]
 

@@ -1,4 +1,5 @@
-"""Safety: the fault ledger, run identity and cleanup of dead runs (the guard control joins here).
+"""Old import paths that users' experiment files name; the code lives in the layers below.
 
-Nothing in chaosguard changes the world before its record is in the ledger on disk.
+``chaosguard.safety.guard`` (the control module of every guarded experiment written before the layers
+had names) re-exports :mod:`chaosguard.guard.control`. Nothing inside chaosguard imports this package.
 """

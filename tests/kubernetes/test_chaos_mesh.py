@@ -90,7 +90,7 @@ def test_network_latency_and_stress_round_trip(kube: TestCluster, web: str, chao
 @pytest.mark.parametrize("kind_name", ["chaosmesh-network", "chaosmesh-stress"])
 def test_contract_inject_effect_revert_gone_revert_again(kube: TestCluster, web: str, kind_name: str) -> None:
     from chaosguard.faults.chaosmesh.common import ChaosMeshSpec
-    from chaosguard.kube.plans import chaos_mesh_selector
+    from chaosguard.policy.kube_plans import chaos_mesh_selector
 
     ns = web
     body = {"mode": "all", "selector": chaos_mesh_selector(ns, "app=web")}

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chaosguard.errors import InvalidArgument, RevertError
-from chaosguard.safety.ledger import FaultRecord
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["ANN_RECORD", "ANN_RUNNER", "GROUP", "LABEL_MANAGED", "LABEL_RECORD", "LABEL_RUN",
            "MANAGED_SELECTOR", "REVERT_WAIT_S", "VERSION", "ChaosMeshKind", "ChaosMeshSpec",
@@ -60,7 +60,7 @@ def object_name(record_id: str) -> str:
 
 
 def _runner() -> str:
-    from chaosguard.safety.identity import self_identity
+    from chaosguard.ledger.identity import self_identity
 
     pid, start = self_identity()
     return f"{socket.gethostname()}/{pid}/{start:.3f}"

@@ -1,7 +1,7 @@
 """Remove Chaos Mesh objects carrying chaosguard's labels whose run is dead or unknown.
 
 The ledger is the first line of defence: a dead run's open records are reverted through the fault
-contract by :func:`chaosguard.safety.cleanup.cleanup_dead_runs`. This sweep is the second: it lists the
+contract by :func:`chaosguard.faults.cleanup.cleanup_dead_runs`. This sweep is the second: it lists the
 objects labelled ``app.kubernetes.io/managed-by=chaosguard`` + ``chaosguard.io/run-id`` in every cluster
 the ledger knows about (and any given explicitly) and deletes those whose run
 
@@ -14,8 +14,8 @@ An object whose runner is alive is kept; so is one whose runner is on another ho
 whether it lives — pass ``all_hosts=True`` to remove those too). Never raises for one cluster's
 failure: it becomes a ``failed: …`` item, like cleanup's.
 
-Intended caller: ``chaos cleanup``, right after :func:`~chaosguard.safety.cleanup.cleanup_dead_runs`,
-its items shown in the same table (they are :class:`~chaosguard.safety.cleanup.CleanupItem`). With no
+Intended caller: ``chaos cleanup``, right after :func:`~chaosguard.faults.cleanup.cleanup_dead_runs`,
+its items shown in the same table (they are :class:`~chaosguard.faults.cleanup.CleanupItem`). With no
 Chaos Mesh record in the ledger and no cluster given it returns ``[]`` at once, without importing
 ``kubernetes`` or contacting anything, so calling it unconditionally is cheap. It is deliberately not
 called at every run's start (as dead-run reverts are): that would contact clusters on every run.
@@ -28,8 +28,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from chaosguard.safety.cleanup import CleanupItem
-from chaosguard.safety.ledger import RunState, ledger_dir, read_run
+from chaosguard.faults.cleanup import CleanupItem
+from chaosguard.ledger.store import RunState, ledger_dir, read_run
 
 __all__ = ["clusters_in_ledger", "sweep_leftovers"]
 
@@ -58,7 +58,7 @@ def clusters_in_ledger(root: Path | None = None,
 def _verdict(obj: dict[str, Any], runs: dict[str, RunState], all_hosts: bool) -> tuple[bool, str, int]:
     """(delete?, why, runner pid)."""
     from chaosguard.faults.chaosmesh.common import ANN_RECORD, ANN_RUNNER, LABEL_RUN
-    from chaosguard.safety.identity import is_alive
+    from chaosguard.ledger.identity import is_alive
 
     meta = obj.get("metadata") or {}
     annotations, labels = meta.get("annotations") or {}, meta.get("labels") or {}

@@ -1,4 +1,4 @@
-"""The latency worker: ``python -m chaosguard.faults.latency`` (started by :mod:`chaosguard.faults._procs`).
+"""The latency worker: ``python -m chaosguard.faults.latency`` (started by :mod:`chaosguard.faults.workers`).
 
 Arguments after the common worker flags::
 
@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chaosguard.faults._child import report_error, report_ready, worker_setup
+from chaosguard.faults.child import report_error, report_ready, worker_setup
 from chaosguard.faults.latency import control
 from chaosguard.faults.latency.proxy import LatencyProxy
 from chaosguard.faults.latency.spec import Toxic, join_address, split_address

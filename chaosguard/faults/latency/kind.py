@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard.errors import InjectionError
-from chaosguard.faults._procs import spawn_worker, terminate_record
+from chaosguard.faults.workers import spawn_worker, terminate_record
 from chaosguard.faults.latency import control
 from chaosguard.faults.latency.spec import Spec as ProxySpec
 from chaosguard.faults.latency.spec import Toxic
-from chaosguard.safety.ledger import FaultRecord
-from chaosguard.safety.paths import ensure_dir, state_dir
+from chaosguard.ledger.store import FaultRecord
+from chaosguard.ledger.paths import ensure_dir, state_dir
 
 __all__ = ["KIND", "LatencyProxyKind", "control_of", "control_path", "set_toxic", "status"]
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.ledger import FaultRecord, current_run, iter_runs
+from chaosguard.faults.runs import run_ledger
+from chaosguard.ledger.store import FaultRecord, iter_runs
 
 __all__ = ["PROXY_KIND", "TOXIC_KIND", "Found", "find_proxy", "require_proxy"]
 
@@ -35,7 +36,7 @@ def _named(records: list[FaultRecord], name: str) -> FaultRecord | None:
 
 def find_proxy(name: str) -> Found | None:
     """The open proxy record named ``name`` (this run's first, else a live run's), or ``None``."""
-    run = current_run()
+    run = run_ledger()
     own = _named(run.state().open_records, name)
     if own is not None:
         return Found(own, True)
@@ -58,7 +59,7 @@ def require_proxy(name: str) -> Found:
 
 def toxic_record(proxy: FaultRecord) -> FaultRecord | None:
     """This run's open ``latency-toxic`` record for ``proxy`` (a proxy of another run), if any."""
-    for record in current_run().state().open_records:
+    for record in run_ledger().state().open_records:
         if record.kind == TOXIC_KIND and record.spec.get("proxy_record") == proxy.id:
             return record
     return None

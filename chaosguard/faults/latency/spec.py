@@ -2,7 +2,7 @@
 
 Two layers of validation, both run before anything is recorded or started:
 
-* :class:`Toxic` and :class:`Spec` check form and ranges (pydantic; use :func:`chaosguard._validation.parse`).
+* :class:`Toxic` and :class:`Spec` check form and ranges (pydantic; use :func:`chaosguard.validation.parse`).
 * :func:`preflight` checks the world: the listen address can be bound, the upstream host resolves and
   something answers there. It raises the same one-line :class:`~chaosguard.errors.InvalidArgument`.
 """

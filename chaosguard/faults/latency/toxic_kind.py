@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from chaosguard.errors import RevertError
 from chaosguard.faults.latency import control
 from chaosguard.faults.latency.spec import NO_TOXIC, Toxic
-from chaosguard.safety.ledger import FaultRecord
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["KIND", "LatencyToxicKind", "ToxicChange"]
 

@@ -1,6 +1,6 @@
 """Local resource stress: CPU load (``cpu-stress``) and resident memory (``memory-stress``).
 
-Each fault is one worker process tree started by :func:`chaosguard.faults._procs.spawn_worker`, at the
+Each fault is one worker process tree started by :func:`chaosguard.faults.workers.spawn_worker`, at the
 lowest priority, tied to the runner by the lifeline pipe and stopped by ``terminate_record``:
 
 * :mod:`.cpu` / :mod:`._cpu_worker` — N busy processes, each holding its own CPU time at the requested

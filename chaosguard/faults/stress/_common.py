@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from typing import Any, Literal
 
-from chaosguard.faults._procs import terminate_record
+from chaosguard.faults.workers import terminate_record
 from chaosguard.faults.stress._oslib import usable_cpus
-from chaosguard.safety.ledger import FaultRecord
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = [
     "NICE", "Backend", "WorkerKind", "check_backend", "max_workers", "reject_bool", "stressng_path",

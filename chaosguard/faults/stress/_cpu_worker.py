@@ -1,6 +1,6 @@
 """CPU stress worker: ``python -m chaosguard.faults.stress._cpu_worker --workers N --load L ...``.
 
-The worker (already at nice 19, see :func:`chaosguard.faults._child.worker_setup`) forks ``N`` busy
+The worker (already at nice 19, see :func:`chaosguard.faults.child.worker_setup`) forks ``N`` busy
 processes — processes, not threads, because of the GIL. A forked child keeps the parent's command line,
 ``--chaosguard-record=<id>`` included, so ``terminate_record`` finds every busy process by that flag.
 Each busy process runs its own closed loop (:class:`~._dutycycle.DutyCycle`) and dies with its parent
@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from chaosguard.faults._child import report_error, report_ready, worker_setup
+from chaosguard.faults.child import report_error, report_ready, worker_setup
 from chaosguard.faults.stress._dutycycle import DutyCycle
 from chaosguard.faults.stress._oslib import close_inherited_fds, set_parent_death_signal
 

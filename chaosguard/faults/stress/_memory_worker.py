@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from chaosguard.faults._child import report_error, report_ready, worker_setup
+from chaosguard.faults.child import report_error, report_ready, worker_setup
 from chaosguard.faults.stress._oslib import rss_bytes
 
 PAGE = mmap.PAGESIZE

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import psutil
 
-from chaosguard.faults._child import report_error, report_ready, worker_setup
-from chaosguard.faults._procs import RECORD_FLAG
+from chaosguard.faults.child import report_error, report_ready, worker_setup
+from chaosguard.faults.workers import RECORD_FLAG
 from chaosguard.faults.stress._oslib import reap_children, rss_bytes, set_child_subreaper
 
 _group = 0

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from chaosguard.faults._procs import spawn_worker
+from chaosguard.faults.workers import spawn_worker
 from chaosguard.faults.stress import stressng
 from chaosguard.faults.stress._common import (
     NICE,
@@ -22,7 +22,7 @@ from chaosguard.faults.stress._common import (
     max_workers,
     reject_bool,
 )
-from chaosguard.safety.ledger import FaultRecord
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["KIND", "CpuStress", "CpuStressSpec"]
 

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 import psutil
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from chaosguard.faults._procs import spawn_worker
+from chaosguard.faults.workers import spawn_worker
 from chaosguard.faults.stress import stressng
 from chaosguard.faults.stress._common import Backend, WorkerKind, check_backend, reject_bool
-from chaosguard.safety.ledger import FaultRecord
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["KIND", "MemoryStress", "MemoryStressSpec", "memory_limit_mib"]
 

@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 from chaosguard.errors import InjectionError
-from chaosguard.faults._procs import spawn_worker
+from chaosguard.faults.workers import spawn_worker
 from chaosguard.faults.stress._common import NICE, stressng_path
-from chaosguard.safety.ledger import FaultRecord
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["cpu_argv", "memory_argv", "spawn"]
 

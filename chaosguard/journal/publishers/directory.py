@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chaosguard.journal._files import atomic_write, new_dir, to_json
+from chaosguard.ledger.files import atomic_write, new_dir, to_json
 from chaosguard.journal.config import DirectoryPublisher
 from chaosguard.journal.publishers import PublishContext
 

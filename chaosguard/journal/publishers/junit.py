@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard import __version__
-from chaosguard.journal._files import atomic_write
+from chaosguard.ledger.files import atomic_write
 from chaosguard.journal.config import JunitPublisher
-from chaosguard.journal.facts import SKIPPED, RunFacts, as_dict, as_list, facts_of
+from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
+from chaosguard.outcomes import Outcome
+
+SKIPPED = Outcome.SKIPPED
 from chaosguard.journal.publishers import PublishContext, expand_path
 from chaosguard.journal.redact import redactor_for
 from chaosguard.journal.steps import steps_of

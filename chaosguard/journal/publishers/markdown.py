@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chaosguard.journal._files import atomic_write
+from chaosguard.ledger.files import atomic_write
 from chaosguard.journal.config import MarkdownPublisher
 from chaosguard.journal.facts import RunFacts, facts_of
 from chaosguard.journal.publishers import PublishContext, expand_path

@@ -31,7 +31,8 @@ from typing import Any
 from urllib.parse import quote
 
 from chaosguard.journal.config import PushgatewayPublisher
-from chaosguard.journal.facts import OUTCOMES, RunFacts, as_dict, as_list
+from chaosguard.journal.facts import RunFacts, as_dict, as_list
+from chaosguard.outcomes import OUTCOMES
 from chaosguard.journal.publishers import PublishContext
 from chaosguard.journal.publishers._http import send
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from chaosguard.journal._files import to_json
+from chaosguard.ledger.files import to_json
 from chaosguard.journal.config import WebhookPublisher
 from chaosguard.journal.publishers import PublishContext
 from chaosguard.journal.publishers._http import send

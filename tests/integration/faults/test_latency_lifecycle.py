@@ -19,7 +19,7 @@ from chaosguard import faults
 from chaosguard.actions import latency as actions
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.latency.kind import KIND
-from chaosguard.safety.ledger import current_run, iter_runs
+from chaosguard.ledger.store import current_run, iter_runs
 from tests.integration.faults.test_latency_support import (
     address,
     gone,

@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from chaosguard import faults
-from chaosguard.safety.ledger import current_run
+from chaosguard.ledger.store import current_run
 from chaosguard.actions.stress import stop_stress, stress_cpu
 from tests.integration.faults.test_stress_support import (
     all_gone,

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from chaosguard.safety.cleanup import cleanup_dead_runs
+from chaosguard.faults.cleanup import cleanup_dead_runs
 from tests.integration.faults.test_stress_support import all_gone, gone, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chaosguard.probes.prometheus import burn_rate, error_budget_remaining, prometheus_value
-from chaosguard.safety.slo.base import SourceUnreadable
+from chaosguard.slo.base import SourceUnreadable
 from tests.prometheus_server import Exporter, wait_for_value
 
 

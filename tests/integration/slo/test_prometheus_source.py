@@ -9,9 +9,9 @@ import time
 import pytest
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.slo.base import Observation, SloSource, SourceUnreadable
-from chaosguard.safety.slo.prometheus import PrometheusSource, query_value, rate_ratio_query
-from chaosguard.safety.slo.spec import PrometheusGuard
+from chaosguard.slo.base import Observation, SloSource, SourceUnreadable
+from chaosguard.slo.prometheus import PrometheusSource, query_value, rate_ratio_query
+from chaosguard.slo.spec import PrometheusGuard
 from tests.helpers import wait_until
 from tests.prometheus_server import Exporter, PrometheusServer, wait_for_value
 

@@ -18,7 +18,7 @@ from chaosguard.faults.latency.spec import (
     Toxic,
     split_address,
 )
-from chaosguard.safety.ledger import iter_runs
+from chaosguard.ledger.store import iter_runs
 
 GOOD = {"name": "p1", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9", "latency_ms": 10.0,
         "jitter_ms": 1.0, "direction": "both", "bandwidth_kbps": 0, "reset_probability": 0.0}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chaosguard.gameday.recovery import wait_until_healthy
-from chaosguard.safety.slo.spec import PythonGuard
+from chaosguard.slo.spec import PythonGuard
 
 GUARD = PythonGuard(name="value", source="python", func="tests.guard_values:read_value", max=10)
 

@@ -9,8 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chaosguard.cli._exit import ExitCode
-from chaosguard.gameday.verdict import OUTCOMES, PRECEDENCE, Verdict, verdict_of, worst
-from chaosguard.journal.facts import OUTCOMES as JOURNAL_OUTCOMES
+from chaosguard.gameday.verdict import PRECEDENCE, Verdict, verdict_of, worst
+from chaosguard.outcomes import OUTCOMES as JOURNAL_OUTCOMES
+from chaosguard.outcomes import Outcome
+
+OUTCOMES = [o.value for o in Outcome]
 
 
 def test_verdicts_are_the_cli_exit_codes() -> None:

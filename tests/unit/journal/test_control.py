@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 
 import pytest
 
 from chaosguard.journal import control
+from chaosguard.journal.publish import set_guard_publishes
 from tests.unit.journal.samples import plain_journal
 
 
@@ -17,18 +16,15 @@ def _settings(root: Path) -> dict:
 
 
 def test_publishes_when_no_guard_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(sys.modules, "chaosguard.safety.guard", raising=False)
     control.after_experiment_control({}, state=plain_journal(), settings=_settings(tmp_path))
     assert len(list(tmp_path.glob("*/journal.json"))) == 1
 
 
 def test_does_nothing_when_the_guard_session_is_active(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("chaosguard.safety.guard")
-    fake._session = object()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "chaosguard.safety.guard", fake)
+    set_guard_publishes(True)
     control.after_experiment_control({}, state=plain_journal(), settings=_settings(tmp_path / "runs"))
     assert not (tmp_path / "runs").exists()
-    fake._session = None  # type: ignore[attr-defined]
+    set_guard_publishes(False)
     control.after_experiment_control({}, state=plain_journal(), settings=_settings(tmp_path / "runs"))
     assert len(list((tmp_path / "runs").glob("*/journal.json"))) == 1
 
@@ -37,7 +33,6 @@ def test_never_raises(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCapture
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("publisher bug")
 
-    monkeypatch.delitem(sys.modules, "chaosguard.safety.guard", raising=False)
     monkeypatch.setattr("chaosguard.journal.publish.publish_journal", boom)
     control.after_experiment_control({}, state=plain_journal(), settings={})
     assert "publishing the journal failed" in caplog.text

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chaosguard.journal import publishers as publishers_pkg
-from chaosguard.journal._files import atomic_write
+from chaosguard.ledger.files import atomic_write
 from chaosguard.journal.config import parse_config
 from chaosguard.journal.publish import publish_journal
 from chaosguard.journal.publishers import PublishError, registry

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chaosguard.errors import Refused
-from chaosguard.safety.policy import Policy, check_activity
+from chaosguard.policy import Policy, check_activity
 from tests.helpers import wait_until
 
 POLICY = Policy.model_validate({"local": {"max_cpu_workers": 2, "max_processes": 1,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chaosguard.errors import InvalidArgument, Refused
-from chaosguard.safety.policy import PdbBudget, Policy, Target, check_blast_radius, check_pdb
+from chaosguard.kube.pdb import PdbBudget
+from chaosguard.policy import Policy, Target, check_blast_radius, check_pdb
 
 POLICY = Policy.model_validate({
     "namespaces": {"allow": ["demo", "team-a"], "deny": ["kube-system"]},

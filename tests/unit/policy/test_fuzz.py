@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.experiment_check import check_experiment, check_experiment_file
-from chaosguard.safety.policy import Policy, load_guards, load_policy
-from chaosguard.safety.policy.load import parse_policy
+from chaosguard.policy.experiment import check_experiment, check_experiment_file
+from chaosguard.policy import Policy, load_guards, load_policy
+from chaosguard.policy.load import parse_policy
 from tests.unit.policy.strategies import json_leaves, json_values, near_policies
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

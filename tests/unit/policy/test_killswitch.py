@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from chaosguard.safety.policy import Policy, kill_switch_state, register_reader
-from chaosguard.safety.policy.killswitch import reader_for
+from chaosguard.policy import Policy, kill_switch_state, register_reader
+from chaosguard.policy.killswitch import reader_for
 
 
 class _Switch(BaseHTTPRequestHandler):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.policy import (
+from chaosguard.policy import (
     Policy,
     experiment_schema,
     find_block,
@@ -16,7 +16,7 @@ from chaosguard.safety.policy import (
     load_policy,
     policy_schema,
 )
-from chaosguard.safety.slo.spec import HttpGuard, PrometheusGuard
+from chaosguard.slo.spec import HttpGuard, PrometheusGuard
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -8,14 +8,9 @@ import sys
 import pytest
 
 from chaosguard.errors import Refused
-from chaosguard.safety.policy import (
-    Policy,
-    ProcessInfo,
-    check_local,
-    check_processes,
-    resolve_processes,
-)
-from chaosguard.safety.policy.local import split_action_name
+from chaosguard.local.processes import ProcessInfo, resolve_processes
+from chaosguard.policy import Policy, check_local, check_processes
+from chaosguard.policy.local import split_action_name
 from tests.helpers import wait_until
 
 POLICY = Policy.model_validate({"local": {

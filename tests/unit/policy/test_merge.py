@@ -10,10 +10,10 @@ from typing import Any
 from hypothesis import given, settings
 from pydantic import BaseModel
 
-from chaosguard.safety.policy import RULES, Policy, merge
-from chaosguard.safety.policy.model import AllOfPatterns
-from chaosguard.safety.policy.selectors import parse_selector
-from chaosguard.safety.policy.windows import entry_open
+from chaosguard.policy import RULES, Policy, merge
+from chaosguard.policy.model import AllOfPatterns
+from chaosguard.policy.selectors import parse_selector
+from chaosguard.policy.windows import entry_open
 from tests.unit.policy.strategies import PATTERNS, policies
 
 # Every 30 minutes over 9 days around the 2026 spring DST changes (US Mar 8, EU Mar 29), plus Mar 1.

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from chaosguard.safety.policy import (
+from chaosguard.policy import (
     Policy,
     budget_refusal,
     error_budget_check,
     preflight_checks,
     preflight_policy,
 )
-from chaosguard.safety.slo.spec import HttpGuard
+from chaosguard.slo.spec import HttpGuard
 
 NOW = datetime.fromisoformat("2026-03-25T10:00:00+00:00")  # a Wednesday
 GUARD = HttpGuard(name="p95", source="http", url="http://127.0.0.1:1/", max=500)

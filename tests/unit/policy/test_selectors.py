@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaosguard.safety.policy.selectors import conjoin, parse_selector, selector_matches
+from chaosguard.policy.selectors import conjoin, parse_selector, selector_matches
 
 WEB = {"app": "web", "tier": "critical", "env": "prod"}
 

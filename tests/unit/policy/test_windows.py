@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.policy import Policy, frozen, next_opening, window_open
+from chaosguard.policy import Policy, frozen, next_opening, window_open
 
 PARIS_OFFICE = Policy.model_validate({"windows": [
     {"days": ["mon-fri"], "start": "09:00", "end": "17:00", "timezone": "Europe/Paris"}]})

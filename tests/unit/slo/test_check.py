@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from chaosguard.safety.slo.base import Observation, SourceUnreadable
-from chaosguard.safety.slo.check import SloCheck
-from chaosguard.safety.slo.spec import GuardSpec, PythonGuard
+from chaosguard.slo.base import Observation, SourceUnreadable
+from chaosguard.slo.check import SloCheck
+from chaosguard.slo.spec import GuardSpec, PythonGuard
 
 ADAPTER = TypeAdapter(GuardSpec)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaosguard.safety.slo.prometheus import PrometheusSource, series_selectors
-from chaosguard.safety.slo.spec import PrometheusGuard
+from chaosguard.slo.prometheus import PrometheusSource, series_selectors
+from chaosguard.slo.spec import PrometheusGuard
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "slo-prometheus.md"
 

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.slo.base import SourceUnreadable
-from chaosguard.safety.slo.prometheus import PrometheusSource, query_value, single_value
+from chaosguard.slo.base import SourceUnreadable
+from chaosguard.slo.prometheus import PrometheusSource, query_value, single_value
 
 Reply = tuple[int, str, bytes]  # status, content type, body
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.safety.slo.prometheus import (
+from chaosguard.slo.prometheus import (
     DEFAULT_BUDGET_PERIOD,
     DEFAULT_OBJECTIVE,
     burn_rate,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.probes import prometheus as probes
-from chaosguard.safety.slo import prometheus as prom
+from chaosguard.slo import prometheus as prom
 
 GOOD_URL = "http://127.0.0.1:9090"
 PROBES = [probes.prometheus_value, probes.error_budget_remaining, probes.burn_rate]
@@ -66,7 +66,7 @@ def test_values_from_the_stub(no_network: mock.MagicMock) -> None:
 
 def test_a_negative_error_ratio_is_refused(no_network: mock.MagicMock) -> None:
     no_network.return_value = -0.5
-    from chaosguard.safety.slo.base import SourceUnreadable
+    from chaosguard.slo.base import SourceUnreadable
 
     with pytest.raises(SourceUnreadable, match="error ratio is >= 0"):
         probes.burn_rate(GOOD_URL, "x")

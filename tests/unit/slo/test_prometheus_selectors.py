@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chaosguard.safety.slo.prometheus import (
+from chaosguard.slo.prometheus import (
     PromQLScanError,
     PrometheusSource,
     freshness_query_for,

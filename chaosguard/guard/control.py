@@ -1,0 +1,143 @@
+"""The chaosguard control: guard any Chaos Toolkit experiment.
+
+Per experiment::
+
+    controls:
+      - name: chaosguard
+        provider:
+          type: python
+          module: chaosguard.safety.guard
+          arguments: {policy_file: policy.yaml}
+
+or globally, for every experiment (``~/.chaostoolkit/settings.yaml`` or ``chaos run --control-file``)::
+
+    controls:
+      chaosguard:
+        provider: {type: python, module: chaosguard.safety.guard, arguments: {policy_file: policy.yaml}}
+
+Guards come from the experiment's ``extensions: [{name: chaosguard, guards: [...]}]`` and/or the control's
+``guards`` argument. Only experiment- and activity-level hooks are used: Chaos Toolkit drops global
+method/rollback hooks when the experiment declares controls of its own. Wired twice (globally and in the
+experiment) the guard still runs once. Hooks never raise anything but ``InterruptExecution``: Chaos Toolkit
+swallows other exceptions, and a guard that silently stops guarding is the one thing we must not ship.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chaoslib.exceptions import InterruptExecution
+
+from chaosguard.errors import ChaosGuardError
+
+__all__ = [
+    "configure_control",
+    "before_experiment_control",
+    "before_activity_control",
+    "after_activity_control",
+    "after_experiment_control",
+    "cleanup_control",
+]
+
+logger = logging.getLogger("chaostoolkit")
+
+_session: Any = None
+
+
+def _current() -> Any:
+    global _session
+    if _session is None:
+        from chaosguard.guard.session import GuardSession
+        from chaosguard.journal.publish import set_guard_publishes
+
+        _session = GuardSession()
+        set_guard_publishes(True)  # the guard publishes at its end; the publish control stays out
+    return _session
+
+
+def configure_control(configuration: dict = None, secrets: dict = None, settings: dict = None,
+                      experiment: dict = None, policy_file: str = "", guards: list = None,
+                      scope: str = "", live: bool = False, **kwargs: Any) -> None:
+    """Load the policy and guards (errors are kept and refuse the run at preflight: fail closed)."""
+    args = {"policy_file": policy_file, "guards": guards, "scope": scope, "live": live}
+    _current().configure(experiment or {}, {k: v for k, v in args.items() if v}, configuration, secrets)
+
+
+def before_experiment_control(context: dict, configuration: dict = None, secrets: dict = None,
+                              **kwargs: Any) -> None:
+    """Preflight: policy, kill switch, window, lock, SLOs already breached. Then start watching."""
+    from chaosguard.guard.scope import scope_of
+
+    session = _current()
+    if session.phase != "configured":
+        return  # wired twice: the first registration does the work
+    try:
+        session.preflight(session.control_args.get("scope") or scope_of(context))
+    except ChaosGuardError as exc:
+        session.refused = str(exc)
+        logger.error("chaosguard refused to run: %s", exc)
+        raise InterruptExecution(f"chaosguard refused to run: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - fail closed on our own bugs too
+        session.refused = f"guard preflight failed: {type(exc).__name__}: {exc}"
+        logger.exception("chaosguard preflight failed")
+        raise InterruptExecution(session.refused) from None
+
+
+def before_activity_control(context: dict, experiment: dict = None, configuration: dict = None,
+                            secrets: dict = None, **kwargs: Any) -> None:
+    """Before an action: refuse it after an abort or when it breaks the blast radius."""
+    from chaosguard.guard.phases import phase_of
+
+    session = _current()
+    phase = phase_of(experiment or {}, context)
+    if phase == "method" and session.phase == "watching":
+        session.phase = "method"
+    elif phase == "rollbacks" and session.phase in ("watching", "method"):
+        session.phase = "rollbacks"  # a breach now reverts faults but never interrupts the rollbacks
+    if phase != "method" or context.get("type") != "action":
+        return
+    try:
+        session.before_action(context, configuration, secrets)
+    except ChaosGuardError as exc:
+        session.refused = session.refused or f"action '{context.get('name')}' refused: {exc}"
+        logger.error("chaosguard: %s", session.refused)
+        raise InterruptExecution(f"chaosguard: {exc}") from None
+
+
+def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> None:
+    """Nothing to do per activity today (outcomes are read from the journal at the end)."""
+
+
+def after_experiment_control(context: dict, state: dict = None, configuration: dict = None,
+                             secrets: dict = None, settings: dict = None, **kwargs: Any) -> None:
+    """Stop watching, revert leftovers, play rollbacks an abort skipped, fix the status, add evidence,
+    then publish the journal (directory archive first; publishers configured in the settings)."""
+    from chaosguard.guard.aftermath import finish
+
+    session = _current()
+    if session.phase == "finished" or state is None:
+        return
+    try:
+        finish(session, context, state, configuration or {}, secrets or {})
+    except Exception:  # noqa: BLE001 - never lose the journal over evidence
+        logger.exception("chaosguard: finishing the run failed")
+    finally:
+        session.phase = "finished"
+        from chaosguard.journal.publish import publish_journal
+
+        publish_journal(state, settings, secrets=secrets, configuration=configuration)
+
+
+def cleanup_control() -> None:
+    """Last hook: make sure nothing is left (watcher, lock, faults), then forget the session."""
+    global _session
+    session, _session = _session, None
+    if session is not None:
+        from chaosguard.journal.publish import set_guard_publishes
+        from chaosguard.policy.active import set_active_policy
+
+        set_active_policy(None)
+        set_guard_publishes(False)
+    if session is not None and session.phase != "finished":
+        session.stop()

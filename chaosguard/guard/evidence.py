@@ -1,0 +1,54 @@
+"""The ``chaosguard`` section of the journal: what was allowed, watched, breached and reverted."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from chaosguard import __version__
+
+__all__ = ["build_evidence", "policy_digest"]
+
+
+def policy_digest(policy: Any) -> str:
+    """sha256 of the merged policy's canonical JSON (``none`` when no policy loaded)."""
+    if policy is None:
+        return "none"
+    data = policy.model_dump(mode="json") if hasattr(policy, "model_dump") else policy
+    return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def build_evidence(session: Any, *, outcome: str, reason: str | None, leftovers: list[dict[str, Any]],
+                   rollbacks_played_by_guard: bool, steady_state_after_abort: Any) -> dict[str, Any]:
+    """Everything an auditor needs to trust the run, as plain JSON."""
+    from chaosguard.ledger.store import existing_run
+
+    records = []
+    run = existing_run() if session.run_id else None
+    if run is not None:
+        records = [r.model_dump(mode="json") for r in run.state().records.values()]
+    watcher = session.watcher
+    breach = dataclasses.asdict(session.breach) if session.breach is not None else None
+    if breach is not None and breach.get("faults_reverted_at") and breach.get("source_at"):
+        breach["revert_latency_s"] = round(breach["faults_reverted_at"] - breach["source_at"], 4)
+    return {
+        "version": __version__,
+        "run_id": session.run_id,
+        "outcome": outcome,
+        "reason": reason,
+        "policy_digest": policy_digest(session.policy),
+        "policy": session.policy.model_dump(mode="json") if session.policy is not None else None,
+        "guards": [g.model_dump(mode="json") for g in session.guard_specs],
+        "interval_s": session.interval_s,
+        "preflight": [r.as_dict() for r in session.preflight_readings],
+        "readings": [r.as_dict() for r in (watcher.readings if watcher else [])],
+        "breach": breach,
+        "rollbacks_played_by_guard": rollbacks_played_by_guard,
+        "steady_state_after_abort": steady_state_after_abort,
+        "leftovers_reverted": leftovers,
+        "ledger": records,
+        "lock": {"scope": session.lock.scope, "took_over": session.lock.previous}
+        if session.lock is not None else None,
+    }

@@ -1,0 +1,43 @@
+"""The kill switch as one more guard: read on the watcher's loop, on (or unreadable) = breach."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from chaosguard.slo.base import Observation
+from chaosguard.slo.check import SloCheck
+from chaosguard.slo.spec import GuardBase
+
+__all__ = ["KILL_SWITCH", "kill_switch_check", "kill_switch_configured"]
+
+KILL_SWITCH = "kill-switch"
+
+
+class _KillSwitchSpec(GuardBase):
+    source: Literal["kill-switch"] = "kill-switch"
+
+
+class _KillSwitchSource:
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+
+    def read(self, timeout_s: float) -> Observation:
+        from chaosguard.policy import kill_switch_state
+
+        state = kill_switch_state(self.policy)
+        return Observation(1.0 if state.on else 0.0, time.time(),
+                           {"source": state.source, "reason": state.reason})
+
+    def describe(self) -> str:
+        return "kill switch (" + ", ".join(k for k, _ in self.policy.kill_switch.sources()) + ")"
+
+
+def kill_switch_configured(policy: Any) -> bool:
+    """True when the policy names at least one kill-switch source."""
+    return bool(policy.kill_switch.sources())
+
+
+def kill_switch_check(policy: Any) -> SloCheck:
+    """A check that breaches as soon as the kill switch is on (value 1) or cannot be read."""
+    return SloCheck(_KillSwitchSpec(name=KILL_SWITCH, max=0.5), _KillSwitchSource(policy), fail_closed=True)

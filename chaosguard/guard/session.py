@@ -1,0 +1,274 @@
+"""One guarded run: configuration, preflight, watching, abort, and what the journal needs afterwards.
+
+The control hooks in :mod:`chaosguard.safety.guard` only forward to the process's :class:`GuardSession`.
+Abort order on breach (from the watcher thread): revert every open fault of this run, *then* interrupt
+the experiment (SIGUSR1: Chaos Toolkit cuts the running activity short), so the faults are gone even if
+the main thread is stuck in a blocking call.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from chaosguard.errors import ChaosGuardError, Refused
+from chaosguard.guard.killswitch import KILL_SWITCH, kill_switch_check, kill_switch_configured
+from chaosguard.ledger.lock import ScopeLock, acquire_scope
+from chaosguard.slo.check import Reading, SloCheck
+from chaosguard.guard.watcher import Watcher
+
+__all__ = ["Breach", "GuardSession"]
+
+logger = logging.getLogger("chaostoolkit")
+
+
+@dataclass
+class Breach:
+    """What stopped the run, with the times that bound the abort latency."""
+
+    guard: str
+    value: float | None
+    threshold: str
+    reason: str
+    observed_at: float
+    source_at: float | None = None
+    faults_reverted_at: float | None = None
+    abort_issued_at: float | None = None
+    reverted: list[dict[str, Any]] = field(default_factory=list)
+    revert_errors: list[str] = field(default_factory=list)
+
+
+class GuardSession:
+    """State of the guard for one experiment run in this process."""
+
+    def __init__(self) -> None:
+        self.config_errors: list[str] = []
+        self.control_args: dict[str, Any] = {}
+        self.policy: Any = None
+        self.guard_specs: list[Any] = []
+        self.checks: list[SloCheck] = []
+        self.watcher: Watcher | None = None
+        self.lock: ScopeLock | None = None
+        self.refused: str | None = None
+        self.breach: Breach | None = None
+        self.phase = "configured"
+        self.preflight_readings: list[Reading] = []
+        self.started_at = time.time()
+        self.run_id = ""
+        self.live = False
+        self._abort_lock = threading.Lock()
+
+    # -- configuration ----------------------------------------------------------------------------
+    def configure(self, experiment: dict[str, Any], args: dict[str, Any],
+                  configuration: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None) -> None:
+        """Load policy and guards; never raises (a control that raises would silently be dropped).
+
+        ``${...}`` values in the chaosguard extension are substituted from the experiment's
+        configuration and secrets, like activity arguments.
+        """
+        from chaosguard.policy import load_guards, load_policy
+        from chaosguard.policy.active import set_active_policy
+
+        guards = list(self.control_args.get("guards") or [])
+        names = {g.get("name") for g in guards if isinstance(g, dict)}
+        guards += [g for g in args.get("guards") or [] if not (isinstance(g, dict) and g.get("name") in names)]
+        self.control_args = {**args, **self.control_args}  # the first registration's arguments win...
+        if guards:
+            self.control_args["guards"] = guards  # ...but no registration's guards are dropped
+        self.live = bool(self.control_args.get("live", False))
+        try:
+            doc = _substituted(_with_control_guards(experiment, self.control_args.get("guards")),
+                               configuration or {}, secrets or {})
+            self.policy = load_policy(self.control_args.get("policy_file") or None, doc)
+            set_active_policy(self.policy)  # actions of this run obey the merged policy
+            self.guard_specs = load_guards(doc)
+        except Exception as exc:  # noqa: BLE001 - reported at preflight, fail closed
+            self.config_errors.append(str(exc) if isinstance(exc, ChaosGuardError) else
+                                      f"{type(exc).__name__}: {exc}")
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between two reads of every guard."""
+        return float(self.policy.guard.interval_s) if self.policy is not None else 1.0
+
+    # -- preflight ------------------------------------------------------------------------------
+    def preflight(self, scope: str) -> None:
+        """Refuse (``Refused``) unless everything allows the run; then start watching."""
+        from chaosguard.faults import run_ledger
+        from chaosguard.policy import preflight_policy
+        from chaosguard.slo.build import build_source
+
+        self.phase = "preflight"
+        self.run_id = run_ledger().run_id  # starting the run reverts dead runs' leftovers first
+        if self.config_errors:
+            raise Refused(f"guard configuration is invalid: {self.config_errors[0]}")
+        reasons = preflight_policy(self.policy, self.guard_specs, time.time())
+        if reasons:
+            raise Refused(reasons[0])
+        self.lock = acquire_scope(scope, self.run_id)
+        if self.lock.previous:
+            logger.warning("chaosguard: took over the scope lock of dead run %s", self.lock.previous.get("run_id"))
+        fail_closed = self.policy.guard.on_unreadable != "ignore"
+        self.checks = [SloCheck(spec, build_source(spec), fail_closed) for spec in self.guard_specs]
+        if kill_switch_configured(self.policy):
+            self.checks.append(kill_switch_check(self.policy))
+        self._start_sources()
+        self.watcher = Watcher(self.checks, self.interval_s, self._on_breach, self._on_reading)
+        self.preflight_readings = self._first_readings()
+        bad = [r for r in self.preflight_readings if r.violating]
+        if bad:
+            r = bad[0]
+            what = f"unreadable ({r.error})" if r.value is None else f"{r.value:g}"
+            raise Refused(f"SLO '{r.guard}' is already breached before any fault: {what}, objective "
+                          f"{self._spec(r.guard).threshold()}")
+        self._check_budget()
+        self.phase = "watching"
+        for reading in self.preflight_readings:
+            self._on_reading(reading)
+        self.watcher.start()
+
+    def _start_sources(self) -> None:
+        for check in self.checks:
+            start = getattr(check.source, "start", None)
+            if start is not None:
+                start()
+
+    def _first_readings(self) -> list[Reading]:
+        """Read every guard until each has a value (HTTP windows need a moment), bounded to 10 s."""
+        assert self.watcher is not None
+        deadline = time.monotonic() + 10.0
+        while True:
+            readings = self.watcher.tick()
+            pending = [r for r in readings if r.value is None and "no completed request" in (r.error or "")]
+            if not pending or time.monotonic() > deadline:
+                return readings
+            time.sleep(0.1)
+
+    def _check_budget(self) -> None:
+        """Refuse when the error budget left is under the policy floor (no reading: fail closed)."""
+        from chaosguard.policy import error_budget_check
+
+        budget = [r for r in self.preflight_readings
+                  if r.guard != KILL_SWITCH and self._spec(r.guard).role == "error-budget"]
+        reasons = [error_budget_check(self.policy, r.value, r.guard) for r in budget] or \
+            [error_budget_check(self.policy, None)]
+        reason = next((r for r in reasons if r), None)
+        if reason:
+            raise Refused(reason)
+
+    def _spec(self, name: str) -> Any:
+        return next(c.spec for c in self.checks if c.name == name)
+
+    # -- watching ---------------------------------------------------------------------------------
+    def _on_reading(self, reading: Reading) -> None:
+        if self.live and self.phase in ("watching", "method", "rollbacks"):
+            from chaosguard.guard.live import show_reading
+
+            show_reading(reading, self._spec(reading.guard) if reading.guard != KILL_SWITCH else None)
+
+    def _on_breach(self, readings: list[Reading]) -> None:
+        """Watcher thread: revert every open fault of this run, then interrupt the experiment."""
+        from chaosguard import faults
+
+        breached = [r for r in readings if r.breached]
+        first = breached[0] if breached else None
+        with self._abort_lock:
+            if self.breach is not None:
+                return
+            self.breach = Breach(
+                guard=first.guard if first else "watcher",
+                value=first.value if first else None,
+                threshold=self._spec(first.guard).threshold() if first and first.guard != KILL_SWITCH
+                else "off",
+                reason=(first.error or "objective violated") if first else "the watcher itself failed",
+                observed_at=first.read_at if first else time.time(),
+                source_at=first.source_at if first else None,
+            )
+        self.breach.reverted, self.breach.revert_errors = revert_open_faults(faults)
+        self.breach.faults_reverted_at = time.time()
+        logger.critical("chaosguard: guard '%s' breached (%s, objective %s): faults reverted, aborting",
+                        self.breach.guard, _fmt(self.breach.value), self.breach.threshold)
+        if self.phase in ("watching", "method") and signal.getsignal(signal.SIGUSR1) not in (
+                signal.SIG_DFL, signal.SIG_IGN, None):
+            self.breach.abort_issued_at = time.time()
+            os.kill(os.getpid(), signal.SIGUSR1)  # Chaos Toolkit: interrupt now, gracefully
+
+    # -- per action -------------------------------------------------------------------------------
+    def before_action(self, activity: dict[str, Any], configuration: dict[str, Any] | None,
+                      secrets: dict[str, Any] | None) -> None:
+        """Refuse an action after an abort, or when its targets break the policy's blast radius."""
+        from chaosguard.policy import check_activity
+
+        if self.breach is not None:
+            raise Refused(f"guard '{self.breach.guard}' aborted this run; no further action runs")
+        check_activity(self.policy, activity, configuration, secrets)
+
+    # -- the end ---------------------------------------------------------------------------------
+    def stop(self) -> list[dict[str, Any]]:
+        """Stop watching, revert leftovers of this run, release the lock; return what was reverted."""
+        from chaosguard import faults
+
+        self.phase = "ended"
+        if self.watcher is not None:
+            self.watcher.stop()
+        for check in self.checks:
+            stop = getattr(check.source, "stop", None)
+            if stop is not None:
+                stop()
+        leftovers: list[dict[str, Any]] = []
+        if self.run_id:
+            leftovers, _ = revert_open_faults(faults)
+        if self.lock is not None:
+            self.lock.release()
+        return leftovers
+
+
+def revert_open_faults(faults_mod: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """Revert every open record of this run; return (closed records, error messages)."""
+    done, errors = [], []
+    for record in faults_mod.open_records():
+        try:
+            closed = faults_mod.revert(record)
+            done.append({"record": closed.id, "kind": closed.kind, "outcome": closed.outcome,
+                         "at": closed.closed_at})
+        except Exception as exc:  # noqa: BLE001 - reported; the record stays open for cleanup
+            errors.append(f"{record.kind} {record.id}: {exc}")
+    return done, errors
+
+
+def _with_control_guards(experiment: dict[str, Any], guards: Any) -> dict[str, Any]:
+    """The experiment with guards given as control arguments added to its chaosguard extension."""
+    if not guards:
+        return experiment
+    doc = dict(experiment)
+    exts = [dict(e) for e in doc.get("extensions") or []]
+    ours = next((e for e in exts if e.get("name") == "chaosguard"), None)
+    if ours is None:
+        ours = {"name": "chaosguard"}
+        exts.append(ours)
+    ours["guards"] = list(ours.get("guards") or []) + list(guards)
+    doc["extensions"] = exts
+    return doc
+
+
+def _substituted(experiment: dict[str, Any], configuration: dict[str, Any],
+                 secrets: dict[str, Any]) -> dict[str, Any]:
+    """The experiment with ``${...}`` resolved inside its chaosguard extension."""
+    if not (configuration or secrets) or not isinstance(experiment.get("extensions"), list):
+        return experiment
+    from chaoslib import substitute
+
+    doc = dict(experiment)
+    doc["extensions"] = [substitute(e, configuration, secrets)
+                         if isinstance(e, dict) and e.get("name") == "chaosguard" else e
+                         for e in experiment["extensions"]]
+    return doc
+
+
+def _fmt(value: float | None) -> str:
+    return "unreadable" if value is None else f"{value:g}"

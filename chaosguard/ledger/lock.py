@@ -1,0 +1,71 @@
+"""One guarded run per target scope at a time: an flock'ed file per scope, taken over when its owner died.
+
+The lock is an exclusive ``flock`` on ``<state>/locks/<digest>.lock``; the kernel drops it when the owner
+dies, so a lock of a dead run is simply taken (and the takeover is reported). The file names the owner
+(run id, pid, start time) so a refusal can say who holds the scope.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from chaosguard.errors import Refused
+from chaosguard.ledger.identity import is_alive, self_identity
+from chaosguard.ledger.paths import ensure_dir, state_dir
+
+__all__ = ["ScopeLock", "acquire_scope"]
+
+
+@dataclass
+class ScopeLock:
+    """A held scope lock; ``previous`` describes a dead owner it replaced, if any."""
+
+    scope: str
+    path: str
+    fd: int
+    previous: dict[str, Any] | None
+
+    def release(self) -> None:
+        """Release the lock (idempotent)."""
+        if self.fd >= 0:
+            try:
+                os.ftruncate(self.fd, 0)
+            finally:
+                os.close(self.fd)
+                self.fd = -1
+
+
+def _read_owner(fd: int) -> dict[str, Any] | None:
+    try:
+        raw = os.pread(fd, 65536, 0)
+        return json.loads(raw) if raw.strip() else None
+    except (OSError, ValueError):
+        return None
+
+
+def acquire_scope(scope: str, run_id: str) -> ScopeLock:
+    """Take the lock of ``scope`` for ``run_id`` or raise :class:`Refused` naming the holder."""
+    directory = ensure_dir(state_dir() / "locks")
+    path = directory / (hashlib.sha256(scope.encode()).hexdigest()[:24] + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        owner = _read_owner(fd) or {}
+        os.close(fd)
+        raise Refused(f"target scope '{scope}' is locked by guarded run {owner.get('run_id', '?')} "
+                      f"(pid {owner.get('pid', '?')}); wait for it to end") from None
+    previous = _read_owner(fd)
+    if previous and is_alive(int(previous.get("pid", 0)), previous.get("start_time")):
+        previous = None  # same process re-entering (nothing to take over)
+    pid, start = self_identity()
+    owner = {"scope": scope, "run_id": run_id, "pid": pid, "start_time": start, "since": time.time()}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(owner).encode(), 0)
+    return ScopeLock(scope, str(path), fd, previous)

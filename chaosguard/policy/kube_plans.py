@@ -1,0 +1,219 @@
+"""Plans of Kubernetes faults: arguments checked, cluster resolved, targets selected, policy enforced.
+
+A plan is everything a fault kind needs to act, decided before anything changes. Order matters and is
+the same for every Kubernetes action:
+
+1. arguments → frozen request (one-line ``InvalidArgument`` naming the argument, no network);
+2. the policy's namespace rules (a denied namespace never reaches the cluster);
+3. kubeconfig/context (``InvalidArgument('kubeconfig', …)`` when none);
+4. the pods that match now (nothing matching: unknown namespace or empty selection, named);
+5. the policy over the targets; PodDisruptionBudgets for pod kills.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chaosguard.validation import parse
+from chaosguard.errors import InvalidArgument
+from chaosguard.kube.api import Api
+from chaosguard.kube.names import valid_namespace
+from chaosguard.policy.kube_blast import check_budgets, check_namespace, check_targets
+from chaosguard.kube.config import Cluster, resolve_cluster
+from chaosguard.kube.pods import Pod, list_pods, namespace_exists, pick
+from chaosguard.kube.pdb import PdbBudget
+from chaosguard.policy.model import Policy
+from chaosguard.policy.selectors import parse_selector
+
+__all__ = ["CHAOS_MESH_MODES", "ChaosMeshPlan", "ChaosMeshRequest", "KillPlan", "KillRequest",            "chaos_mesh_selector", "plan_chaos_mesh", "plan_pod_kill"]
+
+CHAOS_MESH_MODES = ("one", "all", "fixed", "fixed-percent", "random-max-percent")
+
+
+def _selector(value: str) -> str:
+    return parse_selector(value).text if value.strip() else ""
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    namespace: str
+    label_selector: str = ""
+
+    @field_validator("namespace")
+    @classmethod
+    def _check_namespace(cls, value: str) -> str:
+        return valid_namespace(value)
+
+    @field_validator("label_selector")
+    @classmethod
+    def _check_selector(cls, value: str) -> str:
+        return _selector(value)
+
+
+class KillRequest(_Request):
+    """The arguments of ``kill_pods``, checked."""
+
+    name_pattern: str = ""
+    count: int = Field(default=0, ge=0, le=100_000)
+    percent: float = Field(default=0.0, ge=0, le=100, allow_inf_nan=False)
+    order: Literal["random", "alphabetic", "oldest", "newest"] = "random"
+    grace_period_s: int = Field(default=-1, ge=-1, le=86_400)
+
+    @field_validator("name_pattern")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except (re.error, OverflowError, RecursionError) as exc:
+            raise ValueError(f"not a regular expression ({exc})") from None
+        return value
+
+    def check(self) -> KillRequest:
+        """Rules across arguments (``InvalidArgument`` naming the first argument involved)."""
+        if (self.count > 0) == (self.percent > 0):
+            raise InvalidArgument("count", "give exactly one of count (> 0) and percent (> 0) "
+                                           f"(got count={self.count}, percent={self.percent:g})")
+        if not self.label_selector and not self.name_pattern:
+            raise InvalidArgument("label_selector", "give label_selector and/or name_pattern (an empty "
+                                                    "selection would be every pod of the namespace)")
+        return self
+
+
+class ChaosMeshRequest(_Request):
+    """Where a Chaos Mesh fault lands: namespace, selector, mode and its value."""
+
+    mode: Literal["one", "all", "fixed", "fixed-percent", "random-max-percent"] = "all"
+    mode_value: str = ""
+
+    def check(self) -> ChaosMeshRequest:
+        """Rules across arguments (``InvalidArgument`` naming the first argument involved)."""
+        if not self.label_selector:
+            raise InvalidArgument("label_selector", "required (an empty selector would be every pod of "
+                                                    "the namespace)")
+        if self.mode in ("one", "all"):
+            if self.mode_value:
+                raise InvalidArgument("mode_value", f"mode '{self.mode}' takes no mode_value (got "
+                                                    f"{self.mode_value!r})")
+            return self
+        try:
+            number = float(self.mode_value)
+        except ValueError:
+            raise InvalidArgument("mode_value", f"mode '{self.mode}' needs a number (got "
+                                                f"{self.mode_value!r})") from None
+        if self.mode == "fixed" and (number < 1 or number != int(number)):
+            raise InvalidArgument("mode_value", f"mode 'fixed' needs a whole number of pods >= 1 (got "
+                                                f"{self.mode_value!r})")
+        if self.mode != "fixed" and not 0 < number <= 100:
+            raise InvalidArgument("mode_value", f"mode '{self.mode}' needs a percent in (0, 100] (got "
+                                                f"{self.mode_value!r})")
+        return self
+
+    def hit_count(self, total: int) -> int:
+        """How many of ``total`` matching pods Chaos Mesh hits at most (its own rounding: floor)."""
+        if self.mode == "one":
+            return min(1, total)
+        if self.mode == "all":
+            return total
+        value = float(self.mode_value)
+        if self.mode == "fixed":
+            return min(int(value), total)
+        return int(math.floor(total * value / 100))
+
+
+def _matching(api: Api, namespace: str, label_selector: str, name_pattern: str = "") -> list[Pod]:
+    pods = list_pods(api, namespace, label_selector, name_pattern)
+    if pods:
+        return pods
+    if namespace_exists(api, namespace) is False:
+        raise InvalidArgument("namespace", f"namespace '{namespace}' does not exist "
+                                           f"({api.cluster.describe()})")
+    what = " and ".join(x for x in (f"label_selector '{label_selector}'" if label_selector else "",
+                                    f"name_pattern '{name_pattern}'" if name_pattern else "") if x)
+    field_name = "label_selector" if label_selector else "name_pattern"
+    raise InvalidArgument(field_name, f"{what} matches no running pod in namespace '{namespace}'")
+
+
+@dataclass(frozen=True)
+class KillPlan:
+    """Which pods a pod kill deletes, and why that is allowed."""
+
+    cluster: Cluster
+    request: KillRequest
+    matching: list[Pod]
+    chosen: list[Pod]
+    budgets: list[PdbBudget] = field(default_factory=list)
+
+
+def plan_pod_kill(policy: Policy, namespace: str, label_selector: str = "", name_pattern: str = "",
+                  count: int = 0, percent: float = 0.0, order: str = "random", grace_period_s: int = -1,
+                  configuration: dict | None = None, secrets: dict | None = None) -> KillPlan:
+    """Check, select and judge a pod kill (see the module docstring); change nothing."""
+    request = parse(KillRequest, namespace=namespace, label_selector=label_selector,
+                    name_pattern=name_pattern, count=count, percent=percent, order=order,
+                    grace_period_s=grace_period_s).check()
+    check_namespace(policy, request.namespace)
+    cluster = resolve_cluster(configuration, secrets)
+    api = Api(cluster)
+    matching = _matching(api, request.namespace, request.label_selector, request.name_pattern)
+    chosen = pick(matching, request.count, request.percent, request.order)
+    could_hit = matching if request.order == "random" else chosen
+    check_targets(policy, request.namespace, could_hit, chosen, len(matching))
+    found = check_budgets(policy, api, request.namespace, chosen)
+    return KillPlan(cluster, request, matching, chosen, found)
+
+
+def chaos_mesh_selector(namespace: str, label_selector: str) -> dict[str, Any]:
+    """A Chaos Mesh ``PodSelectorSpec`` for one namespace and a kubectl-style label selector."""
+    labels: dict[str, str] = {}
+    expressions: list[dict[str, Any]] = []
+    ops = {"in": "In", "notin": "NotIn", "exists": "Exists", "!": "DoesNotExist"}
+    for req in parse_selector(label_selector).requirements:
+        if req.op == "in" and len(req.values) == 1 and req.key not in labels:
+            labels[req.key] = next(iter(req.values))
+            continue
+        expr: dict[str, Any] = {"key": req.key, "operator": ops[req.op]}
+        if req.values:
+            expr["values"] = sorted(req.values)
+        expressions.append(expr)
+    out: dict[str, Any] = {"namespaces": [namespace]}
+    if labels:
+        out["labelSelectors"] = labels
+    if expressions:
+        out["expressionSelectors"] = expressions
+    return out
+
+
+@dataclass(frozen=True)
+class ChaosMeshPlan:
+    """Where a Chaos Mesh fault lands and how many pods it hits at most."""
+
+    cluster: Cluster
+    request: ChaosMeshRequest
+    matching: list[Pod]
+    hit_count: int
+
+    def selector(self) -> dict[str, Any]:
+        """The CR's ``spec.selector``."""
+        return chaos_mesh_selector(self.request.namespace, self.request.label_selector)
+
+
+def plan_chaos_mesh(policy: Policy, namespace: str, label_selector: str, mode: str = "all",
+                    mode_value: str = "", configuration: dict | None = None,
+                    secrets: dict | None = None) -> ChaosMeshPlan:
+    """Check and judge where a Chaos Mesh fault lands; change nothing."""
+    request = parse(ChaosMeshRequest, namespace=namespace, label_selector=label_selector, mode=mode,
+                    mode_value=mode_value).check()
+    check_namespace(policy, request.namespace)
+    cluster = resolve_cluster(configuration, secrets)
+    api = Api(cluster)
+    matching = _matching(api, request.namespace, request.label_selector)
+    hits = request.hit_count(len(matching))
+    check_targets(policy, request.namespace, matching, matching[:hits], len(matching))
+    return ChaosMeshPlan(cluster, request, matching, hits)

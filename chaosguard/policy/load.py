@@ -1,0 +1,148 @@
+"""Load the policy (file + experiment block, merged) and the guards of an experiment.
+
+Every problem becomes ONE :class:`~chaosguard.errors.InvalidArgument` naming the field path, e.g.
+``invalid argument 'policy.windows.0.timezone': unknown time zone 'Mars/Base' (in policy.yaml)``;
+nothing here lets another exception out for bad input.
+
+The policy file comes from the ``policy_file`` argument, else from ``$CHAOSGUARD_POLICY``, else there is
+none and the defaults apply (``Policy()``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from chaosguard.errors import InvalidArgument
+from chaosguard.policy._errors import invalid_argument
+from chaosguard.policy.merge import merge
+from chaosguard.policy.model import EXTENSION_NAME, ChaosguardBlock, Policy
+from chaosguard.slo.spec import GuardSpec
+
+__all__ = [
+    "ENV_VAR",
+    "MAX_DOCUMENT_BYTES",
+    "find_block",
+    "load_guards",
+    "load_policy",
+    "parse_policy",
+    "policy_file_path",
+    "read_document",
+]
+
+ENV_VAR = "CHAOSGUARD_POLICY"
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+BLOCK_FIELD = f"extensions.{EXTENSION_NAME}"
+
+
+def _parse_text(text: str, path: str, field: str) -> Any:
+    if path.lower().endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgument(field, f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} "
+                                         f"column {exc.colno}") from None
+        except (ValueError, RecursionError) as exc:
+            raise InvalidArgument(field, f"{path} is not valid JSON: {exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        raise InvalidArgument(field, f"{path} is not valid YAML: {problem}{at}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # e.g. a date 2026-13-45
+        raise InvalidArgument(field, f"{path} is not valid YAML: {exc}") from None
+
+
+def read_document(path: str, field: str) -> Any:
+    """Read and parse a YAML or JSON file (JSON when it ends in ``.json``); ``InvalidArgument(field)``
+    for an unreadable file, a parse error or an empty document."""
+    target = Path(path).expanduser()
+    try:
+        with target.open("rb") as fh:
+            raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise InvalidArgument(field, f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL in the path
+        raise InvalidArgument(field, f"cannot read {path!r}: {exc}") from None
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise InvalidArgument(field, f"{path} is larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(field, f"{path} is not UTF-8 text (byte {exc.start})") from None
+    data = _parse_text(text, path, field)
+    if data is None:
+        raise InvalidArgument(field, f"{path} is empty")
+    return data
+
+
+def policy_file_path(policy_file: str | None) -> str | None:
+    """The policy file to use: the argument, else ``$CHAOSGUARD_POLICY``, else None."""
+    return policy_file or os.environ.get(ENV_VAR) or None
+
+
+def parse_policy(data: Any, prefix: str = "policy", where: str = "") -> Policy:
+    """Validate a policy document (a mapping); ``InvalidArgument`` naming ``prefix.<path>``."""
+    if not isinstance(data, Mapping):
+        tail = f" ({where})" if where else ""
+        raise InvalidArgument(prefix, f"expected a mapping, got {type(data).__name__}{tail}")
+    try:
+        return Policy.model_validate(dict(data))
+    except ValidationError as exc:
+        raise invalid_argument(exc, prefix, Policy, where) from None
+    except RecursionError:
+        raise InvalidArgument(prefix, "nested too deeply") from None
+
+
+def find_block(experiment: Mapping[str, Any] | None) -> ChaosguardBlock | None:
+    """The experiment's ``extensions`` entry named ``chaosguard``, validated (None when absent)."""
+    if not isinstance(experiment, Mapping):
+        return None
+    extensions = experiment.get("extensions")
+    if extensions is None:
+        return None
+    if not isinstance(extensions, list):
+        raise InvalidArgument("extensions", f"expected a list, got {type(extensions).__name__}")
+    found = [e for e in extensions if isinstance(e, Mapping) and e.get("name") == EXTENSION_NAME]
+    if len(found) > 1:
+        raise InvalidArgument(BLOCK_FIELD, f"{len(found)} extensions are named '{EXTENSION_NAME}'; "
+                                           "merge them into one")
+    if not found:
+        return None
+    try:
+        return ChaosguardBlock.model_validate(dict(found[0]))
+    except ValidationError as exc:
+        raise invalid_argument(exc, BLOCK_FIELD, ChaosguardBlock) from None
+    except RecursionError:
+        raise InvalidArgument(BLOCK_FIELD, "nested too deeply") from None
+
+
+def load_policy(policy_file: str | None, experiment: Mapping[str, Any] | None) -> Policy:
+    """The effective policy of ``experiment``: the policy file (or defaults) merged with its block.
+
+    :param policy_file: path of a YAML/JSON policy file; None or "" → ``$CHAOSGUARD_POLICY`` → defaults.
+    :param experiment: the experiment document (its ``extensions[name=chaosguard].policy`` is merged,
+        the stricter value winning); None when there is none.
+    :raises InvalidArgument: one line naming ``policy_file`` (unreadable), ``policy.<path>`` (file
+        content) or ``extensions.chaosguard.policy.<path>`` (experiment block).
+    """
+    path = policy_file_path(policy_file)
+    base = Policy()
+    if path is not None:
+        base = parse_policy(read_document(path, "policy_file"), "policy", f"in {path}")
+    block = find_block(experiment)
+    return merge(base, block.policy if block is not None else None)
+
+
+def load_guards(experiment: Mapping[str, Any] | None) -> list[GuardSpec]:
+    """The guards declared in the experiment's chaosguard block (``[]`` when none)."""
+    block = find_block(experiment)
+    return list(block.guards) if block is not None else []

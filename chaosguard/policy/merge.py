@@ -1,0 +1,149 @@
+"""Merge the policy file with an experiment's policy block: the stricter value wins, field by field.
+
+``merge(base, overlay)``: ``base`` is the policy file (or the defaults) and counts with every field,
+defaults included; ``overlay`` is the experiment's block and counts only with the fields it writes
+(pydantic's ``model_fields_set``). So an experiment can only make its policy stricter, never looser, and
+a block that does not mention a field leaves the file's value alone. ``merge(p, p) == p``.
+
+Every leaf field has exactly one rule in :data:`RULES` (a test checks that none is missing); the
+table in ``docs/policy.md`` is the same list in prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from chaosguard.policy._types import minutes
+from chaosguard.policy.model import AllOfPatterns, AllOfWindows, Policy, TimeWindow
+from chaosguard.policy.selectors import conjoin
+
+__all__ = ["RULES", "Rule", "merge"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How two values of one field combine, and the sentence that documents it."""
+
+    combine: Callable[[Any, Any], Any]
+    doc: str
+
+
+def _union(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    out = list(a)
+    for item in b:
+        if item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+def _intersect(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return tuple(x for x in a if x in b)
+
+
+def _min(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return b if a is None else a
+    return min(a, b)
+
+
+def _conjoin_selectors(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if a is None or b is None or a == b:
+        return b if a is None else a
+    return _union((), tuple(conjoin(x, y) for x in a for y in b))
+
+
+def _members(entry: Any) -> tuple[Any, ...]:
+    return tuple(entry.all_of) if isinstance(entry, (AllOfWindows, AllOfPatterns)) else (entry,)
+
+
+def _window_meet(wa: TimeWindow | AllOfWindows, wb: TimeWindow | AllOfWindows) -> TimeWindow | AllOfWindows:
+    members = _union(_members(wa), _members(wb))
+    if len(members) == 1:
+        only: TimeWindow = members[0]
+        return only
+    if len({w.timezone for w in members}) == 1:
+        days = tuple(d for d in members[0].days if all(d in w.days for w in members))
+        start = max(members, key=lambda w: minutes(w.start)).start
+        end = min(members, key=lambda w: minutes(w.end)).end
+        if days and minutes(start) < minutes(end):
+            return TimeWindow(days=days, start=start, end=end, timezone=members[0].timezone)
+    return AllOfWindows(all_of=members)  # across time zones, or disjoint (never open)
+
+
+def _intersect_windows(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    if not a or not b or a == b:
+        return b if not a else a
+    return _union((), tuple(_window_meet(x, y) for x in a for y in b))
+
+
+def _pattern_meet(x: Any, y: Any) -> Any:
+    members = _union(_members(x), _members(y))
+    return members[0] if len(members) == 1 else AllOfPatterns(all_of=members)
+
+
+def _intersect_patterns(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    if a is None or b is None or a == b:
+        return b if a is None else a
+    return _union((), tuple(_pattern_meet(x, y) for x in a for y in b))
+
+
+_UNION = Rule(_union, "union (denied by either side stays denied)")
+_MIN = Rule(_min, "the smaller wins (unset = no limit)")
+
+RULES: dict[str, Rule] = {
+    "namespaces.allow": Rule(_intersect, "intersection (unset = any namespace; an empty result allows none)"),
+    "namespaces.deny": _UNION,
+    "label_selectors.allow": Rule(_conjoin_selectors, "a target must match an allowed selector of "
+                                  "EACH side: pairwise conjunction 'a,b' of the two lists"),
+    "label_selectors.deny": _UNION,
+    "max_targets.count": _MIN,
+    "max_targets.percent": _MIN,
+    "respect_pdb": Rule(lambda a, b: a or b, "true wins"),
+    "windows": Rule(_intersect_windows, "intersection: open only when a window of each side is open "
+                    "(same time zone: exact intersection; otherwise an all_of entry); empty = always open"),
+    "freeze": Rule(_union, "union"),
+    "kill_switch.file": _UNION,
+    "kill_switch.env": _UNION,
+    "kill_switch.url": _UNION,
+    "kill_switch.configmap": _UNION,
+    "kill_switch.timeout_s": Rule(min, "the smaller wins (an unanswered read counts as on)"),
+    "allow_unguarded": Rule(lambda a, b: a and b, "true only if both sides allow it"),
+    "guard.interval_s": Rule(min, "the smaller (more frequent) wins; never below 0.1 s"),
+    "guard.on_unreadable": Rule(lambda a, b: "abort" if "abort" in (a, b) else "ignore", "abort wins"),
+    "guard.error_budget_floor": Rule(max, "the higher wins"),
+    "local.max_processes": _MIN,
+    "local.allow_process_patterns": Rule(_intersect_patterns, "a process must match an allowed regex of "
+                                         "EACH side (all_of entries); unset = any process"),
+    "local.deny_process_patterns": _UNION,
+    "local.max_cpu_workers": _MIN,
+    "local.max_memory_mib": _MIN,
+}
+
+
+def _merge_model(base: M, overlay: M, path: str) -> M:
+    values: dict[str, Any] = {}
+    for name in type(base).model_fields:
+        mine, theirs = getattr(base, name), getattr(overlay, name)
+        if name not in overlay.model_fields_set:
+            values[name] = mine
+        elif isinstance(mine, BaseModel) and f"{path}{name}" not in RULES:
+            values[name] = _merge_model(mine, theirs, f"{path}{name}.")
+        else:
+            values[name] = RULES[f"{path}{name}"].combine(mine, theirs)
+    merged = type(base).model_validate(values)
+    return base if merged == base else merged
+
+
+def merge(base: Policy, overlay: Policy | None) -> Policy:
+    """``base`` made stricter by the fields that ``overlay`` sets (``None``: ``base`` unchanged)."""
+    if overlay is None:
+        return base
+    return _merge_model(base, overlay, "")

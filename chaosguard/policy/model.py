@@ -1,0 +1,298 @@
+"""The policy model: what a policy file (and the ``policy`` of an experiment's chaosguard block) may say.
+
+Every model is frozen and refuses unknown keys. Lists are stored as tuples. ``None`` in an ``allow``
+list means "no restriction"; an empty ``allow`` list means "nothing is allowed". Field-by-field
+documentation (and the merge rule of each field) is in ``docs/policy.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+
+from chaosguard.policy._types import (
+    DAY_NAMES,
+    DateOrDateTime,
+    Days,
+    EnvName,
+    FilePath,
+    HttpUrl,
+    Namespace,
+    Regex,
+    Selector,
+    TimeOfDay,
+    TimeZoneName,
+    as_tuple,
+    minutes,
+    zone,
+)
+from chaosguard.slo.spec import GuardSpec
+
+__all__ = [
+    "EXTENSION_NAME",
+    "AllOfPatterns",
+    "AllOfWindows",
+    "ChaosguardBlock",
+    "ConfigMapRef",
+    "Freeze",
+    "GuardSettings",
+    "KillSwitch",
+    "LocalLimits",
+    "MaxTargets",
+    "NamespaceRules",
+    "PatternEntry",
+    "Policy",
+    "SelectorRules",
+    "TimeWindow",
+    "WindowEntry",
+]
+
+EXTENSION_NAME = "chaosguard"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# Lists (stored as tuples) that also accept a single item: ``deny: kube-system``.
+Namespaces = Annotated[tuple[Namespace, ...], BeforeValidator(as_tuple)]
+Selectors = Annotated[tuple[Selector, ...], BeforeValidator(as_tuple)]
+Regexes = Annotated[tuple[Regex, ...], BeforeValidator(as_tuple)]
+FilePaths = Annotated[tuple[FilePath, ...], BeforeValidator(as_tuple)]
+EnvNames = Annotated[tuple[EnvName, ...], BeforeValidator(as_tuple)]
+HttpUrls = Annotated[tuple[HttpUrl, ...], BeforeValidator(as_tuple)]
+
+
+class NamespaceRules(_Model):
+    """Which namespaces faults may target."""
+
+    allow: Namespaces | None = Field(
+        default=None, description="only these namespaces (omitted = any namespace; [] = none)")
+    deny: Namespaces = Field(default=(), description="never these namespaces")
+
+
+class SelectorRules(_Model):
+    """Which pods faults may target, by Kubernetes label selector."""
+
+    allow: Selectors | None = Field(
+        default=None,
+        description="every target must match at least one of these (omitted = any pod; [] = none)")
+    deny: Selectors = Field(default=(), description="no target may match any of these")
+
+
+class MaxTargets(_Model):
+    """The largest share of the matching targets one action may hit."""
+
+    count: int | None = Field(default=None, ge=0, strict=True, description="at most this many targets")
+    percent: float | None = Field(default=None, gt=0, le=100, allow_inf_nan=False,
+                                  description="at most this percent of the matching targets")
+
+
+class TimeWindow(_Model):
+    """Open on ``days`` from ``start`` (inclusive) to ``end`` (exclusive), wall-clock time in ``timezone``."""
+
+    days: Days = Field(default=DAY_NAMES,
+                       description="mon..sun or ranges like mon-fri (default every day)")
+    start: TimeOfDay = "00:00"
+    end: TimeOfDay = "24:00"
+    timezone: TimeZoneName = "UTC"
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> TimeWindow:
+        if minutes(self.end) <= minutes(self.start):
+            raise ValueError(f"end {self.end} is not after start {self.start} (split a window that "
+                             "crosses midnight in two: 22:00-24:00 and 00:00-06:00)")
+        return self
+
+    def describe(self) -> str:
+        """``mon-fri 09:00-17:00 Europe/Paris``."""
+        return f"{_describe_days(self.days)} {self.start}-{self.end} {self.timezone}"
+
+
+class AllOfWindows(_Model):
+    """Open only while every one of its windows is open (what merging two window lists produces)."""
+
+    all_of: tuple[TimeWindow, ...] = Field(min_length=1)
+
+    def describe(self) -> str:
+        """``(a and b)``."""
+        return "(" + " and ".join(w.describe() for w in self.all_of) + ")"
+
+
+def _window_tag(value: Any) -> str:
+    is_all_of = isinstance(value, AllOfWindows) or (isinstance(value, dict) and "all_of" in value)
+    return "all_of" if is_all_of else "window"
+
+
+WindowEntry = Annotated[Annotated[TimeWindow, Tag("window")] | Annotated[AllOfWindows, Tag("all_of")],
+                        Discriminator(_window_tag)]
+WindowEntries = Annotated[tuple[WindowEntry, ...], BeforeValidator(as_tuple)]
+
+
+class Freeze(_Model):
+    """No experiment may start from ``start`` to ``end``.
+
+    A date means the whole day (an ``end`` date is included); a date and time is an instant (an
+    ``end`` instant is excluded). Times without an offset are wall-clock times in ``timezone``.
+    """
+
+    start: DateOrDateTime
+    end: DateOrDateTime
+    timezone: TimeZoneName = "UTC"
+    reason: str = Field(default="", max_length=500)
+
+    def interval(self) -> tuple[datetime, datetime]:
+        """The freeze as ``[start, end)`` aware datetimes."""
+        return _instant(self.start, self.timezone, False), _instant(self.end, self.timezone, True)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Freeze:
+        try:
+            begin, finish = self.interval()
+        except (OverflowError, ValueError):
+            raise ValueError("freeze dates out of range") from None
+        if finish <= begin:
+            raise ValueError(f"end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+        return self
+
+
+Freezes = Annotated[tuple[Freeze, ...], BeforeValidator(as_tuple)]
+
+
+def _instant(value: date | datetime, tz: str, is_end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone(tz))
+    day = value + timedelta(days=1) if is_end else value
+    return datetime.combine(day, time(0), tzinfo=zone(tz))
+
+
+class ConfigMapRef(_Model):
+    """A key of a Kubernetes ConfigMap holding the kill switch (read by a plugged-in reader)."""
+
+    namespace: Namespace
+    name: str = Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    key: str = Field(min_length=1, max_length=253, pattern=r"^[-._A-Za-z0-9]+$")
+
+
+ConfigMapRefs = Annotated[tuple[ConfigMapRef, ...], BeforeValidator(as_tuple)]
+
+
+class KillSwitch(_Model):
+    """Where the kill switch lives; it is on when ANY source says on (or cannot be read)."""
+
+    file: FilePaths = Field(default=(), description="on while the file exists (unless it says off)")
+    env: EnvNames = Field(default=(),
+                          description="on while the variable is set (unless 0/false/off/no)")
+    url: HttpUrls = Field(default=(), description="on unless it answers 200 with off/false/0/no or "
+                                                  '{"enabled": false}; unreachable = on')
+    configmap: ConfigMapRefs = Field(default=(), description="a ConfigMap key (needs its reader)")
+    timeout_s: float = Field(default=1.0, gt=0, le=10, allow_inf_nan=False,
+                             description="timeout of each remote read (URL, ConfigMap)")
+
+    def sources(self) -> list[tuple[str, Any]]:
+        """Every configured source as ``(kind, spec)``, cheapest first."""
+        return [*(("env", e) for e in self.env), *(("file", f) for f in self.file),
+                *(("configmap", c) for c in self.configmap), *(("url", u) for u in self.url)]
+
+
+class GuardSettings(_Model):
+    """How the guard watches the SLOs."""
+
+    interval_s: float = Field(default=1.0, ge=0.1, le=3600, allow_inf_nan=False,
+                              description="seconds between two reads of each guard")
+    on_unreadable: Literal["abort", "ignore"] = Field(
+        default="abort", description="what a guard source that cannot be read counts as")
+    error_budget_floor: float = Field(
+        default=0.0, ge=0, le=1, allow_inf_nan=False,
+        description="fraction of the error budget that must remain to start")
+
+
+class AllOfPatterns(_Model):
+    """Matches only what every one of its regexes matches (what merging two allow lists produces)."""
+
+    all_of: tuple[Regex, ...] = Field(min_length=1)
+
+
+def _pattern_tag(value: Any) -> str:
+    return "all_of" if isinstance(value, AllOfPatterns | dict) else "pattern"
+
+
+PatternEntry = Annotated[Annotated[Regex, Tag("pattern")] | Annotated[AllOfPatterns, Tag("all_of")],
+                         Discriminator(_pattern_tag)]
+PatternEntries = Annotated[tuple[PatternEntry, ...], BeforeValidator(as_tuple)]
+
+
+class LocalLimits(_Model):
+    """Blast radius of local faults (process signals, CPU and memory stress)."""
+
+    max_processes: int | None = Field(default=None, ge=1, strict=True,
+                                      description="most processes one process action may signal")
+    allow_process_patterns: PatternEntries | None = Field(
+        default=None, description="targeted processes must match one of these regexes (omitted = any)")
+    deny_process_patterns: Regexes = Field(
+        default=(), description="targeted processes must match none of these regexes")
+    max_cpu_workers: int | None = Field(default=None, ge=1, strict=True,
+                                        description="most CPU stress workers")
+    max_memory_mib: int | None = Field(default=None, ge=1, strict=True,
+                                       description="most MiB of memory stress")
+
+
+class Policy(_Model):
+    """Everything a chaosguard policy says. ``Policy()`` is the default policy."""
+
+    namespaces: NamespaceRules = NamespaceRules()
+    label_selectors: SelectorRules = SelectorRules()
+    max_targets: MaxTargets = MaxTargets()
+    respect_pdb: bool = Field(default=True, strict=True,
+                              description="never disrupt more pods than a PodDisruptionBudget allows")
+    windows: WindowEntries = Field(
+        default=(), description="experiments start only inside one of these (empty = always)")
+    freeze: Freezes = Field(default=(), description="no experiment starts during these")
+    kill_switch: KillSwitch = KillSwitch()
+    allow_unguarded: bool = Field(default=False, strict=True,
+                                  description="may an experiment without any guard run")
+    guard: GuardSettings = GuardSettings()
+    local: LocalLimits = LocalLimits()
+
+    def digest(self) -> str:
+        """``sha256:<hex>`` of the canonical JSON of this policy (for evidence in the journal)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+Guards = Annotated[tuple[GuardSpec, ...], BeforeValidator(as_tuple)]
+
+
+class ChaosguardBlock(_Model):
+    """The experiment's ``extensions`` entry named ``chaosguard``."""
+
+    name: Literal["chaosguard"]
+    policy: Policy | None = Field(
+        default=None, description="makes the policy file stricter for this experiment")
+    guards: Guards = Field(default=(), description="SLO guards watched while the experiment runs")
+
+
+def _describe_days(days: tuple[str, ...]) -> str:
+    idx = [DAY_NAMES.index(d) for d in days]
+    if len(idx) == 7:
+        return "every day"
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return ",".join(DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}"
+                    for r in runs)

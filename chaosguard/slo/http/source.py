@@ -1,0 +1,48 @@
+"""HTTP SLO source: a figure of a background sampler's window (started for the guard, on the runner)."""
+
+from __future__ import annotations
+
+import time
+
+from chaosguard.slo.http.target import HttpTarget
+from chaosguard.slo.http.sampler import NoSamples, Sampler
+from chaosguard.slo.base import Observation, SourceUnreadable
+from chaosguard.slo.spec import HttpGuard
+
+__all__ = ["HttpSource"]
+
+
+class HttpSource:
+    """Reads ``metric`` over the last ``window_s`` seconds of its own sampler on ``url``."""
+
+    def __init__(self, spec: HttpGuard) -> None:
+        self.spec = spec
+        target = HttpTarget(url=spec.url, timeout_s=spec.request_timeout_s)
+        self.sampler = Sampler(f"guard-{spec.name}", target, spec.rate_per_s,
+                               concurrency=max(2, min(16, int(spec.rate_per_s * spec.request_timeout_s))))
+        self._started = False
+
+    def start(self) -> None:
+        """Start sampling (the guard does it before preflight so the first window fills)."""
+        if not self._started:
+            self.sampler.start()
+            self._started = True
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        if self._started:
+            self.sampler.stop(timeout=0.5)
+            self._started = False
+
+    def read(self, timeout_s: float) -> Observation:
+        """The window's figure; unreadable while the window holds no completed request."""
+        try:
+            stats = self.sampler.stats(self.spec.window_s)
+        except NoSamples as exc:
+            raise SourceUnreadable(str(exc)) from None
+        return Observation(value=float(getattr(stats, self.spec.metric)), at=time.time(),
+                           detail={"requests": stats.requests, "window_s": self.spec.window_s})
+
+    def describe(self) -> str:
+        """e.g. ``p95_ms of GET http://... over 5 s``."""
+        return f"{self.spec.metric} of GET {self.spec.url} over {self.spec.window_s:g} s"

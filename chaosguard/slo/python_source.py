@@ -1,0 +1,37 @@
+"""Python SLO source: any ``module:function`` returning a number."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+from collections.abc import Callable
+
+from chaosguard.errors import InvalidArgument
+from chaosguard.slo.base import Observation, SourceUnreadable
+from chaosguard.slo.spec import PythonGuard
+
+__all__ = ["PythonSource"]
+
+
+class PythonSource:
+    """Calls the function each read; its exceptions make the source unreadable."""
+
+    def __init__(self, spec: PythonGuard) -> None:
+        self.spec = spec
+        module, _, name = spec.func.partition(":")
+        try:
+            self.func: Callable[[], float] = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise InvalidArgument(f"guards.{spec.name}.func", f"cannot load {spec.func}: {exc}") from None
+
+    def read(self, timeout_s: float) -> Observation:
+        """Call the function (it should honour its own timeouts)."""
+        value = self.func()
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise SourceUnreadable(f"{self.spec.func} returned {value!r}, not a finite number")
+        return Observation(float(value), time.time())
+
+    def describe(self) -> str:
+        """The function's dotted path."""
+        return f"python {self.spec.func}()"
