@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         st: _State = self.server.state  # type: ignore[attr-defined]
         url = urlsplit(self.path)
         if url.path == "/":
@@ -173,7 +173,9 @@ def serve(user_rps: float) -> None:
     server.state = _State()  # type: ignore[attr-defined]
     port = server.server_address[1]
     stop = threading.Event()
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    ).start()
     if user_rps > 0:
         threading.Thread(target=_user_traffic, args=(port, user_rps, stop), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -206,9 +208,13 @@ class SourceServer:
         return f"http://{self.address}/"
 
     def start(self) -> SourceServer:
-        self.proc = subprocess.Popen([sys.executable, __file__, "serve", "--user-rps", str(self.user_rps)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     preexec_fn=parent_death_signal)  # noqa: PLW1509
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "serve", "--user-rps", str(self.user_rps)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=parent_death_signal,
+        )
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
         return self
@@ -260,7 +266,7 @@ def pid_alive(pid: int) -> bool:
             stat = fh.read()
     except OSError:
         return False
-    return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")
+    return stat[stat.rfind(b")") + 2 :][:1] not in (b"Z", b"X")
 
 
 def port_refuses(address: str, timeout: float = 0.5) -> bool:
@@ -321,7 +327,7 @@ def other_cpu_percent(seconds: float = 1.0) -> float:
                     raw = fh.read()
             except OSError:
                 continue
-            rest = raw[raw.rfind(b")") + 2:].split()
+            rest = raw[raw.rfind(b")") + 2 :].split()
             ppid = int(rest[1])
             if int(p) in mine or ppid in mine:
                 continue

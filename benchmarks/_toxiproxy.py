@@ -37,9 +37,16 @@ def ensure_toxiproxy(cache: Path = CACHE) -> Path:
     with tempfile.TemporaryDirectory(prefix="toxiproxy-build-") as gobin:
         env = dict(os.environ, GOBIN=gobin, GOFLAGS="-trimpath", CGO_ENABLED="0")
         subprocess.run(
-            [go, "install", "-ldflags", f"-s -w -X {MODULE}.Version={VERSION}",
-             f"{MODULE}/cmd/server@v{VERSION}"],
-            env=env, check=True, cwd=gobin,
+            [
+                go,
+                "install",
+                "-ldflags",
+                f"-s -w -X {MODULE}.Version={VERSION}",
+                f"{MODULE}/cmd/server@v{VERSION}",
+            ],
+            env=env,
+            check=True,
+            cwd=gobin,
         )
         tmp = cache / f".toxiproxy-server.tmp.{os.getpid()}"
         shutil.move(os.path.join(gobin, "server"), tmp)
@@ -61,7 +68,8 @@ class Toxiproxy:
         """Start the server and wait until its API answers."""
         self.proc = subprocess.Popen(
             [str(self.binary), "-host", "127.0.0.1", "-port", str(self.api_port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -80,22 +88,30 @@ class Toxiproxy:
 
     def add_proxy(self, name: str, listen: str, upstream: str) -> dict[str, Any]:
         """Create a proxy ``listen`` → ``upstream``."""
-        resp = self.client.post("/proxies", json={"name": name, "listen": listen,
-                                                  "upstream": upstream, "enabled": True})
+        resp = self.client.post(
+            "/proxies", json={"name": name, "listen": listen, "upstream": upstream, "enabled": True}
+        )
         resp.raise_for_status()
         return resp.json()
 
-    def set_latency(self, proxy: str, latency_ms: int, jitter_ms: int = 0,
-                    stream: str = "downstream") -> None:
+    def set_latency(
+        self, proxy: str, latency_ms: int, jitter_ms: int = 0, stream: str = "downstream"
+    ) -> None:
         """Replace the proxy's latency toxic on ``stream`` (removed when ``latency_ms`` is 0)."""
         name = f"latency_{stream}"
         self.client.delete(f"/proxies/{proxy}/toxics/{name}")
         if latency_ms <= 0 and jitter_ms <= 0:
             return
-        resp = self.client.post(f"/proxies/{proxy}/toxics", json={
-            "name": name, "type": "latency", "stream": stream, "toxicity": 1.0,
-            "attributes": {"latency": latency_ms, "jitter": jitter_ms},
-        })
+        resp = self.client.post(
+            f"/proxies/{proxy}/toxics",
+            json={
+                "name": name,
+                "type": "latency",
+                "stream": stream,
+                "toxicity": 1.0,
+                "attributes": {"latency": latency_ms, "jitter": jitter_ms},
+            },
+        )
         resp.raise_for_status()
 
     def stop(self) -> None:

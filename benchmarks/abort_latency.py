@@ -70,7 +70,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from _abort_support import (  # noqa: E402
-    BAD_RATIO,
     GOOD_RATIO,
     METRIC,
     SourceServer,
@@ -94,8 +93,10 @@ SYSTEMS = ("chaosguard", "addons-default", "addons-always")
 FLIP_DELAY = (0.25, 1.5)
 TRIAL_TIMEOUT = 45.0
 LAT = "chaosguard.actions.latency"
-RATIO_DEF = ("max over (source, interval) of p99 A[chaosguard] / p99 A[addons --rollback-strategy always] "
-             "(the only addons mode that reverts at all)")
+RATIO_DEF = (
+    "max over (source, interval) of p99 A[chaosguard] / p99 A[addons --rollback-strategy always] "
+    "(the only addons mode that reverts at all)"
+)
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,11 @@ class Trial:
 
 # ------------------------------------------------------------------------------------------ experiments
 def _action(step: str, module: str, func: str, **arguments: Any) -> dict[str, Any]:
-    return {"type": "action", "name": step,
-            "provider": {"type": "python", "module": module, "func": func, "arguments": arguments}}
+    return {
+        "type": "action",
+        "name": step,
+        "provider": {"type": "python", "module": module, "func": func, "arguments": arguments},
+    }
 
 
 def experiment(cfg: Config, src: SourceServer, prom_url: str) -> dict[str, Any]:
@@ -152,43 +156,96 @@ def experiment(cfg: Config, src: SourceServer, prom_url: str) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "title": f"abort latency {cfg.key}",
         "description": "benchmarks/abort_latency.py",
-        "method": [_action("proxy", LAT, "start_latency_proxy", name="p", listen="127.0.0.1:0",
-                           upstream=src.address, latency_ms=100),
-                   _action("long-wait", "tests.guard_values", "wait", seconds=60)],
+        "method": [
+            _action(
+                "proxy",
+                LAT,
+                "start_latency_proxy",
+                name="p",
+                listen="127.0.0.1:0",
+                upstream=src.address,
+                latency_ms=100,
+            ),
+            _action("long-wait", "tests.guard_values", "wait", seconds=60),
+        ],
         "rollbacks": [_action("stop-proxy", LAT, "stop_latency_proxy", name="p")],
     }
     if cfg.system == "chaosguard":
         if cfg.source == "http":
-            guard = {"name": "errors", "source": "http", "url": src.url, "metric": "error_ratio",
-                     "max": 0.01, "window_s": 1, "rate_per_s": 20}
+            guard = {
+                "name": "errors",
+                "source": "http",
+                "url": src.url,
+                "metric": "error_ratio",
+                "max": 0.01,
+                "window_s": 1,
+                "rate_per_s": 20,
+            }
         else:
-            guard = {"name": "errors", "source": "prometheus", "url": prom_url, "query": METRIC,
-                     "max": 0.01, "max_staleness_s": 10}
-        doc["controls"] = [{"name": "chaosguard",
-                            "provider": {"type": "python", "module": "chaosguard.safety.guard"}}]
-        doc["extensions"] = [{"name": "chaosguard", "guards": [guard],
-                              "policy": {"guard": {"interval_s": cfg.interval}}}]
+            guard = {
+                "name": "errors",
+                "source": "prometheus",
+                "url": prom_url,
+                "query": METRIC,
+                "max": 0.01,
+                "max_staleness_s": 10,
+            }
+        doc["controls"] = [
+            {
+                "name": "chaosguard",
+                "provider": {"type": "python", "module": "chaosguard.safety.guard"},
+            }
+        ]
+        doc["extensions"] = [
+            {
+                "name": "chaosguard",
+                "guards": [guard],
+                "policy": {"guard": {"interval_s": cfg.interval}},
+            }
+        ]
     else:
         if cfg.source == "http":
-            probe = {"type": "probe", "name": "errors",
-                     "provider": {"type": "http", "url": src.url, "timeout": 2},
-                     "frequency": cfg.interval, "tolerance": 200}
+            probe = {
+                "type": "probe",
+                "name": "errors",
+                "provider": {"type": "http", "url": src.url, "timeout": 2},
+                "frequency": cfg.interval,
+                "tolerance": 200,
+            }
         else:
-            probe = {"type": "probe", "name": "errors",
-                     "provider": {"type": "python", "module": "chaosguard.probes.prometheus",
-                                  "func": "prometheus_value",
-                                  "arguments": {"url": prom_url, "query": METRIC, "timeout_s": 2}},
-                     "frequency": cfg.interval, "tolerance": {"type": "range", "range": [0, 0.01]}}
-        doc["controls"] = [{"name": "safeguards",
-                            "provider": {"type": "python", "module": "chaosaddons.controls.safeguards",
-                                         "arguments": {"probes": [probe]}}}]
+            probe = {
+                "type": "probe",
+                "name": "errors",
+                "provider": {
+                    "type": "python",
+                    "module": "chaosguard.probes.prometheus",
+                    "func": "prometheus_value",
+                    "arguments": {"url": prom_url, "query": METRIC, "timeout_s": 2},
+                },
+                "frequency": cfg.interval,
+                "tolerance": {"type": "range", "range": [0, 0.01]},
+            }
+        doc["controls"] = [
+            {
+                "name": "safeguards",
+                "provider": {
+                    "type": "python",
+                    "module": "chaosaddons.controls.safeguards",
+                    "arguments": {"probes": [probe]},
+                },
+            }
+        ]
     return doc
 
 
 def chaos_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CHAOSGUARD_POLICY", "PYTHONPATH")}
-    env.update(PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}", CHAOSGUARD_HOME=str(home),
-               PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
+    env.update(
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        CHAOSGUARD_HOME=str(home),
+        PYTHONPATH=str(ROOT),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     return env
 
 
@@ -202,9 +259,17 @@ class Run:
         self.watch_pid: int | None = None  # the proxy: is it alive when the runner reports the end?
         self.alive_at_end: bool | None = None
         self.started_at = time.time()
-        self.proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1,
-                                     preexec_fn=parent_death_signal)  # noqa: PLW1509
+        self.proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            preexec_fn=parent_death_signal,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._waiter = threading.Thread(target=self._wait, daemon=True)
         self._reader.start()
@@ -214,7 +279,11 @@ class Run:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.lines.append((time.time(), line.rstrip()))
-            if self.alive_at_end is None and "Experiment ended with status" in line and self.watch_pid:
+            if (
+                self.alive_at_end is None
+                and "Experiment ended with status" in line
+                and self.watch_pid
+            ):
                 self.alive_at_end = pid_alive(self.watch_pid)  # checked the moment the line arrives
 
     def _wait(self) -> None:
@@ -242,8 +311,9 @@ class Run:
         return " | ".join(line for _, line in self.lines[-n:])
 
 
-def run_trial(cfg: Config, n: int, work: Path, src: SourceServer, prom: PrometheusServer,
-              rng: random.Random) -> Trial:
+def run_trial(
+    cfg: Config, n: int, work: Path, src: SourceServer, prom: PrometheusServer, rng: random.Random
+) -> Trial:
     tr = Trial(cfg)
     tdir = work / f"{cfg.key.replace('/', '_')}_{n:03d}"
     home = tdir / "home"
@@ -251,18 +321,35 @@ def run_trial(cfg: Config, n: int, work: Path, src: SourceServer, prom: Promethe
     src.reset()
     if cfg.source == "prom":
         wait_for_value(prom.url, METRIC, lambda v: v == GOOD_RATIO, timeout=20, step=0.05)
-    (tdir / "experiment.yaml").write_text(yaml.safe_dump(experiment(cfg, src, prom.url), sort_keys=False))
+    (tdir / "experiment.yaml").write_text(
+        yaml.safe_dump(experiment(cfg, src, prom.url), sort_keys=False)
+    )
     journal_path = tdir / "journal.json"
-    cmd = [CHAOS, "--no-version-check", "--no-log-file", "run", "--journal-path", str(journal_path),
-           "--rollback-strategy", cfg.strategy, str(tdir / "experiment.yaml")]
+    cmd = [
+        CHAOS,
+        "--no-version-check",
+        "--no-log-file",
+        "run",
+        "--journal-path",
+        str(journal_path),
+        "--rollback-strategy",
+        cfg.strategy,
+        str(tdir / "experiment.yaml"),
+    ]
     run = Run(cmd, chaos_env(home), tdir)
     deadline = run.started_at + TRIAL_TIMEOUT
     try:
         # 1. the fault is up: its record carries the proxy's pid
         rec = None
         while time.time() < deadline and run.exit_at is None:
-            rec = next((r for r in read_ledger(home).values()
-                        if r.kind == "latency-proxy" and "pid" in r.handles), None)
+            rec = next(
+                (
+                    r
+                    for r in read_ledger(home).values()
+                    if r.kind == "latency-proxy" and "pid" in r.handles
+                ),
+                None,
+            )
             if rec is not None:
                 break
             time.sleep(0.01)
@@ -295,7 +382,9 @@ def run_trial(cfg: Config, n: int, work: Path, src: SourceServer, prom: Promethe
         run.finish()
     tr.rc = run.proc.returncode
     state = src.state()
-    tr.source_at = state["first_bad_http_at"] if cfg.source == "http" else state["first_bad_metrics_at"]
+    tr.source_at = (
+        state["first_bad_http_at"] if cfg.source == "http" else state["first_bad_metrics_at"]
+    )
     if tr.source_at is None:
         tr.problem = f"no bad value was served before the run ended (rc {tr.rc}): {run.tail()}"
         return tr
@@ -313,8 +402,10 @@ def run_trial(cfg: Config, n: int, work: Path, src: SourceServer, prom: Promethe
     stop = [r for r in rollbacks if (r.get("activity") or {}).get("name") == "stop-proxy"]
     tr.rollback_ran = bool(stop)
     if cfg.system == "chaosguard":
-        tr.by_experiment = any(r.get("record") == rec.id and r.get("outcome") in ("reverted", "vanished")
-                               for r in breach.get("reverted") or [])
+        tr.by_experiment = any(
+            r.get("record") == rec.id and r.get("outcome") in ("reverted", "vanished")
+            for r in breach.get("reverted") or []
+        )
         if breach.get("observed_at"):
             tr.detect = breach["observed_at"] - tr.source_at
         if breach.get("faults_reverted_at") and record.closed_at:
@@ -326,9 +417,11 @@ def run_trial(cfg: Config, n: int, work: Path, src: SourceServer, prom: Promethe
             i = times.index(breach["observed_at"])
             tr.watcher_gap = times[i] - times[i - 1]
     else:
-        tr.by_experiment = any((r.get("output") or {}).get("record") == rec.id
-                               and (r.get("output") or {}).get("outcome") in ("reverted", "vanished")
-                               for r in stop)
+        tr.by_experiment = any(
+            (r.get("output") or {}).get("record") == rec.id
+            and (r.get("output") or {}).get("outcome") in ("reverted", "vanished")
+            for r in stop
+        )
         fired = run.line_at("triggered the end of the experiment")
         if fired is not None:
             tr.detect = fired - tr.source_at
@@ -338,8 +431,13 @@ def run_trial(cfg: Config, n: int, work: Path, src: SourceServer, prom: Promethe
         tr.dead_after_source = dead_at - tr.source_at
         if record.closed_at:
             tr.xcheck_poll = dead_at - record.closed_at
-    tr.reverted = bool(tr.by_experiment and record.closed_at and dead_at is not None
-                       and tr.alive_at_end_line is False and tr.port_refused)
+    tr.reverted = bool(
+        tr.by_experiment
+        and record.closed_at
+        and dead_at is not None
+        and tr.alive_at_end_line is False
+        and tr.port_refused
+    )
     if tr.reverted:
         tr.revert = record.closed_at - tr.source_at
         if tr.detect is not None:
@@ -347,11 +445,20 @@ def run_trial(cfg: Config, n: int, work: Path, src: SourceServer, prom: Promethe
     tr.ended = run.exit_at - tr.source_at
     if dead_at is None:
         tr.notes.append("proxy still alive 5 s after the runner exited")
-    tr.debug = {"flip_sent": flip_sent, "dead_at": dead_at, "end_line": end_line, "exit_at": run.exit_at,
-                "closed_at": record.closed_at, "outcome": record.outcome, "pid": pid, "listen": listen,
-                "lines": run.lines}
-    (tdir / "trial.json").write_text(json.dumps({k: v for k, v in vars(tr).items() if k != "cfg"}, default=str,
-                                                indent=1))
+    tr.debug = {
+        "flip_sent": flip_sent,
+        "dead_at": dead_at,
+        "end_line": end_line,
+        "exit_at": run.exit_at,
+        "closed_at": record.closed_at,
+        "outcome": record.outcome,
+        "pid": pid,
+        "listen": listen,
+        "lines": run.lines,
+    }
+    (tdir / "trial.json").write_text(
+        json.dumps({k: v for k, v in vars(tr).items() if k != "cfg"}, default=str, indent=1)
+    )
     tr.ok = True
     return tr
 
@@ -359,13 +466,34 @@ def run_trial(cfg: Config, n: int, work: Path, src: SourceServer, prom: Promethe
 # -------------------------------------------------------------------------------------------- overhead
 def overhead(work: Path, runs: int, rng: random.Random) -> dict[str, Any]:
     """Wall time of ``chaos run`` of a trivial experiment, without and with the guard control."""
-    probe = {"type": "probe", "name": "exists",
-             "provider": {"type": "python", "module": "os.path", "func": "exists", "arguments": {"path": "/"}}}
+    probe = {
+        "type": "probe",
+        "name": "exists",
+        "provider": {
+            "type": "python",
+            "module": "os.path",
+            "func": "exists",
+            "arguments": {"path": "/"},
+        },
+    }
     plain = {"title": "trivial", "description": "overhead", "method": [probe]}
-    guarded = {**plain, "controls": [{"name": "chaosguard",
-                                      "provider": {"type": "python", "module": "chaosguard.safety.guard"}}],
-               "extensions": [{"name": "chaosguard", "guards": [
-                   {"name": "constant", "source": "python", "func": "os:cpu_count", "min": 1}]}]}
+    guarded = {
+        **plain,
+        "controls": [
+            {
+                "name": "chaosguard",
+                "provider": {"type": "python", "module": "chaosguard.safety.guard"},
+            }
+        ],
+        "extensions": [
+            {
+                "name": "chaosguard",
+                "guards": [
+                    {"name": "constant", "source": "python", "func": "os:cpu_count", "min": 1}
+                ],
+            }
+        ],
+    }
     odir = work / "overhead"
     odir.mkdir()
     for name, doc in (("plain", plain), ("guarded", guarded)):
@@ -378,15 +506,31 @@ def overhead(work: Path, runs: int, rng: random.Random) -> dict[str, Any]:
         home.mkdir()
         journal = odir / f"journal-{name}-{i}.json"
         t0 = time.perf_counter()
-        proc = subprocess.run([CHAOS, "--no-version-check", "--no-log-file", "run", "--journal-path",
-                               str(journal), str(odir / f"{name}.yaml")], env=chaos_env(home), cwd=odir,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True, timeout=60)
+        proc = subprocess.run(
+            [
+                CHAOS,
+                "--no-version-check",
+                "--no-log-file",
+                "run",
+                "--journal-path",
+                str(journal),
+                str(odir / f"{name}.yaml"),
+            ],
+            env=chaos_env(home),
+            cwd=odir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
         elapsed = time.perf_counter() - t0
         data = json.loads(journal.read_text()) if journal.exists() else {}
         outcome = (data.get("chaosguard") or {}).get("outcome") if name == "guarded" else "met"
         if proc.returncode != 0 or outcome != "met":
-            problems.append(f"{name} run {i}: rc {proc.returncode}, outcome {outcome}: {proc.stderr[-300:]}")
+            problems.append(
+                f"{name} run {i}: rc {proc.returncode}, outcome {outcome}: {proc.stderr[-300:]}"
+            )
         return elapsed
 
     for i in range(2):  # warm-up (page cache, .pyc), not counted
@@ -398,8 +542,14 @@ def overhead(work: Path, runs: int, rng: random.Random) -> dict[str, Any]:
         for name in order:
             times[name].append(once(name, i))
     mp, mg = median(times["plain"]), median(times["guarded"])
-    return {"plain": times["plain"], "guarded": times["guarded"], "plain_median_s": mp,
-            "guarded_median_s": mg, "ratio": (mg / mp) if mp and mg else None, "problems": problems}
+    return {
+        "plain": times["plain"],
+        "guarded": times["guarded"],
+        "plain_median_s": mp,
+        "guarded_median_s": mg,
+        "ratio": (mg / mp) if mp and mg else None,
+        "problems": problems,
+    }
 
 
 # -------------------------------------------------------------------------------------------- reporting
@@ -418,60 +568,105 @@ def summarize(trials: list[Trial], cfg: Config) -> dict[str, Any]:
     b = [t.ended for t in ok if t.ended is not None]
     det = [t.detect for t in ok if t.detect is not None]
     return {
-        "n": len(mine), "ok": len(ok), "failed": [t.problem for t in mine if not t.ok],
-        "a_p50": pct(a, 50), "a_p99": pct(a, 99), "b_p50": pct(b, 50), "b_p99": pct(b, 99),
-        "detect_p50": pct(det, 50), "detect_p99": pct(det, 99),
+        "n": len(mine),
+        "ok": len(ok),
+        "failed": [t.problem for t in mine if not t.ok],
+        "a_p50": pct(a, 50),
+        "a_p99": pct(a, 99),
+        "b_p50": pct(b, 50),
+        "b_p99": pct(b, 99),
+        "detect_p50": pct(det, 50),
+        "detect_p99": pct(det, 99),
         "reverted_pct": 100.0 * sum(t.reverted for t in ok) / len(mine) if mine else None,
         "rollback_ran": sum(t.rollback_ran for t in ok),
         "alive_at_end": sum(bool(t.alive_at_end_line) for t in ok),
-        "dead_after_source_p50": pct([t.dead_after_source for t in ok if t.dead_after_source is not None], 50),
+        "dead_after_source_p50": pct(
+            [t.dead_after_source for t in ok if t.dead_after_source is not None], 50
+        ),
         "flip_gap_p99": pct([t.flip_gap for t in ok if t.flip_gap is not None], 99),
         "statuses": sorted({f"{t.status}/rc{t.rc}" for t in ok}),
         "act_p50": pct([t.act for t in ok if t.act is not None], 50),
         "act_p99": pct([t.act for t in ok if t.act is not None], 99),
         # chaosguard only: the breach reading came > 1.5 intervals after the previous reading
-        "gapped": sum(1 for t in ok if t.watcher_gap is not None and t.watcher_gap > 1.5 * cfg.interval),
+        "gapped": sum(
+            1 for t in ok if t.watcher_gap is not None and t.watcher_gap > 1.5 * cfg.interval
+        ),
         "gap_max": max((t.watcher_gap for t in ok if t.watcher_gap is not None), default=None),
-        "a_p50_ungapped": pct([t.revert for t in ok if t.revert is not None and t.watcher_gap is not None
-                               and t.watcher_gap <= 1.5 * cfg.interval], 50),
-        "a_p99_ungapped": pct([t.revert for t in ok if t.revert is not None and t.watcher_gap is not None
-                               and t.watcher_gap <= 1.5 * cfg.interval], 99),
+        "a_p50_ungapped": pct(
+            [
+                t.revert
+                for t in ok
+                if t.revert is not None
+                and t.watcher_gap is not None
+                and t.watcher_gap <= 1.5 * cfg.interval
+            ],
+            50,
+        ),
+        "a_p99_ungapped": pct(
+            [
+                t.revert
+                for t in ok
+                if t.revert is not None
+                and t.watcher_gap is not None
+                and t.watcher_gap <= 1.5 * cfg.interval
+            ],
+            99,
+        ),
     }
 
 
-def report(trials: list[Trial], over: dict[str, Any], load: dict[str, Any], elapsed: float,
-           n_trials: int) -> None:
+def report(
+    trials: list[Trial], over: dict[str, Any], load: dict[str, Any], elapsed: float, n_trials: int
+) -> None:
     configs = [Config(s, i, y) for y in SYSTEMS for s in SOURCES for i in INTERVALS]
     summ = {c: summarize(trials, c) for c in configs}
     print()
-    print(f"abort latency — {n_trials} trials per configuration; times in seconds from 'breach observable at "
-          f"the source'; percentiles nearest-rank (with 20 trials p99 = the maximum)")
-    print("A = every fault reverted (ledger close, proxy verified gone)   B = chaos run process exited   "
-          "detect = guard saw it (chaosguard: breach.observed_at; addons: its 'triggered' log line)")
-    head = (f"{'system':<15} {'src':<4} {'int':>4} {'n':>3} | {'A p50':>6} {'A p99':>6} | {'B p50':>6} "
-            f"{'B p99':>6} | {'det50':>6} {'det99':>6} | {'reverted':>8} {'rollback':>8} {'alive@end':>9} "
-            f"{'gone@exit50':>11} | status")
+    print(
+        f"abort latency — {n_trials} trials per configuration; times in seconds from 'breach observable at "
+        f"the source'; percentiles nearest-rank (with 20 trials p99 = the maximum)"
+    )
+    print(
+        "A = every fault reverted (ledger close, proxy verified gone)   B = chaos run process exited   "
+        "detect = guard saw it (chaosguard: breach.observed_at; addons: its 'triggered' log line)"
+    )
+    head = (
+        f"{'system':<15} {'src':<4} {'int':>4} {'n':>3} | {'A p50':>6} {'A p99':>6} | {'B p50':>6} "
+        f"{'B p99':>6} | {'det50':>6} {'det99':>6} | {'reverted':>8} {'rollback':>8} {'alive@end':>9} "
+        f"{'gone@exit50':>11} | status"
+    )
     print(head)
     print("-" * len(head))
     for c in configs:
         s = summ[c]
         gone = s["dead_after_source_p50"] if c.system == "addons-default" else None
-        print(f"{c.system:<15} {c.source:<4} {c.interval:>4g} {s['ok']:>3} | {_f(s['a_p50'])} {_f(s['a_p99'])} | "
-              f"{_f(s['b_p50'])} {_f(s['b_p99'])} | {_f(s['detect_p50'])} {_f(s['detect_p99'])} | "
-              f"{_f(s['reverted_pct'], '7.0f')}% {s['rollback_ran']:>4}/{s['ok']:<3} {s['alive_at_end']:>5}/{s['ok']:<3} "
-              f"{_f(gone, '11.3f')} | {','.join(s['statuses'])}")
-    print("\nchaosguard watcher schedule (diagnostic): trials whose breach reading came more than 1.5 intervals "
-          "after the previous reading, and A over the other trials only")
+        print(
+            f"{c.system:<15} {c.source:<4} {c.interval:>4g} {s['ok']:>3} | {_f(s['a_p50'])} {_f(s['a_p99'])} | "
+            f"{_f(s['b_p50'])} {_f(s['b_p99'])} | {_f(s['detect_p50'])} {_f(s['detect_p99'])} | "
+            f"{_f(s['reverted_pct'], '7.0f')}% {s['rollback_ran']:>4}/{s['ok']:<3} {s['alive_at_end']:>5}/{s['ok']:<3} "
+            f"{_f(gone, '11.3f')} | {','.join(s['statuses'])}"
+        )
+    print(
+        "\nchaosguard watcher schedule (diagnostic): trials whose breach reading came more than 1.5 intervals "
+        "after the previous reading, and A over the other trials only"
+    )
     for c in configs:
         if c.system != "chaosguard":
             continue
         s = summ[c]
-        print(f"  {c.source:<4} {c.interval:>4g} s: {s['gapped']:>2}/{s['ok']} gapped (largest gap {_f(s['gap_max'], '.2f')} s); "
-              f"A without them: p50 {_f(s['a_p50_ungapped'], '.3f')} p99 {_f(s['a_p99_ungapped'], '.3f')} "
-              f"(n={s['ok'] - s['gapped']})")
-    print("\ndetection → ledger close (the revert, or SIGUSR1 + rollback, itself): "
-          + "; ".join(f"{c.system} {c.source} {c.interval:g}: p50 {_f(summ[c]['act_p50'], '.3f')} "
-                      f"p99 {_f(summ[c]['act_p99'], '.3f')}" for c in configs if summ[c]["act_p50"] is not None))
+        print(
+            f"  {c.source:<4} {c.interval:>4g} s: {s['gapped']:>2}/{s['ok']} gapped (largest gap {_f(s['gap_max'], '.2f')} s); "
+            f"A without them: p50 {_f(s['a_p50_ungapped'], '.3f')} p99 {_f(s['a_p99_ungapped'], '.3f')} "
+            f"(n={s['ok'] - s['gapped']})"
+        )
+    print(
+        "\ndetection → ledger close (the revert, or SIGUSR1 + rollback, itself): "
+        + "; ".join(
+            f"{c.system} {c.source} {c.interval:g}: p50 {_f(summ[c]['act_p50'], '.3f')} "
+            f"p99 {_f(summ[c]['act_p99'], '.3f')}"
+            for c in configs
+            if summ[c]["act_p50"] is not None
+        )
+    )
     fails = [(c.key, p) for c in configs for p in summ[c]["failed"]]
     if fails:
         print(f"\nfailed trials ({len(fails)}):")
@@ -486,19 +681,29 @@ def report(trials: list[Trial], over: dict[str, Any], load: dict[str, Any], elap
     xe = worst([t.xcheck_evidence for t in ok])
     xp = [t.xcheck_poll for t in ok if t.xcheck_poll is not None and t.reverted]
     xs = [t.xcheck_prom_source for t in ok if t.xcheck_prom_source is not None]
-    flip_gaps = {src: pct([t.flip_gap for t in ok if t.cfg.source == src and t.flip_gap is not None], 99)
-                 for src in SOURCES}
+    flip_gaps = {
+        src: pct([t.flip_gap for t in ok if t.cfg.source == src and t.flip_gap is not None], 99)
+        for src in SOURCES
+    }
     print("\ncross-checks:")
     print(f"  chaosguard evidence faults_reverted_at − ledger close: max |Δ| = {_f(xe, '.4f')} s")
-    print(f"  proxy death seen by the 5 ms pid poll − ledger close (reverted trials): "
-          f"min {_f(min(xp) if xp else None, '.4f')} s, max {_f(max(xp) if xp else None, '.4f')} s "
-          f"(negative: died before the close was written, as it should)")
-    print(f"  prometheus: evidence source_at (sample time) − exporter 'served' time: "
-          f"min {_f(min(xs) if xs else None, '.4f')} s, max {_f(max(xs) if xs else None, '.4f')} s")
-    print(f"  flip request → first bad value served, p99: http {_f(flip_gaps['http'], '.3f')} s "
-          f"(user traffic), prom {_f(flip_gaps['prom'], '.3f')} s (next 1 s scrape)")
-    print(f"  port of every verified-gone proxy refused connections: "
-          f"{sum(bool(t.port_refused) for t in ok if t.reverted)}/{sum(t.reverted for t in ok)}")
+    print(
+        f"  proxy death seen by the 5 ms pid poll − ledger close (reverted trials): "
+        f"min {_f(min(xp) if xp else None, '.4f')} s, max {_f(max(xp) if xp else None, '.4f')} s "
+        f"(negative: died before the close was written, as it should)"
+    )
+    print(
+        f"  prometheus: evidence source_at (sample time) − exporter 'served' time: "
+        f"min {_f(min(xs) if xs else None, '.4f')} s, max {_f(max(xs) if xs else None, '.4f')} s"
+    )
+    print(
+        f"  flip request → first bad value served, p99: http {_f(flip_gaps['http'], '.3f')} s "
+        f"(user traffic), prom {_f(flip_gaps['prom'], '.3f')} s (next 1 s scrape)"
+    )
+    print(
+        f"  port of every verified-gone proxy refused connections: "
+        f"{sum(bool(t.port_refused) for t in ok if t.reverted)}/{sum(t.reverted for t in ok)}"
+    )
 
     cg = {(c.source, c.interval): summ[c] for c in configs if c.system == "chaosguard"}
     al = {(c.source, c.interval): summ[c] for c in configs if c.system == "addons-always"}
@@ -518,7 +723,9 @@ def report(trials: list[Trial], over: dict[str, Any], load: dict[str, Any], elap
                 ended_ratios.append(cg[key]["b_p99"] / other[key]["b_p99"])
     out["ratio_vs_addons_p99"] = _r(max(ratios)) if len(ratios) == len(cg) else None
     cg_trials = [t for t in trials if t.cfg.system == "chaosguard"]
-    out["reverted_pct"] = _r(100.0 * sum(t.reverted for t in cg_trials) / len(cg_trials), 1) if cg_trials else None
+    out["reverted_pct"] = (
+        _r(100.0 * sum(t.reverted for t in cg_trials) / len(cg_trials), 1) if cg_trials else None
+    )
 
     def pct_of(system: str) -> float | None:
         ts = [t for t in trials if t.cfg.system == system]
@@ -559,17 +766,26 @@ def report(trials: list[Trial], over: dict[str, Any], load: dict[str, Any], elap
     r = out["ratio_vs_addons_p99"]
     targets["ratio_vs_addons_p99<=0.6"] = None if r is None else r <= 0.6
     targets["reverted_pct==100"] = out["reverted_pct"] == 100.0
-    targets["overhead_ratio<=1.15"] = None if out["overhead_ratio"] is None else out["overhead_ratio"] <= 1.15
+    targets["overhead_ratio<=1.15"] = (
+        None if out["overhead_ratio"] is None else out["overhead_ratio"] <= 1.15
+    )
     out["targets_met"] = targets
 
-    print(f"\nstartup overhead (chaos run of one os.path.exists probe, {len(over['plain'])} interleaved runs each, "
-          f"median): plain {_f(over['plain_median_s'])} s, with the chaosguard control {_f(over['guarded_median_s'])} s "
-          f"→ overhead_ratio {_f(over['ratio'], '.3f')} (guard: python os:cpu_count >= 1, a constant)")
+    print(
+        f"\nstartup overhead (chaos run of one os.path.exists probe, {len(over['plain'])} interleaved runs each, "
+        f"median): plain {_f(over['plain_median_s'])} s, with the chaosguard control {_f(over['guarded_median_s'])} s "
+        f"→ overhead_ratio {_f(over['ratio'], '.3f')} (guard: python os:cpu_count >= 1, a constant)"
+    )
     for p in over["problems"][:5]:
         print(f"  overhead run problem: {p}")
     print(f"\nratio_vs_addons_p99 = {RATIO_DEF}")
-    print("targets: " + ", ".join(f"{k}: {'met' if v else ('n/a' if v is None else 'NOT met')}"
-                                  for k, v in targets.items()))
+    print(
+        "targets: "
+        + ", ".join(
+            f"{k}: {'met' if v else ('n/a' if v is None else 'NOT met')}"
+            for k, v in targets.items()
+        )
+    )
     print(f"load: {json.dumps(load)}; elapsed {elapsed:.0f} s")
     print(json.dumps(out, separators=(", ", ": ")))
 
@@ -578,9 +794,13 @@ def report(trials: list[Trial], over: dict[str, Any], load: dict[str, Any], elap
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trials", type=int, default=20, help="trials per configuration (default 20)")
-    ap.add_argument("--overhead-runs", type=int, default=20, help="chaos runs per variant for the overhead")
+    ap.add_argument(
+        "--overhead-runs", type=int, default=20, help="chaos runs per variant for the overhead"
+    )
     ap.add_argument("--seed", type=int, default=None, help="random seed (flip delays, order)")
-    ap.add_argument("--only", default="", help="comma-separated substrings of config keys to run (debug)")
+    ap.add_argument(
+        "--only", default="", help="comma-separated substrings of config keys to run (debug)"
+    )
     ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
@@ -603,12 +823,17 @@ def main() -> None:
         load["loadavg_start"] = [round(x, 2) for x in os.getloadavg()]
         load["other_cpu_pct_start"] = round(other_cpu_percent(1.0), 1)
         src.start()
-        prom = PrometheusServer(work / "prometheus", [("cgbench", src.address)], scrape_interval="1s")
+        prom = PrometheusServer(
+            work / "prometheus", [("cgbench", src.address)], scrape_interval="1s"
+        )
         prom.start(timeout=60)
         wait_for_value(prom.url, METRIC, lambda v: v == GOOD_RATIO, timeout=20)
-        print(f"source server {src.address} (user traffic 40 req/s), Prometheus {prom.url} (1 s scrape), "
-              f"work dir {work}, seed {seed}; load avg {load['loadavg_start']}, other processes' CPU "
-              f"{load['other_cpu_pct_start']} % (200 = both cores)", flush=True)
+        print(
+            f"source server {src.address} (user traffic 40 req/s), Prometheus {prom.url} (1 s scrape), "
+            f"work dir {work}, seed {seed}; load avg {load['loadavg_start']}, other processes' CPU "
+            f"{load['other_cpu_pct_start']} % (200 = both cores)",
+            flush=True,
+        )
         total = args.trials * len(configs)
         done = 0
         for n in range(args.trials):
@@ -620,16 +845,33 @@ def main() -> None:
                 trials.append(tr)
                 load1.append(os.getloadavg()[0])
                 done += 1
-                state = (f"A {_f(tr.revert, '.3f')} B {_f(tr.ended, '.3f')} reverted={tr.reverted}"
-                         if tr.ok else f"FAILED: {tr.problem[:160]}")
-                print(f"[{done:>3}/{total}] {cfg.key:<30} delay {tr.delay:.2f}  {state}", flush=True)
+                state = (
+                    f"A {_f(tr.revert, '.3f')} B {_f(tr.ended, '.3f')} reverted={tr.reverted}"
+                    if tr.ok
+                    else f"FAILED: {tr.problem[:160]}"
+                )
+                print(
+                    f"[{done:>3}/{total}] {cfg.key:<30} delay {tr.delay:.2f}  {state}", flush=True
+                )
         load["loadavg_after_trials"] = [round(x, 2) for x in os.getloadavg()]
         if load1:
-            load["loadavg1_during_trials_min_med_max"] = [round(min(load1), 2), round(median(load1) or 0, 2),
-                                                          round(max(load1), 2)]
-        over = overhead(work, args.overhead_runs, rng) if not args.skip_overhead else \
-            {"plain": [], "guarded": [], "plain_median_s": None, "guarded_median_s": None, "ratio": None,
-             "problems": []}
+            load["loadavg1_during_trials_min_med_max"] = [
+                round(min(load1), 2),
+                round(median(load1) or 0, 2),
+                round(max(load1), 2),
+            ]
+        over = (
+            overhead(work, args.overhead_runs, rng)
+            if not args.skip_overhead
+            else {
+                "plain": [],
+                "guarded": [],
+                "plain_median_s": None,
+                "guarded_median_s": None,
+                "ratio": None,
+                "problems": [],
+            }
+        )
         load["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
         left = fault_processes(homes)
         load["fault_processes_left"] = len(left)

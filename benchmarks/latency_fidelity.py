@@ -63,8 +63,9 @@ async def _echo_main() -> None:
 
 
 class _Client(asyncio.Protocol):
-    def __init__(self, rtts: list[float], warm: float, stop: float, think: float,
-                 done: asyncio.Future[None]) -> None:
+    def __init__(
+        self, rtts: list[float], warm: float, stop: float, think: float, done: asyncio.Future[None]
+    ) -> None:
         self.rtts, self.warm, self.stop, self.think, self.done = rtts, warm, stop, think, done
         self.got = 0
         self.start = 0.0
@@ -106,8 +107,14 @@ async def _load_main(port: int, conns: int, seconds: float, think_ms: float) -> 
     t0 = time.perf_counter()
     warm, stop = t0 + WARMUP, t0 + WARMUP + seconds
     dones = [loop.create_future() for _ in range(conns)]
-    await asyncio.gather(*(loop.create_connection(
-        lambda d=d: _Client(rtts, warm, stop, think_ms / 1000, d), "127.0.0.1", port) for d in dones))
+    await asyncio.gather(
+        *(
+            loop.create_connection(
+                lambda d=d: _Client(rtts, warm, stop, think_ms / 1000, d), "127.0.0.1", port
+            )
+            for d in dones
+        )
+    )
     await asyncio.wait_for(asyncio.gather(*dones), timeout=seconds + WARMUP + 30)
     return sorted(round(x * 1000, 4) for x in rtts)
 
@@ -129,9 +136,25 @@ def _free_port() -> int:
 def _load(port: int, conns: int, seconds: float, think_ms: float = 0.0) -> list[float]:
     """Round-trip times (ms, sorted) of one load slice, from a separate load-client process."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:  # a file: stdout may be non-blocking
-        subprocess.run([sys.executable, __file__, "--role", "load", "--port", str(port), "--conns",
-                        str(conns), "--seconds", str(seconds), "--think", str(think_ms), "--out", out.name],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--role",
+                "load",
+                "--port",
+                str(port),
+                "--conns",
+                str(conns),
+                "--seconds",
+                str(seconds),
+                "--think",
+                str(think_ms),
+                "--out",
+                out.name,
+            ],
+            check=True,
+        )
         return list(json.loads(Path(out.name).read_text()))
 
 
@@ -141,13 +164,24 @@ def _cpu(pid: int) -> float:
 
 
 def _busy() -> bool:
-    return subprocess.run(["pgrep", "-f", "go build"], capture_output=True, check=False).returncode == 0
+    return (
+        subprocess.run(["pgrep", "-f", "go build"], capture_output=True, check=False).returncode
+        == 0
+    )
 
 
-def _row(target: str, conns: int, delay: int, rtts: list[float], seconds: float,
-         cpu: float | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = {"target": target, "conns": conns, "delay": delay, "n": len(rtts),
-                           "rps": len(rtts) / seconds, "p50": _pct(rtts, 50), "p99": _pct(rtts, 99)}
+def _row(
+    target: str, conns: int, delay: int, rtts: list[float], seconds: float, cpu: float | None = None
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "target": target,
+        "conns": conns,
+        "delay": delay,
+        "n": len(rtts),
+        "rps": len(rtts) / seconds,
+        "p50": _pct(rtts, 50),
+        "p99": _pct(rtts, 99),
+    }
     if cpu is not None:
         row["cpu_us_per_req"] = cpu / max(len(rtts), 1) * 1e6
     return row
@@ -161,8 +195,12 @@ def main() -> None:
     parser.add_argument("--conns", type=int, default=1)
     parser.add_argument("--think", type=float, default=0.0)
     parser.add_argument("--out", default="")
-    parser.add_argument("--nice", type=int, default=0,
-                        help="niceness given to both proxies (negative needs root); 0 = as started")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness given to both proxies (negative needs root); 0 = as started",
+    )
     args = parser.parse_args()
     if args.role == "echo":
         uvloop.run(_echo_main())
@@ -179,7 +217,9 @@ def _bench(seconds: float, nice: int = 0) -> None:
     from chaosguard import faults
     from chaosguard.actions import latency as actions
 
-    echo = subprocess.Popen([sys.executable, __file__, "--role", "echo"], stdout=subprocess.PIPE, text=True)
+    echo = subprocess.Popen(
+        [sys.executable, __file__, "--role", "echo"], stdout=subprocess.PIPE, text=True
+    )
     assert echo.stdout is not None
     echo_port = int(echo.stdout.readline())
     os.environ["LOG_LEVEL"] = "error"
@@ -189,9 +229,13 @@ def _bench(seconds: float, nice: int = 0) -> None:
     toxi.add_proxy("bench", f"127.0.0.1:{toxi_port}", f"127.0.0.1:{echo_port}")
     cg = actions.start_latency_proxy("bench", "127.0.0.1:0", f"127.0.0.1:{echo_port}")
     assert toxi.proc is not None
-    proxies = {"chaosguard": (int(cg["listen"].rsplit(":", 1)[1]),
-                              int(faults.open_records("latency-proxy")[0].handles["pid"])),
-               "toxiproxy": (toxi_port, toxi.proc.pid)}
+    proxies = {
+        "chaosguard": (
+            int(cg["listen"].rsplit(":", 1)[1]),
+            int(faults.open_records("latency-proxy")[0].handles["pid"]),
+        ),
+        "toxiproxy": (toxi_port, toxi.proc.pid),
+    }
     if nice:
         for _, pid in proxies.values():
             os.setpriority(os.PRIO_PROCESS, pid, nice)
@@ -202,7 +246,9 @@ def _bench(seconds: float, nice: int = 0) -> None:
         for conns in CONNS:
             for delay in DELAYS:
                 # direct: saturated at 0 ms; paced like the proxied clients otherwise (think = delay)
-                rows.append(_row("direct", conns, delay, _load(echo_port, conns, seconds, delay), seconds))
+                rows.append(
+                    _row("direct", conns, delay, _load(echo_port, conns, seconds, delay), seconds)
+                )
                 actions.set_latency("bench", latency_ms=delay, direction="downstream")
                 toxi.set_latency("bench", delay, stream="downstream")
                 pooled: dict[str, list[float]] = {name: [] for name in proxies}
@@ -222,22 +268,32 @@ def _bench(seconds: float, nice: int = 0) -> None:
     _report(rows, baseline, busy_before or _busy(), toxi.binary, nice)
 
 
-def _report(rows: list[dict[str, Any]], baseline: float, busy: bool, binary: Path, nice: int) -> None:
-    print(f"baseline = direct p50 RTT with 1 connection = {baseline:.3f} ms. Requested delay on the "
-          "downstream direction only, in both proxies. 1 KiB round trips.")
-    print("err = RTT - baseline - requested (proxies); for 'direct' rows with a delay, the clients "
-          "pause <delay> between requests (same request rate, no proxy) and err = RTT - baseline: "
-          "the machine's own noise at that rate.")
-    print(f"{'conns':>5} {'delay':>5} {'target':<10} {'req/s':>9} {'rtt p50':>8} {'rtt p99':>8} "
-          f"{'err p50':>8} {'err p99':>8} {'cpu us/req':>10}")
+def _report(
+    rows: list[dict[str, Any]], baseline: float, busy: bool, binary: Path, nice: int
+) -> None:
+    print(
+        f"baseline = direct p50 RTT with 1 connection = {baseline:.3f} ms. Requested delay on the "
+        "downstream direction only, in both proxies. 1 KiB round trips."
+    )
+    print(
+        "err = RTT - baseline - requested (proxies); for 'direct' rows with a delay, the clients "
+        "pause <delay> between requests (same request rate, no proxy) and err = RTT - baseline: "
+        "the machine's own noise at that rate."
+    )
+    print(
+        f"{'conns':>5} {'delay':>5} {'target':<10} {'req/s':>9} {'rtt p50':>8} {'rtt p99':>8} "
+        f"{'err p50':>8} {'err p99':>8} {'cpu us/req':>10}"
+    )
     for r in rows:
         requested = r["delay"] if r["target"] != "direct" else 0
         r["err_p50"] = r["p50"] - baseline - requested
         r["err_p99"] = r["p99"] - baseline - requested
         err = f"{r['err_p50']:8.2f} {r['err_p99']:8.2f}" if r["delay"] else f"{'-':>8} {'-':>8}"
         cpu = f"{r['cpu_us_per_req']:10.1f}" if "cpu_us_per_req" in r else f"{'-':>10}"
-        print(f"{r['conns']:>5} {r['delay']:>5} {r['target']:<10} {r['rps']:9.0f} {r['p50']:8.2f} "
-              f"{r['p99']:8.2f} {err} {cpu}")
+        print(
+            f"{r['conns']:>5} {r['delay']:>5} {r['target']:<10} {r['rps']:9.0f} {r['p50']:8.2f} "
+            f"{r['p99']:8.2f} {err} {cpu}"
+        )
     cell = {(r["target"], r["conns"], r["delay"]): r for r in rows}
     delayed = [d for d in DELAYS if d]
     err99 = max(cell["chaosguard", 200, d]["err_p99"] for d in delayed)
@@ -252,26 +308,37 @@ def _report(rows: list[dict[str, Any]], baseline: float, busy: bool, binary: Pat
         for name in ("chaosguard", "toxiproxy"):
             result[f"{name}_rps_0ms_{conns}conn"] = round(cell[name, conns, 0]["rps"])
             for d in delayed:
-                result[f"{name}_error_p50_ms_{d}ms_{conns}conn"] = round(cell[name, conns, d]["err_p50"], 3)
-                result[f"{name}_error_p99_ms_{d}ms_{conns}conn"] = round(cell[name, conns, d]["err_p99"], 3)
+                result[f"{name}_error_p50_ms_{d}ms_{conns}conn"] = round(
+                    cell[name, conns, d]["err_p50"], 3
+                )
+                result[f"{name}_error_p99_ms_{d}ms_{conns}conn"] = round(
+                    cell[name, conns, d]["err_p99"], 3
+                )
         for d in delayed:
-            result[f"direct_noise_p99_ms_{d}ms_{conns}conn"] = round(cell["direct", conns, d]["err_p99"], 3)
+            result[f"direct_noise_p99_ms_{d}ms_{conns}conn"] = round(
+                cell["direct", conns, d]["err_p99"], 3
+            )
         result[f"throughput_ratio_vs_toxiproxy_{conns}conn"] = round(
-            cell["chaosguard", conns, 0]["rps"] / cell["toxiproxy", conns, 0]["rps"], 3)
+            cell["chaosguard", conns, 0]["rps"] / cell["toxiproxy", conns, 0]["rps"], 3
+        )
         result[f"direct_rps_{conns}conn"] = round(cell["direct", conns, 0]["rps"])
     for name in ("chaosguard", "toxiproxy"):
-        result[f"{name}_cpu_us_per_req_0ms_200conn"] = round(cell[name, 200, 0]["cpu_us_per_req"], 1)
-    result.update({
-        "target_error_met": bool(err99 <= 5.0 and err99 <= toxi99),
-        "target_throughput_met": bool(ratio >= 0.5),
-        "baseline_rtt_ms": round(baseline, 4),
-        "direction": "downstream",
-        "go_build_running": busy,
-        "proxy_nice": nice,
-        "loadavg_1m_end": round(os.getloadavg()[0], 2),
-        "cpus": os.cpu_count(),
-        "toxiproxy": str(binary),
-    })
+        result[f"{name}_cpu_us_per_req_0ms_200conn"] = round(
+            cell[name, 200, 0]["cpu_us_per_req"], 1
+        )
+    result.update(
+        {
+            "target_error_met": bool(err99 <= 5.0 and err99 <= toxi99),
+            "target_throughput_met": bool(ratio >= 0.5),
+            "baseline_rtt_ms": round(baseline, 4),
+            "direction": "downstream",
+            "go_build_running": busy,
+            "proxy_nice": nice,
+            "loadavg_1m_end": round(os.getloadavg()[0], 2),
+            "cpus": os.cpu_count(),
+            "toxiproxy": str(binary),
+        }
+    )
     print(json.dumps(result))
 
 

@@ -66,11 +66,19 @@ class BenchCluster(TestCluster):
 
 
 def deployment(replicas: int) -> dict[str, Any]:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": NS},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": LABELS},
-                     "template": {"metadata": {"labels": LABELS},
-                                  "spec": {"containers": [{"name": "web",
-                                                           "image": "registry.invalid/bench/web:1"}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": NS},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": LABELS},
+            "template": {
+                "metadata": {"labels": LABELS},
+                "spec": {"containers": [{"name": "web", "image": "registry.invalid/bench/web:1"}]},
+            },
+        },
+    }
 
 
 def uids_by_name(api: Any) -> dict[str, str]:
@@ -88,23 +96,26 @@ def one_kill(tool: str, count: int) -> None:
     if tool == "chaosk8s":
         from chaosk8s.pod.actions import terminate_pods
 
-        before = uids_by_name(Api(resolve_cluster()))  # not timed: which uids die, for the recovery check
+        before = uids_by_name(
+            Api(resolve_cluster())
+        )  # not timed: which uids die, for the recovery check
         import chaosguard.kube.config
 
         chaosguard.kube.config._clients.clear()  # no connection of ours left open during the kill
         t0 = time.time()
-        names = terminate_pods(label_selector="app=web", rand=True, mode="fixed", qty=count,
-                               grace_period=0, ns=NS)
+        names = terminate_pods(
+            label_selector="app=web", rand=True, mode="fixed", qty=count, grace_period=0, ns=NS
+        )
         delete_s = time.time() - t0
         uids = [before[n] for n in names if n in before]
     else:
         import kubernetes.client  # noqa: F401 - imported by the kill otherwise: not what we time
         import urllib3  # noqa: F401
 
-        import chaosguard.faults.podkill  # noqa: F401
-        import chaosguard.kube.pdb  # noqa: F401
-        import chaosguard.policy.kube_plans  # noqa: F401
-        import chaosguard.policy.active  # noqa: F401
+        import chaosguard.faults.podkill
+        import chaosguard.kube.pdb
+        import chaosguard.policy.active
+        import chaosguard.policy.kube_plans
         from chaosguard.actions.pods import kill_pods
 
         t0 = time.time()
@@ -115,8 +126,12 @@ def one_kill(tool: str, count: int) -> None:
 
 
 def kill_in_child(tool: str, count: int) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, "--one", tool, "--kill", str(count)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--one", tool, "--kill", str(count)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{tool} kill failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -139,8 +154,10 @@ def main() -> None:
     cluster.start()
     try:
         os.environ["KUBECONFIG"] = str(cluster.kubeconfig)
-        print(f"cluster up in {cluster.startup_seconds:.1f} s ({args.nodes} kwok nodes x 110 pods)",
-              flush=True)
+        print(
+            f"cluster up in {cluster.startup_seconds:.1f} s ({args.nodes} kwok nodes x 110 pods)",
+            flush=True,
+        )
         from chaosguard.kube.api import Api
         from chaosguard.kube.config import resolve_cluster
         from chaosguard.kube.workloads import wait_recovered
@@ -149,44 +166,77 @@ def main() -> None:
         cluster.kubectl("apply", "-f", "-", input=json.dumps(deployment(args.replicas)))
         api = Api(resolve_cluster())
         t0 = time.time()
-        setup_s = wait_recovered(api, NS, "deployment", "web", since=t0, timeout_s=600, interval_s=0.5)
+        setup_s = wait_recovered(
+            api, NS, "deployment", "web", since=t0, timeout_s=600, interval_s=0.5
+        )
         print(f"{args.replicas} replicas ready in {setup_s:.1f} s", flush=True)
 
         tools = ("chaosguard", "chaosk8s")
         results: dict[str, list[dict[str, float]]] = {name: [] for name in tools}
-        print(f"\n{'round':>5}  {'tool':<10} {'killed':>6} {'delete_s':>9} {'recovered_s':>12}", flush=True)
+        print(
+            f"\n{'round':>5}  {'tool':<10} {'killed':>6} {'delete_s':>9} {'recovered_s':>12}",
+            flush=True,
+        )
         for rnd in range(args.rounds):
             for name in tools:
                 wait_recovered(api, NS, "deployment", "web", timeout_s=600, interval_s=0.2)
                 time.sleep(2.0)  # let the controllers settle after the previous round
                 out = kill_in_child(name, args.kill)
-                recovered_s = wait_recovered(api, NS, "deployment", "web", since=out["t0"],
-                                             killed=frozenset(out["uids"]), timeout_s=600,
-                                             interval_s=0.1)
-                results[name].append({"killed": len(out["uids"]), "delete_s": out["delete_s"],
-                                      "recovered_s": recovered_s})
-                print(f"{rnd + 1:>5}  {name:<10} {len(out['uids']):>6} {out['delete_s']:>9.3f} "
-                      f"{recovered_s:>12.2f}", flush=True)
+                recovered_s = wait_recovered(
+                    api,
+                    NS,
+                    "deployment",
+                    "web",
+                    since=out["t0"],
+                    killed=frozenset(out["uids"]),
+                    timeout_s=600,
+                    interval_s=0.1,
+                )
+                results[name].append(
+                    {
+                        "killed": len(out["uids"]),
+                        "delete_s": out["delete_s"],
+                        "recovered_s": recovered_s,
+                    }
+                )
+                print(
+                    f"{rnd + 1:>5}  {name:<10} {len(out['uids']):>6} {out['delete_s']:>9.3f} "
+                    f"{recovered_s:>12.2f}",
+                    flush=True,
+                )
     finally:
         cluster.stop()
 
     def med(name: str, key: str) -> float:
         return statistics.median(r[key] for r in results[name])
 
-    ratios = [k["delete_s"] / c["delete_s"] for c, k in zip(results["chaosguard"], results["chaosk8s"],
-                                                              strict=True)]
+    ratios = [
+        k["delete_s"] / c["delete_s"]
+        for c, k in zip(results["chaosguard"], results["chaosk8s"], strict=True)
+    ]
     print(f"\n{'median of ' + str(args.rounds):<14} {'delete_s':>9} {'recovered_s':>12}")
     for name in tools:
         print(f"{name:<14} {med(name, 'delete_s'):>9.3f} {med(name, 'recovered_s'):>12.2f}")
     speedup = med("chaosk8s", "delete_s") / med("chaosguard", "delete_s")
-    print(f"deletion speedup of chaosguard over chaosk8s: {speedup:.1f}x (medians); per round: "
-          + ", ".join(f"{r:.1f}x" for r in ratios) + f" (total run {time.monotonic() - t_start:.0f} s)")
-    print(json.dumps({"speedup_vs_chaosk8s": round(speedup, 2),
-                      "delete_s": round(med("chaosguard", "delete_s"), 3),
-                      "recovered_s": round(med("chaosguard", "recovered_s"), 2),
-                      "chaosk8s_delete_s": round(med("chaosk8s", "delete_s"), 3),
-                      "chaosk8s_recovered_s": round(med("chaosk8s", "recovered_s"), 2),
-                      "replicas": args.replicas, "killed": args.kill, "rounds": args.rounds}))
+    print(
+        f"deletion speedup of chaosguard over chaosk8s: {speedup:.1f}x (medians); per round: "
+        + ", ".join(f"{r:.1f}x" for r in ratios)
+        + f" (total run {time.monotonic() - t_start:.0f} s)"
+    )
+    print(
+        json.dumps(
+            {
+                "speedup_vs_chaosk8s": round(speedup, 2),
+                "delete_s": round(med("chaosguard", "delete_s"), 3),
+                "recovered_s": round(med("chaosguard", "recovered_s"), 2),
+                "chaosk8s_delete_s": round(med("chaosk8s", "delete_s"), 3),
+                "chaosk8s_recovered_s": round(med("chaosk8s", "recovered_s"), 2),
+                "replicas": args.replicas,
+                "killed": args.kill,
+                "rounds": args.rounds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -89,7 +89,9 @@ def sample_cpu(pids: list[int], seconds: float) -> list[tuple[float, float, floa
     while True:
         now = time.monotonic()
         figures = [sched_ns(p) for p in pids]
-        out.append((now - start, sum(f[0] for f in figures) / 1e9, sum(f[1] for f in figures) / 1e9))
+        out.append(
+            (now - start, sum(f[0] for f in figures) / 1e9, sum(f[1] for f in figures) / 1e9)
+        )
         if now - start >= seconds:
             return out
         nxt += SAMPLE_S
@@ -98,6 +100,7 @@ def sample_cpu(pids: list[int], seconds: float) -> list[tuple[float, float, floa
 
 def analyse(samples: list[tuple[float, float, float]], target: float) -> dict[str, Any]:
     """Achieved % per worker after settling, the 1 s moving average's range, and the settle time."""
+
     def pct(a: tuple[float, ...], b: tuple[float, ...], col: int = 1) -> float:
         return 100 * (b[col] - a[col]) / (b[0] - a[0]) / WORKERS
 
@@ -116,8 +119,14 @@ def analyse(samples: list[tuple[float, float, float]], target: float) -> dict[st
             settle = windows[k][0]
             break
     later = [w for t, w in windows if t >= MEASURE_FROM_S]
-    return {"achieved": achieved, "err": achieved - target, "settle": settle, "wait": waited,
-            "ma_min": min(later), "ma_max": max(later)}
+    return {
+        "achieved": achieved,
+        "err": achieved - target,
+        "settle": settle,
+        "wait": waited,
+        "ma_min": min(later),
+        "ma_max": max(later),
+    }
 
 
 def timed_stop(pids: list[int]) -> float:
@@ -155,7 +164,9 @@ def cpu_section(backends: list[str], loaded: bool) -> Results:
                     hog_before, hog_t = cpu_ns(hog.pid), time.monotonic()
                 results[(backend, level)] = res = cpu_run(level, backend)
                 if hog:
-                    res["hog"] = 100 * (cpu_ns(hog.pid) - hog_before) / 1e9 / (time.monotonic() - hog_t)
+                    res["hog"] = (
+                        100 * (cpu_ns(hog.pid) - hog_before) / 1e9 / (time.monotonic() - hog_t)
+                    )
             finally:
                 if hog:
                     hog.kill()
@@ -166,7 +177,9 @@ def cpu_section(backends: list[str], loaded: bool) -> Results:
 # -- memory ---------------------------------------------------------------------------------------------
 def prewarm(mib: int = 1024) -> None:
     """Allocate and free memory so the next allocation finds host-backed pages (see module doc)."""
-    block = mmap.mmap(-1, mib * MIB, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+    block = mmap.mmap(
+        -1, mib * MIB, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE
+    )
     block.close()
 
 
@@ -176,8 +189,13 @@ def mem_builtin() -> dict[str, Any]:
     elapsed = time.monotonic() - start
     (record,) = faults.open_records("memory-stress")
     rss = psutil.Process(out["pids"][0]).memory_info().rss / MIB
-    return {"t": elapsed, "rss": rss, "held": record.handles["held_mib"],
-            "populate": record.handles["populate_s"], "stop": timed_stop(out["pids"])}
+    return {
+        "t": elapsed,
+        "rss": rss,
+        "held": record.handles["held_mib"],
+        "populate": record.handles["populate_s"],
+        "stop": timed_stop(out["pids"]),
+    }
 
 
 def mem_stressng(populate: bool) -> dict[str, Any]:
@@ -185,7 +203,9 @@ def mem_stressng(populate: bool) -> dict[str, Any]:
     argv = ["stress-ng", "--vm", "1", "--vm-bytes", "512M", "--vm-keep", "--timeout", "0"]
     argv += ["--vm-populate"] if populate else []
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, process_group=0)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, process_group=0
+    )
     reached, rss = None, 0.0
     try:
         while time.monotonic() - start < 5.0:
@@ -230,9 +250,13 @@ def fmt(value: float | None, spec: str = "6.2f") -> str:
 
 
 def contention() -> str:
-    go = subprocess.run(["pgrep", "-f", "go build|/compile"], capture_output=True, check=False).stdout.split()
+    go = subprocess.run(
+        ["pgrep", "-f", "go build|/compile"], capture_output=True, check=False
+    ).stdout.split()
     load1 = os.getloadavg()[0]
-    return f"{len(go)} go build/compile processes, load average {load1:.2f} on {os.cpu_count()} CPUs"
+    return (
+        f"{len(go)} go build/compile processes, load average {load1:.2f} on {os.cpu_count()} CPUs"
+    )
 
 
 def print_cpu(title: str, res: Results, backends: list[str], cap: float) -> None:
@@ -244,8 +268,10 @@ def print_cpu(title: str, res: Results, backends: list[str], cap: float) -> None
         cells = []
         for b in backends:
             r = res[(b, level)]
-            cells.append(f"{r['achieved']:8.2f} {r['err']:+6.2f} {r['ma_min']:6.1f}-{r['ma_max']:<6.1f} "
-                         f"{fmt(r['settle'], '8.2f')} {r['wait']:6.1f} {fmt(r.get('hog'), '5.0f')}")
+            cells.append(
+                f"{r['achieved']:8.2f} {r['err']:+6.2f} {r['ma_min']:6.1f}-{r['ma_max']:<6.1f} "
+                f"{fmt(r['settle'], '8.2f')} {r['wait']:6.1f} {fmt(r.get('hog'), '5.0f')}"
+            )
         note = "" if level <= cap else f"   (above the {cap:.0f} % a worker can get)"
         print(f"{level:>8} | " + " | ".join(cells) + note)
 
@@ -263,28 +289,42 @@ def main() -> None:
     print_cpu("CPU, 2 workers at nice 19, no competing load added", quiet, backends, 100.0)
     print_cpu("CPU, 2 workers at nice 19, with one busy process at nice 0", loaded, backends, cap)
 
-    print(f"\nMemory 512 MiB (median of {MEM_TRIALS}; RSS = whole process, held = the mapping itself)")
-    print(f"{'tool':<26} {'mode':<5} {'to target s':>11} {'min-max':>13} {'RSS MiB':>8} {'err %':>6} "
-          f"{'populate s':>10}")
+    print(
+        f"\nMemory 512 MiB (median of {MEM_TRIALS}; RSS = whole process, held = the mapping itself)"
+    )
+    print(
+        f"{'tool':<26} {'mode':<5} {'to target s':>11} {'min-max':>13} {'RSS MiB':>8} {'err %':>6} "
+        f"{'populate s':>10}"
+    )
     for mode in ("warm", "cold"):
         for name, runs in mem[mode].items():
             ts = [r["t"] for r in runs if r["t"] is not None]
             rss = statistics.median(r["rss"] for r in runs)
             pop = statistics.median(r["populate"] for r in runs) if "populate" in runs[0] else None
-            print(f"{name:<26} {mode:<5} {fmt(statistics.median(ts) if ts else None, '11.3f')} "
-                  f"{fmt(min(ts) if ts else None, '6.3f')}-{fmt(max(ts) if ts else None, '<6.3f')} "
-                  f"{rss:8.1f} {100 * (rss - 512) / 512:+6.1f} {fmt(pop, '10.3f')}")
+            print(
+                f"{name:<26} {mode:<5} {fmt(statistics.median(ts) if ts else None, '11.3f')} "
+                f"{fmt(min(ts) if ts else None, '6.3f')}-{fmt(max(ts) if ts else None, '<6.3f')} "
+                f"{rss:8.1f} {100 * (rss - 512) / 512:+6.1f} {fmt(pop, '10.3f')}"
+            )
     held = statistics.median(r["held"] for r in mem["warm"]["builtin"])
     startup = statistics.median(r["t"] - r["populate"] for r in mem["warm"]["builtin"])
-    print(f"builtin: mapping resident (its smaps Rss) {held:.1f} MiB; time outside the populate call "
-          f"(worker start, Python imports, ready report) {startup:.3f} s (median, warm)")
+    print(
+        f"builtin: mapping resident (its smaps Rss) {held:.1f} MiB; time outside the populate call "
+        f"(worker start, Python imports, ready report) {startup:.3f} s (median, warm)"
+    )
 
-    stops = {b: [quiet[(b, lv)]["stop"] for lv in LEVELS] + [loaded[(b, lv)]["stop"] for lv in LEVELS]
-             for b in backends}
+    stops = {
+        b: [quiet[(b, lv)]["stop"] for lv in LEVELS] + [loaded[(b, lv)]["stop"] for lv in LEVELS]
+        for b in backends
+    }
     mem_stops = [r["stop"] for mode in ("warm", "cold") for r in mem[mode]["builtin"]]
-    print("\nStop (revert call → all processes gone), seconds: " + "; ".join(
-        f"{b} CPU median {statistics.median(v):.3f} max {max(v):.3f}" for b, v in stops.items())
-        + f"; builtin memory median {statistics.median(mem_stops):.3f} max {max(mem_stops):.3f}")
+    print(
+        "\nStop (revert call → all processes gone), seconds: "
+        + "; ".join(
+            f"{b} CPU median {statistics.median(v):.3f} max {max(v):.3f}" for b, v in stops.items()
+        )
+        + f"; builtin memory median {statistics.median(mem_stops):.3f} max {max(mem_stops):.3f}"
+    )
     print(f"Contention at end: {after}")
 
     def worst(res: Results, b: str, top: float = 100.0) -> float:
@@ -312,7 +352,9 @@ def main() -> None:
         "mem_error_pct": round(100 * (statistics.median(r["rss"] for r in warm) - 512) / 512, 2),
         "mem_held_error_pct": round(100 * (held - 512) / 512, 2),
         "mem_time_to_target_s": round(statistics.median(r["t"] for r in warm), 3),
-        "mem_time_to_target_cold_s": round(statistics.median(r["t"] for r in mem["cold"]["builtin"]), 3),
+        "mem_time_to_target_cold_s": round(
+            statistics.median(r["t"] for r in mem["cold"]["builtin"]), 3
+        ),
         "mem_populate_s": round(statistics.median(r["populate"] for r in warm), 3),
         "mem_worker_startup_s": round(statistics.median(r["t"] - r["populate"] for r in warm), 3),
         "stop_s": round(max(stops["builtin"] + mem_stops), 3),
@@ -323,16 +365,24 @@ def main() -> None:
     if "stress-ng" in backends:
         sng = [r["t"] for r in mem["warm"]["stress-ng --vm-populate"] if r["t"] is not None]
         keep = [r["t"] for r in mem["warm"]["stress-ng (no populate)"] if r["t"] is not None]
-        summary.update({
-            "stressng_cpu_max_abs_error_pp": worst(quiet, "stress-ng"),
-            "stressng_cpu_settle_s": slowest(quiet, "stress-ng"),
-            "stressng_cpu_max_abs_error_pp_when_cpu_available": available(quiet, "stress-ng")[0],
-            "stressng_cpu_levels_with_cpu_available": available(quiet, "stress-ng")[1],
-            "stressng_cpu_loaded_max_abs_error_pp": worst(loaded, "stress-ng", cap),
-            "stressng_mem_populate_time_to_target_s": round(statistics.median(sng), 3) if sng else None,
-            "stressng_mem_keep_time_to_target_s": round(statistics.median(keep), 3) if keep else None,
-            "stressng_stop_s": round(max(stops["stress-ng"]), 3),
-        })
+        summary.update(
+            {
+                "stressng_cpu_max_abs_error_pp": worst(quiet, "stress-ng"),
+                "stressng_cpu_settle_s": slowest(quiet, "stress-ng"),
+                "stressng_cpu_max_abs_error_pp_when_cpu_available": available(quiet, "stress-ng")[
+                    0
+                ],
+                "stressng_cpu_levels_with_cpu_available": available(quiet, "stress-ng")[1],
+                "stressng_cpu_loaded_max_abs_error_pp": worst(loaded, "stress-ng", cap),
+                "stressng_mem_populate_time_to_target_s": round(statistics.median(sng), 3)
+                if sng
+                else None,
+                "stressng_mem_keep_time_to_target_s": round(statistics.median(keep), 3)
+                if keep
+                else None,
+                "stressng_stop_s": round(max(stops["stress-ng"]), 3),
+            }
+        )
     print(json.dumps(summary))
 
 

@@ -23,13 +23,21 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float 
     return predicate()
 
 
-def python_child(code: str, env: dict[str, str] | None = None, **kwargs: object) -> subprocess.Popen[str]:
+def python_child(
+    code: str, env: dict[str, str] | None = None, **kwargs: object
+) -> subprocess.Popen[str]:
     """Start ``python -c code`` (dedented) with this interpreter; stdout is a text pipe."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env["PYTHONPATH"] = str(ROOT)
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=full_env, **kwargs)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        **kwargs,
+    )  # type: ignore[call-overload]
 
 
 def ledger_records(home: Path) -> list[dict]:
@@ -52,6 +60,8 @@ def live_fault_processes(home: Path) -> list[int]:
     flags = {f"--chaosguard-record={r['id']}" for r in ledger_records(home)}
     out = []
     for proc in psutil.process_iter(["cmdline", "status"]):
-        if proc.info.get("status") != psutil.STATUS_ZOMBIE and flags & set(proc.info.get("cmdline") or []):
+        if proc.info.get("status") != psutil.STATUS_ZOMBIE and flags & set(
+            proc.info.get("cmdline") or []
+        ):
             out.append(proc.pid)
     return out

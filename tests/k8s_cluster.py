@@ -194,7 +194,7 @@ class TestCluster:
         self._deadline = 0.0
 
     # -- public API ---------------------------------------------------------
-    def __enter__(self) -> TestCluster:  # noqa: PYI034
+    def __enter__(self) -> TestCluster:
         self.start()
         return self
 
@@ -432,7 +432,7 @@ class TestCluster:
                 cwd=self.tmp,
                 env=self._child_env(),
                 start_new_session=True,
-                preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509 (prctl needs it)
+                preexec_fn=_die_with_parent(os.getpid()),
                 close_fds=True,
             )
         proc = _Proc(name, popen, log)

@@ -53,8 +53,11 @@ class PrometheusMissing(RuntimeError):
 
 def find_prometheus() -> str:
     """Path of the Prometheus binary (``$CHAOSGUARD_PROMETHEUS_BIN`` or ``prometheus`` on PATH)."""
-    candidate = os.environ.get("CHAOSGUARD_PROMETHEUS_BIN") or shutil.which("prometheus") \
+    candidate = (
+        os.environ.get("CHAOSGUARD_PROMETHEUS_BIN")
+        or shutil.which("prometheus")
         or "/usr/bin/prometheus"
+    )
     if not (os.path.isfile(candidate) and os.access(candidate, os.X_OK)):
         raise PrometheusMissing(f"Prometheus binary not found ({candidate}): {INSTALL_HINT}")
     return candidate
@@ -68,6 +71,7 @@ def free_port() -> int:
 
 
 # --------------------------------------------------------------------------------------------- exporter
+
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
@@ -87,7 +91,7 @@ LabelKey = tuple[tuple[str, str], ...]
 class _ExporterHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         exporter: Exporter = self.server.exporter  # type: ignore[attr-defined]
         exporter.scrapes += 1
         if exporter._hanging.is_set():
@@ -158,7 +162,9 @@ class Exporter:
         self._released = threading.Event()
 
     # values ------------------------------------------------------------------------------------------
-    def set(self, name: str, value: float, labels: dict[str, str] | None = None, kind: str = "gauge") -> None:
+    def set(
+        self, name: str, value: float, labels: dict[str, str] | None = None, kind: str = "gauge"
+    ) -> None:
         """Set sample ``name{labels}`` to ``value`` (a gauge unless ``kind`` says otherwise)."""
         key: LabelKey = tuple(sorted((labels or {}).items()))
         with self._lock:
@@ -194,7 +200,9 @@ class Exporter:
                 lines.append(f"# TYPE {name} {typ}")
                 for key, value in sorted(series.items()):
                     lab = ",".join(f'{k}="{_escape(v)}"' for k, v in key)
-                    lines.append(f"{name}{{{lab}}} {_fmt(value)}" if lab else f"{name} {_fmt(value)}")
+                    lines.append(
+                        f"{name}{{{lab}}} {_fmt(value)}" if lab else f"{name} {_fmt(value)}"
+                    )
         return "\n".join(lines) + "\n"
 
     # lifecycle -----------------------------------------------------------------------------------------
@@ -216,8 +224,12 @@ class Exporter:
         server.exporter = self  # type: ignore[attr-defined]
         self.port = int(server.server_address[1])
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"exporter-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"exporter-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -252,13 +264,16 @@ class Exporter:
 
 # ------------------------------------------------------------------------------------------ prometheus
 
+
 def _set_parent_death_signal() -> None:  # runs in the child between fork and exec
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: die with the test process
 
 
-def instant_query(prom_url: str, query: str, timeout: float = 5.0) -> list[tuple[dict[str, str], float]]:
+def instant_query(
+    prom_url: str, query: str, timeout: float = 5.0
+) -> list[tuple[dict[str, str], float]]:
     """Raw instant query: ``[(labels, value), ...]`` (a scalar result has empty labels).
 
     Raises ``RuntimeError`` with Prometheus' error on ``status: error``.
@@ -275,8 +290,13 @@ def instant_query(prom_url: str, query: str, timeout: float = 5.0) -> list[tuple
     raise RuntimeError(f"unexpected result type {data['resultType']}")
 
 
-def wait_for_value(prom_url: str, query: str, predicate: Callable[[float], bool],
-                   timeout: float = 15.0, step: float = 0.1) -> float:
+def wait_for_value(
+    prom_url: str,
+    query: str,
+    predicate: Callable[[float], bool],
+    timeout: float = 15.0,
+    step: float = 0.1,
+) -> float:
     """Poll ``query`` until it yields exactly one sample whose value satisfies ``predicate``; return it.
 
     Errors and empty/multi-sample answers count as 'not yet'. Raises ``AssertionError`` (with the last
@@ -286,7 +306,9 @@ def wait_for_value(prom_url: str, query: str, predicate: Callable[[float], bool]
     last: object = "nothing yet"
     while True:
         try:
-            result = instant_query(prom_url, query, timeout=max(0.5, min(5.0, deadline - time.monotonic())))
+            result = instant_query(
+                prom_url, query, timeout=max(0.5, min(5.0, deadline - time.monotonic()))
+            )
             if len(result) == 1:
                 value = result[0][1]
                 if predicate(value):
@@ -294,18 +316,25 @@ def wait_for_value(prom_url: str, query: str, predicate: Callable[[float], bool]
                 last = value
             else:
                 last = f"{len(result)} samples"
-        except Exception as exc:  # noqa: BLE001 - keep polling; report the last error on timeout
+        except Exception as exc:
             last = exc
         if time.monotonic() >= deadline:
-            raise AssertionError(f"{query!r} did not satisfy the predicate within {timeout:g} s (last: {last!r})")
+            raise AssertionError(
+                f"{query!r} did not satisfy the predicate within {timeout:g} s (last: {last!r})"
+            )
         time.sleep(step)
 
 
 class PrometheusServer:
     """One Prometheus process on loopback scraping ``targets`` every ``scrape_interval``."""
 
-    def __init__(self, workdir: Path, targets: Iterable[tuple[str, str]], scrape_interval: str = "1s",
-                 binary: str | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        targets: Iterable[tuple[str, str]],
+        scrape_interval: str = "1s",
+        binary: str | None = None,
+    ) -> None:
         self.binary = binary or find_prometheus()
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -340,8 +369,11 @@ class PrometheusServer:
             "scrape_configs:",
         ]
         for job, addresses in jobs.items():
-            lines += [f"  - job_name: {job}", "    static_configs:",
-                      "      - targets: [" + ", ".join(f'"{a}"' for a in addresses) + "]"]
+            lines += [
+                f"  - job_name: {job}",
+                "    static_configs:",
+                "      - targets: [" + ", ".join(f'"{a}"' for a in addresses) + "]",
+            ]
         self.config_file.write_text("\n".join(lines) + "\n")
 
     def _log_tail(self, n: int = 15) -> str:
@@ -354,14 +386,19 @@ class PrometheusServer:
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
         try:
             self.proc = subprocess.Popen(
-                [self.binary,
-                 f"--config.file={self.config_file}",
-                 f"--storage.tsdb.path={self.storage}",
-                 f"--web.listen-address=127.0.0.1:{self.port}",
-                 "--storage.tsdb.retention.time=1d",
-                 "--log.level=warn"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.workdir,
-                preexec_fn=_set_parent_death_signal,  # noqa: PLW1509 - tiny, async-signal-safe enough
+                [
+                    self.binary,
+                    f"--config.file={self.config_file}",
+                    f"--storage.tsdb.path={self.storage}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    "--storage.tsdb.retention.time=1d",
+                    "--log.level=warn",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd=self.workdir,
+                preexec_fn=_set_parent_death_signal,
             )
         finally:
             log.close()
@@ -380,8 +417,10 @@ class PrometheusServer:
                 break
             self._terminate()
             if attempt == attempts - 1 or "address already in use" not in self._log_tail():
-                raise RuntimeError(f"Prometheus on {self.url} did not become ready within {timeout:g} s; "
-                                   f"log {self.log_file}:\n{self._log_tail()}")
+                raise RuntimeError(
+                    f"Prometheus on {self.url} did not become ready within {timeout:g} s; "
+                    f"log {self.log_file}:\n{self._log_tail()}"
+                )
         if wait_scrape:
             self.wait_scraped(timeout)
         return self
@@ -455,7 +494,11 @@ class PrometheusServer:
         return instant_query(self.url, query)
 
     def info(self) -> dict[str, Any]:
-        return {"url": self.url, "pid": self.proc.pid if self.proc else None, "log": str(self.log_file)}
+        return {
+            "url": self.url,
+            "pid": self.proc.pid if self.proc else None,
+            "log": str(self.log_file),
+        }
 
     def __enter__(self) -> PrometheusServer:
         return self.start()

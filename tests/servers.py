@@ -13,7 +13,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     routes: dict[str, tuple[float, int]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         delay, status = self.server.routes.get(self.path, (0.0, 404))  # type: ignore[attr-defined]
         if delay:
             time.sleep(delay)
@@ -28,9 +28,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def http_server(routes: dict[str, tuple[float, int]]) -> Iterator[tuple[str, dict[str, tuple[float, int]]]]:
+def http_server(
+    routes: dict[str, tuple[float, int]],
+) -> Iterator[tuple[str, dict[str, tuple[float, int]]]]:
     """Serve ``routes`` (path → (delay s, status)) on 127.0.0.1; yields (base URL, mutable routes)."""
-    ThreadingHTTPServer.request_queue_size = 512  # stdlib default 5 drops SYNs under bursts (1 s stalls)
+    ThreadingHTTPServer.request_queue_size = (
+        512  # stdlib default 5 drops SYNs under bursts (1 s stalls)
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.routes = dict(routes)  # type: ignore[attr-defined]

@@ -29,15 +29,32 @@ def _create(kind_name: str, plan: Any, cr_spec: dict, extra: Any) -> dict:
     spec = ChaosMeshSpec(**plan.cluster.as_spec(), namespace=plan.request.namespace, spec=cr_spec)
     kind.validate(spec, extra)  # type: ignore[attr-defined]
     record = faults.inject(kind_name, spec)
-    return {"record": record.id, "kind": record.handles.get("kind"), "name": record.handles.get("name"),
-            "namespace": plan.request.namespace, "uid": record.handles.get("uid"),
-            "matching_pods": len(plan.matching), "max_pods_hit": plan.hit_count, "spec": cr_spec}
+    return {
+        "record": record.id,
+        "kind": record.handles.get("kind"),
+        "name": record.handles.get("name"),
+        "namespace": plan.request.namespace,
+        "uid": record.handles.get("uid"),
+        "matching_pods": len(plan.matching),
+        "max_pods_hit": plan.hit_count,
+        "spec": cr_spec,
+    }
 
 
-def add_network_latency(namespace: str, label_selector: str, latency_ms: float, jitter_ms: float = 0.0,
-                        correlation_pct: float = 0.0, direction: str = "to", mode: str = "all",
-                        mode_value: str = "", duration_s: int = 0, extra: dict = None,
-                        configuration: dict = None, secrets: dict = None) -> dict:
+def add_network_latency(
+    namespace: str,
+    label_selector: str,
+    latency_ms: float,
+    jitter_ms: float = 0.0,
+    correlation_pct: float = 0.0,
+    direction: str = "to",
+    mode: str = "all",
+    mode_value: str = "",
+    duration_s: int = 0,
+    extra: dict = None,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict:
     """Delay the network traffic of the selected pods with a Chaos Mesh NetworkChaos (``action: delay``).
 
     :param namespace: the namespace of the pods (the fault never reaches beyond it).
@@ -60,20 +77,40 @@ def add_network_latency(namespace: str, label_selector: str, latency_ms: float, 
     :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit", "spec"}``.
     """
     from chaosguard.faults.chaosmesh.network import delay_spec
-    from chaosguard.policy.kube_plans import plan_chaos_mesh
     from chaosguard.policy.active import active_policy
+    from chaosguard.policy.kube_plans import plan_chaos_mesh
 
-    plan = plan_chaos_mesh(active_policy(), namespace, label_selector, mode, mode_value, configuration,
-                           secrets)
-    cr_spec = delay_spec(plan.selector(), plan.request.mode, plan.request.mode_value, latency_ms,
-                         jitter_ms, correlation_pct, direction, duration_s, extra)
+    plan = plan_chaos_mesh(
+        active_policy(), namespace, label_selector, mode, mode_value, configuration, secrets
+    )
+    cr_spec = delay_spec(
+        plan.selector(),
+        plan.request.mode,
+        plan.request.mode_value,
+        latency_ms,
+        jitter_ms,
+        correlation_pct,
+        direction,
+        duration_s,
+        extra,
+    )
     return _create("chaosmesh-network", plan, cr_spec, extra)
 
 
-def stress_pods(namespace: str, label_selector: str, cpu_workers: int = 0, cpu_load_pct: int = 100,
-                memory_workers: int = 0, memory_size: str = "", mode: str = "all", mode_value: str = "",
-                duration_s: int = 0, extra: dict = None, configuration: dict = None,
-                secrets: dict = None) -> dict:
+def stress_pods(
+    namespace: str,
+    label_selector: str,
+    cpu_workers: int = 0,
+    cpu_load_pct: int = 100,
+    memory_workers: int = 0,
+    memory_size: str = "",
+    mode: str = "all",
+    mode_value: str = "",
+    duration_s: int = 0,
+    extra: dict = None,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict:
     """Burn CPU and/or memory inside the selected pods with a Chaos Mesh StressChaos.
 
     :param namespace: the namespace of the pods (the fault never reaches beyond it).
@@ -94,17 +131,29 @@ def stress_pods(namespace: str, label_selector: str, cpu_workers: int = 0, cpu_l
     :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit", "spec"}``.
     """
     from chaosguard.faults.chaosmesh.stress import stress_spec
-    from chaosguard.policy.kube_plans import plan_chaos_mesh
     from chaosguard.policy.active import active_policy
+    from chaosguard.policy.kube_plans import plan_chaos_mesh
 
-    plan = plan_chaos_mesh(active_policy(), namespace, label_selector, mode, mode_value, configuration,
-                           secrets)
-    cr_spec = stress_spec(plan.selector(), plan.request.mode, plan.request.mode_value, cpu_workers,
-                          cpu_load_pct, memory_workers, memory_size, duration_s, extra)
+    plan = plan_chaos_mesh(
+        active_policy(), namespace, label_selector, mode, mode_value, configuration, secrets
+    )
+    cr_spec = stress_spec(
+        plan.selector(),
+        plan.request.mode,
+        plan.request.mode_value,
+        cpu_workers,
+        cpu_load_pct,
+        memory_workers,
+        memory_size,
+        duration_s,
+        extra,
+    )
     return _create("chaosmesh-stress", plan, cr_spec, extra)
 
 
-def remove_chaos_mesh_faults(kind: str = "", configuration: dict = None, secrets: dict = None) -> list:
+def remove_chaos_mesh_faults(
+    kind: str = "", configuration: dict = None, secrets: dict = None
+) -> list:
     """Delete every Chaos Mesh object this run created (idempotent; use it as a rollback).
 
     :param kind: ``network`` or ``stress`` to remove only those; empty (default) removes both.
@@ -115,12 +164,20 @@ def remove_chaos_mesh_faults(kind: str = "", configuration: dict = None, secrets
     from chaosguard.errors import InvalidArgument
 
     if kind and kind not in _KINDS:
-        raise InvalidArgument("kind", f"expected one of {', '.join(_KINDS)} or empty (got {kind!r})")
+        raise InvalidArgument(
+            "kind", f"expected one of {', '.join(_KINDS)} or empty (got {kind!r})"
+        )
     names = [_KINDS[kind]] if kind else list(_KINDS.values())
     out = []
     for name in names:
         for record in faults.open_records(name):
             closed = faults.revert(record)
-            out.append({"record": closed.id, "kind": closed.handles.get("kind", name),
-                        "name": closed.handles.get("name"), "outcome": closed.outcome})
+            out.append(
+                {
+                    "record": closed.id,
+                    "kind": closed.handles.get("kind", name),
+                    "name": closed.handles.get("name"),
+                    "outcome": closed.outcome,
+                }
+            )
     return out

@@ -13,7 +13,6 @@ proxy had before. Every argument is checked before anything is recorded or start
 from typing import Any
 
 from chaosguard import faults
-from chaosguard.validation import parse
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.latency import kind as proxy_kind
 from chaosguard.faults.latency.lookup import (
@@ -28,6 +27,7 @@ from chaosguard.faults.latency.spec import Spec, Toxic, preflight
 from chaosguard.faults.latency.toxic_kind import ToxicChange
 from chaosguard.faults.runs import run_ledger
 from chaosguard.ledger.store import FaultRecord
+from chaosguard.validation import parse
 
 __all__ = [
     "remove_latency",
@@ -52,16 +52,35 @@ def _summary(proxy: FaultRecord, change: FaultRecord | None = None) -> dict[str,
     return out
 
 
-def _toxic(latency_ms: float, jitter_ms: float, direction: str, bandwidth_kbps: int,
-           reset_probability: float) -> Toxic:
-    return parse(Toxic, latency_ms=latency_ms, jitter_ms=jitter_ms, direction=direction,
-                 bandwidth_kbps=bandwidth_kbps, reset_probability=reset_probability)
+def _toxic(
+    latency_ms: float,
+    jitter_ms: float,
+    direction: str,
+    bandwidth_kbps: int,
+    reset_probability: float,
+) -> Toxic:
+    return parse(
+        Toxic,
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        direction=direction,
+        bandwidth_kbps=bandwidth_kbps,
+        reset_probability=reset_probability,
+    )
 
 
-def start_latency_proxy(name: str, listen: str, upstream: str, latency_ms: float = 0.0,
-                        jitter_ms: float = 0.0, direction: str = "both", bandwidth_kbps: int = 0,
-                        reset_probability: float = 0.0, configuration: dict = None,
-                        secrets: dict = None) -> dict:
+def start_latency_proxy(
+    name: str,
+    listen: str,
+    upstream: str,
+    latency_ms: float = 0.0,
+    jitter_ms: float = 0.0,
+    direction: str = "both",
+    bandwidth_kbps: int = 0,
+    reset_probability: float = 0.0,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict:
     """Start a TCP proxy from ``listen`` to ``upstream`` that disturbs the traffic it forwards.
 
     Point the client under test at ``listen``. The proxy runs in its own process, recorded in the
@@ -96,9 +115,16 @@ def start_latency_proxy(name: str, listen: str, upstream: str, latency_ms: float
     return _summary(faults.inject(PROXY_KIND, spec))
 
 
-def set_latency(name: str, latency_ms: float = 0.0, jitter_ms: float = 0.0, direction: str = "both",
-                bandwidth_kbps: int = 0, reset_probability: float = 0.0,
-                configuration: dict = None, secrets: dict = None) -> dict:
+def set_latency(
+    name: str,
+    latency_ms: float = 0.0,
+    jitter_ms: float = 0.0,
+    direction: str = "both",
+    bandwidth_kbps: int = 0,
+    reset_probability: float = 0.0,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict:
     """Replace the toxic of the running proxy ``name``, keeping its connections open.
 
     Use it for escalation steps. Data already held back keeps its delay; data arriving from now on,
@@ -144,8 +170,13 @@ def _apply(found: Found, toxic: Toxic, removing: bool) -> dict:
             proxy_kind.set_toxic(proxy, toxic)
             return {**_summary(proxy), "toxic": toxic.model_dump(mode="json")}
         before = Toxic.model_validate(proxy_kind.status(proxy)["toxic"])
-        spec = ToxicChange(proxy=proxy.spec["name"], proxy_record=proxy.id,
-                           control=str(proxy_kind.control_of(proxy)), toxic=toxic, restore=before)
+        spec = ToxicChange(
+            proxy=proxy.spec["name"],
+            proxy_record=proxy.id,
+            control=str(proxy_kind.control_of(proxy)),
+            toxic=toxic,
+            restore=before,
+        )
         return _summary(proxy, faults.inject(TOXIC_KIND, spec))
     change = run.update(change, proxy_kind.set_toxic(proxy, toxic))
     if removing:
@@ -189,10 +220,18 @@ def revert_latency_proxy(name: str = "", configuration: dict = None, secrets: di
     for record in faults.open_records():
         if record.kind not in (PROXY_KIND, TOXIC_KIND):
             continue
-        proxy_name = record.spec.get("name") if record.kind == PROXY_KIND else record.spec.get("proxy")
+        proxy_name = (
+            record.spec.get("name") if record.kind == PROXY_KIND else record.spec.get("proxy")
+        )
         if name and proxy_name != name:
             continue
         closed = faults.revert(record)
-        done.append({"name": proxy_name, "kind": record.kind, "outcome": closed.outcome,
-                     "record": closed.id})
+        done.append(
+            {
+                "name": proxy_name,
+                "kind": record.kind,
+                "outcome": closed.outcome,
+                "record": closed.id,
+            }
+        )
     return {"reverted": done}

@@ -15,8 +15,8 @@ variables ``KUBECONFIG``, ``KUBERNETES_CONTEXT`` as in chaostoolkit-kubernetes; 
 
 # No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotation types.
 import logging
-from dataclasses import asdict
 import time
+from dataclasses import asdict
 from typing import Any
 
 from chaosguard import faults
@@ -27,9 +27,18 @@ __all__ = ["kill_pods"]
 logger = logging.getLogger("chaostoolkit")
 
 
-def kill_pods(namespace: str, label_selector: str = "", name_pattern: str = "", count: int = 0,
-              percent: float = 0.0, order: str = "random", grace_period_s: int = -1,
-              dry_run: bool = False, configuration: dict = None, secrets: dict = None) -> dict:
+def kill_pods(
+    namespace: str,
+    label_selector: str = "",
+    name_pattern: str = "",
+    count: int = 0,
+    percent: float = 0.0,
+    order: str = "random",
+    grace_period_s: int = -1,
+    dry_run: bool = False,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict:
     """Delete some of the running pods of ``namespace`` that match ``label_selector`` and/or ``name_pattern``.
 
     The pods are deleted concurrently; each deletion names the pod's uid, so a pod re-created under the
@@ -54,38 +63,75 @@ def kill_pods(namespace: str, label_selector: str = "", name_pattern: str = "", 
         "dry_run", "record"}``; ``record`` is the ledger record id (evidence; ``None`` in a dry run).
     """
     from chaosguard.faults.podkill import PodKillSpec
-    from chaosguard.policy.kube_plans import plan_pod_kill
     from chaosguard.kube.workloads import note_kill
     from chaosguard.policy.active import active_policy
+    from chaosguard.policy.kube_plans import plan_pod_kill
 
-    plan = plan_pod_kill(active_policy(), namespace, label_selector, name_pattern, count, percent, order,
-                         grace_period_s, configuration, secrets)
+    plan = plan_pod_kill(
+        active_policy(),
+        namespace,
+        label_selector,
+        name_pattern,
+        count,
+        percent,
+        order,
+        grace_period_s,
+        configuration,
+        secrets,
+    )
     ns = plan.request.namespace
     chosen = [p.evidence() for p in plan.chosen]
-    summary: dict[str, Any] = {"namespace": ns, "matching": len(plan.matching), "pods": chosen,
-                               "dry_run": dry_run, "record": None,
-                               "budgets": [asdict(b) for b in plan.budgets]}
+    summary: dict[str, Any] = {
+        "namespace": ns,
+        "matching": len(plan.matching),
+        "pods": chosen,
+        "dry_run": dry_run,
+        "record": None,
+        "budgets": [asdict(b) for b in plan.budgets],
+    }
     if dry_run:
-        logger.info("chaosguard: dry run, would kill %d of %d matching pod(s) in %s: %s", len(chosen),
-                    len(plan.matching), ns, ", ".join(p["name"] for p in chosen))
+        logger.info(
+            "chaosguard: dry run, would kill %d of %d matching pod(s) in %s: %s",
+            len(chosen),
+            len(plan.matching),
+            ns,
+            ", ".join(p["name"] for p in chosen),
+        )
         return summary
     from chaosguard.kube.api import Api
 
     allowed, _ = Api(plan.cluster).can_i("delete", "pods", ns)
     if not allowed:
-        raise Refused(f"refused by Kubernetes RBAC ({plan.cluster.describe()}): not allowed to delete "
-                      f"pods in namespace '{ns}'; nothing was deleted")
-    spec = PodKillSpec(**plan.cluster.as_spec(), namespace=ns, grace_period_s=plan.request.grace_period_s,
-                       targets=tuple(chosen))
+        raise Refused(
+            f"refused by Kubernetes RBAC ({plan.cluster.describe()}): not allowed to delete "
+            f"pods in namespace '{ns}'; nothing was deleted"
+        )
+    spec = PodKillSpec(
+        **plan.cluster.as_spec(),
+        namespace=ns,
+        grace_period_s=plan.request.grace_period_s,
+        targets=tuple(chosen),
+    )
     started = time.time()
-    record = faults.revert(faults.inject("pod-kill", spec))  # nothing to undo: closed at once, evidence
+    record = faults.revert(
+        faults.inject("pod-kill", spec)
+    )  # nothing to undo: closed at once, evidence
     killed, failed = record.handles.get("killed", []), record.handles.get("failed", [])
     note_kill(ns, started, [p["uid"] for p in killed])
-    logger.info("chaosguard: killed %d pod(s) in %s: %s", len(killed), ns,
-                ", ".join(p["name"] for p in killed))
-    summary.update(record=record.id, pods=killed + record.handles.get("gone", []) + failed,
-                   duration_s=round(time.time() - started, 3))
+    logger.info(
+        "chaosguard: killed %d pod(s) in %s: %s",
+        len(killed),
+        ns,
+        ", ".join(p["name"] for p in killed),
+    )
+    summary.update(
+        record=record.id,
+        pods=killed + record.handles.get("gone", []) + failed,
+        duration_s=round(time.time() - started, 3),
+    )
     if failed:
-        raise ChaosGuardError(f"killed {len(killed)} of {len(chosen)} pod(s) in '{ns}'; "
-                              f"{len(failed)} deletion(s) failed, first: {failed[0].get('error')}")
+        raise ChaosGuardError(
+            f"killed {len(killed)} of {len(chosen)} pod(s) in '{ns}'; "
+            f"{len(failed)} deletion(s) failed, first: {failed[0].get('error')}"
+        )
     return summary

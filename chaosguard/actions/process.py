@@ -6,14 +6,13 @@ before any signal is sent. Every signal is recorded in the fault ledger: a pause
 ``resume_processes`` (or by the guard / ``chaos cleanup``), other signals are kept as evidence.
 """
 
-
 from typing import Any
 
 from chaosguard import faults
-from chaosguard.validation import parse
-from chaosguard.local.processes import select_processes
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.process import PAUSING, ProcessSignalSpec, signal_number
+from chaosguard.local.processes import select_processes
+from chaosguard.validation import parse
 
 __all__ = ["signal_processes", "pause_processes", "resume_processes"]
 
@@ -26,9 +25,14 @@ def _summary(record: faults.FaultRecord) -> dict[str, Any]:
     }
 
 
-def signal_processes(signal: str = "SIGTERM", pid_file: str = "", name_pattern: str = "",
-                     max_processes: int = 1, configuration: dict = None,
-                     secrets: dict = None) -> dict[str, Any]:
+def signal_processes(
+    signal: str = "SIGTERM",
+    pid_file: str = "",
+    name_pattern: str = "",
+    max_processes: int = 1,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict[str, Any]:
     """Send ``signal`` to the processes named by ``pid_file`` or matched by ``name_pattern``.
 
     :param signal: signal name or number (``SIGTERM``, ``KILL``, ``9``); ``SIGSTOP`` pauses (revertible).
@@ -49,8 +53,13 @@ def signal_processes(signal: str = "SIGTERM", pid_file: str = "", name_pattern: 
     return _summary(record)
 
 
-def pause_processes(pid_file: str = "", name_pattern: str = "", max_processes: int = 1,
-                    configuration: dict = None, secrets: dict = None) -> dict[str, Any]:
+def pause_processes(
+    pid_file: str = "",
+    name_pattern: str = "",
+    max_processes: int = 1,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict[str, Any]:
     """Freeze the selected processes with SIGSTOP until ``resume_processes`` (or any revert) runs.
 
     :param pid_file: path of a file holding one pid (give this or ``name_pattern``).

@@ -4,20 +4,26 @@ A sampler changes nothing in the target beyond the requests it sends, so it need
 lives in the runner process and stops with it.
 """
 
-
 from typing import Any
 
-from chaosguard.validation import parse
 from chaosguard.errors import InvalidArgument
-from chaosguard.slo.http.target import HttpTarget
 from chaosguard.slo.http.sampler import start_sampler, stop_sampler
+from chaosguard.slo.http.target import HttpTarget
+from chaosguard.validation import parse
 
 __all__ = ["start_http_sampler", "stop_http_sampler"]
 
 
-def start_http_sampler(name: str, url: str, rate_per_s: float = 20.0, concurrency: int = 4,
-                       timeout_s: float = 2.0, max_ok_status: int = 399, configuration: dict = None,
-                       secrets: dict = None) -> dict[str, Any]:
+def start_http_sampler(
+    name: str,
+    url: str,
+    rate_per_s: float = 20.0,
+    concurrency: int = 4,
+    timeout_s: float = 2.0,
+    max_ok_status: int = 399,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict[str, Any]:
     """Request ``url`` ``rate_per_s`` times a second in the background, as sampler ``name``.
 
     :param name: how probes (``chaosguard.probes.http.sampled_*``) and guards refer to this sampler.

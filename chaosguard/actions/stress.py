@@ -14,14 +14,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from chaosguard import faults
-from chaosguard.validation import parse
 from chaosguard.errors import RevertError
 from chaosguard.faults.stress.cpu import CpuStressSpec
 from chaosguard.faults.stress.memory import MemoryStressSpec
+from chaosguard.validation import parse
 
-__all__ = ["stress_cpu", "stress_memory", "stop_stress"]  # noqa: RUF022 - catalogue order
+__all__ = ["stress_cpu", "stress_memory", "stop_stress"]
 
-_KINDS = {"cpu": ("cpu-stress",), "memory": ("memory-stress",), "all": ("cpu-stress", "memory-stress")}
+_KINDS = {
+    "cpu": ("cpu-stress",),
+    "memory": ("memory-stress",),
+    "all": ("cpu-stress", "memory-stress"),
+}
 
 
 class _StopSpec(BaseModel):
@@ -32,16 +36,25 @@ class _StopSpec(BaseModel):
 
 def _summary(record: faults.FaultRecord) -> dict[str, Any]:
     handles = record.handles
-    out: dict[str, Any] = {"record": record.id, "kind": record.kind, **record.spec,
-                           "pids": handles.get("pids") or [handles.get("pid")]}
+    out: dict[str, Any] = {
+        "record": record.id,
+        "kind": record.kind,
+        **record.spec,
+        "pids": handles.get("pids") or [handles.get("pid")],
+    }
     if "rss_mib" in handles:
         out["rss_mib"] = handles["rss_mib"]
     return out
 
 
-def stress_cpu(workers: int = 1, load_percent: float = 100.0, duration_s: float = 0.0,
-               backend: str = "builtin", configuration: dict = None,
-               secrets: dict = None) -> dict:
+def stress_cpu(
+    workers: int = 1,
+    load_percent: float = 100.0,
+    duration_s: float = 0.0,
+    backend: str = "builtin",
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict:
     """Keep ``workers`` processes each busy ``load_percent`` % of one CPU, at nice 19.
 
     The builtin backend measures each process's own CPU time and adjusts its busy/sleep slices so the
@@ -57,13 +70,23 @@ def stress_cpu(workers: int = 1, load_percent: float = 100.0, duration_s: float 
         open loop, whole percents; stress-ng must be installed).
     :returns: ``{"record", "kind", "workers", "load_percent", "duration_s", "backend", "pids"}``.
     """
-    spec = parse(CpuStressSpec, workers=workers, load_percent=load_percent, duration_s=duration_s,
-                 backend=backend)
+    spec = parse(
+        CpuStressSpec,
+        workers=workers,
+        load_percent=load_percent,
+        duration_s=duration_s,
+        backend=backend,
+    )
     return _summary(faults.inject("cpu-stress", spec))
 
 
-def stress_memory(mib: int, duration_s: float = 0.0, backend: str = "builtin",
-                  configuration: dict = None, secrets: dict = None) -> dict:
+def stress_memory(
+    mib: int,
+    duration_s: float = 0.0,
+    backend: str = "builtin",
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict:
     """Hold ``mib`` MiB of memory resident; returns once it is resident.
 
     Refused (nothing started) when ``mib`` exceeds the memory available now minus a safety margin
@@ -82,8 +105,7 @@ def stress_memory(mib: int, duration_s: float = 0.0, backend: str = "builtin",
     return _summary(faults.inject("memory-stress", spec))
 
 
-def stop_stress(kind: str = "all", configuration: dict = None,
-                secrets: dict = None) -> dict:
+def stop_stress(kind: str = "all", configuration: dict = None, secrets: dict = None) -> dict:
     """Stop the stress this run started; harmless when none runs. Use it as a rollback.
 
     :param kind: which stress to stop: ``cpu``, ``memory`` or ``all`` (default).
@@ -101,5 +123,7 @@ def stop_stress(kind: str = "all", configuration: dict = None,
                 continue
             stopped.append({"record": closed.id, "kind": closed.kind, "outcome": closed.outcome})
     if failed:
-        raise RevertError(f"stop_stress: {len(failed)} stress fault(s) still running: {'; '.join(failed)}")
+        raise RevertError(
+            f"stop_stress: {len(failed)} stress fault(s) still running: {'; '.join(failed)}"
+        )
     return {"stopped": stopped}

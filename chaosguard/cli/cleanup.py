@@ -12,8 +12,12 @@ from chaosguard.cli._exit import CommandFailed, ExitCode
 
 @click.command("cleanup")
 @click.option("--dry-run", is_flag=True, help="List what would be reverted; change nothing.")
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="chaosguard state directory (default: $CHAOSGUARD_HOME or ~/.local/state/chaosguard).")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="chaosguard state directory (default: $CHAOSGUARD_HOME or ~/.local/state/chaosguard).",
+)
 def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     """Revert the faults left open by runs whose runner died (SIGKILL, crash, lost node)."""
     from rich.console import Console
@@ -28,7 +32,9 @@ def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     items = cleanup_dead_runs(root, dry_run=dry_run)
     from chaosguard.faults.chaosmesh.sweep import sweep_leftovers
 
-    items += sweep_leftovers(root, dry_run=dry_run)  # labelled Chaos Mesh objects of dead/unknown runs
+    items += sweep_leftovers(
+        root, dry_run=dry_run
+    )  # labelled Chaos Mesh objects of dead/unknown runs
     console = Console(highlight=False)
     if not items:
         console.print(f"Nothing open: no fault of a dead run is left in {root}.")
@@ -37,9 +43,13 @@ def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     for col in ("run", "runner pid", "record", "kind", "outcome"):
         table.add_column(col)
     for item in items:
-        table.add_row(item.run_id, str(item.pid), item.record_id.rsplit(".", 1)[-1], item.kind, item.outcome)
+        table.add_row(
+            item.run_id, str(item.pid), item.record_id.rsplit(".", 1)[-1], item.kind, item.outcome
+        )
     console.print(table)
     failed = [i for i in items if i.outcome.startswith("failed")]
     if failed:
-        raise CommandFailed(f"{len(failed)} fault(s) could not be reverted; they stay open for the next "
-                            "cleanup", ExitCode.ERROR)
+        raise CommandFailed(
+            f"{len(failed)} fault(s) could not be reverted; they stay open for the next cleanup",
+            ExitCode.ERROR,
+        )

@@ -37,7 +37,9 @@ def _one_line(fn: Callable[[], T], what: str) -> T:
         raise CommandFailed(str(exc)) from None
     except Exception as exc:  # never a traceback: one line, the details in the log file
         logger.debug("chaos gameday %s failed", what, exc_info=True)
-        raise CommandFailed(f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())}") from None
+        raise CommandFailed(
+            f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())}"
+        ) from None
 
 
 @click.group("gameday", cls=Group)
@@ -60,7 +62,9 @@ def _guards_file(path: str | None) -> list[Any]:
     if isinstance(data, dict) and "guards" in data:
         data = data["guards"]
     if not isinstance(data, list):
-        raise InvalidArgument("--guards", f"{path}: expected a list of guards (or a mapping with 'guards')")
+        raise InvalidArgument(
+            "--guards", f"{path}: expected a list of guards (or a mapping with 'guards')"
+        )
     return data
 
 
@@ -75,8 +79,14 @@ def _absolute(path: str | None, option: str) -> str | None:
     return str(target.resolve())
 
 
-def _load(files: tuple[str, ...], name: str | None, policy: str | None, guards: str | None,
-          continue_on_abort: bool, chaos_args: str | None) -> Any:
+def _load(
+    files: tuple[str, ...],
+    name: str | None,
+    policy: str | None,
+    guards: str | None,
+    continue_on_abort: bool,
+    chaos_args: str | None,
+) -> Any:
     from chaosguard.errors import InvalidArgument
     from chaosguard.gameday.suite import load_suite, suite_from_experiments
     from chaosguard.policy.load import read_document
@@ -100,7 +110,9 @@ def _load(files: tuple[str, ...], name: str | None, policy: str | None, guards: 
         if extra_args:
             overrides["chaos_args"] = list(raw.get("chaos_args") or []) + extra_args
         return load_suite(files[0], overrides=overrides)
-    plan = suite_from_experiments(list(files), name or "game day", _absolute(policy, "--policy"), extra_guards)
+    plan = suite_from_experiments(
+        list(files), name or "game day", _absolute(policy, "--policy"), extra_guards
+    )
     updates: dict[str, Any] = {}
     if continue_on_abort:
         updates["continue_on_abort"] = True
@@ -115,19 +127,44 @@ def _load(files: tuple[str, ...], name: str | None, policy: str | None, guards: 
 
 @gameday.command("run")
 @click.argument("files", nargs=-1, required=True, metavar="SUITE.yaml | EXPERIMENT...")
-@click.option("-o", "--output-dir", default=None, metavar="DIR",
-              help="Where journals and reports go ({name} and {time} are replaced); default: the suite's "
-                   "output_dir, else runs/{name}-{time}.")
-@click.option("--policy", default=None, metavar="FILE", help="Policy file shared by every experiment "
-                                                              "(replaces the suite's).")
-@click.option("--guards", default=None, metavar="FILE", help="YAML list of guards added to the suite's.")
+@click.option(
+    "-o",
+    "--output-dir",
+    default=None,
+    metavar="DIR",
+    help="Where journals and reports go ({name} and {time} are replaced); default: the suite's "
+    "output_dir, else runs/{name}-{time}.",
+)
+@click.option(
+    "--policy",
+    default=None,
+    metavar="FILE",
+    help="Policy file shared by every experiment (replaces the suite's).",
+)
+@click.option(
+    "--guards", default=None, metavar="FILE", help="YAML list of guards added to the suite's."
+)
 @click.option("--name", default=None, help="Suite name (JUnit suite, report title).")
-@click.option("--continue-on-abort", is_flag=True, help="Keep going after a guard aborted an experiment.")
-@click.option("--chaos-args", default=None, metavar="ARGS",
-              help="Extra `chaos run` arguments for every experiment, as one shell-quoted string.")
+@click.option(
+    "--continue-on-abort", is_flag=True, help="Keep going after a guard aborted an experiment."
+)
+@click.option(
+    "--chaos-args",
+    default=None,
+    metavar="ARGS",
+    help="Extra `chaos run` arguments for every experiment, as one shell-quoted string.",
+)
 @click.option("--dry-run", is_flag=True, help="Validate everything and show the plan; run nothing.")
-def run(files: tuple[str, ...], output_dir: str | None, policy: str | None, guards: str | None,
-        name: str | None, continue_on_abort: bool, chaos_args: str | None, dry_run: bool) -> None:
+def run(
+    files: tuple[str, ...],
+    output_dir: str | None,
+    policy: str | None,
+    guards: str | None,
+    name: str | None,
+    continue_on_abort: bool,
+    chaos_args: str | None,
+    dry_run: bool,
+) -> None:
     """Run SUITE.yaml (or the EXPERIMENT files, in order) as a game day: each experiment in its own
     guarded `chaos run`, the suite SLOs healthy again before the next one; then JUnit, HTML report,
     summary and resilience score in the output directory. Exit code: the worst outcome, 0 met ·
@@ -135,12 +172,15 @@ def run(files: tuple[str, ...], output_dir: str | None, policy: str | None, guar
     from chaosguard.gameday.progress import RichEvents
     from chaosguard.gameday.runner import run_gameday
 
-    plan = _one_line(lambda: _load(files, name, policy, guards, continue_on_abort, chaos_args), "run")
+    plan = _one_line(
+        lambda: _load(files, name, policy, guards, continue_on_abort, chaos_args), "run"
+    )
     if dry_run:
         _show_plan(plan)
         return
-    result = _one_line(lambda: run_gameday(plan, Path(output_dir) if output_dir else None, RichEvents()),
-                       "run")
+    result = _one_line(
+        lambda: run_gameday(plan, Path(output_dir) if output_dir else None, RichEvents()), "run"
+    )
     code = ExitCode(int(result.verdict))
     if code is not ExitCode.OK:
         raise CommandFailed(_verdict_line(result), code)
@@ -157,31 +197,57 @@ def _show_plan(plan: Any) -> None:
     suite = plan.suite
     console = Console(highlight=False, soft_wrap=True)
     table = Table(title=f"game day {escape(suite.name)}: valid, nothing run", title_justify="left")
-    for col in ("#", "experiment", "file", "weight", "timeout", "guards added", "chaos run arguments"):
+    for col in (
+        "#",
+        "experiment",
+        "file",
+        "weight",
+        "timeout",
+        "guards added",
+        "chaos run arguments",
+    ):
         table.add_column(col)
     for p in plan.experiments:
         args = control_arguments(suite.policy, suite.guards, p.document)[0]
-        table.add_row(str(p.index + 1), escape(p.name), escape(p.ref.path), f"{p.ref.weight:g}",
-                      f"{p.ref.timeout_s or suite.experiment_timeout_s:g} s",
-                      escape(", ".join(str(g.get("name")) for g in args.get("guards", [])) or "-"),
-                      escape(" ".join([*suite.chaos_args, *p.ref.chaos_args]) or "-"))
+        table.add_row(
+            str(p.index + 1),
+            escape(p.name),
+            escape(p.ref.path),
+            f"{p.ref.weight:g}",
+            f"{p.ref.timeout_s or suite.experiment_timeout_s:g} s",
+            escape(", ".join(str(g.get("name")) for g in args.get("guards", [])) or "-"),
+            escape(" ".join([*suite.chaos_args, *p.ref.chaos_args]) or "-"),
+        )
     console.print(table)
-    console.print(f"policy: {escape(suite.policy or 'CHAOSGUARD_POLICY or built-in defaults')} "
-                  f"({plan.policy.digest()[:19]})")
+    console.print(
+        f"policy: {escape(suite.policy or 'CHAOSGUARD_POLICY or built-in defaults')} "
+        f"({plan.policy.digest()[:19]})"
+    )
     rec = suite.recovery
-    console.print(f"between experiments: suite guards healthy for {rec.settle_s:g} s, at most "
-                  f"{rec.timeout_s:g} s (then {rec.on_timeout}); on abort: "
-                  f"{'continue' if suite.continue_on_abort else 'stop'}; on error: "
-                  f"{'continue' if suite.continue_on_error else 'stop'}")
+    console.print(
+        f"between experiments: suite guards healthy for {rec.settle_s:g} s, at most "
+        f"{rec.timeout_s:g} s (then {rec.on_timeout}); on abort: "
+        f"{'continue' if suite.continue_on_abort else 'stop'}; on error: "
+        f"{'continue' if suite.continue_on_error else 'stop'}"
+    )
 
 
 def _verdict_line(result: Any) -> str:
     score = "n/a" if result.score is None else f"{result.score:.0f}/100"
-    first = next((r for r in result.results if int(r.verdict) == int(result.verdict) and r.outcome != "skipped"),
-                 None)
-    why = (f"experiment {first.index + 1} '{first.name}' {first.outcome}" + (f": {first.reason}" if first.reason
-                                                                               else "")
-           if first is not None else (result.errors[0] if result.errors else ""))
+    first = next(
+        (
+            r
+            for r in result.results
+            if int(r.verdict) == int(result.verdict) and r.outcome != "skipped"
+        ),
+        None,
+    )
+    why = (
+        f"experiment {first.index + 1} '{first.name}' {first.outcome}"
+        + (f": {first.reason}" if first.reason else "")
+        if first is not None
+        else (result.errors[0] if result.errors else "")
+    )
     return f"game day {result.verdict.name.lower()} (score {score}): {why}"
 
 
@@ -207,39 +273,119 @@ def _env_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @gameday.command("schedule")
 @click.argument("suite_file", metavar="SUITE.yaml")
-@click.option("--cron", required=True, metavar="EXPR", help="When: a 5-field cron expression, e.g. "
-                                                             "'0 9 * * 1' (Mondays 09:00), or @daily.")
-@click.option("--kubernetes", is_flag=True, help="Print a CronJob + ServiceAccount/Role/RoleBinding "
-                                                 "instead of a crontab line.")
-@click.option("--namespace", default="chaosguard", show_default=True, help="Namespace of the CronJob.")
-@click.option("--image", default=None, metavar="IMAGE", help="Container image with chaosguard and the suite "
-                                                              "(required with --kubernetes).")
-@click.option("--target-namespace", "targets", multiple=True, metavar="NS",
-              help="Namespace the experiments act on (repeat; default: --namespace). One Role each.")
-@click.option("--suite-path", default=None, metavar="PATH",
-              help="Path of the suite inside the image (default: SUITE.yaml as given).")
-@click.option("--workdir", default=None, metavar="DIR",
-              help="Working directory (crontab default: the current one; CronJob: the image's).")
-@click.option("--timezone", default=None, metavar="TZ", help="Time zone of the schedule (CronJob timeZone; "
-                                                             "CRON_TZ for cronie).")
-@click.option("--env", "env_pairs", multiple=True, metavar="NAME=VALUE",
-              help="Environment variable for the game day (repeat), e.g. what the suite's ${...} use.")
-@click.option("--output-pvc", default=None, metavar="CLAIM",
-              help="PersistentVolumeClaim for the reports (default: an emptyDir, gone with the pod).")
-@click.option("--log-file", default=None, metavar="FILE",
-              help="crontab: where the output goes (default: runs/<suite>-cron.log).")
-def schedule(suite_file: str, cron: str, kubernetes: bool, namespace: str, image: str | None,
-             targets: tuple[str, ...], suite_path: str | None, workdir: str | None, timezone: str | None,
-             env_pairs: tuple[str, ...], output_pvc: str | None, log_file: str | None) -> None:
+@click.option(
+    "--cron",
+    required=True,
+    metavar="EXPR",
+    help="When: a 5-field cron expression, e.g. '0 9 * * 1' (Mondays 09:00), or @daily.",
+)
+@click.option(
+    "--kubernetes",
+    is_flag=True,
+    help="Print a CronJob + ServiceAccount/Role/RoleBinding instead of a crontab line.",
+)
+@click.option(
+    "--namespace", default="chaosguard", show_default=True, help="Namespace of the CronJob."
+)
+@click.option(
+    "--image",
+    default=None,
+    metavar="IMAGE",
+    help="Container image with chaosguard and the suite (required with --kubernetes).",
+)
+@click.option(
+    "--target-namespace",
+    "targets",
+    multiple=True,
+    metavar="NS",
+    help="Namespace the experiments act on (repeat; default: --namespace). One Role each.",
+)
+@click.option(
+    "--suite-path",
+    default=None,
+    metavar="PATH",
+    help="Path of the suite inside the image (default: SUITE.yaml as given).",
+)
+@click.option(
+    "--workdir",
+    default=None,
+    metavar="DIR",
+    help="Working directory (crontab default: the current one; CronJob: the image's).",
+)
+@click.option(
+    "--timezone",
+    default=None,
+    metavar="TZ",
+    help="Time zone of the schedule (CronJob timeZone; CRON_TZ for cronie).",
+)
+@click.option(
+    "--env",
+    "env_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Environment variable for the game day (repeat), e.g. what the suite's ${...} use.",
+)
+@click.option(
+    "--output-pvc",
+    default=None,
+    metavar="CLAIM",
+    help="PersistentVolumeClaim for the reports (default: an emptyDir, gone with the pod).",
+)
+@click.option(
+    "--log-file",
+    default=None,
+    metavar="FILE",
+    help="crontab: where the output goes (default: runs/<suite>-cron.log).",
+)
+def schedule(
+    suite_file: str,
+    cron: str,
+    kubernetes: bool,
+    namespace: str,
+    image: str | None,
+    targets: tuple[str, ...],
+    suite_path: str | None,
+    workdir: str | None,
+    timezone: str | None,
+    env_pairs: tuple[str, ...],
+    output_pvc: str | None,
+    log_file: str | None,
+) -> None:
     """Print a crontab line (default) or Kubernetes manifests (--kubernetes) that run SUITE.yaml on a
     schedule. The suite is validated first; variables (${...}) may stay unset here."""
-    _one_line(lambda: _schedule(suite_file, cron, kubernetes, namespace, image, targets, suite_path, workdir,
-                                timezone, _env_pairs(env_pairs), output_pvc, log_file), "schedule")
+    _one_line(
+        lambda: _schedule(
+            suite_file,
+            cron,
+            kubernetes,
+            namespace,
+            image,
+            targets,
+            suite_path,
+            workdir,
+            timezone,
+            _env_pairs(env_pairs),
+            output_pvc,
+            log_file,
+        ),
+        "schedule",
+    )
 
 
-def _schedule(suite_file: str, cron: str, kubernetes: bool, namespace: str, image: str | None,
-              targets: tuple[str, ...], suite_path: str | None, workdir: str | None, timezone: str | None,
-              env: dict[str, str], output_pvc: str | None, log_file: str | None) -> None:
+def _schedule(
+    suite_file: str,
+    cron: str,
+    kubernetes: bool,
+    namespace: str,
+    image: str | None,
+    targets: tuple[str, ...],
+    suite_path: str | None,
+    workdir: str | None,
+    timezone: str | None,
+    env: dict[str, str],
+    output_pvc: str | None,
+    log_file: str | None,
+) -> None:
     from chaosguard.errors import InvalidArgument
     from chaosguard.gameday.launch import chaos_executable
     from chaosguard.gameday.schedule import (
@@ -256,12 +402,38 @@ def _schedule(suite_file: str, cron: str, kubernetes: bool, namespace: str, imag
     if kubernetes:
         if not image:
             raise InvalidArgument("--image", "required with --kubernetes")
-        docs = kubernetes_manifests(suite, cron, namespace, image, suite_path or suite_file, targets, timezone,
-                                    env, workdir, output_pvc)
-        click.echo(render_manifests(docs, f"chaosguard game day '{suite.name}' on '{cron}': "
-                                          "kubectl apply -f <this file>"), nl=False)
+        docs = kubernetes_manifests(
+            suite,
+            cron,
+            namespace,
+            image,
+            suite_path or suite_file,
+            targets,
+            timezone,
+            env,
+            workdir,
+            output_pvc,
+        )
+        click.echo(
+            render_manifests(
+                docs,
+                f"chaosguard game day '{suite.name}' on '{cron}': kubectl apply -f <this file>",
+            ),
+            nl=False,
+        )
         return
     cwd = Path(workdir or os.getcwd()).resolve()
     log = Path(log_file) if log_file else cwd / "runs" / f"{Path(suite_file).stem}-cron.log"
-    click.echo(crontab_entry(cron, str(Path(suite_file).resolve()), str(cwd), chaos_executable(),
-                             str(log.resolve()), env, timezone, suite.name), nl=False)
+    click.echo(
+        crontab_entry(
+            cron,
+            str(Path(suite_file).resolve()),
+            str(cwd),
+            chaos_executable(),
+            str(log.resolve()),
+            env,
+            timezone,
+            suite.name,
+        ),
+        nl=False,
+    )

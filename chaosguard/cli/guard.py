@@ -41,17 +41,28 @@ def _parse_at(at: str | None) -> datetime:
     try:
         when = datetime.fromisoformat(at.strip())
     except ValueError:
-        raise CommandFailed(f"invalid argument '--at': expected an ISO 8601 time like "
-                            f"2026-12-24T10:00+01:00 (got {at!r})") from None
+        raise CommandFailed(
+            f"invalid argument '--at': expected an ISO 8601 time like "
+            f"2026-12-24T10:00+01:00 (got {at!r})"
+        ) from None
     return when if when.tzinfo is not None else when.astimezone()  # naive = this machine's zone
 
 
 @guard.command("check")
 @click.argument("experiment", metavar="EXPERIMENT")
-@click.option("--policy", "policy_file", default=None, metavar="FILE",
-              help="Policy file (YAML or JSON); default $CHAOSGUARD_POLICY, else the built-in defaults.")
-@click.option("--at", default=None, metavar="ISO-TIME",
-              help="Judge time windows and freezes at this time (default now; no offset = local time).")
+@click.option(
+    "--policy",
+    "policy_file",
+    default=None,
+    metavar="FILE",
+    help="Policy file (YAML or JSON); default $CHAOSGUARD_POLICY, else the built-in defaults.",
+)
+@click.option(
+    "--at",
+    default=None,
+    metavar="ISO-TIME",
+    help="Judge time windows and freezes at this time (default now; no offset = local time).",
+)
 def check(experiment: str, policy_file: str | None, at: str | None) -> None:
     """Validate EXPERIMENT, its guards and the policy, and show what the policy would refuse.
 
@@ -72,8 +83,8 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
     from rich.console import Console
 
     from chaosguard.errors import InvalidArgument
-    from chaosguard.policy.experiment import check_experiment, load_experiment
     from chaosguard.policy import load_guards, load_policy, preflight_checks
+    from chaosguard.policy.experiment import check_experiment, load_experiment
     from chaosguard.policy.load import policy_file_path
 
     try:
@@ -98,9 +109,11 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
     console.print(f"policy: {source} ({policy.digest()[:19]})")
     refused = [f"{name}: {detail}" for name, ok, detail in rows if ok is False]
     if refused:
-        raise CommandFailed(f"refused by policy: {refused[0]}"
-                            + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""),
-                            ExitCode.REFUSED)
+        raise CommandFailed(
+            f"refused by policy: {refused[0]}"
+            + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""),
+            ExitCode.REFUSED,
+        )
     console.print("would run: the policy refuses nothing that can be checked before the run")
 
 
@@ -129,8 +142,12 @@ def _local_rows(policy: Any, experiment: dict[str, Any]) -> list[Row]:
 
 def _live_rows(policy: Any) -> list[Row]:
     rows: list[Row] = [
-        ("kubernetes targets", None, ("namespaces, selectors, max_targets, PDBs: checked before "
-                                      "each action at run time"))]
+        (
+            "kubernetes targets",
+            None,
+            ("namespaces, selectors, max_targets, PDBs: checked before each action at run time"),
+        )
+    ]
     if policy.guard.error_budget_floor > 0:
         floor = policy.guard.error_budget_floor
         rows.append(("error budget", None, f"floor {floor:g}: read from the guards at run time"))
@@ -146,6 +163,12 @@ def _table(rows: list[Row], title: str) -> Any:
     table.add_column("verdict", no_wrap=True)
     table.add_column("why")
     for name, ok, detail in rows:
-        verdict = "[green]ok[/]" if ok else "[bold red]REFUSED[/]" if ok is False else "[dim]at run time[/]"
+        verdict = (
+            "[green]ok[/]"
+            if ok
+            else "[bold red]REFUSED[/]"
+            if ok is False
+            else "[dim]at run time[/]"
+        )
         table.add_row(escape(name), verdict, escape(detail))
     return table

@@ -21,29 +21,62 @@ def _load(path: Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CommandFailed(f"{path} is not a JSON journal: {exc}", ExitCode.ERROR) from None
     if not isinstance(data, dict) or "experiment" not in data:
-        raise CommandFailed(f"{path} is not a Chaos Toolkit journal (no 'experiment' key)", ExitCode.ERROR)
+        raise CommandFailed(
+            f"{path} is not a Chaos Toolkit journal (no 'experiment' key)", ExitCode.ERROR
+        )
     return data
 
 
 @click.command("report")
-@click.argument("journals", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
-              show_default=True, help="HTML file to write.")
-@click.option("--title", default=None, help="Report title (default: the experiment's title, or 'Chaos suite').")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write a JUnit XML file (one test case per journal).")
-@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write a Markdown summary.")
-def report(journals: tuple[Path, ...], output: Path, title: str | None, junit: Path | None,
-           markdown: Path | None) -> None:
+@click.argument(
+    "journals",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="HTML file to write.",
+)
+@click.option(
+    "--title",
+    default=None,
+    help="Report title (default: the experiment's title, or 'Chaos suite').",
+)
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a JUnit XML file (one test case per journal).",
+)
+@click.option(
+    "--markdown",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a Markdown summary.",
+)
+def report(
+    journals: tuple[Path, ...],
+    output: Path,
+    title: str | None,
+    junit: Path | None,
+    markdown: Path | None,
+) -> None:
     """Render the HTML report of JOURNAL... (secrets redacted, CSS and plots inline, no external URL)."""
     from chaosguard.journal import render_markdown, render_report, write_junit
     from chaosguard.journal.facts import facts_of
 
     docs = [_load(p) for p in journals]
     if title is None:
-        title = f"Chaos run: {facts_of(docs[0]).title}" if len(docs) == 1 else f"Chaos suite: {len(docs)} runs"
+        title = (
+            f"Chaos run: {facts_of(docs[0]).title}"
+            if len(docs) == 1
+            else f"Chaos suite: {len(docs)} runs"
+        )
     try:
         written = [render_report(docs, output, title)]
         if junit is not None:

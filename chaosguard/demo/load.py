@@ -10,8 +10,8 @@ import argparse
 import sys
 import time
 
-from chaosguard.slo.http.target import HttpTarget
 from chaosguard.slo.http.sampler import NoSamples, start_sampler
+from chaosguard.slo.http.target import HttpTarget
 
 
 def main() -> None:
@@ -21,7 +21,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--every", type=float, default=2.0)
     args = parser.parse_args()
-    sampler = start_sampler("users", HttpTarget(url=args.url, timeout_s=3.0), args.rate, concurrency=8)
+    sampler = start_sampler(
+        "users", HttpTarget(url=args.url, timeout_s=3.0), args.rate, concurrency=8
+    )
     while True:
         time.sleep(args.every)
         try:

@@ -17,7 +17,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "chaosguard-demo/1"
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         if self.path == "/healthz":
             self._reply(200, {"status": "ok"})
             return
@@ -42,7 +42,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    ThreadingHTTPServer.request_queue_size = 512  # the stdlib default (5) drops SYNs under bursts: +1 s
+    ThreadingHTTPServer.request_queue_size = (
+        512  # the stdlib default (5) drops SYNs under bursts: +1 s
+    )
     server = ThreadingHTTPServer(("127.0.0.1", args.port), _Handler)
     server.daemon_threads = True
     server.serve_forever()

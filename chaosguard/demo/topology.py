@@ -45,8 +45,12 @@ class Topology:
         self._procs: list[subprocess.Popen[bytes]] = []
 
     def _spawn(self, *args: str, quiet: bool = True) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([sys.executable, "-m", *args], preexec_fn=_die_with_parent,  # noqa: PLW1509
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if quiet else None)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", *args],
+            preexec_fn=_die_with_parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL if quiet else None,
+        )
         self._procs.append(proc)
         return proc
 
@@ -54,11 +58,20 @@ class Topology:
         try:
             self._spawn("chaosguard.demo.service", "--port", str(self.service_port))
             _wait_http(f"http://127.0.0.1:{self.service_port}/healthz")
-            self.proxy = start_latency_proxy(PROXY_NAME, listen="127.0.0.1:0",
-                                             upstream=f"127.0.0.1:{self.service_port}")
+            self.proxy = start_latency_proxy(
+                PROXY_NAME, listen="127.0.0.1:0", upstream=f"127.0.0.1:{self.service_port}"
+            )
             self.url = f"http://{self.proxy['listen']}/"
-            self._spawn("chaosguard.demo.load", "--url", self.url, "--rate", str(self.users_rate),
-                        "--every", "3", quiet=False)
+            self._spawn(
+                "chaosguard.demo.load",
+                "--url",
+                self.url,
+                "--rate",
+                str(self.users_rate),
+                "--every",
+                "3",
+                quiet=False,
+            )
         except BaseException:
             self.close()
             raise
@@ -84,8 +97,12 @@ class Topology:
         """pids of the service and users processes still running."""
         return [p.pid for p in self._procs if p.poll() is None]
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 

@@ -20,8 +20,9 @@ __all__ = ["worker_setup", "report_ready", "report_error"]
 _ready_fd = -1
 
 
-def worker_setup(argv: Sequence[str] | None = None, on_death: Callable[[], None] | None = None
-                 ) -> tuple[argparse.Namespace, list[str]]:
+def worker_setup(
+    argv: Sequence[str] | None = None, on_death: Callable[[], None] | None = None
+) -> tuple[argparse.Namespace, list[str]]:
     """Parse the common flags, lower priority, start the lifeline watch; return (common, rest)."""
     global _ready_fd
     parser = argparse.ArgumentParser(add_help=False)

@@ -37,13 +37,19 @@ def revert_run(run: RunLedger, state: RunState, dry_run: bool = False) -> list[C
     items = []
     for record in state.open_records:
         if dry_run:
-            items.append(CleanupItem(state.run_id, record.id, record.kind, "would-revert", state.pid))
+            items.append(
+                CleanupItem(state.run_id, record.id, record.kind, "would-revert", state.pid)
+            )
             continue
         try:
             closed = contract.revert(record, run)
-            items.append(CleanupItem(state.run_id, record.id, record.kind, closed.outcome or "", state.pid))
-        except Exception as exc:  # noqa: BLE001 - reported, record stays open for the next cleanup
-            items.append(CleanupItem(state.run_id, record.id, record.kind, f"failed: {exc}", state.pid))
+            items.append(
+                CleanupItem(state.run_id, record.id, record.kind, closed.outcome or "", state.pid)
+            )
+        except Exception as exc:
+            items.append(
+                CleanupItem(state.run_id, record.id, record.kind, f"failed: {exc}", state.pid)
+            )
     return items
 
 
@@ -83,11 +89,15 @@ def _revert_at_exit() -> None:
         try:
             state = run.state()
             for item in revert_run(run, state):
-                logger.warning("chaosguard: reverted leftover %s %s at exit: %s",
-                               item.kind, item.record_id, item.outcome)
+                logger.warning(
+                    "chaosguard: reverted leftover %s %s at exit: %s",
+                    item.kind,
+                    item.record_id,
+                    item.outcome,
+                )
             if not run.state().open_records:
                 _archive(run, state)
-        except Exception as exc:  # noqa: BLE001 - never break interpreter shutdown
+        except Exception as exc:
             logger.error("chaosguard: exit cleanup of %s failed: %s", run.run_id, exc)
         finally:
             run.release()

@@ -62,8 +62,10 @@ class PodKillKind:
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
         if spec.grace_period_s >= 0:
             options["gracePeriodSeconds"] = spec.grace_period_s
-        answers = api.delete_many([(base + t.name, {**options, "preconditions": {"uid": t.uid}})
-                                   for t in spec.targets], workers=spec.workers)
+        answers = api.delete_many(
+            [(base + t.name, {**options, "preconditions": {"uid": t.uid}}) for t in spec.targets],
+            workers=spec.workers,
+        )
         errors: list[ChaosGuardError] = []
         results = []
         for target, (status, error, at) in zip(spec.targets, answers, strict=True):
@@ -76,9 +78,11 @@ class PodKillKind:
         killed = [r for r in results if r["result"] == "deleted"]
         if errors and not killed:
             raise errors[0]
-        return {"killed": killed,
-                "gone": [r for r in results if r["result"] == "gone"],
-                "failed": [r for r in results if r["result"] == "failed"]}
+        return {
+            "killed": killed,
+            "gone": [r for r in results if r["result"] == "gone"],
+            "failed": [r for r in results if r["result"] == "failed"],
+        }
 
     def revert(self, record: FaultRecord) -> str:
         """A killed pod cannot be brought back (its controller replaces it)."""

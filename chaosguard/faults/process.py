@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from chaosguard.ledger.store import FaultRecord
 from chaosguard.local.processes import ProcessTarget
 
-__all__ = ["ProcessTarget", "ProcessSignalSpec", "ProcessSignalKind", "KIND", "signal_number", "PAUSING"]
+__all__ = [
+    "ProcessTarget",
+    "ProcessSignalSpec",
+    "ProcessSignalKind",
+    "KIND",
+    "signal_number",
+    "PAUSING",
+]
 
 PAUSING = {"SIGSTOP", "SIGTSTP"}
 
@@ -51,7 +58,10 @@ class ProcessSignalSpec(BaseModel):
 def _same_process(target: dict[str, Any]) -> psutil.Process | None:
     try:
         proc = psutil.Process(int(target["pid"]))
-        if abs(proc.create_time() - float(target["create_time"])) < 0.05 and proc.status() != "zombie":
+        if (
+            abs(proc.create_time() - float(target["create_time"])) < 0.05
+            and proc.status() != "zombie"
+        ):
             return proc
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         pass

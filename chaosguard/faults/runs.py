@@ -44,7 +44,9 @@ def revert(record: FaultRecord, ledger: RunLedger | None = None) -> FaultRecord:
     return contract.revert(record, ledger or run_ledger())
 
 
-def open_records(kind_name: str | None = None, ledger: RunLedger | None = None) -> list[FaultRecord]:
+def open_records(
+    kind_name: str | None = None, ledger: RunLedger | None = None
+) -> list[FaultRecord]:
     """This run's open records (optionally of one kind), oldest first."""
     recs = (ledger or run_ledger()).state().open_records
     return [r for r in recs if kind_name is None or r.kind == kind_name]

@@ -26,8 +26,8 @@ from typing import Any
 import psutil
 
 from chaosguard.errors import InjectionError
-from chaosguard.ledger.store import FaultRecord
 from chaosguard.ledger.paths import ensure_dir, state_dir
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["lifeline_fd", "spawn_worker", "record_processes", "terminate_record", "RECORD_FLAG"]
 
@@ -60,8 +60,9 @@ def log_path(record: FaultRecord) -> Path:
     return ensure_dir(state_dir() / "logs") / f"{record.id}.log"
 
 
-def spawn_worker(record: FaultRecord, module: str, args: list[str], *, nice: int = 0,
-                 ready_timeout: float = 10.0) -> dict[str, Any]:
+def spawn_worker(
+    record: FaultRecord, module: str, args: list[str], *, nice: int = 0, ready_timeout: float = 10.0
+) -> dict[str, Any]:
     """Start a worker and wait for its ready message; return handles (pid, start time, ready info).
 
     The worker reports readiness with :func:`chaosguard.faults.child.report_ready`; a worker that exits
@@ -70,11 +71,26 @@ def spawn_worker(record: FaultRecord, module: str, args: list[str], *, nice: int
     ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
     life = lifeline_fd()
     log = open(log_path(record), "ab")  # noqa: SIM115 - handed to the child
-    cmd = [sys.executable, "-m", module, f"{RECORD_FLAG}{record.id}", f"--lifeline-fd={life}",
-           f"--ready-fd={ready_w}", f"--nice={nice}", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        module,
+        f"{RECORD_FLAG}{record.id}",
+        f"--lifeline-fd={life}",
+        f"--ready-fd={ready_w}",
+        f"--nice={nice}",
+        *args,
+    ]
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                pass_fds=(life, ready_w), start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            pass_fds=(life, ready_w),
+            start_new_session=True,
+            close_fds=True,
+        )
     finally:
         os.close(ready_w)
         log.close()
@@ -84,7 +100,11 @@ def spawn_worker(record: FaultRecord, module: str, args: list[str], *, nice: int
         os.close(ready_r)
     if message.get("error") or proc.poll() is not None:
         _kill(proc.pid)
-        detail = message.get("error") or _tail(log_path(record)) or f"worker exited with {proc.returncode}"
+        detail = (
+            message.get("error")
+            or _tail(log_path(record))
+            or f"worker exited with {proc.returncode}"
+        )
         raise InjectionError(f"{module.rsplit('.', 1)[-1]} worker failed: {detail}")
     handles = {"pid": proc.pid, "create_time": psutil.Process(proc.pid).create_time()}
     handles.update(message.get("info", {}))
@@ -124,12 +144,15 @@ def _tail(path: Path, lines: int = 3) -> str:
 def record_processes(record: FaultRecord) -> list[psutil.Process]:
     """Live processes that belong to ``record`` (by pid + start time, or by the record flag)."""
     found: dict[int, psutil.Process] = {}
-    pids = record.handles.get("pids") or ([record.handles["pid"]] if "pid" in record.handles else [])
+    pids = record.handles.get("pids") or (
+        [record.handles["pid"]] if "pid" in record.handles else []
+    )
     for pid in pids:
         try:
             proc = psutil.Process(int(pid))
-            if abs(proc.create_time() - float(record.handles.get("create_time", proc.create_time()))) < 0.05 \
-                    or _has_flag(proc, record.id):
+            if abs(
+                proc.create_time() - float(record.handles.get("create_time", proc.create_time()))
+            ) < 0.05 or _has_flag(proc, record.id):
                 found[proc.pid] = proc
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass

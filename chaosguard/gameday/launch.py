@@ -33,8 +33,18 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ChaosRun", "Interrupted", "chaos_command", "chaos_executable", "child_env", "control_arguments",
-           "own_control_arguments", "run_chaos", "sigterm_as_interrupt", "write_control_file"]
+__all__ = [
+    "ChaosRun",
+    "Interrupted",
+    "chaos_command",
+    "chaos_executable",
+    "child_env",
+    "control_arguments",
+    "own_control_arguments",
+    "run_chaos",
+    "sigterm_as_interrupt",
+    "write_control_file",
+]
 
 GUARD_MODULE = "chaosguard.safety.guard"
 GRACE_S = 60.0  # after SIGINT, how long the guard may take to revert and write the journal
@@ -73,8 +83,9 @@ def own_control_arguments(experiment: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def control_arguments(policy_file: str | None, guards: Sequence[Any],
-                      experiment: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def control_arguments(
+    policy_file: str | None, guards: Sequence[Any], experiment: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
     """Arguments of the global chaosguard control for one experiment, and notes for the report.
 
     The global registration is configured before the experiment's own, and the first one's arguments
@@ -90,31 +101,57 @@ def control_arguments(policy_file: str | None, guards: Sequence[Any],
         arguments["policy_file"] = policy_file
         theirs = own.get("policy_file")
         if theirs and theirs != policy_file:
-            notes.append(f"its chaosguard control names policy_file {theirs}; the suite policy "
-                         f"{policy_file} is used instead")
+            notes.append(
+                f"its chaosguard control names policy_file {theirs}; the suite policy "
+                f"{policy_file} is used instead"
+            )
     if guards:
         own_guards = own.get("guards") if isinstance(own.get("guards"), list) else []
-        arguments["guards"] = [g.model_dump(mode="json", exclude_none=True) if hasattr(g, "model_dump")
-                               else dict(g) for g in guards] + list(own_guards or [])
+        arguments["guards"] = [
+            g.model_dump(mode="json", exclude_none=True) if hasattr(g, "model_dump") else dict(g)
+            for g in guards
+        ] + list(own_guards or [])
     return arguments, notes
 
 
 def write_control_file(path: Path, arguments: Mapping[str, Any]) -> Path:
     """Write the global chaosguard control (``--control-file``) with ``arguments``."""
-    doc = {"chaosguard": {"provider": {"type": "python", "module": GUARD_MODULE,
-                                       "arguments": dict(arguments)}}}
+    doc = {
+        "chaosguard": {
+            "provider": {"type": "python", "module": GUARD_MODULE, "arguments": dict(arguments)}
+        }
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# Written by `chaos gameday run`: the suite's shared policy and guards, applied to\n"
-                    "# this experiment as a global Chaos Toolkit control.\n"
-                    + yaml.safe_dump(doc, sort_keys=False))
+    path.write_text(
+        "# Written by `chaos gameday run`: the suite's shared policy and guards, applied to\n"
+        "# this experiment as a global Chaos Toolkit control.\n"
+        + yaml.safe_dump(doc, sort_keys=False)
+    )
     return path
 
 
-def chaos_command(experiment: str, journal: Path, log_file: Path, control_file: Path,
-                  args: Sequence[str] = (), chaos: str | None = None) -> list[str]:
+def chaos_command(
+    experiment: str,
+    journal: Path,
+    log_file: Path,
+    control_file: Path,
+    args: Sequence[str] = (),
+    chaos: str | None = None,
+) -> list[str]:
     """The ``chaos run`` command line of one experiment."""
-    return [chaos or chaos_executable(), "--no-version-check", "--log-file", str(log_file), "run",
-            "--journal-path", str(journal), "--control-file", str(control_file), *args, experiment]
+    return [
+        chaos or chaos_executable(),
+        "--no-version-check",
+        "--log-file",
+        str(log_file),
+        "run",
+        "--journal-path",
+        str(journal),
+        "--control-file",
+        str(control_file),
+        *args,
+        experiment,
+    ]
 
 
 def _signal(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -142,8 +179,14 @@ def _finish(proc: subprocess.Popen[bytes], grace_s: float) -> bool:
         return True
 
 
-def run_chaos(cmd: Sequence[str], env: dict[str, str], output: Path, timeout_s: float,
-              tick: Callable[[], None] | None = None, grace_s: float = GRACE_S) -> ChaosRun:
+def run_chaos(
+    cmd: Sequence[str],
+    env: dict[str, str],
+    output: Path,
+    timeout_s: float,
+    tick: Callable[[], None] | None = None,
+    grace_s: float = GRACE_S,
+) -> ChaosRun:
     """Run ``cmd`` (stdout and stderr to ``output``) for at most ``timeout_s`` seconds.
 
     :raises Interrupted: after stopping the child gracefully, when the runner got SIGINT/SIGTERM; the
@@ -152,8 +195,14 @@ def run_chaos(cmd: Sequence[str], env: dict[str, str], output: Path, timeout_s: 
     started = time.monotonic()
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("wb") as sink:
-        proc = subprocess.Popen(list(cmd), env=env, stdout=sink, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            list(cmd),
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             while True:
                 try:
@@ -165,11 +214,16 @@ def run_chaos(cmd: Sequence[str], env: dict[str, str], output: Path, timeout_s: 
                     tick()
                 if time.monotonic() - started > timeout_s:
                     killed = _finish(proc, grace_s)
-                    return ChaosRun(proc.returncode, time.monotonic() - started, timed_out=True, killed=killed)
+                    return ChaosRun(
+                        proc.returncode, time.monotonic() - started, timed_out=True, killed=killed
+                    )
         except (KeyboardInterrupt, Interrupted):
             killed = _finish(proc, grace_s)
-            raise Interrupted(ChaosRun(proc.returncode, time.monotonic() - started, interrupted=True,
-                                       killed=killed)) from None
+            raise Interrupted(
+                ChaosRun(
+                    proc.returncode, time.monotonic() - started, interrupted=True, killed=killed
+                )
+            ) from None
 
 
 def sigterm_as_interrupt() -> Callable[[], None]:

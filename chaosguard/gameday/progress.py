@@ -41,9 +41,15 @@ class RichEvents:
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), console=self.console,
-                                 transient=True)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        )
         self.task: Any = None
         self.total = 0
         self._last_round = 0.0
@@ -57,16 +63,21 @@ class RichEvents:
         self.total = len(gameday.experiments)
         guards = ", ".join(g.name for g in suite.guards) or "none (each experiment's own)"
         self.console.rule(f"[bold]game day {escape(suite.name)}")
-        self.console.print(f"{self.total} experiment(s) · suite guards: {escape(guards)} · policy: "
-                           f"{escape(suite.policy or 'CHAOSGUARD_POLICY or built-in defaults')}")
+        self.console.print(
+            f"{self.total} experiment(s) · suite guards: {escape(guards)} · policy: "
+            f"{escape(suite.policy or 'CHAOSGUARD_POLICY or built-in defaults')}"
+        )
         self.console.print(f"output: {escape(str(output_dir))}")
         self.progress.start()
         self.task = self.progress.add_task("starting", total=self.total)
 
     def recovery_started(self, planned: PlannedExperiment) -> None:
         """Waiting for the suite SLOs before an experiment."""
-        self.progress.update(self.task, description=f"[{planned.index + 1}/{self.total}] waiting for the "
-                                                    "suite SLOs to be healthy")
+        self.progress.update(
+            self.task,
+            description=f"[{planned.index + 1}/{self.total}] waiting for the "
+            "suite SLOs to be healthy",
+        )
 
     def recovery_round(self, readings: list[Reading]) -> None:
         """Show which guards still violate (at most once a second)."""
@@ -74,20 +85,25 @@ class RichEvents:
         if now - self._last_round < 1.0:
             return
         self._last_round = now
-        self.progress.update(self.task, description=f"waiting: {escape(describe_readings(readings))}")
+        self.progress.update(
+            self.task, description=f"waiting: {escape(describe_readings(readings))}"
+        )
 
     def recovery_ended(self, result: RecoveryResult) -> None:
         """One line: recovered after how long, or not."""
         if result.healthy:
             self._line(f"  [dim]suite SLOs healthy after {result.waited_s:.1f} s[/]")
         else:
-            self._line(f"  [red]suite SLOs not healthy after {result.waited_s:.1f} s: "
-                       f"{escape(result.describe())}[/]")
+            self._line(
+                f"  [red]suite SLOs not healthy after {result.waited_s:.1f} s: "
+                f"{escape(result.describe())}[/]"
+            )
 
     def experiment_started(self, planned: PlannedExperiment) -> None:
         """The bar says which experiment runs."""
-        self.progress.update(self.task, description=f"[{planned.index + 1}/{self.total}] "
-                                                    f"{escape(planned.name[:60])}")
+        self.progress.update(
+            self.task, description=f"[{planned.index + 1}/{self.total}] {escape(planned.name[:60])}"
+        )
 
     def experiment_tick(self) -> None:
         """Nothing: the bar refreshes itself."""
@@ -97,7 +113,9 @@ class RichEvents:
         style, label = STYLES.get(result.outcome, ("red", result.outcome))
         reason = f" — {escape(result.reason)}" if result.reason else ""
         took = f" ({result.duration_s:.1f} s)" if result.outcome != "skipped" else ""
-        self._line(f"[{style}]{label}[/] {result.index + 1}/{self.total} {escape(result.name)}{took}{reason}")
+        self._line(
+            f"[{style}]{label}[/] {result.index + 1}/{self.total} {escape(result.name)}{took}{reason}"
+        )
         self.progress.advance(self.task)
 
     def suite_ended(self, result: SuiteResult) -> None:
@@ -111,8 +129,10 @@ class RichEvents:
             self.console.print(f"[red]error:[/] {escape(message)}")
         for message in result.warnings:
             self.console.print(f"[yellow]warning:[/] {escape(message)}")
-        self.console.print(f"[{style} bold]{result.verdict.name.lower()}[/] (exit {int(result.verdict)}) · "
-                           f"resilience score [bold]{score}[/] · {counts}")
+        self.console.print(
+            f"[{style} bold]{result.verdict.name.lower()}[/] (exit {int(result.verdict)}) · "
+            f"resilience score [bold]{score}[/] · {counts}"
+        )
         for key in ("html", "junit", "markdown", "summary"):
             if result.reports.get(key):
                 self.console.print(f"{key:>8}: {escape(str(result.reports[key]))}")

@@ -30,8 +30,12 @@ class RecoveryResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for ``summary.json``."""
-        return {"healthy": self.healthy, "waited_s": round(self.waited_s, 3), "rounds": self.rounds,
-                "last": [r.as_dict() for r in self.last]}
+        return {
+            "healthy": self.healthy,
+            "waited_s": round(self.waited_s, 3),
+            "rounds": self.rounds,
+            "last": [r.as_dict() for r in self.last],
+        }
 
     def describe(self) -> str:
         """One line: the guards still violating, or "healthy"."""
@@ -43,15 +47,23 @@ def describe_readings(readings: Sequence[Reading]) -> str:
     bad = [r for r in readings if r.violating]
     if not bad:
         return "every suite SLO is healthy"
-    return "; ".join(f"{r.guard}: unreadable ({r.error})" if r.value is None else f"{r.guard}: {r.value:g}"
-                     for r in bad)
+    return "; ".join(
+        f"{r.guard}: unreadable ({r.error})" if r.value is None else f"{r.guard}: {r.value:g}"
+        for r in bad
+    )
 
 
-def wait_until_healthy(guards: Sequence[Any], timeout_s: float, interval_s: float, settle_s: float = 0.0,
-                       read_timeout_s: float = 5.0, fail_closed: bool = True,
-                       on_round: Callable[[list[Reading]], None] | None = None,
-                       clock: Callable[[], float] = time.monotonic,
-                       sleep: Callable[[float], None] = time.sleep) -> RecoveryResult:
+def wait_until_healthy(
+    guards: Sequence[Any],
+    timeout_s: float,
+    interval_s: float,
+    settle_s: float = 0.0,
+    read_timeout_s: float = 5.0,
+    fail_closed: bool = True,
+    on_round: Callable[[list[Reading]], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RecoveryResult:
     """Read every guard each ``interval_s`` until all are healthy for ``settle_s`` or ``timeout_s`` passed.
 
     Always reads at least once (``timeout_s = 0``: a single check). No guards: healthy at once.

@@ -36,30 +36,45 @@ def _writer(name: str) -> Callable[..., Any] | None:
 def markdown_header(result: SuiteResult) -> str:
     """The suite table in Markdown: verdict, score, one row per experiment."""
     score = "n/a" if result.score is None else f"{result.score:.0f}/100"
-    lines = [f"# Game day: {result.name}", "",
-             (f"**{result.verdict.name.lower()}** (exit code {int(result.verdict)}) · resilience score "
-             f"**{score}**"), ""]
+    lines = [
+        f"# Game day: {result.name}",
+        "",
+        (
+            f"**{result.verdict.name.lower()}** (exit code {int(result.verdict)}) · resilience score "
+            f"**{score}**"
+        ),
+        "",
+    ]
     if result.stopped:
         lines += [f"Stopped: {result.stopped}", ""]
-    lines += ["| # | experiment | outcome | weight | duration | reason |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| # | experiment | outcome | weight | duration | reason |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in result.results:
         reason = (r.reason or "").replace("|", "\\|")
-        lines.append(f"| {r.index + 1} | {r.name.replace('|', '/')} | {r.outcome} | {r.weight:g} | "
-                     f"{r.duration_s:.1f} s | {reason} |")
+        lines.append(
+            f"| {r.index + 1} | {r.name.replace('|', '/')} | {r.outcome} | {r.weight:g} | "
+            f"{r.duration_s:.1f} s | {reason} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def _call(result: SuiteResult, key: str, name: str, fn: Callable[[], Any]) -> None:
     if _writer(name) is None:
         result.reports[key] = None
-        result.warnings.append(f"{key}: chaosguard.journal.{name} is not available in this installation")
+        result.warnings.append(
+            f"{key}: chaosguard.journal.{name} is not available in this installation"
+        )
         return
     try:
         fn()
     except Exception as exc:
         logger.debug("gameday: %s failed", name, exc_info=True)
         result.reports[key] = None
-        result.errors.append(f"{key}: chaosguard.journal.{name} failed: {type(exc).__name__}: {exc}")
+        result.errors.append(
+            f"{key}: chaosguard.journal.{name} failed: {type(exc).__name__}: {exc}"
+        )
 
 
 def write_reports(result: SuiteResult) -> None:
@@ -70,7 +85,9 @@ def write_reports(result: SuiteResult) -> None:
     title = f"Game day {result.name}: {result.verdict.name.lower()}, resilience score {score}"
 
     def junit() -> None:
-        result.reports["junit"] = str(_writer("write_junit")(journals, out / "junit.xml", result.name))  # type: ignore[misc]
+        result.reports["junit"] = str(
+            _writer("write_junit")(journals, out / "junit.xml", result.name)
+        )  # type: ignore[misc]
 
     def html() -> None:
         result.reports["html"] = str(_writer("render_report")(journals, out / "report.html", title))  # type: ignore[misc]

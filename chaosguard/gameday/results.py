@@ -40,22 +40,35 @@ def last_line(path: Path) -> str:
 def _breach(guard: dict[str, Any]) -> str:
     breach = guard.get("breach") or {}
     value = breach.get("value")
-    shown = "unreadable" if value is None else f"{value:g}" if isinstance(value, int | float) else str(value)
+    shown = (
+        "unreadable"
+        if value is None
+        else f"{value:g}"
+        if isinstance(value, int | float)
+        else str(value)
+    )
     why = f", {breach['reason']}" if value is None and breach.get("reason") else ""
     return f"guard '{breach.get('guard', '?')}' breached: {shown} (objective {breach.get('threshold', '?')}{why})"
 
 
-def classify(journal: dict[str, Any] | None, run: ChaosRun, output: Path | None = None,
-             timeout_s: float | None = None) -> tuple[str, str | None]:
+def classify(
+    journal: dict[str, Any] | None,
+    run: ChaosRun,
+    output: Path | None = None,
+    timeout_s: float | None = None,
+) -> tuple[str, str | None]:
     """``(outcome, reason)`` of one ``chaos run`` (see :mod:`chaosguard.gameday.verdict` for outcomes)."""
     tail = last_line(output) if output is not None else ""
     if run.timed_out:
         return "error", f"timed out after {timeout_s:g} s; chaos run was interrupted" + (
-            " and had to be killed" if run.killed else "")
+            " and had to be killed" if run.killed else ""
+        )
     if run.interrupted:
         return "error", "interrupted: the game day was asked to stop"
     if journal is None:
-        return "error", f"chaos run exited {run.rc} without a journal" + (f": {tail}" if tail else "")
+        return "error", f"chaos run exited {run.rc} without a journal" + (
+            f": {tail}" if tail else ""
+        )
     guard = journal.get("chaosguard")
     if not isinstance(guard, dict) or not isinstance(guard.get("outcome"), str):
         return "error", "the journal has no chaosguard evidence: the experiment was not guarded"
@@ -65,12 +78,20 @@ def classify(journal: dict[str, Any] | None, run: ChaosRun, output: Path | None 
     if outcome == "aborted":
         return "aborted", _breach(guard)
     if (outcome == "met") != (run.rc == 0):
-        return "error", f"chaos run exited {run.rc} but the journal says {outcome}" + (f": {tail}" if tail else "")
+        return "error", f"chaos run exited {run.rc} but the journal says {outcome}" + (
+            f": {tail}" if tail else ""
+        )
     if outcome == "deviated" and not reason:
-        failed = [p["activity"].get("name") for p in ((journal.get("steady_states") or {}).get("after") or {})
-                  .get("probes", []) if isinstance(p, dict) and p.get("tolerance_met") is False
-                  and isinstance(p.get("activity"), dict)]
-        reason = "hypothesis not met after the method" + (f": {', '.join(map(str, failed))}" if failed else "")
+        failed = [
+            p["activity"].get("name")
+            for p in ((journal.get("steady_states") or {}).get("after") or {}).get("probes", [])
+            if isinstance(p, dict)
+            and p.get("tolerance_met") is False
+            and isinstance(p.get("activity"), dict)
+        ]
+        reason = "hypothesis not met after the method" + (
+            f": {', '.join(map(str, failed))}" if failed else ""
+        )
     return outcome, (_short(str(reason)) if reason else None)
 
 
@@ -97,29 +118,55 @@ class ExperimentResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for ``summary.json``."""
-        return {"index": self.index, "name": self.name, "path": self.path, "weight": self.weight,
-                "outcome": self.outcome, "exit_code": int(self.verdict), "reason": self.reason, "rc": self.rc,
-                "duration_s": round(self.duration_s, 3), "directory": self.directory,
-                "journal": str(Path(self.directory) / "journal.json") if self.directory and self.journal
-                else None,
-                "recovery_before": self.recovery.as_dict() if self.recovery is not None else None}
+        return {
+            "index": self.index,
+            "name": self.name,
+            "path": self.path,
+            "weight": self.weight,
+            "outcome": self.outcome,
+            "exit_code": int(self.verdict),
+            "reason": self.reason,
+            "rc": self.rc,
+            "duration_s": round(self.duration_s, 3),
+            "directory": self.directory,
+            "journal": str(Path(self.directory) / "journal.json")
+            if self.directory and self.journal
+            else None,
+            "recovery_before": self.recovery.as_dict() if self.recovery is not None else None,
+        }
 
     def report_journal(self, suite: str) -> dict[str, Any]:
         """The journal handed to the report writers: the real one with the runner's verdict in its
         ``chaosguard`` section, or a minimal one for an experiment without a journal (error, skipped)."""
         verdict = {"outcome": self.outcome, "reason": self.reason}
-        gameday = {"suite": suite, "index": self.index, "weight": self.weight, "exit_code": int(self.verdict),
-                   "path": self.path}
+        gameday = {
+            "suite": suite,
+            "index": self.index,
+            "weight": self.weight,
+            "exit_code": int(self.verdict),
+            "path": self.path,
+        }
         if self.journal is not None:
             guard = self.journal.get("chaosguard")
-            return {**self.journal, "chaosguard": {**(guard if isinstance(guard, dict) else {}), **verdict},
-                    "gameday": gameday}
+            return {
+                **self.journal,
+                "chaosguard": {**(guard if isinstance(guard, dict) else {}), **verdict},
+                "gameday": gameday,
+            }
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        return {"experiment": {"title": self.name, "description": "", "method": []},
-                "status": "skipped" if self.outcome == "skipped" else "failed", "deviated": False,
-                "start": now, "end": now, "duration": self.duration_s,
-                "steady_states": {"before": None, "after": None, "during": []}, "run": [], "rollbacks": [],
-                "chaosguard": verdict, "gameday": gameday}
+        return {
+            "experiment": {"title": self.name, "description": "", "method": []},
+            "status": "skipped" if self.outcome == "skipped" else "failed",
+            "deviated": False,
+            "start": now,
+            "end": now,
+            "duration": self.duration_s,
+            "steady_states": {"before": None, "after": None, "during": []},
+            "run": [],
+            "rollbacks": [],
+            "chaosguard": verdict,
+            "gameday": gameday,
+        }
 
 
 @dataclass
@@ -148,14 +195,24 @@ class SuiteResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for ``summary.json``."""
-        return {"suite": self.name, "source": self.source, "output_dir": str(self.output_dir),
-                "started_at": _iso(self.started_at), "ended_at": _iso(self.ended_at),
-                "duration_s": round(self.ended_at - self.started_at, 3),
-                "exit_code": int(self.verdict), "verdict": self.verdict.name.lower(),
-                "score": None if self.score is None else round(self.score, 1), "score_formula": FORMULA,
-                "counts": self.counts(), "stopped": self.stopped, "errors": self.errors,
-                "warnings": self.warnings, "reports": self.reports,
-                "experiments": [r.as_dict() for r in self.results]}
+        return {
+            "suite": self.name,
+            "source": self.source,
+            "output_dir": str(self.output_dir),
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "duration_s": round(self.ended_at - self.started_at, 3),
+            "exit_code": int(self.verdict),
+            "verdict": self.verdict.name.lower(),
+            "score": None if self.score is None else round(self.score, 1),
+            "score_formula": FORMULA,
+            "counts": self.counts(),
+            "stopped": self.stopped,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "reports": self.reports,
+            "experiments": [r.as_dict() for r in self.results],
+        }
 
 
 def _iso(epoch: float) -> str:

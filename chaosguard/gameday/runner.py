@@ -93,8 +93,14 @@ def _read_journal(path: Path) -> dict[str, Any] | None:
 class _Run:
     """The state of one game day while it runs."""
 
-    def __init__(self, gameday: GameDay, output_dir: Path, events: Events, env: dict[str, str] | None,
-                 chaos: str | None) -> None:
+    def __init__(
+        self,
+        gameday: GameDay,
+        output_dir: Path,
+        events: Events,
+        env: dict[str, str] | None,
+        chaos: str | None,
+    ) -> None:
         self.gameday = gameday
         self.suite = gameday.suite
         self.out = output_dir
@@ -106,12 +112,20 @@ class _Run:
         self.warnings: list[str] = []
         self.stopped: str | None = None
         for planned in gameday.experiments:
-            for note in control_arguments(self.suite.policy, self.suite.guards, planned.document)[1]:
+            for note in control_arguments(self.suite.policy, self.suite.guards, planned.document)[
+                1
+            ]:
                 self.warnings.append(f"experiment {planned.index + 1} ({planned.ref.path}): {note}")
 
     def skip(self, planned: PlannedExperiment, why: str) -> None:
-        result = ExperimentResult(planned.index, planned.name, planned.ref.path, planned.ref.weight,
-                                  "skipped", f"not run: {why}")
+        result = ExperimentResult(
+            planned.index,
+            planned.name,
+            planned.ref.path,
+            planned.ref.weight,
+            "skipped",
+            f"not run: {why}",
+        )
         self.results.append(result)
         self.events.experiment_ended(result)
 
@@ -121,13 +135,21 @@ class _Run:
             return None
         cfg = self.suite.recovery
         self.events.recovery_started(planned)
-        result = wait_until_healthy(self.suite.guards, cfg.timeout_s, cfg.interval_s, cfg.settle_s,
-                                    cfg.read_timeout_s, self.gameday.policy.guard.on_unreadable != "ignore",
-                                    on_round=self.events.recovery_round)
+        result = wait_until_healthy(
+            self.suite.guards,
+            cfg.timeout_s,
+            cfg.interval_s,
+            cfg.settle_s,
+            cfg.read_timeout_s,
+            self.gameday.policy.guard.on_unreadable != "ignore",
+            on_round=self.events.recovery_round,
+        )
         self.events.recovery_ended(result)
         if not result.healthy:
-            message = (f"the suite SLOs were not healthy within {cfg.timeout_s:g} s before experiment "
-                       f"{planned.index + 1} ({result.describe()})")
+            message = (
+                f"the suite SLOs were not healthy within {cfg.timeout_s:g} s before experiment "
+                f"{planned.index + 1} ({result.describe()})"
+            )
             if cfg.on_timeout == "error":
                 self.errors.append(message)
                 self.stopped = message
@@ -135,7 +157,9 @@ class _Run:
                 self.warnings.append(message + "; it ran anyway (recovery.on_timeout: continue)")
         return result
 
-    def run_one(self, planned: PlannedExperiment, recovery: RecoveryResult | None) -> ExperimentResult:
+    def run_one(
+        self, planned: PlannedExperiment, recovery: RecoveryResult | None
+    ) -> ExperimentResult:
         """``chaos run`` one experiment and classify it."""
         ref = planned.ref
         directory = self.out / f"{planned.index + 1:02d}-{_slug(Path(ref.path).stem)}"
@@ -143,29 +167,56 @@ class _Run:
         journal_path, output = directory / "journal.json", directory / "output.log"
         arguments = control_arguments(self.suite.policy, self.suite.guards, planned.document)[0]
         control = write_control_file(directory / "chaosguard-control.yaml", arguments)
-        cmd = chaos_command(ref.path, journal_path, directory / "chaostoolkit.log", control,
-                            [*self.suite.chaos_args, *ref.chaos_args], self.chaos)
+        cmd = chaos_command(
+            ref.path,
+            journal_path,
+            directory / "chaostoolkit.log",
+            control,
+            [*self.suite.chaos_args, *ref.chaos_args],
+            self.chaos,
+        )
         timeout = ref.timeout_s or self.suite.experiment_timeout_s
         self.events.experiment_started(planned)
         interrupted = False
         try:
             run = run_chaos(cmd, self.env, output, timeout, tick=self.events.experiment_tick)
         except Interrupted as exc:
-            run = exc.args[0] if exc.args and isinstance(exc.args[0], ChaosRun) else ChaosRun(None, 0.0, interrupted=True)
+            run = (
+                exc.args[0]
+                if exc.args and isinstance(exc.args[0], ChaosRun)
+                else ChaosRun(None, 0.0, interrupted=True)
+            )
             interrupted = True
         journal = _read_journal(journal_path)
         outcome, reason = classify(journal, run, output, timeout)
-        result = ExperimentResult(planned.index, planned.name, ref.path, ref.weight, outcome, reason, run.rc,
-                                  run.duration_s, str(directory), journal, recovery)
+        result = ExperimentResult(
+            planned.index,
+            planned.name,
+            ref.path,
+            ref.weight,
+            outcome,
+            reason,
+            run.rc,
+            run.duration_s,
+            str(directory),
+            journal,
+            recovery,
+        )
         self.results.append(result)
         self.events.experiment_ended(result)
         if interrupted:
-            self.stopped = "interrupted (SIGINT/SIGTERM) while running experiment " f"{planned.index + 1}"
+            self.stopped = (
+                f"interrupted (SIGINT/SIGTERM) while running experiment {planned.index + 1}"
+            )
             self.errors.append(self.stopped)
         elif outcome == "aborted" and not self.suite.continue_on_abort:
-            self.stopped = f"experiment {planned.index + 1} was aborted by a guard (continue_on_abort: false)"
+            self.stopped = (
+                f"experiment {planned.index + 1} was aborted by a guard (continue_on_abort: false)"
+            )
         elif result.verdict is Verdict.ERROR and not self.suite.continue_on_error:
-            self.stopped = f"experiment {planned.index + 1} ended in error (continue_on_error: false)"
+            self.stopped = (
+                f"experiment {planned.index + 1} ended in error (continue_on_error: false)"
+            )
         return result
 
     def run(self) -> None:
@@ -181,7 +232,7 @@ class _Run:
                 self.errors.append(self.stopped)
                 self.skip(planned, self.stopped)
                 continue
-            except Exception as exc:  # noqa: BLE001 - a guard that cannot be read is the suite's error
+            except Exception as exc:
                 self.stopped = f"reading the suite guards failed: {type(exc).__name__}: {exc}"
                 self.errors.append(self.stopped)
                 self.skip(planned, self.stopped)
@@ -192,8 +243,13 @@ class _Run:
             self.run_one(planned, recovery)
 
 
-def run_gameday(gameday: GameDay, output_dir: Path | None = None, events: Events | None = None,
-                env: dict[str, str] | None = None, chaos: str | None = None) -> SuiteResult:
+def run_gameday(
+    gameday: GameDay,
+    output_dir: Path | None = None,
+    events: Events | None = None,
+    env: dict[str, str] | None = None,
+    chaos: str | None = None,
+) -> SuiteResult:
     """Run ``gameday``; write its journals and reports under ``output_dir``; return the result.
 
     :param output_dir: default ``suite.output_dir``, else ``runs/{name}-{time}`` (see :func:`output_path`).
@@ -201,7 +257,9 @@ def run_gameday(gameday: GameDay, output_dir: Path | None = None, events: Events
     :param chaos: the ``chaos`` executable (default: the one next to this interpreter).
     """
     shown = events if events is not None else _Silent()
-    out = output_path(str(output_dir or gameday.suite.output_dir or DEFAULT_OUTPUT), gameday.suite.name)
+    out = output_path(
+        str(output_dir or gameday.suite.output_dir or DEFAULT_OUTPUT), gameday.suite.name
+    )
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     restore = sigterm_as_interrupt()
@@ -213,14 +271,24 @@ def run_gameday(gameday: GameDay, output_dir: Path | None = None, events: Events
         except (KeyboardInterrupt, Interrupted):  # between two steps
             state.stopped = state.stopped or "interrupted (SIGINT/SIGTERM)"
             state.errors.append(state.stopped)
-            for planned in gameday.experiments[len(state.results):]:
+            for planned in gameday.experiments[len(state.results) :]:
                 state.skip(planned, state.stopped)
     finally:
         restore()
     verdicts = [r.verdict for r in state.results] + ([Verdict.ERROR] if state.errors else [])
-    result = SuiteResult(gameday.suite.name, gameday.source, out, started, time.time(), state.results,
-                         worst(verdicts), resilience_score((r.outcome, r.weight) for r in state.results),
-                         state.stopped, state.errors, state.warnings)
+    result = SuiteResult(
+        gameday.suite.name,
+        gameday.source,
+        out,
+        started,
+        time.time(),
+        state.results,
+        worst(verdicts),
+        resilience_score((r.outcome, r.weight) for r in state.results),
+        state.stopped,
+        state.errors,
+        state.warnings,
+    )
     write_reports(result)
     if result.errors:
         result.verdict = worst([result.verdict, Verdict.ERROR])

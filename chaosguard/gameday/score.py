@@ -30,8 +30,10 @@ __all__ = ["ABORT_COST", "EXCLUDED", "FORMULA", "resilience_score"]
 
 ABORT_COST = 2.0
 EXCLUDED = frozenset({"refused", "steady-state-unmet", "skipped"})
-FORMULA = ("100 × Σw(met) / (Σw(met) + Σw(deviated) + Σw(action-failed, error) + 2 × Σw(aborted)); "
-           "refused, steady-state-unmet and skipped experiments are left out")
+FORMULA = (
+    "100 × Σw(met) / (Σw(met) + Σw(deviated) + Σw(action-failed, error) + 2 × Σw(aborted)); "
+    "refused, steady-state-unmet and skipped experiments are left out"
+)
 
 
 def resilience_score(results: Iterable[tuple[str, float]]) -> float | None:

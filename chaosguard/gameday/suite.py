@@ -90,14 +90,30 @@ class ExperimentRef(_Model):
     """One experiment of the suite (a bare string is short for ``{path: ...}``)."""
 
     path: str = Field(description="experiment file (YAML or JSON), relative to the suite file")
-    name: str | None = Field(default=None, min_length=1, max_length=200,
-                             description="name in reports and JUnit (default: the experiment's title)")
-    weight: float = Field(default=1.0, gt=0, le=1000, allow_inf_nan=False,
-                          description="weight of this experiment in the resilience score")
-    timeout_s: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False,
-                                    description="stop this experiment after this long (default: the "
-                                                "suite's experiment_timeout_s)")
-    chaos_args: ChaosArgs = Field(default=(), description="extra `chaos run` arguments for this experiment")
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="name in reports and JUnit (default: the experiment's title)",
+    )
+    weight: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        allow_inf_nan=False,
+        description="weight of this experiment in the resilience score",
+    )
+    timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=86400,
+        allow_inf_nan=False,
+        description="stop this experiment after this long (default: the "
+        "suite's experiment_timeout_s)",
+    )
+    chaos_args: ChaosArgs = Field(
+        default=(), description="extra `chaos run` arguments for this experiment"
+    )
 
     @field_validator("path")
     @classmethod
@@ -108,47 +124,93 @@ class ExperimentRef(_Model):
 class Recovery(_Model):
     """Between two experiments, wait until every suite guard is healthy again."""
 
-    timeout_s: float = Field(default=300.0, ge=0, le=86400, allow_inf_nan=False,
-                             description="give up waiting after this long")
-    interval_s: float = Field(default=2.0, ge=0.05, le=600, allow_inf_nan=False,
-                              description="seconds between two reads of the suite guards")
-    settle_s: float = Field(default=0.0, ge=0, le=3600, allow_inf_nan=False,
-                            description="every guard must stay healthy this long (0: one healthy read)")
-    read_timeout_s: float = Field(default=5.0, gt=0, le=60, allow_inf_nan=False,
-                                  description="timeout of one read of one guard")
+    timeout_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86400,
+        allow_inf_nan=False,
+        description="give up waiting after this long",
+    )
+    interval_s: float = Field(
+        default=2.0,
+        ge=0.05,
+        le=600,
+        allow_inf_nan=False,
+        description="seconds between two reads of the suite guards",
+    )
+    settle_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="every guard must stay healthy this long (0: one healthy read)",
+    )
+    read_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        allow_inf_nan=False,
+        description="timeout of one read of one guard",
+    )
     on_timeout: Literal["error", "continue"] = Field(
-        default="error", description="error: stop the suite, exit 4; continue: run the next experiment "
-                                     "anyway (its preflight refuses it while a suite guard is breached)")
+        default="error",
+        description="error: stop the suite, exit 4; continue: run the next experiment "
+        "anyway (its preflight refuses it while a suite guard is breached)",
+    )
 
 
-Experiments = Annotated[tuple[Annotated[ExperimentRef, BeforeValidator(_ref_from_str)], ...],
-                        Field(min_length=1, max_length=500)]
+Experiments = Annotated[
+    tuple[Annotated[ExperimentRef, BeforeValidator(_ref_from_str)], ...],
+    Field(min_length=1, max_length=500),
+]
 
 
 class Suite(_Model):
     """A game day: experiments run in order with a shared policy and shared guards."""
 
-    name: str = Field(min_length=1, max_length=200, description="suite name (JUnit suite, report title)")
+    name: str = Field(
+        min_length=1, max_length=200, description="suite name (JUnit suite, report title)"
+    )
     description: str = Field(default="", max_length=10000)
-    policy: str | None = Field(default=None, description="policy file shared by every experiment "
-                                                          "(default: $CHAOSGUARD_POLICY, else built-in)")
-    guards: tuple[GuardSpec, ...] = Field(default=(), max_length=50,
-                                          description="SLO guards added to every experiment; the "
-                                                      "runner waits for them to be healthy between "
-                                                      "experiments")
+    policy: str | None = Field(
+        default=None,
+        description="policy file shared by every experiment "
+        "(default: $CHAOSGUARD_POLICY, else built-in)",
+    )
+    guards: tuple[GuardSpec, ...] = Field(
+        default=(),
+        max_length=50,
+        description="SLO guards added to every experiment; the "
+        "runner waits for them to be healthy between "
+        "experiments",
+    )
     experiments: Experiments = Field(description="experiment files, run in this order")
-    chaos_args: ChaosArgs = Field(default=(), description="extra `chaos run` arguments for every "
-                                                          "experiment (before the experiment's own)")
-    experiment_timeout_s: float = Field(default=3600.0, gt=0, le=86400, allow_inf_nan=False,
-                                        description="default timeout of one experiment")
-    continue_on_abort: bool = Field(default=False, strict=True,
-                                    description="keep going after a guard aborted an experiment")
-    continue_on_error: bool = Field(default=False, strict=True,
-                                    description="keep going after an experiment ended in error")
+    chaos_args: ChaosArgs = Field(
+        default=(),
+        description="extra `chaos run` arguments for every "
+        "experiment (before the experiment's own)",
+    )
+    experiment_timeout_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=86400,
+        allow_inf_nan=False,
+        description="default timeout of one experiment",
+    )
+    continue_on_abort: bool = Field(
+        default=False, strict=True, description="keep going after a guard aborted an experiment"
+    )
+    continue_on_error: bool = Field(
+        default=False, strict=True, description="keep going after an experiment ended in error"
+    )
     recovery: Recovery = Recovery()
-    output_dir: str | None = Field(default=None, min_length=1, max_length=4096,
-                                   description="where journals and reports go, relative to the working "
-                                               "directory (default runs/<name>-<time>)")
+    output_dir: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="where journals and reports go, relative to the working "
+        "directory (default runs/<name>-<time>)",
+    )
 
     @field_validator("policy")
     @classmethod
@@ -182,6 +244,7 @@ def expand_env(value: Any, env: Mapping[str, str], where: str = "", strict: bool
     :param strict: an unset variable without default is an error; otherwise it stays as written.
     :raises InvalidArgument: naming the dotted field of a string that uses an unset variable.
     """
+
     def walk(item: Any, path: str) -> Any:
         if isinstance(item, str):
             return _expand(item, path)
@@ -204,6 +267,7 @@ def expand_env(value: Any, env: Mapping[str, str], where: str = "", strict: bool
                 return match.group(0)
             tail = f" ({where})" if where else ""
             raise InvalidArgument(path or "suite", f"environment variable {name} is not set{tail}")
+
         return _VAR.sub(sub, text)
 
     try:
@@ -215,8 +279,10 @@ def expand_env(value: Any, env: Mapping[str, str], where: str = "", strict: bool
 def _validate(data: Any, base: Path, where: str) -> Suite:
     if not isinstance(data, Mapping):
         tail = f" ({where})" if where else ""
-        raise InvalidArgument("suite", f"expected a mapping with 'name' and 'experiments', got "
-                                       f"{type(data).__name__}{tail}")
+        raise InvalidArgument(
+            "suite",
+            f"expected a mapping with 'name' and 'experiments', got {type(data).__name__}{tail}",
+        )
     try:
         return Suite.model_validate(dict(data), context={"base": str(base)})
     except ValidationError as exc:
@@ -229,7 +295,9 @@ def _check_names(suite: Suite, where: str) -> None:
     seen: set[str] = set()
     for i, guard in enumerate(suite.guards):
         if guard.name in seen:
-            raise InvalidArgument(f"guards.{i}.name", f"duplicate guard name {guard.name!r} ({where})")
+            raise InvalidArgument(
+                f"guards.{i}.name", f"duplicate guard name {guard.name!r} ({where})"
+            )
         seen.add(guard.name)
 
 
@@ -252,8 +320,9 @@ def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
         at = f"experiments.{i}.path"
         document = read_document(ref.path, at)
         if not isinstance(document, dict):
-            raise InvalidArgument(at, f"{ref.path}: expected an experiment (a mapping), got "
-                                      f"{type(document).__name__}")
+            raise InvalidArgument(
+                at, f"{ref.path}: expected an experiment (a mapping), got {type(document).__name__}"
+            )
         if check:
             from chaosguard.policy.experiment import check_experiment
 
@@ -263,7 +332,9 @@ def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
                 raise InvalidArgument(at, f"{ref.path}: {problems[0]}{more}")
         _check_clashes(suite, i, document)
         title = document.get("title")
-        name = ref.name or (title if isinstance(title, str) and title.strip() else Path(ref.path).stem)
+        name = ref.name or (
+            title if isinstance(title, str) and title.strip() else Path(ref.path).stem
+        )
         planned.append(PlannedExperiment(i, ref, document, name))
     if check:
         _check_sources(suite)
@@ -281,12 +352,17 @@ def _check_clashes(suite: Suite, index: int, document: Mapping[str, Any]) -> Non
         return  # reported by the experiment checks (or by the guard at run time)
     theirs = {g.name for g in block.guards} if block is not None else set()
     own = own_control_arguments(document).get("guards")
-    theirs |= {g.get("name") for g in own if isinstance(g, Mapping)} if isinstance(own, list) else set()
+    theirs |= (
+        {g.get("name") for g in own if isinstance(g, Mapping)} if isinstance(own, list) else set()
+    )
     for k, guard in enumerate(suite.guards):
         if guard.name in theirs:
-            raise InvalidArgument(f"guards.{k}.name", f"{guard.name!r} is also a guard of experiment "
-                                                      f"{index + 1} ({suite.experiments[index].path}); "
-                                                      "give suite guards names of their own")
+            raise InvalidArgument(
+                f"guards.{k}.name",
+                f"{guard.name!r} is also a guard of experiment "
+                f"{index + 1} ({suite.experiments[index].path}); "
+                "give suite guards names of their own",
+            )
 
 
 def _check_sources(suite: Suite) -> None:
@@ -301,8 +377,13 @@ def _check_sources(suite: Suite) -> None:
             close()
 
 
-def load_suite(path: str, env: Mapping[str, str] | None = None, check: bool = True, strict_env: bool = True,
-               overrides: Mapping[str, Any] | None = None) -> GameDay:
+def load_suite(
+    path: str,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    strict_env: bool = True,
+    overrides: Mapping[str, Any] | None = None,
+) -> GameDay:
     """Read, expand, validate and plan the suite file at ``path`` (see :func:`plan`).
 
     :param overrides: top-level fields replacing the file's (after ``${...}`` expansion; paths in them
@@ -320,11 +401,20 @@ def load_suite(path: str, env: Mapping[str, str] | None = None, check: bool = Tr
     return plan(suite, path, check)
 
 
-def suite_from_experiments(paths: Sequence[str], name: str = "", policy: str | None = None,
-                           guards: Sequence[Any] = (), check: bool = True) -> GameDay:
+def suite_from_experiments(
+    paths: Sequence[str],
+    name: str = "",
+    policy: str | None = None,
+    guards: Sequence[Any] = (),
+    check: bool = True,
+) -> GameDay:
     """A suite made of experiment files given on the command line (paths relative to the working
     directory; a bad one is named ``experiments.<i>.path``)."""
-    data: dict[str, Any] = {"name": name or "game day", "experiments": list(paths), "guards": list(guards)}
+    data: dict[str, Any] = {
+        "name": name or "game day",
+        "experiments": list(paths),
+        "guards": list(guards),
+    }
     if policy is not None:
         data["policy"] = policy
     suite = _validate(data, Path.cwd(), "")

@@ -44,8 +44,13 @@ __all__ = ["PRECEDENCE", "Verdict", "verdict_of", "worst"]
 Verdict = ExitCode  # a suite's exit code
 
 #: Worst first.
-PRECEDENCE: tuple[Verdict, ...] = (Verdict.ERROR, Verdict.ABORTED, Verdict.DEVIATED, Verdict.REFUSED,
-                                   Verdict.OK)
+PRECEDENCE: tuple[Verdict, ...] = (
+    Verdict.ERROR,
+    Verdict.ABORTED,
+    Verdict.DEVIATED,
+    Verdict.REFUSED,
+    Verdict.OK,
+)
 _RANK = {v: len(PRECEDENCE) - i for i, v in enumerate(PRECEDENCE)}
 
 

@@ -21,8 +21,12 @@ __all__ = ["finish"]
 logger = logging.getLogger("chaostoolkit")
 
 
-def _play_skipped_rollbacks(experiment: dict[str, Any], journal: dict[str, Any],
-                            configuration: dict[str, Any], secrets: dict[str, Any]) -> bool:
+def _play_skipped_rollbacks(
+    experiment: dict[str, Any],
+    journal: dict[str, Any],
+    configuration: dict[str, Any],
+    secrets: dict[str, Any],
+) -> bool:
     if journal.get("rollbacks") or not experiment.get("rollbacks"):
         return False
     from chaoslib.run import EventHandlerRegistry, apply_rollbacks
@@ -30,14 +34,17 @@ def _play_skipped_rollbacks(experiment: dict[str, Any], journal: dict[str, Any],
     logger.warning("chaosguard: playing the declared rollbacks that the abort skipped")
     runs: list[Any] = []
     try:
-        apply_rollbacks(experiment, configuration, secrets, None, None, EventHandlerRegistry(), runs)
+        apply_rollbacks(
+            experiment, configuration, secrets, None, None, EventHandlerRegistry(), runs
+        )
     finally:
         journal["rollbacks"] = runs
     return True
 
 
-def _recheck_steady_state(experiment: dict[str, Any], configuration: dict[str, Any],
-                          secrets: dict[str, Any]) -> dict[str, Any] | None:
+def _recheck_steady_state(
+    experiment: dict[str, Any], configuration: dict[str, Any], secrets: dict[str, Any]
+) -> dict[str, Any] | None:
     if not (experiment.get("steady-state-hypothesis") or {}).get("probes"):
         return None
     from chaoslib.hypothesis import run_steady_state_hypothesis
@@ -45,13 +52,20 @@ def _recheck_steady_state(experiment: dict[str, Any], configuration: dict[str, A
 
     logger.info("chaosguard: re-checking the steady state after the abort")
     try:
-        return run_steady_state_hypothesis(experiment, configuration, secrets, None, EventHandlerRegistry())
-    except Exception as exc:  # noqa: BLE001 - evidence, not control flow
+        return run_steady_state_hypothesis(
+            experiment, configuration, secrets, None, EventHandlerRegistry()
+        )
+    except Exception as exc:
         return {"steady_state_met": False, "error": str(exc)}
 
 
-def finish(session: Any, experiment: dict[str, Any], journal: dict[str, Any],
-           configuration: dict[str, Any], secrets: dict[str, Any]) -> None:
+def finish(
+    session: Any,
+    experiment: dict[str, Any],
+    journal: dict[str, Any],
+    configuration: dict[str, Any],
+    secrets: dict[str, Any],
+) -> None:
     """Run the after-experiment duties of the guard on ``journal`` (mutated in place)."""
     leftovers = session.stop()
     played = recheck = None
@@ -64,8 +78,13 @@ def finish(session: Any, experiment: dict[str, Any], journal: dict[str, Any],
         journal["status"] = "aborted"
     elif outcome in (Outcome.REFUSED, Outcome.ACTION_FAILED, Outcome.STEADY_STATE_UNMET):
         journal["status"] = "failed"
-    journal["chaosguard"] = build_evidence(session, outcome=outcome, reason=reason, leftovers=leftovers,
-                                           rollbacks_played_by_guard=bool(played),
-                                           steady_state_after_abort=recheck)
+    journal["chaosguard"] = build_evidence(
+        session,
+        outcome=outcome,
+        reason=reason,
+        leftovers=leftovers,
+        rollbacks_played_by_guard=bool(played),
+        steady_state_after_abort=recheck,
+    )
     if reason:
         logger.error("chaosguard: run %s: %s", outcome, reason)

@@ -56,16 +56,27 @@ def _current() -> Any:
     return _session
 
 
-def configure_control(configuration: dict = None, secrets: dict = None, settings: dict = None,
-                      experiment: dict = None, policy_file: str = "", guards: list = None,
-                      scope: str = "", live: bool = False, **kwargs: Any) -> None:
+def configure_control(
+    configuration: dict = None,
+    secrets: dict = None,
+    settings: dict = None,
+    experiment: dict = None,
+    policy_file: str = "",
+    guards: list = None,
+    scope: str = "",
+    live: bool = False,
+    **kwargs: Any,
+) -> None:
     """Load the policy and guards (errors are kept and refuse the run at preflight: fail closed)."""
     args = {"policy_file": policy_file, "guards": guards, "scope": scope, "live": live}
-    _current().configure(experiment or {}, {k: v for k, v in args.items() if v}, configuration, secrets)
+    _current().configure(
+        experiment or {}, {k: v for k, v in args.items() if v}, configuration, secrets
+    )
 
 
-def before_experiment_control(context: dict, configuration: dict = None, secrets: dict = None,
-                              **kwargs: Any) -> None:
+def before_experiment_control(
+    context: dict, configuration: dict = None, secrets: dict = None, **kwargs: Any
+) -> None:
     """Preflight: policy, kill switch, window, lock, SLOs already breached. Then start watching."""
     from chaosguard.guard.scope import scope_of
 
@@ -78,14 +89,19 @@ def before_experiment_control(context: dict, configuration: dict = None, secrets
         session.refused = str(exc)
         logger.error("chaosguard refused to run: %s", exc)
         raise InterruptExecution(f"chaosguard refused to run: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - fail closed on our own bugs too
+    except Exception as exc:
         session.refused = f"guard preflight failed: {type(exc).__name__}: {exc}"
         logger.exception("chaosguard preflight failed")
         raise InterruptExecution(session.refused) from None
 
 
-def before_activity_control(context: dict, experiment: dict = None, configuration: dict = None,
-                            secrets: dict = None, **kwargs: Any) -> None:
+def before_activity_control(
+    context: dict,
+    experiment: dict = None,
+    configuration: dict = None,
+    secrets: dict = None,
+    **kwargs: Any,
+) -> None:
     """Before an action: refuse it after an abort or when it breaks the blast radius."""
     from chaosguard.guard.phases import phase_of
 
@@ -94,7 +110,9 @@ def before_activity_control(context: dict, experiment: dict = None, configuratio
     if phase == "method" and session.phase == "watching":
         session.phase = "method"
     elif phase == "rollbacks" and session.phase in ("watching", "method"):
-        session.phase = "rollbacks"  # a breach now reverts faults but never interrupts the rollbacks
+        session.phase = (
+            "rollbacks"  # a breach now reverts faults but never interrupts the rollbacks
+        )
     if phase != "method" or context.get("type") != "action":
         return
     try:
@@ -109,8 +127,14 @@ def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> N
     """Nothing to do per activity today (outcomes are read from the journal at the end)."""
 
 
-def after_experiment_control(context: dict, state: dict = None, configuration: dict = None,
-                             secrets: dict = None, settings: dict = None, **kwargs: Any) -> None:
+def after_experiment_control(
+    context: dict,
+    state: dict = None,
+    configuration: dict = None,
+    secrets: dict = None,
+    settings: dict = None,
+    **kwargs: Any,
+) -> None:
     """Stop watching, revert leftovers, play rollbacks an abort skipped, fix the status, add evidence,
     then publish the journal (directory archive first; publishers configured in the settings)."""
     from chaosguard.guard.aftermath import finish
@@ -120,7 +144,7 @@ def after_experiment_control(context: dict, state: dict = None, configuration: d
         return
     try:
         finish(session, context, state, configuration or {}, secrets or {})
-    except Exception:  # noqa: BLE001 - never lose the journal over evidence
+    except Exception:
         logger.exception("chaosguard: finishing the run failed")
     finally:
         session.phase = "finished"

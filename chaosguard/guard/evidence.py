@@ -20,8 +20,15 @@ def policy_digest(policy: Any) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def build_evidence(session: Any, *, outcome: str, reason: str | None, leftovers: list[dict[str, Any]],
-                   rollbacks_played_by_guard: bool, steady_state_after_abort: Any) -> dict[str, Any]:
+def build_evidence(
+    session: Any,
+    *,
+    outcome: str,
+    reason: str | None,
+    leftovers: list[dict[str, Any]],
+    rollbacks_played_by_guard: bool,
+    steady_state_after_abort: Any,
+) -> dict[str, Any]:
     """Everything an auditor needs to trust the run, as plain JSON."""
     from chaosguard.ledger.store import existing_run
 
@@ -50,5 +57,6 @@ def build_evidence(session: Any, *, outcome: str, reason: str | None, leftovers:
         "leftovers_reverted": leftovers,
         "ledger": records,
         "lock": {"scope": session.lock.scope, "took_over": session.lock.previous}
-        if session.lock is not None else None,
+        if session.lock is not None
+        else None,
     }

@@ -26,8 +26,9 @@ class _KillSwitchSource:
         from chaosguard.policy import kill_switch_state
 
         state = kill_switch_state(self.policy)
-        return Observation(1.0 if state.on else 0.0, time.time(),
-                           {"source": state.source, "reason": state.reason})
+        return Observation(
+            1.0 if state.on else 0.0, time.time(), {"source": state.source, "reason": state.reason}
+        )
 
     def describe(self) -> str:
         return "kill switch (" + ", ".join(k for k, _ in self.policy.kill_switch.sources()) + ")"
@@ -40,4 +41,6 @@ def kill_switch_configured(policy: Any) -> bool:
 
 def kill_switch_check(policy: Any) -> SloCheck:
     """A check that breaches as soon as the kill switch is on (value 1) or cannot be read."""
-    return SloCheck(_KillSwitchSpec(name=KILL_SWITCH, max=0.5), _KillSwitchSource(policy), fail_closed=True)
+    return SloCheck(
+        _KillSwitchSpec(name=KILL_SWITCH, max=0.5), _KillSwitchSource(policy), fail_closed=True
+    )

@@ -20,6 +20,11 @@ def show_reading(reading: Reading, spec: Any) -> None:
     else:
         value = f"{reading.value:,.3g}"
     objective = spec.threshold() if spec is not None else "off"
-    verdict = "[bold red]BREACH[/]" if reading.breached else ("[yellow]violating[/]" if reading.violating
-                                                             else "[green]ok[/]")
-    _console.print(f"[dim]{stamp}[/] guard [bold]{reading.guard}[/] {value} (objective {objective}) {verdict}")
+    verdict = (
+        "[bold red]BREACH[/]"
+        if reading.breached
+        else ("[yellow]violating[/]" if reading.violating else "[green]ok[/]")
+    )
+    _console.print(
+        f"[dim]{stamp}[/] guard [bold]{reading.guard}[/] {value} (objective {objective}) {verdict}"
+    )

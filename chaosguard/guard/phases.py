@@ -18,6 +18,8 @@ def phase_of(experiment: dict[str, Any], activity: dict[str, Any]) -> str:
         if any(item is activity for item in items):
             return phase
     for phase, items in sections.items():
-        if any(isinstance(item, dict) and item.get("name") == activity.get("name") for item in items):
+        if any(
+            isinstance(item, dict) and item.get("name") == activity.get("name") for item in items
+        ):
             return phase
     return "unknown"

@@ -18,9 +18,9 @@ from typing import Any
 
 from chaosguard.errors import ChaosGuardError, Refused
 from chaosguard.guard.killswitch import KILL_SWITCH, kill_switch_check, kill_switch_configured
+from chaosguard.guard.watcher import Watcher
 from chaosguard.ledger.lock import ScopeLock, acquire_scope
 from chaosguard.slo.check import Reading, SloCheck
-from chaosguard.guard.watcher import Watcher
 
 __all__ = ["Breach", "GuardSession"]
 
@@ -64,8 +64,13 @@ class GuardSession:
         self._abort_lock = threading.Lock()
 
     # -- configuration ----------------------------------------------------------------------------
-    def configure(self, experiment: dict[str, Any], args: dict[str, Any],
-                  configuration: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None) -> None:
+    def configure(
+        self,
+        experiment: dict[str, Any],
+        args: dict[str, Any],
+        configuration: dict[str, Any] | None = None,
+        secrets: dict[str, Any] | None = None,
+    ) -> None:
         """Load policy and guards; never raises (a control that raises would silently be dropped).
 
         ``${...}`` values in the chaosguard extension are substituted from the experiment's
@@ -76,20 +81,31 @@ class GuardSession:
 
         guards = list(self.control_args.get("guards") or [])
         names = {g.get("name") for g in guards if isinstance(g, dict)}
-        guards += [g for g in args.get("guards") or [] if not (isinstance(g, dict) and g.get("name") in names)]
-        self.control_args = {**args, **self.control_args}  # the first registration's arguments win...
+        guards += [
+            g
+            for g in args.get("guards") or []
+            if not (isinstance(g, dict) and g.get("name") in names)
+        ]
+        self.control_args = {
+            **args,
+            **self.control_args,
+        }  # the first registration's arguments win...
         if guards:
             self.control_args["guards"] = guards  # ...but no registration's guards are dropped
         self.live = bool(self.control_args.get("live", False))
         try:
-            doc = _substituted(_with_control_guards(experiment, self.control_args.get("guards")),
-                               configuration or {}, secrets or {})
+            doc = _substituted(
+                _with_control_guards(experiment, self.control_args.get("guards")),
+                configuration or {},
+                secrets or {},
+            )
             self.policy = load_policy(self.control_args.get("policy_file") or None, doc)
             set_active_policy(self.policy)  # actions of this run obey the merged policy
             self.guard_specs = load_guards(doc)
-        except Exception as exc:  # noqa: BLE001 - reported at preflight, fail closed
-            self.config_errors.append(str(exc) if isinstance(exc, ChaosGuardError) else
-                                      f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            self.config_errors.append(
+                str(exc) if isinstance(exc, ChaosGuardError) else f"{type(exc).__name__}: {exc}"
+            )
 
     @property
     def interval_s(self) -> float:
@@ -112,7 +128,10 @@ class GuardSession:
             raise Refused(reasons[0])
         self.lock = acquire_scope(scope, self.run_id)
         if self.lock.previous:
-            logger.warning("chaosguard: took over the scope lock of dead run %s", self.lock.previous.get("run_id"))
+            logger.warning(
+                "chaosguard: took over the scope lock of dead run %s",
+                self.lock.previous.get("run_id"),
+            )
         fail_closed = self.policy.guard.on_unreadable != "ignore"
         self.checks = [SloCheck(spec, build_source(spec), fail_closed) for spec in self.guard_specs]
         if kill_switch_configured(self.policy):
@@ -124,8 +143,10 @@ class GuardSession:
         if bad:
             r = bad[0]
             what = f"unreadable ({r.error})" if r.value is None else f"{r.value:g}"
-            raise Refused(f"SLO '{r.guard}' is already breached before any fault: {what}, objective "
-                          f"{self._spec(r.guard).threshold()}")
+            raise Refused(
+                f"SLO '{r.guard}' is already breached before any fault: {what}, objective "
+                f"{self._spec(r.guard).threshold()}"
+            )
         self._check_budget()
         self.phase = "watching"
         for reading in self.preflight_readings:
@@ -144,7 +165,9 @@ class GuardSession:
         deadline = time.monotonic() + 10.0
         while True:
             readings = self.watcher.tick()
-            pending = [r for r in readings if r.value is None and "no completed request" in (r.error or "")]
+            pending = [
+                r for r in readings if r.value is None and "no completed request" in (r.error or "")
+            ]
             if not pending or time.monotonic() > deadline:
                 return readings
             time.sleep(0.1)
@@ -153,10 +176,14 @@ class GuardSession:
         """Refuse when the error budget left is under the policy floor (no reading: fail closed)."""
         from chaosguard.policy import error_budget_check
 
-        budget = [r for r in self.preflight_readings
-                  if r.guard != KILL_SWITCH and self._spec(r.guard).role == "error-budget"]
-        reasons = [error_budget_check(self.policy, r.value, r.guard) for r in budget] or \
-            [error_budget_check(self.policy, None)]
+        budget = [
+            r
+            for r in self.preflight_readings
+            if r.guard != KILL_SWITCH and self._spec(r.guard).role == "error-budget"
+        ]
+        reasons = [error_budget_check(self.policy, r.value, r.guard) for r in budget] or [
+            error_budget_check(self.policy, None)
+        ]
         reason = next((r for r in reasons if r), None)
         if reason:
             raise Refused(reason)
@@ -169,7 +196,9 @@ class GuardSession:
         if self.live and self.phase in ("watching", "method", "rollbacks"):
             from chaosguard.guard.live import show_reading
 
-            show_reading(reading, self._spec(reading.guard) if reading.guard != KILL_SWITCH else None)
+            show_reading(
+                reading, self._spec(reading.guard) if reading.guard != KILL_SWITCH else None
+            )
 
     def _on_breach(self, readings: list[Reading]) -> None:
         """Watcher thread: revert every open fault of this run, then interrupt the experiment."""
@@ -183,24 +212,38 @@ class GuardSession:
             self.breach = Breach(
                 guard=first.guard if first else "watcher",
                 value=first.value if first else None,
-                threshold=self._spec(first.guard).threshold() if first and first.guard != KILL_SWITCH
+                threshold=self._spec(first.guard).threshold()
+                if first and first.guard != KILL_SWITCH
                 else "off",
-                reason=(first.error or "objective violated") if first else "the watcher itself failed",
+                reason=(first.error or "objective violated")
+                if first
+                else "the watcher itself failed",
                 observed_at=first.read_at if first else time.time(),
                 source_at=first.source_at if first else None,
             )
         self.breach.reverted, self.breach.revert_errors = revert_open_faults(faults)
         self.breach.faults_reverted_at = time.time()
-        logger.critical("chaosguard: guard '%s' breached (%s, objective %s): faults reverted, aborting",
-                        self.breach.guard, _fmt(self.breach.value), self.breach.threshold)
+        logger.critical(
+            "chaosguard: guard '%s' breached (%s, objective %s): faults reverted, aborting",
+            self.breach.guard,
+            _fmt(self.breach.value),
+            self.breach.threshold,
+        )
         if self.phase in ("watching", "method") and signal.getsignal(signal.SIGUSR1) not in (
-                signal.SIG_DFL, signal.SIG_IGN, None):
+            signal.SIG_DFL,
+            signal.SIG_IGN,
+            None,
+        ):
             self.breach.abort_issued_at = time.time()
             os.kill(os.getpid(), signal.SIGUSR1)  # Chaos Toolkit: interrupt now, gracefully
 
     # -- per action -------------------------------------------------------------------------------
-    def before_action(self, activity: dict[str, Any], configuration: dict[str, Any] | None,
-                      secrets: dict[str, Any] | None) -> None:
+    def before_action(
+        self,
+        activity: dict[str, Any],
+        configuration: dict[str, Any] | None,
+        secrets: dict[str, Any] | None,
+    ) -> None:
         """Refuse an action after an abort, or when its targets break the policy's blast radius."""
         from chaosguard.policy import check_activity
 
@@ -234,9 +277,15 @@ def revert_open_faults(faults_mod: Any) -> tuple[list[dict[str, Any]], list[str]
     for record in faults_mod.open_records():
         try:
             closed = faults_mod.revert(record)
-            done.append({"record": closed.id, "kind": closed.kind, "outcome": closed.outcome,
-                         "at": closed.closed_at})
-        except Exception as exc:  # noqa: BLE001 - reported; the record stays open for cleanup
+            done.append(
+                {
+                    "record": closed.id,
+                    "kind": closed.kind,
+                    "outcome": closed.outcome,
+                    "at": closed.closed_at,
+                }
+            )
+        except Exception as exc:
             errors.append(f"{record.kind} {record.id}: {exc}")
     return done, errors
 
@@ -256,17 +305,21 @@ def _with_control_guards(experiment: dict[str, Any], guards: Any) -> dict[str, A
     return doc
 
 
-def _substituted(experiment: dict[str, Any], configuration: dict[str, Any],
-                 secrets: dict[str, Any]) -> dict[str, Any]:
+def _substituted(
+    experiment: dict[str, Any], configuration: dict[str, Any], secrets: dict[str, Any]
+) -> dict[str, Any]:
     """The experiment with ``${...}`` resolved inside its chaosguard extension."""
     if not (configuration or secrets) or not isinstance(experiment.get("extensions"), list):
         return experiment
     from chaoslib import substitute
 
     doc = dict(experiment)
-    doc["extensions"] = [substitute(e, configuration, secrets)
-                         if isinstance(e, dict) and e.get("name") == "chaosguard" else e
-                         for e in experiment["extensions"]]
+    doc["extensions"] = [
+        substitute(e, configuration, secrets)
+        if isinstance(e, dict) and e.get("name") == "chaosguard"
+        else e
+        for e in experiment["extensions"]
+    ]
     return doc
 
 

@@ -24,9 +24,13 @@ logger = logging.getLogger("chaosguard")
 class Watcher:
     """Watches ``checks`` every ``interval_s`` on a daemon thread."""
 
-    def __init__(self, checks: list[SloCheck], interval_s: float,
-                 on_breach: Callable[[list[Reading]], None],
-                 on_reading: Callable[[Reading], None] | None = None) -> None:
+    def __init__(
+        self,
+        checks: list[SloCheck],
+        interval_s: float,
+        on_breach: Callable[[list[Reading]], None],
+        on_reading: Callable[[Reading], None] | None = None,
+    ) -> None:
         self.checks = checks
         self.interval_s = interval_s
         self.on_breach = on_breach
@@ -78,7 +82,7 @@ class Watcher:
         while not self._stop.is_set():
             try:
                 readings = self.tick()
-            except Exception:  # noqa: BLE001 - a bug in reading must not silently stop the guard
+            except Exception:
                 logger.exception("chaosguard watcher failed; treating it as a breach")
                 readings = []
                 self._fire(readings)

@@ -16,6 +16,8 @@ SETTINGS_KEY = "chaosguard"
 def configured(settings: Mapping[str, Any] | None, env: Mapping[str, str]) -> bool:
     """True when ``settings`` or the environment configure any publishing at all."""
     block = settings.get(SETTINGS_KEY) if isinstance(settings, Mapping) else None
-    if block is not None and (not isinstance(block, Mapping) or "publishers" in block or "redact" in block):
+    if block is not None and (
+        not isinstance(block, Mapping) or "publishers" in block or "redact" in block
+    ):
         return True
     return bool(env.get(ENV_VAR))

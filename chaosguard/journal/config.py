@@ -38,12 +38,29 @@ from chaosguard.errors import InvalidArgument
 from chaosguard.journal._keys import ENV_VAR, SETTINGS_KEY
 from chaosguard.journal.redact import is_secret_key
 
-__all__ = ["ENV_VAR", "PublisherBase", "HttpTarget", "DirectoryPublisher", "WebhookPublisher", "PushgatewayPublisher",
-           "JunitPublisher", "MarkdownPublisher", "HtmlPublisher", "PublisherSpec", "RedactSettings",
-           "PublishersConfig", "load_config", "parse_config"]
+__all__ = [
+    "ENV_VAR",
+    "PublisherBase",
+    "HttpTarget",
+    "DirectoryPublisher",
+    "WebhookPublisher",
+    "PushgatewayPublisher",
+    "JunitPublisher",
+    "MarkdownPublisher",
+    "HtmlPublisher",
+    "PublisherSpec",
+    "RedactSettings",
+    "PublishersConfig",
+    "load_config",
+    "parse_config",
+]
 
-_BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
-           "less_than_equal": ("le", "<="), "less_than": ("lt", "<")}
+_BOUNDS = {
+    "greater_than_equal": ("ge", ">="),
+    "greater_than": ("gt", ">"),
+    "less_than_equal": ("le", "<="),
+    "less_than": ("lt", "<"),
+}
 _TAGS = {"directory", "webhook", "pushgateway", "junit", "markdown", "html"}
 
 
@@ -134,9 +151,15 @@ class PushgatewayPublisher(HttpTarget):
     @classmethod
     def _grouping(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
-            if not key.replace("_", "a").isalnum() or key[:1].isdigit() or key in ("job", "experiment"):
-                raise ValueError(f"grouping label {key!r} must be a Prometheus label name other than "
-                                 "job/experiment")
+            if (
+                not key.replace("_", "a").isalnum()
+                or key[:1].isdigit()
+                or key in ("job", "experiment")
+            ):
+                raise ValueError(
+                    f"grouping label {key!r} must be a Prometheus label name other than "
+                    "job/experiment"
+                )
         return value
 
 
@@ -164,8 +187,15 @@ class HtmlPublisher(PublisherBase):
     title: str | None = None
 
 
-PublisherSpec = Annotated[DirectoryPublisher | WebhookPublisher | PushgatewayPublisher | JunitPublisher
-                          | MarkdownPublisher | HtmlPublisher, Field(discriminator="type")]
+PublisherSpec = Annotated[
+    DirectoryPublisher
+    | WebhookPublisher
+    | PushgatewayPublisher
+    | JunitPublisher
+    | MarkdownPublisher
+    | HtmlPublisher,
+    Field(discriminator="type"),
+]
 
 
 class RedactSettings(BaseModel):
@@ -174,7 +204,9 @@ class RedactSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: environment variables whose values are secrets wherever they appear
-    env: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(default_factory=list)
+    env: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+        default_factory=list
+    )
 
 
 class PublishersConfig(BaseModel):
@@ -194,8 +226,11 @@ def _one_line(exc: ValidationError, prefix: str) -> InvalidArgument:
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         loc.append("type")
         tags = ", ".join(sorted(_TAGS))
-        msg = (f"expected one of {tags} (got {str(ctx.get('tag'))[:40]!r})" if kind == "union_tag_invalid"
-               else f"required field missing (one of {tags})")
+        msg = (
+            f"expected one of {tags} (got {str(ctx.get('tag'))[:40]!r})"
+            if kind == "union_tag_invalid"
+            else f"required field missing (one of {tags})"
+        )
     elif kind == "missing":
         msg = "required field missing"
     elif kind == "extra_forbidden":
@@ -208,7 +243,7 @@ def _one_line(exc: ValidationError, prefix: str) -> InvalidArgument:
         if kind != "value_error" and "input" in err and not isinstance(err["input"], dict | list):
             msg = f"{msg} (got {str(err['input'])[:40]!r})"
     path = ".".join(loc)
-    field = (prefix + path if prefix.endswith(":") else ".".join(p for p in (prefix, path) if p))
+    field = prefix + path if prefix.endswith(":") else ".".join(p for p in (prefix, path) if p)
     return InvalidArgument(field or prefix or "publishers", " ".join(msg.split()))
 
 
@@ -219,7 +254,9 @@ def parse_config(data: Any, where: str = "chaosguard") -> PublishersConfig:
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise InvalidArgument(where, f"expected a mapping with 'publishers' (got {type(data).__name__})")
+        raise InvalidArgument(
+            where, f"expected a mapping with 'publishers' (got {type(data).__name__})"
+        )
     try:
         return PublishersConfig.model_validate(dict(data))
     except ValidationError as exc:
@@ -243,8 +280,9 @@ def _from_file(path: str) -> PublishersConfig:
     return parse_config(data, where=f"{path}:")
 
 
-def load_config(settings: Mapping[str, Any] | None,
-                env: Mapping[str, str] | None = None) -> PublishersConfig | None:
+def load_config(
+    settings: Mapping[str, Any] | None, env: Mapping[str, str] | None = None
+) -> PublishersConfig | None:
     """The publishers configured in ``settings['chaosguard']`` plus ``$CHAOSGUARD_PUBLISHERS``; None if neither."""
     env = os.environ if env is None else env
     parts: list[PublishersConfig] = []
@@ -258,5 +296,7 @@ def load_config(settings: Mapping[str, Any] | None,
         parts.append(_from_file(env[ENV_VAR]))
     if not parts:
         return None
-    return PublishersConfig(publishers=[p for c in parts for p in c.publishers],
-                            redact=RedactSettings(env=[e for c in parts for e in c.redact.env]))
+    return PublishersConfig(
+        publishers=[p for c in parts for p in c.publishers],
+        redact=RedactSettings(env=[e for c in parts for e in c.redact.env]),
+    )

@@ -33,8 +33,14 @@ def _guard_active() -> bool:
     return guard_publishes()
 
 
-def after_experiment_control(context: dict, state: dict = None, settings: dict = None,
-                             configuration: dict = None, secrets: dict = None, **kwargs: Any) -> None:
+def after_experiment_control(
+    context: dict,
+    state: dict = None,
+    settings: dict = None,
+    configuration: dict = None,
+    secrets: dict = None,
+    **kwargs: Any,
+) -> None:
     """Publish ``state`` (the journal) to the configured publishers; never raises."""
     if state is None or _guard_active():
         return
@@ -42,5 +48,5 @@ def after_experiment_control(context: dict, state: dict = None, settings: dict =
         from chaosguard.journal.publish import publish_journal
 
         publish_journal(state, settings, secrets=secrets, configuration=configuration)
-    except Exception:  # noqa: BLE001 - Chaos Toolkit would swallow it silently; say it at least
+    except Exception:
         logger.exception("chaosguard: publishing the journal failed")

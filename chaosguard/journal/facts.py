@@ -10,14 +10,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chaosguard.outcomes import outcome_of
 
-__all__ = ["RunFacts", "FaultWindow", "facts_of", "slug_of", "epoch_of",
-           "as_dict", "as_list"]
-
+__all__ = ["RunFacts", "FaultWindow", "facts_of", "slug_of", "epoch_of", "as_dict", "as_list"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ def epoch_of(value: Any) -> float | None:
         except ValueError:
             return None
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
         return parsed.timestamp()
     return None
 
@@ -86,7 +84,7 @@ def slug_of(journal: dict[str, Any], limit: int = 48) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "experiment"
     if len(slug) > limit:
         cut = slug[:limit]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut[limit // 2:] else cut
+        slug = cut.rsplit("-", 1)[0] if "-" in cut[limit // 2 :] else cut
     return slug.strip("-") or "experiment"
 
 
@@ -97,7 +95,7 @@ def _outcome(journal: dict[str, Any], section: dict[str, Any]) -> tuple[str, str
         return outcome, str(reason) if reason else None
     try:
         return outcome_of(journal, None, journal.get("status") == "aborted")
-    except Exception as exc:  # noqa: BLE001 - a malformed journal still gets a report
+    except Exception as exc:
         return "error", f"journal could not be read: {type(exc).__name__}"
 
 
@@ -109,9 +107,15 @@ def _windows(section: dict[str, Any]) -> list[FaultWindow]:
         created = epoch_of(rec.get("created_at"))
         if created is None:
             continue
-        out.append(FaultWindow(id=str(rec.get("id") or ""), kind=str(rec.get("kind") or "fault"),
-                               created_at=created, closed_at=epoch_of(rec.get("closed_at")),
-                               outcome=rec.get("outcome") if isinstance(rec.get("outcome"), str) else None))
+        out.append(
+            FaultWindow(
+                id=str(rec.get("id") or ""),
+                kind=str(rec.get("kind") or "fault"),
+                created_at=created,
+                closed_at=epoch_of(rec.get("closed_at")),
+                outcome=rec.get("outcome") if isinstance(rec.get("outcome"), str) else None,
+            )
+        )
     return out
 
 
@@ -122,14 +126,19 @@ def facts_of(journal: dict[str, Any]) -> RunFacts:
     outcome, reason = _outcome(journal, section)
     start, end = epoch_of(journal.get("start")), epoch_of(journal.get("end"))
     duration = journal.get("duration")
-    duration_s = float(duration) if isinstance(duration, int | float) and not isinstance(duration, bool) \
+    duration_s = (
+        float(duration)
+        if isinstance(duration, int | float) and not isinstance(duration, bool)
         else (end - start if start is not None and end is not None else None)
+    )
     breach = section.get("breach") if isinstance(section.get("breach"), dict) else None
     if outcome == "aborted" and not reason and breach:
         value = breach.get("value")
         read = f"value {value:.6g}" if isinstance(value, int | float) else "unreadable"
-        reason = (f"guard '{breach.get('guard')}' breached: {read}, objective {breach.get('threshold')}"
-                  f" ({breach.get('reason') or 'violated'})")
+        reason = (
+            f"guard '{breach.get('guard')}' breached: {read}, objective {breach.get('threshold')}"
+            f" ({breach.get('reason') or 'violated'})"
+        )
     guards = [g for g in as_list(section.get("guards")) if isinstance(g, dict)]
     return RunFacts(
         title=str(experiment.get("title") or "untitled experiment"),
@@ -138,7 +147,8 @@ def facts_of(journal: dict[str, Any]) -> RunFacts:
         reason=reason,
         status=str(journal.get("status") or "unknown"),
         deviated=bool(journal.get("deviated")),
-        guarded="policy_digest" in section,  # a section with only a verdict (game day) is not a guard's
+        guarded="policy_digest"
+        in section,  # a section with only a verdict (game day) is not a guard's
         start=start,
         end=end,
         duration_s=duration_s,

@@ -60,7 +60,9 @@ class PublishResult:
 def _ordered(config: PublishersConfig) -> list[Any]:
     from chaosguard.journal.config import DirectoryPublisher
 
-    dirs = [p for p in config.publishers if p.type == "directory"] or [DirectoryPublisher(type="directory")]
+    dirs = [p for p in config.publishers if p.type == "directory"] or [
+        DirectoryPublisher(type="directory")
+    ]
     return dirs + [p for p in config.publishers if p.type != "directory"]
 
 
@@ -74,22 +76,36 @@ def _attempt(spec: Any, func: Any, ctx: PublishContext, redactor: Redactor) -> P
         attempts += 1
         try:
             target = func(spec, ctx)
-            return PublishResult(spec.label, spec.type, True, attempts, time.monotonic() - started,
-                                 target=redactor.text(str(target)))
+            return PublishResult(
+                spec.label,
+                spec.type,
+                True,
+                attempts,
+                time.monotonic() - started,
+                target=redactor.text(str(target)),
+            )
         except PublishError as exc:
             error, retryable, wait = str(exc), exc.retryable, max(pause, exc.retry_after or 0)
         except OSError as exc:
             error, retryable, wait = f"{type(exc).__name__}: {exc}", True, pause
-        except Exception as exc:  # noqa: BLE001 - a publisher bug is reported, never raised
+        except Exception as exc:
             error, retryable, wait = f"{type(exc).__name__}: {exc}", False, pause
         error = redactor.text(" ".join(error.split()))
         if not retryable or attempts >= spec.attempts or time.monotonic() + wait >= deadline:
             break
-        logger.warning("chaosguard: publisher %s failed (try %d/%d), retrying in %.1f s: %s",
-                       spec.label, attempts, spec.attempts, wait, error)
+        logger.warning(
+            "chaosguard: publisher %s failed (try %d/%d), retrying in %.1f s: %s",
+            spec.label,
+            attempts,
+            spec.attempts,
+            wait,
+            error,
+        )
         time.sleep(wait)
         pause *= 2
-    return PublishResult(spec.label, spec.type, False, attempts, time.monotonic() - started, error=error)
+    return PublishResult(
+        spec.label, spec.type, False, attempts, time.monotonic() - started, error=error
+    )
 
 
 def _loaded_settings() -> dict[str, Any] | None:
@@ -98,12 +114,13 @@ def _loaded_settings() -> dict[str, Any] | None:
         from chaoslib.settings import get_loaded_settings
 
         return get_loaded_settings() or None
-    except Exception:  # noqa: BLE001 - outside chaos there is simply nothing loaded
+    except Exception:
         return None
 
 
-def _config(settings: Mapping[str, Any] | None, env: Mapping[str, str],
-            results: list[PublishResult]) -> PublishersConfig | None:
+def _config(
+    settings: Mapping[str, Any] | None, env: Mapping[str, str], results: list[PublishResult]
+) -> PublishersConfig | None:
     from chaosguard.errors import InvalidArgument
     from chaosguard.journal.config import PublishersConfig, load_config
 
@@ -115,10 +132,15 @@ def _config(settings: Mapping[str, Any] | None, env: Mapping[str, str],
         return PublishersConfig()
 
 
-def publish_journal(journal: dict[str, Any], settings: dict[str, Any] | None,
-                    config: PublishersConfig | None = None, *, secrets: Mapping[str, Any] | None = None,
-                    configuration: Mapping[str, Any] | None = None,
-                    env: Mapping[str, str] | None = None) -> list[PublishResult]:
+def publish_journal(
+    journal: dict[str, Any],
+    settings: dict[str, Any] | None,
+    config: PublishersConfig | None = None,
+    *,
+    secrets: Mapping[str, Any] | None = None,
+    configuration: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[PublishResult]:
     """Publish ``journal`` as configured in ``settings`` (or ``config``); one result per publisher.
 
     :param journal: the Chaos Toolkit journal (not changed).
@@ -145,15 +167,22 @@ def publish_journal(journal: dict[str, Any], settings: dict[str, Any] | None,
 
     specs = _ordered(config)
     extra = [env[name] for name in config.redact.env if env.get(name)]
-    extra += [env[s.auth_env] for s in specs if getattr(s, "auth_env", None) and env.get(s.auth_env)]
+    extra += [
+        env[s.auth_env] for s in specs if getattr(s, "auth_env", None) and env.get(s.auth_env)
+    ]
     try:
-        redactor = Redactor(secret_values(journal, secrets=secrets, configuration=configuration, env=env,
-                                          extra_values=extra))
+        redactor = Redactor(
+            secret_values(
+                journal, secrets=secrets, configuration=configuration, env=env, extra_values=extra
+            )
+        )
         safe = redactor.value(journal)
         ctx = PublishContext(journal=safe, facts=facts_of(safe), env=env)
-    except Exception as exc:  # noqa: BLE001 - without a redacted copy nothing may be published
+    except Exception as exc:
         logger.exception("chaosguard: could not redact the journal; nothing published")
-        return results + [PublishResult("redact", "redact", False, 1, 0.0, error=f"{type(exc).__name__}")]
+        return results + [
+            PublishResult("redact", "redact", False, 1, 0.0, error=f"{type(exc).__name__}")
+        ]
     funcs = registry()
     for spec in specs:
         result = _attempt(spec, funcs[spec.type], ctx, redactor)
@@ -161,6 +190,11 @@ def publish_journal(journal: dict[str, Any], settings: dict[str, Any] | None,
         if result.ok:
             logger.info("chaosguard: published journal via %s: %s", result.publisher, result.target)
         else:
-            logger.error("chaosguard: publisher %s failed after %d tr%s: %s", result.publisher,
-                         result.attempts, "y" if result.attempts == 1 else "ies", result.error)
+            logger.error(
+                "chaosguard: publisher %s failed after %d tr%s: %s",
+                result.publisher,
+                result.attempts,
+                "y" if result.attempts == 1 else "ies",
+                result.error,
+            )
     return results

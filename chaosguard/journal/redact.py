@@ -29,8 +29,16 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["REDACTED", "MIN_SUBSTRING", "HARVEST_MIN", "Redactor", "is_secret_key", "secret_values",
-           "redact_journal", "redactor_for"]
+__all__ = [
+    "REDACTED",
+    "MIN_SUBSTRING",
+    "HARVEST_MIN",
+    "Redactor",
+    "is_secret_key",
+    "secret_values",
+    "redact_journal",
+    "redactor_for",
+]
 
 REDACTED = "***"
 MIN_SUBSTRING = 4
@@ -38,29 +46,76 @@ MIN_SUBSTRING = 4
 HARVEST_MIN = 8
 _MAX_DEPTH = 200
 
-_SECRET_WORDS = ("passw", "passphrase", "secret", "token", "credential", "apikey", "accesskey",
-                 "privatekey", "authorization", "cookie", "signature")
+_SECRET_WORDS = (
+    "passw",
+    "passphrase",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "authorization",
+    "cookie",
+    "signature",
+)
 _SECRET_EXACT = {"pwd", "auth", "pass", "sig", "jwt", "bearer"}
-_KEY_PAIRS = {("api", "key"), ("access", "key"), ("private", "key"), ("signing", "key"), ("session", "id"),
-              ("client", "key")}
-_NAMING_SUFFIX = {"env", "var", "file", "path", "name", "names", "type", "header", "url", "uri", "ttl"}
+_KEY_PAIRS = {
+    ("api", "key"),
+    ("access", "key"),
+    ("private", "key"),
+    ("signing", "key"),
+    ("session", "id"),
+    ("client", "key"),
+}
+_NAMING_SUFFIX = {
+    "env",
+    "var",
+    "file",
+    "path",
+    "name",
+    "names",
+    "type",
+    "header",
+    "url",
+    "uri",
+    "ttl",
+}
 
 _SHAPES: list[tuple[re.Pattern[str], str]] = [  # each with a cheap trigger in _TRIGGERS
     # Authorization-style credentials: "Bearer <token>", "Basic <base64>"
     (re.compile(r"(?i)\b(bearer)(\s+)(?!\*\*\*)[A-Za-z0-9\-._~+/]{8,}=*"), rf"\1\2{REDACTED}"),
-    (re.compile(r"\b(Basic)(\s+)(?!\*\*\*)(?=[A-Za-z0-9+/]+[A-Z0-9+/=])[A-Za-z0-9+/]{12,}=*"), rf"\1\2{REDACTED}"),
+    (
+        re.compile(r"\b(Basic)(\s+)(?!\*\*\*)(?=[A-Za-z0-9+/]+[A-Z0-9+/=])[A-Za-z0-9+/]{12,}=*"),
+        rf"\1\2{REDACTED}",
+    ),
     # user:password@ in URLs
     (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*:)(?!\*\*\*@)[^/\s@]+@"), rf"\1{REDACTED}@"),
     # secret-named query parameters: ?access_token=..., &api-key=..., &key=...
-    (re.compile(r"(?i)([?&;](?:[^=&#\s]*(?:token|secret|passw|api[-_]?key|signature|credential)[^=&#\s]*"
-                r"|key|auth|sig)=)(?!\*\*\*)[^&#\s\"']+"), rf"\1{REDACTED}"),
+    (
+        re.compile(
+            r"(?i)([?&;](?:[^=&#\s]*(?:token|secret|passw|api[-_]?key|signature|credential)[^=&#\s]*"
+            r"|key|auth|sig)=)(?!\*\*\*)[^&#\s\"']+"
+        ),
+        rf"\1{REDACTED}",
+    ),
     # password=..., "api_key": "...", client_secret: ...
-    (re.compile(r"(?i)(?<![a-z0-9])((?:password|passwd|secret|token|api[_-]?key)(?:[_-]?key)?"
-                r"[\"']?\s*[=:]\s*[\"']?)(?!\*\*\*)[^\s,;'\"&}]+"), rf"\1{REDACTED}"),
+    (
+        re.compile(
+            r"(?i)(?<![a-z0-9])((?:password|passwd|secret|token|api[_-]?key)(?:[_-]?key)?"
+            r"[\"']?\s*[=:]\s*[\"']?)(?!\*\*\*)[^\s,;'\"&}]+"
+        ),
+        rf"\1{REDACTED}",
+    ),
 ]
 #: a shape's regex runs only when its trigger is in the (lower-cased) text: most strings skip them all
-_TRIGGERS: list[tuple[str, ...]] = [("bearer",), ("basic",), ("://",), ("=",),
-                                    ("password", "passwd", "secret", "token", "api")]
+_TRIGGERS: list[tuple[str, ...]] = [
+    ("bearer",),
+    ("basic",),
+    ("://",),
+    ("=",),
+    ("password", "passwd", "secret", "token", "api"),
+]
 
 
 def _words(key: str) -> list[str]:
@@ -82,8 +137,11 @@ def is_secret_key(key: Any) -> bool:
 
 
 def _is_reference(value: Any) -> bool:
-    return isinstance(value, Mapping) and value.get("type") in ("env", "vault") and (
-        "key" in value or "path" in value)
+    return (
+        isinstance(value, Mapping)
+        and value.get("type") in ("env", "vault")
+        and ("key" in value or "path" in value)
+    )
 
 
 def _leaves(value: Any, depth: int = 0) -> Iterable[Any]:
@@ -142,8 +200,14 @@ class Redactor:
             return REDACTED
         if isinstance(value, Mapping):
             ref = _is_reference(value)
-            return {self.text(str(k)): (self.value(v, depth + 1) if ref and k in ("type", "key", "path")
-                                        else self._hide(v, depth + 1)) for k, v in value.items()}
+            return {
+                self.text(str(k)): (
+                    self.value(v, depth + 1)
+                    if ref and k in ("type", "key", "path")
+                    else self._hide(v, depth + 1)
+                )
+                for k, v in value.items()
+            }
         if isinstance(value, list | tuple):
             return [self._hide(v, depth + 1) for v in value]
         return value if value is None or isinstance(value, bool) else REDACTED
@@ -224,9 +288,14 @@ def _declared_values(declared: Any, env: Mapping[str, str], all_secret: bool) ->
             yield from _leaves(item)
 
 
-def secret_values(journal: Mapping[str, Any], *, secrets: Mapping[str, Any] | None = None,
-                  configuration: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
-                  extra_values: Iterable[Any] = ()) -> set[str]:
+def secret_values(
+    journal: Mapping[str, Any],
+    *,
+    secrets: Mapping[str, Any] | None = None,
+    configuration: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_values: Iterable[Any] = (),
+) -> set[str]:
     """Every value known to be secret for ``journal`` (see the module docstring for the sources)."""
     env = os.environ if env is None else env
     experiment = journal.get("experiment") if isinstance(journal.get("experiment"), Mapping) else {}
@@ -250,11 +319,17 @@ def redactor_for(journals: Iterable[Mapping[str, Any]], **kwargs: Any) -> Redact
     return Redactor(values)
 
 
-def redact_journal(journal: Mapping[str, Any], *, secrets: Mapping[str, Any] | None = None,
-                   configuration: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
-                   extra_values: Iterable[Any] = ()) -> dict[str, Any]:
+def redact_journal(
+    journal: Mapping[str, Any],
+    *,
+    secrets: Mapping[str, Any] | None = None,
+    configuration: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_values: Iterable[Any] = (),
+) -> dict[str, Any]:
     """A redacted deep copy of ``journal``; ``secrets``/``configuration`` are the resolved dicts, if known."""
-    redactor = redactor_for([journal], secrets=secrets, configuration=configuration, env=env,
-                            extra_values=extra_values)
+    redactor = redactor_for(
+        [journal], secrets=secrets, configuration=configuration, env=env, extra_values=extra_values
+    )
     out = redactor.value(journal)
     return out if isinstance(out, dict) else {}

@@ -17,19 +17,26 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard import __version__
-from chaosguard.ledger.files import atomic_write
 from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
-from chaosguard.outcomes import FAILING
 from chaosguard.journal.redact import redactor_for
 from chaosguard.journal.steps import Step, steps_of
+from chaosguard.ledger.files import atomic_write
+from chaosguard.outcomes import FAILING
 
 __all__ = ["render_report", "report_html"]
 
 logger = logging.getLogger("chaostoolkit")
 
-_COLOURS = {"met": "#2e7d32", "deviated": "#c62828", "aborted": "#b71c1c", "refused": "#6a1b9a",
-            "action-failed": "#c62828", "steady-state-unmet": "#ef6c00", "error": "#37474f",
-            "skipped": "#757575"}
+_COLOURS = {
+    "met": "#2e7d32",
+    "deviated": "#c62828",
+    "aborted": "#b71c1c",
+    "refused": "#6a1b9a",
+    "action-failed": "#c62828",
+    "steady-state-unmet": "#ef6c00",
+    "error": "#37474f",
+    "skipped": "#757575",
+}
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px;color:#1d1d1f;
@@ -65,7 +72,11 @@ def _rel(epoch: Any, t0: float | None) -> str:
 
 
 def _num(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+    return (
+        f"{value:g}"
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else str(value)
+    )
 
 
 def _secs(value: float | None) -> str:
@@ -73,12 +84,19 @@ def _secs(value: float | None) -> str:
 
 
 def _summary(f: RunFacts, journal: dict[str, Any]) -> str:
-    rows = [("Outcome", _badge(f.outcome)), ("Status", _e(f.status)), ("Deviated", _e(f.deviated)),
-            ("Duration", _secs(f.duration_s)), ("Started", _e(_when(f.start))), ("Ended", _e(_when(f.end))),
-            ("Policy digest", f'<span class="code">{_e(f.policy_digest or "none (unguarded)")}</span>'),
-            ("Reason", f'<span class="reason">{_e(f.reason or "–")}</span>'),
-            ("Run id", _e(f.run_id or "–")), ("Node", _e(journal.get("node", "–"))),
-            ("chaoslib", _e(journal.get("chaoslib-version", "–")))]
+    rows = [
+        ("Outcome", _badge(f.outcome)),
+        ("Status", _e(f.status)),
+        ("Deviated", _e(f.deviated)),
+        ("Duration", _secs(f.duration_s)),
+        ("Started", _e(_when(f.start))),
+        ("Ended", _e(_when(f.end))),
+        ("Policy digest", f'<span class="code">{_e(f.policy_digest or "none (unguarded)")}</span>'),
+        ("Reason", f'<span class="reason">{_e(f.reason or "–")}</span>'),
+        ("Run id", _e(f.run_id or "–")),
+        ("Node", _e(journal.get("node", "–"))),
+        ("chaoslib", _e(journal.get("chaoslib-version", "–"))),
+    ]
     body = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
     return f'<table class="summary">{body}</table>'
 
@@ -87,18 +105,27 @@ def _breach(f: RunFacts) -> str:
     b = f.breach
     if not b:
         return ""
-    reverted = ", ".join(f"{r.get('kind')} {r.get('record')} ({r.get('outcome')})"
-                         for r in as_list(b.get("reverted")) if isinstance(r, dict)) or "nothing open"
+    reverted = (
+        ", ".join(
+            f"{r.get('kind')} {r.get('record')} ({r.get('outcome')})"
+            for r in as_list(b.get("reverted"))
+            if isinstance(r, dict)
+        )
+        or "nothing open"
+    )
     errors = "; ".join(str(e) for e in as_list(b.get("revert_errors")))
     value = b.get("value")
     read = f"{value:.6g}" if isinstance(value, int | float) else "nothing (unreadable)"
-    return (f'<div class="breach"><b>Breach</b>: guard <b>{_e(b.get("guard"))}</b> read '
-            f'<b>{_e(read)}</b>, objective {_e(b.get("threshold"))} ({_e(b.get("reason"))}).<br>'
-            f'observed {_rel(b.get("observed_at"), f.start)} · '
-            f'faults reverted {_rel(b.get("faults_reverted_at"), f.start)}'
-            f' · abort issued {_rel(b.get("abort_issued_at"), f.start)} · revert latency '
-            f'{_e(b.get("revert_latency_s", "–"))} s<br>reverted: {_e(reverted)}'
-            + (f'<br><span class="bad">revert errors: {_e(errors)}</span>' if errors else "") + "</div>")
+    return (
+        f'<div class="breach"><b>Breach</b>: guard <b>{_e(b.get("guard"))}</b> read '
+        f"<b>{_e(read)}</b>, objective {_e(b.get('threshold'))} ({_e(b.get('reason'))}).<br>"
+        f"observed {_rel(b.get('observed_at'), f.start)} · "
+        f"faults reverted {_rel(b.get('faults_reverted_at'), f.start)}"
+        f" · abort issued {_rel(b.get('abort_issued_at'), f.start)} · revert latency "
+        f"{_e(b.get('revert_latency_s', '–'))} s<br>reverted: {_e(reverted)}"
+        + (f'<br><span class="bad">revert errors: {_e(errors)}</span>' if errors else "")
+        + "</div>"
+    )
 
 
 def _steps(steps: list[Step], t0: float | None) -> str:
@@ -106,20 +133,41 @@ def _steps(steps: list[Step], t0: float | None) -> str:
         return "<p>No activity ran.</p>"
     rows = []
     for s in steps:
-        cls = "bad" if ("failed" in s.status or "NOT met" in s.status or s.status == "interrupted") else "ok"
-        rows.append(f"<tr><td>{_e(s.phase)}</td><td>{_e(s.name)}</td><td>{_e(s.type)}</td>"
-                    f'<td class="code">{_e(s.target)}</td><td class="num">{_rel(s.start, t0)}</td>'
-                    f'<td class="num">{_secs(s.duration_s)}</td><td class="{cls}">{_e(s.status)}</td>'
-                    f'<td class="code">{_e(s.detail)}</td></tr>')
-    head = "".join(f"<th>{h}</th>" for h in ("phase", "step", "type", "provider", "start", "duration",
-                                            "status", "output / error"))
+        cls = (
+            "bad"
+            if ("failed" in s.status or "NOT met" in s.status or s.status == "interrupted")
+            else "ok"
+        )
+        rows.append(
+            f"<tr><td>{_e(s.phase)}</td><td>{_e(s.name)}</td><td>{_e(s.type)}</td>"
+            f'<td class="code">{_e(s.target)}</td><td class="num">{_rel(s.start, t0)}</td>'
+            f'<td class="num">{_secs(s.duration_s)}</td><td class="{cls}">{_e(s.status)}</td>'
+            f'<td class="code">{_e(s.detail)}</td></tr>'
+        )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "phase",
+            "step",
+            "type",
+            "provider",
+            "start",
+            "duration",
+            "status",
+            "output / error",
+        )
+    )
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def _guards(f: RunFacts, journal: dict[str, Any]) -> str:
     section = as_dict(journal.get("chaosguard"))
     if not f.guards:
-        return "<p>No guard watched this run.</p>" if not section else "<p>No guard was configured.</p>"
+        return (
+            "<p>No guard watched this run.</p>"
+            if not section
+            else "<p>No guard was configured.</p>"
+        )
     readings = [r for r in as_list(section.get("readings")) if isinstance(r, dict)]
     rows = []
     for g in f.guards:
@@ -127,17 +175,22 @@ def _guards(f: RunFacts, journal: dict[str, Any]) -> str:
         values = [r["value"] for r in mine if isinstance(r.get("value"), int | float)]
         objective = f"≤ {_num(g['max'])}" if g.get("max") is not None else f"≥ {_num(g.get('min'))}"
         hit = f.breach is not None and f.breach.get("guard") == g.get("name")
-        rows.append(f"<tr><td>{_e(g.get('name'))}</td><td>{_e(g.get('source'))}</td><td>{_e(objective)}</td>"
-                    f'<td class="num">{len(mine)}</td>'
-                    f'<td class="num">{sum(1 for r in mine if r.get("error"))}</td>'
-                    f'<td class="num">{_e(f"{min(values):.4g}" if values else "–")}</td>'
-                    f'<td class="num">{_e(f"{max(values):.4g}" if values else "–")}</td>'
-                    f'<td class="{"bad" if hit else "ok"}">{"breached" if hit else "held"}</td></tr>')
-    head = "".join(f"<th>{h}</th>" for h in ("guard", "source", "objective", "readings", "unreadable",
-                                            "min", "max", "result"))
+        rows.append(
+            f"<tr><td>{_e(g.get('name'))}</td><td>{_e(g.get('source'))}</td><td>{_e(objective)}</td>"
+            f'<td class="num">{len(mine)}</td>'
+            f'<td class="num">{sum(1 for r in mine if r.get("error"))}</td>'
+            f'<td class="num">{_e(f"{min(values):.4g}" if values else "–")}</td>'
+            f'<td class="num">{_e(f"{max(values):.4g}" if values else "–")}</td>'
+            f'<td class="{"bad" if hit else "ok"}">{"breached" if hit else "held"}</td></tr>'
+        )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("guard", "source", "objective", "readings", "unreadable", "min", "max", "result")
+    )
     interval = section.get("interval_s")
-    return (f"<p>Read every {_e(interval)} s.</p>" if interval else "") + \
-        f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    return (
+        f"<p>Read every {_e(interval)} s.</p>" if interval else ""
+    ) + f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def _ledger(f: RunFacts) -> str:
@@ -149,8 +202,11 @@ def _ledger(f: RunFacts) -> str:
         f'<td class="num">{_rel(w.closed_at, f.start)}</td>'
         f'<td class="num">{_secs(w.closed_at - w.created_at if w.closed_at is not None else None)}</td>'
         f'<td class="{"bad" if w.closed_at is None else "ok"}">{_e(w.outcome or "OPEN")}</td></tr>'
-        for w in f.windows)
-    head = "".join(f"<th>{h}</th>" for h in ("record", "kind", "opened", "closed", "window", "outcome"))
+        for w in f.windows
+    )
+    head = "".join(
+        f"<th>{h}</th>" for h in ("record", "kind", "opened", "closed", "window", "outcome")
+    )
     return f"<table><tr>{head}</tr>{rows}</table>"
 
 
@@ -162,14 +218,16 @@ def _run_section(index: int, journal: dict[str, Any]) -> tuple[RunFacts, str]:
     try:
         svg = timeline_svg(journal, f, steps, salt=f"{index}-{f.slug}")
         figure = f'<div class="figure">{svg}</div>' if svg else "<p>Nothing to plot.</p>"
-    except Exception as exc:  # noqa: BLE001 - the rest of the report is still worth having
+    except Exception as exc:
         logger.exception("chaosguard: the timeline of %s could not be drawn", f.title)
         figure = f"<p>The timeline could not be drawn ({_e(type(exc).__name__)}).</p>"
     raw = _e(json.dumps(journal, indent=2, default=str, ensure_ascii=False))
-    body = (f'<section class="run" id="run-{index}"><h2>{_e(f.title)} {_badge(f.outcome)}</h2>'
-            f"{_summary(f, journal)}{_breach(f)}<h3>Timeline</h3>{figure}<h3>Steps</h3>"
-            f"{_steps(steps, f.start)}<h3>Guards</h3>{_guards(f, journal)}<h3>Fault ledger</h3>{_ledger(f)}"
-            f"<details><summary>Journal (redacted JSON)</summary><pre>{raw}</pre></details></section>")
+    body = (
+        f'<section class="run" id="run-{index}"><h2>{_e(f.title)} {_badge(f.outcome)}</h2>'
+        f"{_summary(f, journal)}{_breach(f)}<h3>Timeline</h3>{figure}<h3>Steps</h3>"
+        f"{_steps(steps, f.start)}<h3>Guards</h3>{_guards(f, journal)}<h3>Fault ledger</h3>{_ledger(f)}"
+        f"<details><summary>Journal (redacted JSON)</summary><pre>{raw}</pre></details></section>"
+    )
     return f, body
 
 
@@ -179,18 +237,24 @@ def report_html(journals: list[dict[str, Any]], title: str) -> str:
     safe = [redactor.value(j) for j in journals]
     parts = [_run_section(i, j) for i, j in enumerate(safe, 1)]
     failed = sum(1 for f, _ in parts if f.outcome in FAILING or f.outcome == "error")
-    rows = "".join(f'<tr><td><a href="#run-{i}">{_e(f.title)}</a></td><td>{_badge(f.outcome)}</td>'
-                   f'<td>{_e(f.status)}</td><td class="num">{_secs(f.duration_s)}</td>'
-                   f'<td>{_e(f.reason or "")}</td></tr>'
-                   for i, (f, _) in enumerate(parts, 1))
-    overview = (f"<table><tr><th>experiment</th><th>outcome</th><th>status</th><th>duration</th>"
-                f"<th>reason</th></tr>{rows}</table>")
-    doc = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-           f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-           f"<title>{_e(redactor.text(title))}</title><style>{_CSS}</style></head><body>"
-           f"<h1>{_e(redactor.text(title))}</h1><p class=\"meta\">{len(parts)} run(s), {failed} not met · "
-           f"generated {_e(_when(time.time()))} by chaosguard {_e(__version__)}</p>"
-           f"{overview}{''.join(body for _, body in parts)}</body></html>\n")
+    rows = "".join(
+        f'<tr><td><a href="#run-{i}">{_e(f.title)}</a></td><td>{_badge(f.outcome)}</td>'
+        f'<td>{_e(f.status)}</td><td class="num">{_secs(f.duration_s)}</td>'
+        f"<td>{_e(f.reason or '')}</td></tr>"
+        for i, (f, _) in enumerate(parts, 1)
+    )
+    overview = (
+        f"<table><tr><th>experiment</th><th>outcome</th><th>status</th><th>duration</th>"
+        f"<th>reason</th></tr>{rows}</table>"
+    )
+    doc = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{_e(redactor.text(title))}</title><style>{_CSS}</style></head><body>"
+        f'<h1>{_e(redactor.text(title))}</h1><p class="meta">{len(parts)} run(s), {failed} not met · '
+        f"generated {_e(_when(time.time()))} by chaosguard {_e(__version__)}</p>"
+        f"{overview}{''.join(body for _, body in parts)}</body></html>\n"
+    )
     return doc
 
 

@@ -69,11 +69,19 @@ def _rows(phase: str, runs: Any) -> list[Step]:
             continue
         activity = as_dict(run.get("activity"))
         duration = run.get("duration")
-        out.append(Step(phase=phase, name=str(activity.get("name") or "?"),
-                        type=str(activity.get("type") or "?"), target=_target(activity),
-                        start=epoch_of(run.get("start")), end=epoch_of(run.get("end")),
-                        duration_s=float(duration) if isinstance(duration, int | float) else None,
-                        status=_status(run), detail=_detail(run)))
+        out.append(
+            Step(
+                phase=phase,
+                name=str(activity.get("name") or "?"),
+                type=str(activity.get("type") or "?"),
+                target=_target(activity),
+                start=epoch_of(run.get("start")),
+                end=epoch_of(run.get("end")),
+                duration_s=float(duration) if isinstance(duration, int | float) else None,
+                status=_status(run),
+                detail=_detail(run),
+            )
+        )
     return out
 
 

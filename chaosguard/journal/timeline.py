@@ -17,8 +17,14 @@ from chaosguard.journal.steps import Step
 
 __all__ = ["timeline_svg"]
 
-_PHASE_COLOURS = {"hypothesis before": "#4c78a8", "hypothesis during": "#72b7b2", "method": "#f58518",
-                  "hypothesis after": "#54a24b", "rollbacks": "#b279a2", "re-check after abort": "#9d755d"}
+_PHASE_COLOURS = {
+    "hypothesis before": "#4c78a8",
+    "hypothesis during": "#72b7b2",
+    "method": "#f58518",
+    "hypothesis after": "#54a24b",
+    "rollbacks": "#b279a2",
+    "re-check after abort": "#9d755d",
+}
 _FAULT = "#f2a541"
 _BREACH = "#d62728"
 _REVERT = "#2ca02c"
@@ -37,8 +43,9 @@ def _readings(section: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return by_guard
 
 
-def _bounds(facts: RunFacts, steps: list[Step],
-            readings: dict[str, list[dict[str, Any]]]) -> tuple[float, float, float]:
+def _bounds(
+    facts: RunFacts, steps: list[Step], readings: dict[str, list[dict[str, Any]]]
+) -> tuple[float, float, float]:
     """(t0 = run start, first time shown, last time shown), all epoch seconds."""
     times = [t for s in steps for t in (s.start, s.end) if t is not None]
     times += [float(r["read_at"]) for rs in readings.values() for r in rs]
@@ -51,36 +58,67 @@ def _bounds(facts: RunFacts, steps: list[Step],
 def _shade(ax: Any, windows: list[FaultWindow], t0: float, t1: float, label: bool) -> None:
     for i, w in enumerate(windows):
         end = w.closed_at if w.closed_at is not None else t1
-        ax.axvspan(w.created_at - t0, end - t0, color=_FAULT, alpha=0.22, lw=0,
-                   label=("fault window" if label and i == 0 else None))
+        ax.axvspan(
+            w.created_at - t0,
+            end - t0,
+            color=_FAULT,
+            alpha=0.22,
+            lw=0,
+            label=("fault window" if label and i == 0 else None),
+        )
 
 
 def _steps_panel(ax: Any, steps: list[Step], t0: float, t1: float) -> None:
     shown = [s for s in steps if s.start is not None][:40]
     for row, step in enumerate(shown):
         end = step.end if step.end is not None else step.start
-        width = max((end or 0) - (step.start or 0), 0.005 * (t1 - t0))  # instant actions stay visible
+        width = max(
+            (end or 0) - (step.start or 0), 0.005 * (t1 - t0)
+        )  # instant actions stay visible
         interrupted = step.status.startswith("interrupted")
-        ax.broken_barh([((step.start or 0) - t0, width)], (row - 0.35, 0.7),
-                       facecolors=_PHASE_COLOURS.get(step.phase, "#888888"),
-                       hatch="//" if interrupted else None, edgecolor="#333333" if interrupted else "none")
+        ax.broken_barh(
+            [((step.start or 0) - t0, width)],
+            (row - 0.35, 0.7),
+            facecolors=_PHASE_COLOURS.get(step.phase, "#888888"),
+            hatch="//" if interrupted else None,
+            edgecolor="#333333" if interrupted else "none",
+        )
     ax.set_yticks(range(len(shown)), [f"{s.name} ({s.phase})" for s in shown], fontsize=7)
     ax.set_ylim(len(shown) - 0.5, -0.5)
     ax.set_title("steps", fontsize=9, loc="left")
 
 
-def _guard_panel(ax: Any, name: str, readings: list[dict[str, Any]], spec: dict[str, Any] | None,
-                 facts: RunFacts, t0: float, t1: float) -> None:
+def _guard_panel(
+    ax: Any,
+    name: str,
+    readings: list[dict[str, Any]],
+    spec: dict[str, Any] | None,
+    facts: RunFacts,
+    t0: float,
+    t1: float,
+) -> None:
     ordered = sorted(readings, key=lambda r: float(r["read_at"]))
-    line = [(float(r["read_at"]) - t0, float(r["value"]) if isinstance(r.get("value"), int | float)
-             else float("nan")) for r in ordered]  # NaN: the line breaks where a read failed
+    line = [
+        (
+            float(r["read_at"]) - t0,
+            float(r["value"]) if isinstance(r.get("value"), int | float) else float("nan"),
+        )
+        for r in ordered
+    ]  # NaN: the line breaks where a read failed
     ok = [(x, y) for x, y in line if y == y]
     bad = [x for x, y in line if y != y]
     _shade(ax, facts.windows, t0, t1, label=True)
     if ok:
         dots = "." if len(line) <= 300 else None  # a long run stays a light line
-        ax.plot([x for x, _ in line], [y for _, y in line], marker=dots, ms=4, lw=1.2, color="#1f77b4",
-                label="reading")
+        ax.plot(
+            [x for x, _ in line],
+            [y for _, y in line],
+            marker=dots,
+            ms=4,
+            lw=1.2,
+            color="#1f77b4",
+            label="reading",
+        )
     objective = None
     if spec is not None:
         objective = spec.get("max") if spec.get("max") is not None else spec.get("min")
@@ -88,7 +126,9 @@ def _guard_panel(ax: Any, name: str, readings: list[dict[str, Any]], spec: dict[
         sign = "≤" if spec is not None and spec.get("max") is not None else "≥"
         ax.axhline(objective, color=_BREACH, ls="--", lw=1, label=f"objective {sign} {objective:g}")
     if bad:
-        low = min([y for _, y in ok] + ([objective] if isinstance(objective, int | float) else []) or [0])
+        low = min(
+            [y for _, y in ok] + ([objective] if isinstance(objective, int | float) else []) or [0]
+        )
         ax.plot(bad, [low] * len(bad), ls="none", marker="x", color="#7f7f7f", label="unreadable")
     breach = facts.breach or {}
     if isinstance(breach.get("observed_at"), int | float):
@@ -96,17 +136,39 @@ def _guard_panel(ax: Any, name: str, readings: list[dict[str, Any]], spec: dict[
         if str(breach.get("guard")) == name:
             ax.axvline(at, color=_BREACH, lw=1.2)
             if isinstance(breach.get("value"), int | float):
-                ax.plot([at], [breach["value"]], ls="none", marker="X", ms=11, color=_BREACH, zorder=5,
-                        label=f"breach ({breach['value']:.4g})")
-                ax.annotate("breach", (at, breach["value"]), textcoords="offset points", xytext=(6, 6),
-                            color=_BREACH, fontsize=8, fontweight="bold")
+                ax.plot(
+                    [at],
+                    [breach["value"]],
+                    ls="none",
+                    marker="X",
+                    ms=11,
+                    color=_BREACH,
+                    zorder=5,
+                    label=f"breach ({breach['value']:.4g})",
+                )
+                ax.annotate(
+                    "breach",
+                    (at, breach["value"]),
+                    textcoords="offset points",
+                    xytext=(6, 6),
+                    color=_BREACH,
+                    fontsize=8,
+                    fontweight="bold",
+                )
         else:
             ax.axvline(at, color=_BREACH, lw=0.8, ls=":", label="breach (other guard)")
         if isinstance(breach.get("faults_reverted_at"), int | float):
-            ax.axvline(float(breach["faults_reverted_at"]) - t0, color=_REVERT, lw=1, ls="-.",
-                       label="faults reverted")
+            ax.axvline(
+                float(breach["faults_reverted_at"]) - t0,
+                color=_REVERT,
+                lw=1,
+                ls="-.",
+                label="faults reverted",
+            )
     values = [y for _, y in ok] + ([objective] if isinstance(objective, int | float) else [])
-    if values and min(values) >= 0:  # rates, latencies, ratios: keep zero in view, just above the axis
+    if (
+        values and min(values) >= 0
+    ):  # rates, latencies, ratios: keep zero in view, just above the axis
         ax.set_ylim(bottom=-0.04 * max(values) if max(values) > 0 else -0.1)
     title = name + (f"  [{spec.get('source')}]" if spec and spec.get("source") else "")
     ax.set_title(title, fontsize=9, loc="left")
@@ -126,7 +188,9 @@ def _clean(svg: str, prefix: str) -> str:
     return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}\1"', svg).strip()
 
 
-def timeline_svg(journal: dict[str, Any], facts: RunFacts, steps: list[Step], salt: str = "") -> str | None:
+def timeline_svg(
+    journal: dict[str, Any], facts: RunFacts, steps: list[Step], salt: str = ""
+) -> str | None:
     """The run's timeline as SVG text (None when there is nothing to draw)."""
     import matplotlib
     from matplotlib.figure import Figure
@@ -141,15 +205,23 @@ def timeline_svg(journal: dict[str, Any], facts: RunFacts, steps: list[Step], sa
     t0, first, t1 = _bounds(facts, steps, readings)
     n_steps = min(sum(1 for s in steps if s.start is not None), 40)
     heights = ([max(1.0, 0.22 * n_steps + 0.5)] if n_steps else []) + [2.4] * len(names)
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"chaosguard-{salt}",
-                                "font.family": "sans-serif", "axes.titleweight": "bold",
-                                "text.parse_math": False}):  # a '$' in a step name is just a '$'
+    with matplotlib.rc_context(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": f"chaosguard-{salt}",
+            "font.family": "sans-serif",
+            "axes.titleweight": "bold",
+            "text.parse_math": False,
+        }
+    ):  # a '$' in a step name is just a '$'
         fig = Figure(figsize=(11, sum(heights) + 0.6), layout="constrained")
-        axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
+        axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights, squeeze=False)[
+            :, 0
+        ]
         if n_steps:
             _steps_panel(axes[0], steps, t0, t1)
             _shade(axes[0], facts.windows, t0, t1, label=False)
-        for ax, name in zip(axes[1 if n_steps else 0:], names, strict=True):
+        for ax, name in zip(axes[1 if n_steps else 0 :], names, strict=True):
             _guard_panel(ax, name, readings[name], specs.get(name), facts, t0, t1)
         axes[-1].set_xlabel("seconds since the run started")
         margin = 0.02 * (t1 - first)

@@ -63,17 +63,25 @@ class Cluster:
 
     def as_spec(self) -> dict[str, Any]:
         """What a fault spec (and so the ledger) keeps: paths and names only, no credentials."""
-        return {"kubeconfig": self.kubeconfig, "context": self.context, "verify_tls": self.verify_tls}
+        return {
+            "kubeconfig": self.kubeconfig,
+            "context": self.context,
+            "verify_tls": self.verify_tls,
+        }
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Cluster:
         """The cluster a fault spec (or ledger record spec) names."""
-        return cls(str(spec.get("kubeconfig", "")), str(spec.get("context", "")),
-                   bool(spec.get("verify_tls", True)))
+        return cls(
+            str(spec.get("kubeconfig", "")),
+            str(spec.get("context", "")),
+            bool(spec.get("verify_tls", True)),
+        )
 
 
-def _lookup(key_conf: str | None, key_env: str, configuration: dict | None,
-            secrets: dict | None) -> tuple[str, str] | None:
+def _lookup(
+    key_conf: str | None, key_env: str, configuration: dict | None, secrets: dict | None
+) -> tuple[str, str] | None:
     """(value, where) from configuration, then secrets, then the environment."""
     if key_conf and configuration and configuration.get(key_conf):
         return str(configuration[key_conf]), f"configuration {key_conf}"
@@ -100,15 +108,18 @@ def _read_kubeconfigs(paths: list[Path], where: str) -> tuple[dict[str, Any], st
         try:
             doc = yaml.safe_load(path.read_text()) or {}
         except OSError as exc:
-            raise InvalidArgument("kubeconfig", f"cannot read {path} (from {where}): "
-                                                f"{exc.strerror or exc}") from None
+            raise InvalidArgument(
+                "kubeconfig", f"cannot read {path} (from {where}): {exc.strerror or exc}"
+            ) from None
         except yaml.YAMLError as exc:
             first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-            raise InvalidArgument("kubeconfig", f"{path} (from {where}) is not valid YAML: {first}") \
-                from None
+            raise InvalidArgument(
+                "kubeconfig", f"{path} (from {where}) is not valid YAML: {first}"
+            ) from None
         if not isinstance(doc, dict):
-            raise InvalidArgument("kubeconfig", f"{path} (from {where}) is not a kubeconfig (expected a "
-                                                "mapping)")
+            raise InvalidArgument(
+                "kubeconfig", f"{path} (from {where}) is not a kubeconfig (expected a mapping)"
+            )
         for item in doc.get("contexts") or []:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 contexts.setdefault(item["name"], item.get("context") or {})
@@ -128,9 +139,12 @@ def resolve_cluster(configuration: dict | None = None, secrets: dict | None = No
         elif _in_pod():
             return Cluster("", "", verify_tls)
         else:
-            raise InvalidArgument("kubeconfig", "no kubeconfig found: set KUBECONFIG or the experiment's "
-                                                f"configuration {CONF_PATH} ({DEFAULT_PATH} does not "
-                                                "exist and this is not a pod)")
+            raise InvalidArgument(
+                "kubeconfig",
+                "no kubeconfig found: set KUBECONFIG or the experiment's "
+                f"configuration {CONF_PATH} ({DEFAULT_PATH} does not "
+                "exist and this is not a pod)",
+            )
     text, where = found
     paths = [Path(p).expanduser().absolute() for p in text.split(os.pathsep) if p.strip()]
     existing = [p for p in paths if p.is_file()]
@@ -143,17 +157,24 @@ def resolve_cluster(configuration: dict | None = None, secrets: dict | None = No
     if chosen is not None:
         context, ctx_where = chosen
         if context not in contexts:
-            raise InvalidArgument("kubernetes_context", f"context '{context}' (from {ctx_where}) is not "
-                                                        f"in {text} (contexts: {names})")
+            raise InvalidArgument(
+                "kubernetes_context",
+                f"context '{context}' (from {ctx_where}) is not in {text} (contexts: {names})",
+            )
     elif current:
         context = current
         if context not in contexts:
-            raise InvalidArgument("kubernetes_context", f"current-context '{context}' of {text} names "
-                                                        f"no context (contexts: {names})")
+            raise InvalidArgument(
+                "kubernetes_context",
+                f"current-context '{context}' of {text} names no context (contexts: {names})",
+            )
     else:
-        raise InvalidArgument("kubernetes_context", f"{text} sets no current-context; set "
-                                                    f"{ENV_CONTEXT} or configuration {CONF_CONTEXT} "
-                                                    f"(contexts: {names})")
+        raise InvalidArgument(
+            "kubernetes_context",
+            f"{text} sets no current-context; set "
+            f"{ENV_CONTEXT} or configuration {CONF_CONTEXT} "
+            f"(contexts: {names})",
+        )
     joined = os.pathsep.join(str(p) for p in existing)
     return Cluster(joined, context, verify_tls)
 
@@ -189,19 +210,28 @@ def api_client(cluster: Cluster) -> Any:
     cfg = client.Configuration()
     try:
         if cluster.kubeconfig:
-            config.load_kube_config(config_file=cluster.kubeconfig, context=cluster.context,
-                                    client_configuration=cfg, persist_config=False)
+            config.load_kube_config(
+                config_file=cluster.kubeconfig,
+                context=cluster.context,
+                client_configuration=cfg,
+                persist_config=False,
+            )
         else:
             config.load_incluster_config(client_configuration=cfg)
     except ConfigException as exc:
         field = "kubeconfig" if cluster.kubeconfig else "in-cluster"
-        raise InvalidArgument(field, f"{cluster.describe()}: {' '.join(str(exc).split())}") from None
+        raise InvalidArgument(
+            field, f"{cluster.describe()}: {' '.join(str(exc).split())}"
+        ) from None
     if not cluster.verify_tls:
         logger.warning("chaosguard: TLS verification of %s is OFF (%s=false)", cfg.host, ENV_VERIFY)
         cfg.verify_ssl = False
     elif not cfg.verify_ssl:
-        logger.warning("chaosguard: TLS verification of %s is OFF (insecure-skip-tls-verify in %s)",
-                       cfg.host, cluster.kubeconfig)
+        logger.warning(
+            "chaosguard: TLS verification of %s is OFF (insecure-skip-tls-verify in %s)",
+            cfg.host,
+            cluster.kubeconfig,
+        )
     cfg.connection_pool_maxsize = POOL_SIZE
     api = client.ApiClient(cfg)
     with _clients_lock:

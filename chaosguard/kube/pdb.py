@@ -66,7 +66,11 @@ def covered(pdb: Mapping[str, Any], targets: Sequence[Pod]) -> list[Pod]:
     """The targets ``pdb`` covers."""
     namespace = (pdb.get("metadata") or {}).get("namespace")
     selector = (pdb.get("spec") or {}).get("selector")
-    return [t for t in targets if t.namespace == namespace and selector_object_matches(selector, t.labels)]
+    return [
+        t
+        for t in targets
+        if t.namespace == namespace and selector_object_matches(selector, t.labels)
+    ]
 
 
 def budgets(api: Api, namespace: str, targets: Sequence[Pod]) -> list[PdbBudget]:
@@ -77,6 +81,12 @@ def budgets(api: Api, namespace: str, targets: Sequence[Pod]) -> list[PdbBudget]
         hit = covered(pdb, targets)
         if hit:
             name = (pdb.get("metadata") or {}).get("name", "?")
-            out.append(PdbBudget(name=name, namespace=namespace, disruptions_allowed=_allowed(pdb),
-                                 targets=len(hit)))
+            out.append(
+                PdbBudget(
+                    name=name,
+                    namespace=namespace,
+                    disruptions_allowed=_allowed(pdb),
+                    targets=len(hit),
+                )
+            )
     return out

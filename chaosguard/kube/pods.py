@@ -43,8 +43,10 @@ class Pod:
 
 
 def _ready(status: Mapping[str, Any]) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in status.get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in status.get("conditions") or []
+    )
 
 
 def pod_from(obj: Mapping[str, Any]) -> Pod:
@@ -52,9 +54,16 @@ def pod_from(obj: Mapping[str, Any]) -> Pod:
     meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
     owners = meta.get("ownerReferences") or []
     owner = f"{owners[0].get('kind')}/{owners[0].get('name')}" if owners else ""
-    return Pod(name=meta.get("name", ""), uid=meta.get("uid", ""), namespace=meta.get("namespace", ""),
-               node=spec.get("nodeName") or "", labels=dict(meta.get("labels") or {}),
-               created=meta.get("creationTimestamp") or "", ready=_ready(status), owner=owner)
+    return Pod(
+        name=meta.get("name", ""),
+        uid=meta.get("uid", ""),
+        namespace=meta.get("namespace", ""),
+        node=spec.get("nodeName") or "",
+        labels=dict(meta.get("labels") or {}),
+        created=meta.get("creationTimestamp") or "",
+        ready=_ready(status),
+        owner=owner,
+    )
 
 
 def is_active(obj: Mapping[str, Any]) -> bool:
@@ -63,7 +72,9 @@ def is_active(obj: Mapping[str, Any]) -> bool:
     return not meta.get("deletionTimestamp") and status.get("phase") not in ("Succeeded", "Failed")
 
 
-def list_pods(api: Api, namespace: str, label_selector: str = "", name_pattern: str = "") -> list[Pod]:
+def list_pods(
+    api: Api, namespace: str, label_selector: str = "", name_pattern: str = ""
+) -> list[Pod]:
     """Active pods of ``namespace`` matching ``label_selector`` (server side) and ``name_pattern``
     (``re.search`` on the name), sorted by name."""
     from chaosguard.kube.api import ApiError
@@ -99,8 +110,13 @@ def how_many(total: int, count: int = 0, percent: float = 0.0) -> int:
     return min(total, count)
 
 
-def pick(pods: Sequence[Pod], count: int = 0, percent: float = 0.0, order: str = "random",
-         rng: random.Random | None = None) -> list[Pod]:
+def pick(
+    pods: Sequence[Pod],
+    count: int = 0,
+    percent: float = 0.0,
+    order: str = "random",
+    rng: random.Random | None = None,
+) -> list[Pod]:
     """Choose the targets among ``pods`` (see the module docstring)."""
     if order not in ORDERS:
         raise InvalidArgument("order", f"expected one of {', '.join(ORDERS)} (got {order!r})")

@@ -21,8 +21,17 @@ from chaosguard.errors import ChaosGuardError, InvalidArgument
 from chaosguard.kube.api import Api
 from chaosguard.kube.pods import is_active, pod_from
 
-__all__ = ["KINDS", "Kill", "last_kill", "note_kill", "pods_ready", "ready_replicas", "recovered",
-           "wait_recovered", "workload"]
+__all__ = [
+    "KINDS",
+    "Kill",
+    "last_kill",
+    "note_kill",
+    "pods_ready",
+    "ready_replicas",
+    "recovered",
+    "wait_recovered",
+    "workload",
+]
 
 KINDS = {"deployment": "deployments", "statefulset": "statefulsets"}
 
@@ -58,8 +67,10 @@ def workload(api: Api, namespace: str, kind: str, name: str) -> dict[str, Any]:
         raise InvalidArgument("kind", f"expected one of {', '.join(KINDS)} (got {kind!r})")
     obj = api.get(f"/apis/apps/v1/namespaces/{namespace}/{plural}/{name}")
     if obj is None:
-        raise InvalidArgument("name", f"{kind} '{name}' not found in namespace '{namespace}' "
-                                      f"({api.cluster.describe()})")
+        raise InvalidArgument(
+            "name",
+            f"{kind} '{name}' not found in namespace '{namespace}' ({api.cluster.describe()})",
+        )
     return obj
 
 
@@ -73,15 +84,24 @@ def _selector_text(obj: dict[str, Any]) -> str:
     parts = [f"{k}={v}" for k, v in (sel.get("matchLabels") or {}).items()]
     for expr in sel.get("matchExpressions") or []:
         op, key, values = expr.get("operator"), expr.get("key"), ",".join(expr.get("values") or [])
-        parts.append({"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
-                      "Exists": f"{key}", "DoesNotExist": f"!{key}"}.get(op, f"{key}"))
+        parts.append(
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": f"{key}",
+                "DoesNotExist": f"!{key}",
+            }.get(op, f"{key}")
+        )
     return ",".join(parts)
 
 
-def pods_ready(api: Api, namespace: str, label_selector: str,
-               exclude_uids: frozenset[str] = frozenset()) -> tuple[int, int]:
+def pods_ready(
+    api: Api, namespace: str, label_selector: str, exclude_uids: frozenset[str] = frozenset()
+) -> tuple[int, int]:
     """``(ready, active)`` pods matching ``label_selector`` (killed uids never count as ready)."""
-    items = api.list(f"/api/v1/namespaces/{namespace}/pods", {"labelSelector": label_selector}) or []
+    items = (
+        api.list(f"/api/v1/namespaces/{namespace}/pods", {"labelSelector": label_selector}) or []
+    )
     active = [pod_from(o) for o in items if is_active(o)]
     ready = [p for p in active if p.ready and p.uid not in exclude_uids]
     return len(ready), len(active)
@@ -99,9 +119,16 @@ def recovered(api: Api, obj: dict[str, Any], killed: frozenset[str] = frozenset(
     return ready >= wanted
 
 
-def wait_recovered(api: Api, namespace: str, kind: str, name: str, since: float | None = None,
-                   killed: frozenset[str] = frozenset(), timeout_s: float = 120.0,
-                   interval_s: float = 0.2) -> float:
+def wait_recovered(
+    api: Api,
+    namespace: str,
+    kind: str,
+    name: str,
+    since: float | None = None,
+    killed: frozenset[str] = frozenset(),
+    timeout_s: float = 120.0,
+    interval_s: float = 0.2,
+) -> float:
     """Poll until the workload is whole again; return seconds since ``since`` (default: now).
 
     Raises :class:`ChaosGuardError` naming the ready count when ``timeout_s`` passes first.
@@ -114,6 +141,8 @@ def wait_recovered(api: Api, namespace: str, kind: str, name: str, since: float 
             return max(0.0, time.time() - start)
         if time.monotonic() >= deadline:
             wanted = (obj.get("spec") or {}).get("replicas", 1)
-            raise ChaosGuardError(f"{kind} '{namespace}/{name}' did not recover within {timeout_s:g} s "
-                                  f"({ready_replicas(obj)}/{wanted} replicas ready)")
+            raise ChaosGuardError(
+                f"{kind} '{namespace}/{name}' did not recover within {timeout_s:g} s "
+                f"({ready_replicas(obj)}/{wanted} replicas ready)"
+            )
         time.sleep(interval_s)

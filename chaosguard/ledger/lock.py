@@ -59,13 +59,21 @@ def acquire_scope(scope: str, run_id: str) -> ScopeLock:
     except BlockingIOError:
         owner = _read_owner(fd) or {}
         os.close(fd)
-        raise Refused(f"target scope '{scope}' is locked by guarded run {owner.get('run_id', '?')} "
-                      f"(pid {owner.get('pid', '?')}); wait for it to end") from None
+        raise Refused(
+            f"target scope '{scope}' is locked by guarded run {owner.get('run_id', '?')} "
+            f"(pid {owner.get('pid', '?')}); wait for it to end"
+        ) from None
     previous = _read_owner(fd)
     if previous and is_alive(int(previous.get("pid", 0)), previous.get("start_time")):
         previous = None  # same process re-entering (nothing to take over)
     pid, start = self_identity()
-    owner = {"scope": scope, "run_id": run_id, "pid": pid, "start_time": start, "since": time.time()}
+    owner = {
+        "scope": scope,
+        "run_id": run_id,
+        "pid": pid,
+        "start_time": start,
+        "since": time.time(),
+    }
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(owner).encode(), 0)
     return ScopeLock(scope, str(path), fd, previous)

@@ -31,8 +31,17 @@ from chaosguard.errors import LedgerError
 from chaosguard.ledger.identity import is_alive, self_identity
 from chaosguard.ledger.paths import ensure_dir, state_dir
 
-__all__ = ["FaultRecord", "RunState", "RunLedger", "ledger_dir", "read_run", "iter_runs", "current_run", "existing_run",
-           "forget_current_runs"]
+__all__ = [
+    "FaultRecord",
+    "RunState",
+    "RunLedger",
+    "ledger_dir",
+    "read_run",
+    "iter_runs",
+    "current_run",
+    "existing_run",
+    "forget_current_runs",
+]
 
 
 class FaultRecord(BaseModel):
@@ -106,7 +115,9 @@ def _fold(path: Path) -> RunState:
             state.records[rec.id] = rec
         elif op == "update" and entry["id"] in state.records:
             old = state.records[entry["id"]]
-            state.records[old.id] = old.model_copy(update={"handles": {**old.handles, **entry["handles"]}})
+            state.records[old.id] = old.model_copy(
+                update={"handles": {**old.handles, **entry["handles"]}}
+            )
         elif op == "close" and entry["id"] in state.records:
             old = state.records[entry["id"]]
             state.records[old.id] = old.model_copy(
@@ -145,15 +156,23 @@ class RunLedger:
         directory = ledger_dir(root)
         path = directory / f"{run_id}.jsonl"
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            fd = os.open(
+                path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
+            )
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             raise LedgerError(f"cannot create ledger file {path}: {exc.strerror}") from exc
         ledger = cls(path, fd)
         pid, start = self_identity()
         ledger._append(
-            {"op": "run", "pid": pid, "start_time": start, "host": socket.gethostname(),
-             "argv": sys.argv[:8], "at": time.time()}
+            {
+                "op": "run",
+                "pid": pid,
+                "start_time": start,
+                "host": socket.gethostname(),
+                "argv": sys.argv[:8],
+                "at": time.time(),
+            }
         )
         _fsync_dir(directory)
         return ledger
@@ -191,12 +210,23 @@ class RunLedger:
             except OSError as exc:
                 raise LedgerError(f"cannot write ledger {self.path}: {exc.strerror}") from exc
 
-    def open(self, kind: str, spec: dict[str, Any], *, revertible: bool = True,
-             handles: dict[str, Any] | None = None) -> FaultRecord:
+    def open(
+        self,
+        kind: str,
+        spec: dict[str, Any],
+        *,
+        revertible: bool = True,
+        handles: dict[str, Any] | None = None,
+    ) -> FaultRecord:
         """Write (and fsync) a new open record *before* the fault is injected; return it."""
         record = FaultRecord(
-            id=f"{self.run_id}.{uuid.uuid4().hex[:8]}", run_id=self.run_id, kind=kind, spec=spec,
-            handles=handles or {}, revertible=revertible, created_at=time.time(),
+            id=f"{self.run_id}.{uuid.uuid4().hex[:8]}",
+            run_id=self.run_id,
+            kind=kind,
+            spec=spec,
+            handles=handles or {},
+            revertible=revertible,
+            created_at=time.time(),
         )
         self._append({"op": "open", "record": record.model_dump(mode="json")})
         return record

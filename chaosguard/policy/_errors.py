@@ -41,13 +41,17 @@ def short_repr(value: Any, limit: int = 60) -> str:
     """``repr`` cut to ``limit`` characters."""
     try:
         text = repr(value)
-    except Exception:  # noqa: BLE001 - a hostile __repr__ in a fuzzed document
+    except Exception:
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-_BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
-           "less_than_equal": ("le", "<="), "less_than": ("lt", "<")}
+_BOUNDS = {
+    "greater_than_equal": ("ge", ">="),
+    "greater_than": ("gt", ">"),
+    "less_than_equal": ("le", "<="),
+    "less_than": ("lt", "<"),
+}
 
 
 def _bound(kind: str, ctx: dict[str, Any]) -> str | None:
@@ -92,8 +96,9 @@ def _allowed_keys(root: type[BaseModel] | None, path: list[Any]) -> list[str]:
     return sorted(model.model_fields) if model is not None else []
 
 
-def invalid_argument(exc: ValidationError, prefix: str, root: type[BaseModel] | None = None,
-                     where: str = "") -> InvalidArgument:
+def invalid_argument(
+    exc: ValidationError, prefix: str, root: type[BaseModel] | None = None, where: str = ""
+) -> InvalidArgument:
     """The first error of ``exc`` as ``InvalidArgument('<prefix>.<path>', '<problem>[ (where)]')``."""
     err = exc.errors(include_url=False)[0]
     loc = _clean_loc(tuple(err.get("loc", ())))
@@ -113,8 +118,13 @@ def invalid_argument(exc: ValidationError, prefix: str, root: type[BaseModel] | 
     elif kind == "extra_forbidden":
         allowed = _allowed_keys(root, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if loc else []
-        msg = "unknown field" + (f" (did you mean '{close[0]}'?)" if close else
-                                 f" (allowed: {', '.join(allowed)})" if allowed else "")
+        msg = "unknown field" + (
+            f" (did you mean '{close[0]}'?)"
+            if close
+            else f" (allowed: {', '.join(allowed)})"
+            if allowed
+            else ""
+        )
     else:
         msg = _bound(kind, ctx) or _MESSAGES.get(kind, msg)
         if kind == "literal_error":

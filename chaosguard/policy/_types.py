@@ -21,9 +21,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from chaosguard.policy.selectors import parse_selector
-
 from chaosguard.kube.names import valid_namespace
+from chaosguard.policy.selectors import parse_selector
 
 __all__ = [
     "DAY_NAMES",
@@ -94,7 +93,7 @@ def zone(name: str) -> ZoneInfo:
     """The ``ZoneInfo`` for an IANA name; ``ValueError`` naming it when unknown."""
     try:
         return ZoneInfo(name)
-    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError, OSError (too long, a directory, ...)
+    except Exception:
         raise ValueError(f"unknown time zone {name!r}") from None
 
 
@@ -107,16 +106,16 @@ def _time_of_day(value: Any) -> Any:
     """``"09:00"`` → ``"09:00"``; also a whole number of minutes after midnight (YAML 1.1 reads an
     unquoted ``17:00`` as the sexagesimal number 1020, which is exactly that)."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a time of day like \"09:30\" (got {value!r})")  # noqa: TRY004
+        raise ValueError(f'expected a time of day like "09:30" (got {value!r})')
     if isinstance(value, int):
         if not 0 <= value <= 1440:
-            raise ValueError(f"expected a time of day like \"09:30\" (got {value!r})")
+            raise ValueError(f'expected a time of day like "09:30" (got {value!r})')
         return f"{value // 60:02d}:{value % 60:02d}"
     if not isinstance(value, str):
-        raise ValueError(f"expected a time of day like \"09:30\" (got {value!r})")  # noqa: TRY004
+        raise ValueError(f'expected a time of day like "09:30" (got {value!r})')
     m = _HHMM.match(value.strip())
     if not m or int(m.group(2)) > 59 or int(m.group(1)) * 60 + int(m.group(2)) > 1440:
-        raise ValueError(f"expected a time of day from \"00:00\" to \"24:00\" (got {value!r})")
+        raise ValueError(f'expected a time of day from "00:00" to "24:00" (got {value!r})')
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
@@ -130,15 +129,19 @@ def _days(value: Any) -> Any:
     """Day names (``mon`` … ``sun``, any case) and ranges (``mon-fri``) → sorted unique names."""
     items = (value,) if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
-        raise ValueError(f"expected a list of days like [mon-fri, sat] (got {value!r})")  # noqa: TRY004
+        raise ValueError(f"expected a list of days like [mon-fri, sat] (got {value!r})")
     found: set[int] = set()
     for item in items:
         if not isinstance(item, str):
-            raise ValueError(f"expected a day name like 'mon' or a range like 'mon-fri' (got {item!r})")  # noqa: TRY004
+            raise ValueError(
+                f"expected a day name like 'mon' or a range like 'mon-fri' (got {item!r})"
+            )
         first, _, last = item.strip().lower().partition("-")
         if first not in DAY_NAMES or (last and last not in DAY_NAMES):
-            raise ValueError(f"unknown day {item!r} (use mon, tue, wed, thu, fri, sat, sun or "
-                             "a range like mon-fri)")
+            raise ValueError(
+                f"unknown day {item!r} (use mon, tue, wed, thu, fri, sat, sun or "
+                "a range like mon-fri)"
+            )
         i, j = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
         found.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(j + 1)])
     if not found:
@@ -158,8 +161,9 @@ def _date_or_datetime(value: Any) -> Any:
             return datetime.fromisoformat(text)
         except ValueError:
             pass
-    raise ValueError(f"expected a date (2026-12-24) or a date and time (2026-12-24T18:00) "
-                     f"(got {value!r})")
+    raise ValueError(
+        f"expected a date (2026-12-24) or a date and time (2026-12-24T18:00) (got {value!r})"
+    )
 
 
 Namespace = Annotated[str, AfterValidator(_namespace)]
@@ -169,13 +173,33 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 HttpUrl = Annotated[str, AfterValidator(_url)]
 FilePath = Annotated[str, AfterValidator(_file_path)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
-TimeOfDay = Annotated[str, BeforeValidator(_time_of_day),
-                      WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}$",
-                                      "description": "time of day, 00:00 to 24:00"})]
-Days = Annotated[tuple[str, ...], BeforeValidator(_days),
-                 WithJsonSchema({"type": "array", "items": {"type": "string", "pattern":
-                                 "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"}})]
-DateOrDateTime = Annotated[date | datetime, PlainValidator(_date_or_datetime),
-                           PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json"),
-                           WithJsonSchema({"type": "string", "anyOf": [{"format": "date"},
-                                                                       {"format": "date-time"}]})]
+TimeOfDay = Annotated[
+    str,
+    BeforeValidator(_time_of_day),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{2}:\d{2}$",
+            "description": "time of day, 00:00 to 24:00",
+        }
+    ),
+]
+Days = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_days),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "pattern": "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",
+            },
+        }
+    ),
+]
+DateOrDateTime = Annotated[
+    date | datetime,
+    PlainValidator(_date_or_datetime),
+    PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}),
+]

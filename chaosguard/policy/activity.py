@@ -21,8 +21,11 @@ __all__ = ["check_activity"]
 _PROCESS_ACTIONS = ("signal_processes", "pause_processes")
 
 
-def _arguments(provider: Mapping[str, Any], configuration: Mapping[str, Any] | None,
-               secrets: Mapping[str, Any] | None) -> dict[str, Any]:
+def _arguments(
+    provider: Mapping[str, Any],
+    configuration: Mapping[str, Any] | None,
+    secrets: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     arguments = provider.get("arguments")
     if not isinstance(arguments, Mapping):
         return {}
@@ -32,13 +35,16 @@ def _arguments(provider: Mapping[str, Any], configuration: Mapping[str, Any] | N
 
     try:
         return dict(substitute(dict(arguments), dict(configuration or {}), dict(secrets or {})))
-    except Exception:  # noqa: BLE001 - unresolvable: judge the literal values
+    except Exception:
         return dict(arguments)
 
 
-def check_activity(policy: Policy, activity: Mapping[str, Any],
-                   configuration: Mapping[str, Any] | None = None,
-                   secrets: Mapping[str, Any] | None = None) -> None:
+def check_activity(
+    policy: Policy,
+    activity: Mapping[str, Any],
+    configuration: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> None:
     """Refuse (:class:`~chaosguard.errors.Refused`) an action that breaks the policy's blast radius.
 
     :param activity: the activity dict (``type``, ``name``, ``provider``…); probes and anything that
@@ -50,11 +56,19 @@ def check_activity(policy: Policy, activity: Mapping[str, Any],
     if activity.get("type") != "action" or not isinstance(provider, Mapping):
         return
     module, func = provider.get("module"), provider.get("func")
-    if provider.get("type") != "python" or not isinstance(func, str) or LOCAL_ACTIONS.get(func) != module:
+    if (
+        provider.get("type") != "python"
+        or not isinstance(func, str)
+        or LOCAL_ACTIONS.get(func) != module
+    ):
         return
     arguments = _arguments(provider, configuration, secrets)
     check_local(policy, f"{module}:{func}", arguments)
     if func in _PROCESS_ACTIONS:
         pid_file, pattern = arguments.get("pid_file", ""), arguments.get("name_pattern", "")
-        if isinstance(pid_file, str) and isinstance(pattern, str) and "${" not in pid_file + pattern:
+        if (
+            isinstance(pid_file, str)
+            and isinstance(pattern, str)
+            and "${" not in pid_file + pattern
+        ):
             check_processes(policy, resolve_processes(pid_file, pattern))

@@ -8,8 +8,8 @@ returns ``None`` when the action may go ahead.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chaosguard.errors import InvalidArgument, Refused
 from chaosguard.policy.model import Policy
@@ -42,7 +42,9 @@ def _check_namespace(policy: Policy, namespace: str) -> None:
         raise Refused(f"refused: namespace '{namespace}' is denied by policy namespaces.deny")
     if rules.allow is not None and namespace not in rules.allow:
         allowed = ", ".join(rules.allow) or "none"
-        raise Refused(f"refused: namespace '{namespace}' is not in policy namespaces.allow ({allowed})")
+        raise Refused(
+            f"refused: namespace '{namespace}' is not in policy namespaces.allow ({allowed})"
+        )
 
 
 def _check_labels(policy: Policy, target: Target) -> None:
@@ -50,16 +52,21 @@ def _check_labels(policy: Policy, target: Target) -> None:
     labels = dict(target.labels)
     for text in rules.deny:
         if parse_selector(text).matches(labels):
-            raise Refused(f"refused: {target.describe()} matches denied selector '{text}' "
-                          "(policy label_selectors.deny)")
+            raise Refused(
+                f"refused: {target.describe()} matches denied selector '{text}' "
+                "(policy label_selectors.deny)"
+            )
     if rules.allow is not None and not any(parse_selector(t).matches(labels) for t in rules.allow):
         allowed = ", ".join(f"'{t}'" for t in rules.allow) or "none"
-        raise Refused(f"refused: {target.describe()} matches no selector of policy "
-                      f"label_selectors.allow ({allowed})")
+        raise Refused(
+            f"refused: {target.describe()} matches no selector of policy "
+            f"label_selectors.allow ({allowed})"
+        )
 
 
-def check_blast_radius(policy: Policy, targets: Sequence[Target], total_matching: int,
-                       namespace: str | None) -> None:
+def check_blast_radius(
+    policy: Policy, targets: Sequence[Target], total_matching: int, namespace: str | None
+) -> None:
     """Refuse when the ``targets`` one action would hit break the policy.
 
     :param targets: what the action would hit, already selected (after its own ``mode``/``qty``).
@@ -69,7 +76,9 @@ def check_blast_radius(policy: Policy, targets: Sequence[Target], total_matching
     :raises Refused: naming the limit, e.g. ``refused: 5 targets exceed policy max_targets.count=3``.
     """
     if total_matching < len(targets):
-        raise InvalidArgument("total_matching", f"{total_matching} is fewer than the {len(targets)} targets")
+        raise InvalidArgument(
+            "total_matching", f"{total_matching} is fewer than the {len(targets)} targets"
+        )
     if namespace is not None:
         _check_namespace(policy, namespace)
     for target in targets:
@@ -79,10 +88,16 @@ def check_blast_radius(policy: Policy, targets: Sequence[Target], total_matching
     count, limits = len(targets), policy.max_targets
     if limits.count is not None and count > limits.count:
         raise Refused(f"refused: {count} targets exceed policy max_targets.count={limits.count}")
-    if limits.percent is not None and total_matching and count * 100 > limits.percent * total_matching:
+    if (
+        limits.percent is not None
+        and total_matching
+        and count * 100 > limits.percent * total_matching
+    ):
         share = 100.0 * count / total_matching
-        raise Refused(f"refused: {count} of {total_matching} matching targets ({share:.1f} %) exceed "
-                      f"policy max_targets.percent={limits.percent:g}")
+        raise Refused(
+            f"refused: {count} of {total_matching} matching targets ({share:.1f} %) exceed "
+            f"policy max_targets.percent={limits.percent:g}"
+        )
 
 
 def check_pdb(policy: Policy, budgets: Sequence[PdbBudget]) -> None:
@@ -91,6 +106,8 @@ def check_pdb(policy: Policy, budgets: Sequence[PdbBudget]) -> None:
         return
     for budget in budgets:
         if budget.targets > budget.disruptions_allowed:
-            raise Refused(f"refused: {budget.targets} targets are covered by PodDisruptionBudget "
-                          f"'{budget.namespace}/{budget.name}' which allows "
-                          f"{budget.disruptions_allowed} disruption(s) now (policy respect_pdb=true)")
+            raise Refused(
+                f"refused: {budget.targets} targets are covered by PodDisruptionBudget "
+                f"'{budget.namespace}/{budget.name}' which allows "
+                f"{budget.disruptions_allowed} disruption(s) now (policy respect_pdb=true)"
+            )

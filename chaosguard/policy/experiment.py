@@ -37,8 +37,9 @@ def load_experiment(path: str) -> dict[str, Any]:
     """Read an experiment file; ``InvalidArgument('experiment', ...)`` (one line) when it is not one."""
     data = read_document(path, "experiment")
     if not isinstance(data, dict):
-        raise InvalidArgument("experiment", f"{path}: expected a mapping at the top level, "
-                                            f"got {_type_name(data)}")
+        raise InvalidArgument(
+            "experiment", f"{path}: expected a mapping at the top level, got {_type_name(data)}"
+        )
     return data
 
 
@@ -50,8 +51,11 @@ def iter_activities(experiment: Mapping[str, Any]) -> Iterator[tuple[str, Mappin
     """``(path, activity)`` of every activity that is a mapping: hypothesis probes, method, rollbacks."""
     hypothesis = experiment.get(_HYPOTHESIS)
     probes = hypothesis.get("probes") if isinstance(hypothesis, Mapping) else None
-    sections = [(f"{_HYPOTHESIS}.probes", probes), ("method", experiment.get("method")),
-                ("rollbacks", experiment.get("rollbacks"))]
+    sections = [
+        (f"{_HYPOTHESIS}.probes", probes),
+        ("method", experiment.get("method")),
+        ("rollbacks", experiment.get("rollbacks")),
+    ]
     for name, items in sections:
         if isinstance(items, list):
             for i, activity in enumerate(items):
@@ -74,14 +78,17 @@ def _check_shape(experiment: Mapping[str, Any]) -> list[str]:
             problems.append(f"{_HYPOTHESIS}: expected a mapping, got {_type_name(hypothesis)}")
         else:
             if "title" in hypothesis and not isinstance(hypothesis["title"], str):
-                problems.append(f"{_HYPOTHESIS}.title: expected a string, "
-                                f"got {_type_name(hypothesis['title'])}")
+                problems.append(
+                    f"{_HYPOTHESIS}.title: expected a string, got {_type_name(hypothesis['title'])}"
+                )
             probes = hypothesis.get("probes")
             if probes is not None and not isinstance(probes, list):
                 problems.append(f"{_HYPOTHESIS}.probes: expected a list, got {_type_name(probes)}")
     method = experiment.get("method")
     if isinstance(method, list) and not method:
-        problems.append("method: is empty (nothing would be done between the two steady-state checks)")
+        problems.append(
+            "method: is empty (nothing would be done between the two steady-state checks)"
+        )
     elif method is not None and not isinstance(method, list):
         problems.append(f"method: expected a list, got {_type_name(method)}")
     rollbacks = experiment.get("rollbacks")
@@ -103,8 +110,10 @@ def _check_activity(path: str, activity: Mapping[str, Any]) -> list[str]:
         return []
     problems = []
     if path.startswith(_HYPOTHESIS) and activity.get("type") == "action":
-        problems.append(f"{path}: is an action ({short_repr(activity.get('name'))}); the steady-state "
-                        "hypothesis may only hold probes")
+        problems.append(
+            f"{path}: is an action ({short_repr(activity.get('name'))}); the steady-state "
+            "hypothesis may only hold probes"
+        )
     timeout = activity.get("timeout")
     if timeout is not None and not _is_number(timeout):
         problems.append(f"{path}.timeout: expected a number, got {_type_name(timeout)}")
@@ -125,7 +134,7 @@ def _check_activity(path: str, activity: Mapping[str, Any]) -> list[str]:
 def _hints(func: Any) -> dict[str, Any]:
     try:
         return typing.get_type_hints(func)
-    except Exception:  # noqa: BLE001 - unresolvable annotations: check names only
+    except Exception:
         return {}
 
 
@@ -167,7 +176,9 @@ def _type_problem(value: Any, annotation: Any, default: Any) -> str | None:
             return None
         if kind not in (int, float) and isinstance(value, kind):
             return None
-    wanted = " or ".join(_NAMES.get(k, k.__name__) for k in kinds) + (" or null" if nullable else "")
+    wanted = " or ".join(_NAMES.get(k, k.__name__) for k in kinds) + (
+        " or null" if nullable else ""
+    )
     return f"expected {wanted}, got {_type_name(value)}"
 
 
@@ -178,36 +189,53 @@ def _check_python(path: str, provider: Mapping[str, Any]) -> list[str]:
     where = f"{path}.provider"
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the experiment's problem
+    except Exception as exc:
         return [f"{where}.module: cannot import {module_name!r} ({type(exc).__name__}: {exc})"]
     func = getattr(module, func_name, None) if isinstance(func_name, str) else None
     if not isinstance(func_name, str) or func_name.startswith("_") or not inspect.isfunction(func):
-        public = [n for n in getattr(module, "__all__", []) if inspect.isfunction(getattr(module, n, None))]
+        public = [
+            n
+            for n in getattr(module, "__all__", [])
+            if inspect.isfunction(getattr(module, n, None))
+        ]
         close = difflib.get_close_matches(str(func_name), public, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else f" (it has: {', '.join(public)})" if public else ""
+        hint = (
+            f" (did you mean '{close[0]}'?)"
+            if close
+            else f" (it has: {', '.join(public)})"
+            if public
+            else ""
+        )
         return [f"{where}.func: {module_name} has no function {short_repr(func_name)}{hint}"]
     arguments = provider.get("arguments")
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, Mapping):
         return [f"{where}.arguments: expected a mapping, got {_type_name(arguments)}"]
-    params = {n: p for n, p in inspect.signature(func).parameters.items()
-              if n not in _INJECTED and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    params = {
+        n: p
+        for n, p in inspect.signature(func).parameters.items()
+        if n not in _INJECTED and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
     hints = _hints(func)
     problems = []
     for name, value in arguments.items():
         if name not in params:
             known = ", ".join(params) or "none"
-            problems.append(f"{where}.arguments.{name}: unknown argument of {module_name}:{func_name} "
-                            f"(known: {known})")
+            problems.append(
+                f"{where}.arguments.{name}: unknown argument of {module_name}:{func_name} "
+                f"(known: {known})"
+            )
             continue
         problem = _type_problem(value, hints.get(name), params[name].default)
         if problem:
             problems.append(f"{where}.arguments.{name}: {problem}")
     for name, param in params.items():
         if param.default is param.empty and name not in arguments:
-            problems.append(f"{where}.arguments: missing required argument '{name}' of "
-                            f"{module_name}:{func_name}")
+            problems.append(
+                f"{where}.arguments: missing required argument '{name}' of "
+                f"{module_name}:{func_name}"
+            )
     return problems
 
 
@@ -236,8 +264,11 @@ def _chaoslib_problem(experiment: Mapping[str, Any]) -> tuple[str, str] | None:
             return "activity", " ".join(str(exc).split())
         except ChaosException as exc:
             return "experiment", " ".join(str(exc).split())
-        except Exception as exc:  # noqa: BLE001 - chaoslib trips over shapes it does not expect
-            return "crash", f"chaoslib cannot validate it ({type(exc).__name__}: {' '.join(str(exc).split())})"
+        except Exception as exc:
+            return (
+                "crash",
+                f"chaoslib cannot validate it ({type(exc).__name__}: {' '.join(str(exc).split())})",
+            )
     return None
 
 

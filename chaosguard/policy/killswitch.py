@@ -114,8 +114,10 @@ def read_url(url: str, timeout_s: float) -> tuple[bool, str]:
 
     deadline = time.monotonic() + 2 * timeout_s
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False) as client, \
-                client.stream("GET", url, headers={"Accept": "application/json, text/plain"}) as resp:
+        with (
+            httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False) as client,
+            client.stream("GET", url, headers={"Accept": "application/json, text/plain"}) as resp,
+        ):
             status, body = resp.status_code, b""
             for chunk in resp.iter_bytes():
                 body += chunk
@@ -159,8 +161,12 @@ def read_configmap_switch(ref: ConfigMapRef, timeout_s: float) -> tuple[bool, st
     return True, f"{where} key {ref.key} says {data[ref.key].strip()[:20]!r}"
 
 
-_READERS: dict[str, Reader] = {"env": read_env, "file": read_file, "url": read_url,
-                               "configmap": read_configmap_switch}
+_READERS: dict[str, Reader] = {
+    "env": read_env,
+    "file": read_file,
+    "url": read_url,
+    "configmap": read_configmap_switch,
+}
 
 
 def register_reader(kind: str, reader: Reader) -> Reader | None:
@@ -197,7 +203,7 @@ def kill_switch_state(policy: Policy) -> KillSwitchState:
                 on, reason = True, f"no reader for kill-switch source {kind!r} (fail closed)"
             else:
                 on, reason = reader(spec, policy.kill_switch.timeout_s)
-        except Exception as exc:  # noqa: BLE001 - any failure of a plugged-in reader: fail closed
+        except Exception as exc:
             on, reason = True, f"cannot read ({type(exc).__name__}: {exc}; fail closed)"
         if on:
             return KillSwitchState(True, _label(kind, spec), " ".join(reason.split()))

@@ -13,13 +13,12 @@ before it changes anything, so the blast radius is enforced whether or not the g
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from chaosguard.errors import Refused
 from chaosguard.kube.api import Api
-from chaosguard.kube.pods import Pod
 from chaosguard.kube.pdb import PdbBudget
+from chaosguard.kube.pods import Pod
 from chaosguard.policy.blast import Target, check_blast_radius, check_pdb
 from chaosguard.policy.model import MaxTargets, Policy
 
@@ -36,15 +35,22 @@ def check_namespace(policy: Policy, namespace: str) -> None:
     check_blast_radius(policy, [], 0, namespace)
 
 
-def check_targets(policy: Policy, namespace: str, could_hit: Sequence[Pod], will_hit: Sequence[Pod],
-                  total_matching: int) -> None:
+def check_targets(
+    policy: Policy,
+    namespace: str,
+    could_hit: Sequence[Pod],
+    will_hit: Sequence[Pod],
+    total_matching: int,
+) -> None:
     """Label rules over ``could_hit``, then the whole blast radius of ``will_hit``."""
     labels_only = policy.model_copy(update={"max_targets": MaxTargets()})
     check_blast_radius(labels_only, targets(could_hit), len(could_hit), namespace)
     check_blast_radius(policy, targets(will_hit), total_matching, namespace)
 
 
-def check_budgets(policy: Policy, api: Api, namespace: str, will_hit: Sequence[Pod]) -> list[PdbBudget]:
+def check_budgets(
+    policy: Policy, api: Api, namespace: str, will_hit: Sequence[Pod]
+) -> list[PdbBudget]:
     """Refuse when killing ``will_hit`` exceeds a PodDisruptionBudget (``respect_pdb``); the budgets."""
     if not policy.respect_pdb:
         return []
@@ -53,7 +59,8 @@ def check_budgets(policy: Policy, api: Api, namespace: str, will_hit: Sequence[P
     try:
         found = budgets(api, namespace, will_hit)
     except Refused as exc:
-        raise Refused(f"{exc} (policy respect_pdb=true needs to read PodDisruptionBudgets; fail "
-                      "closed)") from None
+        raise Refused(
+            f"{exc} (policy respect_pdb=true needs to read PodDisruptionBudgets; fail closed)"
+        ) from None
     check_pdb(policy, found)
     return found

@@ -14,24 +14,32 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chaosguard.validation import parse
 from chaosguard.errors import InvalidArgument
 from chaosguard.kube.api import Api
-from chaosguard.kube.names import valid_namespace
-from chaosguard.policy.kube_blast import check_budgets, check_namespace, check_targets
 from chaosguard.kube.config import Cluster, resolve_cluster
-from chaosguard.kube.pods import Pod, list_pods, namespace_exists, pick
+from chaosguard.kube.names import valid_namespace
 from chaosguard.kube.pdb import PdbBudget
+from chaosguard.kube.pods import Pod, list_pods, namespace_exists, pick
+from chaosguard.policy.kube_blast import check_budgets, check_namespace, check_targets
 from chaosguard.policy.model import Policy
 from chaosguard.policy.selectors import parse_selector
+from chaosguard.validation import parse
 
-__all__ = ["CHAOS_MESH_MODES", "ChaosMeshPlan", "ChaosMeshRequest", "KillPlan", "KillRequest",            "chaos_mesh_selector", "plan_chaos_mesh", "plan_pod_kill"]
+__all__ = [
+    "CHAOS_MESH_MODES",
+    "ChaosMeshPlan",
+    "ChaosMeshRequest",
+    "KillPlan",
+    "KillRequest",
+    "chaos_mesh_selector",
+    "plan_chaos_mesh",
+    "plan_pod_kill",
+]
 
 CHAOS_MESH_MODES = ("one", "all", "fixed", "fixed-percent", "random-max-percent")
 
@@ -78,11 +86,17 @@ class KillRequest(_Request):
     def check(self) -> KillRequest:
         """Rules across arguments (``InvalidArgument`` naming the first argument involved)."""
         if (self.count > 0) == (self.percent > 0):
-            raise InvalidArgument("count", "give exactly one of count (> 0) and percent (> 0) "
-                                           f"(got count={self.count}, percent={self.percent:g})")
+            raise InvalidArgument(
+                "count",
+                "give exactly one of count (> 0) and percent (> 0) "
+                f"(got count={self.count}, percent={self.percent:g})",
+            )
         if not self.label_selector and not self.name_pattern:
-            raise InvalidArgument("label_selector", "give label_selector and/or name_pattern (an empty "
-                                                    "selection would be every pod of the namespace)")
+            raise InvalidArgument(
+                "label_selector",
+                "give label_selector and/or name_pattern (an empty "
+                "selection would be every pod of the namespace)",
+            )
         return self
 
 
@@ -95,24 +109,32 @@ class ChaosMeshRequest(_Request):
     def check(self) -> ChaosMeshRequest:
         """Rules across arguments (``InvalidArgument`` naming the first argument involved)."""
         if not self.label_selector:
-            raise InvalidArgument("label_selector", "required (an empty selector would be every pod of "
-                                                    "the namespace)")
+            raise InvalidArgument(
+                "label_selector", "required (an empty selector would be every pod of the namespace)"
+            )
         if self.mode in ("one", "all"):
             if self.mode_value:
-                raise InvalidArgument("mode_value", f"mode '{self.mode}' takes no mode_value (got "
-                                                    f"{self.mode_value!r})")
+                raise InvalidArgument(
+                    "mode_value",
+                    f"mode '{self.mode}' takes no mode_value (got {self.mode_value!r})",
+                )
             return self
         try:
             number = float(self.mode_value)
         except ValueError:
-            raise InvalidArgument("mode_value", f"mode '{self.mode}' needs a number (got "
-                                                f"{self.mode_value!r})") from None
+            raise InvalidArgument(
+                "mode_value", f"mode '{self.mode}' needs a number (got {self.mode_value!r})"
+            ) from None
         if self.mode == "fixed" and (number < 1 or number != int(number)):
-            raise InvalidArgument("mode_value", f"mode 'fixed' needs a whole number of pods >= 1 (got "
-                                                f"{self.mode_value!r})")
+            raise InvalidArgument(
+                "mode_value",
+                f"mode 'fixed' needs a whole number of pods >= 1 (got {self.mode_value!r})",
+            )
         if self.mode != "fixed" and not 0 < number <= 100:
-            raise InvalidArgument("mode_value", f"mode '{self.mode}' needs a percent in (0, 100] (got "
-                                                f"{self.mode_value!r})")
+            raise InvalidArgument(
+                "mode_value",
+                f"mode '{self.mode}' needs a percent in (0, 100] (got {self.mode_value!r})",
+            )
         return self
 
     def hit_count(self, total: int) -> int:
@@ -132,10 +154,17 @@ def _matching(api: Api, namespace: str, label_selector: str, name_pattern: str =
     if pods:
         return pods
     if namespace_exists(api, namespace) is False:
-        raise InvalidArgument("namespace", f"namespace '{namespace}' does not exist "
-                                           f"({api.cluster.describe()})")
-    what = " and ".join(x for x in (f"label_selector '{label_selector}'" if label_selector else "",
-                                    f"name_pattern '{name_pattern}'" if name_pattern else "") if x)
+        raise InvalidArgument(
+            "namespace", f"namespace '{namespace}' does not exist ({api.cluster.describe()})"
+        )
+    what = " and ".join(
+        x
+        for x in (
+            f"label_selector '{label_selector}'" if label_selector else "",
+            f"name_pattern '{name_pattern}'" if name_pattern else "",
+        )
+        if x
+    )
     field_name = "label_selector" if label_selector else "name_pattern"
     raise InvalidArgument(field_name, f"{what} matches no running pod in namespace '{namespace}'")
 
@@ -151,13 +180,29 @@ class KillPlan:
     budgets: list[PdbBudget] = field(default_factory=list)
 
 
-def plan_pod_kill(policy: Policy, namespace: str, label_selector: str = "", name_pattern: str = "",
-                  count: int = 0, percent: float = 0.0, order: str = "random", grace_period_s: int = -1,
-                  configuration: dict | None = None, secrets: dict | None = None) -> KillPlan:
+def plan_pod_kill(
+    policy: Policy,
+    namespace: str,
+    label_selector: str = "",
+    name_pattern: str = "",
+    count: int = 0,
+    percent: float = 0.0,
+    order: str = "random",
+    grace_period_s: int = -1,
+    configuration: dict | None = None,
+    secrets: dict | None = None,
+) -> KillPlan:
     """Check, select and judge a pod kill (see the module docstring); change nothing."""
-    request = parse(KillRequest, namespace=namespace, label_selector=label_selector,
-                    name_pattern=name_pattern, count=count, percent=percent, order=order,
-                    grace_period_s=grace_period_s).check()
+    request = parse(
+        KillRequest,
+        namespace=namespace,
+        label_selector=label_selector,
+        name_pattern=name_pattern,
+        count=count,
+        percent=percent,
+        order=order,
+        grace_period_s=grace_period_s,
+    ).check()
     check_namespace(policy, request.namespace)
     cluster = resolve_cluster(configuration, secrets)
     api = Api(cluster)
@@ -204,12 +249,23 @@ class ChaosMeshPlan:
         return chaos_mesh_selector(self.request.namespace, self.request.label_selector)
 
 
-def plan_chaos_mesh(policy: Policy, namespace: str, label_selector: str, mode: str = "all",
-                    mode_value: str = "", configuration: dict | None = None,
-                    secrets: dict | None = None) -> ChaosMeshPlan:
+def plan_chaos_mesh(
+    policy: Policy,
+    namespace: str,
+    label_selector: str,
+    mode: str = "all",
+    mode_value: str = "",
+    configuration: dict | None = None,
+    secrets: dict | None = None,
+) -> ChaosMeshPlan:
     """Check and judge where a Chaos Mesh fault lands; change nothing."""
-    request = parse(ChaosMeshRequest, namespace=namespace, label_selector=label_selector, mode=mode,
-                    mode_value=mode_value).check()
+    request = parse(
+        ChaosMeshRequest,
+        namespace=namespace,
+        label_selector=label_selector,
+        mode=mode,
+        mode_value=mode_value,
+    ).check()
     check_namespace(policy, request.namespace)
     cluster = resolve_cluster(configuration, secrets)
     api = Api(cluster)

@@ -46,8 +46,10 @@ def _parse_text(text: str, path: str, field: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidArgument(field, f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} "
-                                         f"column {exc.colno}") from None
+            raise InvalidArgument(
+                field,
+                f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            ) from None
         except (ValueError, RecursionError) as exc:
             raise InvalidArgument(field, f"{path} is not valid JSON: {exc}") from None
     try:
@@ -73,7 +75,9 @@ def read_document(path: str, field: str) -> Any:
     except ValueError as exc:  # a NUL in the path
         raise InvalidArgument(field, f"cannot read {path!r}: {exc}") from None
     if len(raw) > MAX_DOCUMENT_BYTES:
-        raise InvalidArgument(field, f"{path} is larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB")
+        raise InvalidArgument(
+            field, f"{path} is larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,8 +117,10 @@ def find_block(experiment: Mapping[str, Any] | None) -> ChaosguardBlock | None:
         raise InvalidArgument("extensions", f"expected a list, got {type(extensions).__name__}")
     found = [e for e in extensions if isinstance(e, Mapping) and e.get("name") == EXTENSION_NAME]
     if len(found) > 1:
-        raise InvalidArgument(BLOCK_FIELD, f"{len(found)} extensions are named '{EXTENSION_NAME}'; "
-                                           "merge them into one")
+        raise InvalidArgument(
+            BLOCK_FIELD,
+            f"{len(found)} extensions are named '{EXTENSION_NAME}'; merge them into one",
+        )
     if not found:
         return None
     try:

@@ -16,11 +16,8 @@ Two levels:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from chaosguard.errors import Refused
@@ -66,13 +63,19 @@ def _check_texts(policy: Policy, what: str, texts: Sequence[str]) -> None:
     limits = policy.local
     for regex in limits.deny_process_patterns:
         if any(re.search(regex, t) for t in texts):
-            raise Refused(f"refused: {what} matches denied pattern '{regex}' "
-                          "(policy local.deny_process_patterns)")
+            raise Refused(
+                f"refused: {what} matches denied pattern '{regex}' "
+                "(policy local.deny_process_patterns)"
+            )
     allowed = limits.allow_process_patterns
     if allowed is not None and not any(_entry_matches(e, t) for e in allowed for t in texts):
-        shown = ", ".join(f"'{e}'" if isinstance(e, str) else f"all of {list(e.all_of)}" for e in allowed)
-        raise Refused(f"refused: {what} matches no pattern of policy local.allow_process_patterns "
-                      f"({shown or 'none'})")
+        shown = ", ".join(
+            f"'{e}'" if isinstance(e, str) else f"all of {list(e.all_of)}" for e in allowed
+        )
+        raise Refused(
+            f"refused: {what} matches no pattern of policy local.allow_process_patterns "
+            f"({shown or 'none'})"
+        )
 
 
 def check_local(policy: Policy, action_name: str, arguments: Mapping[str, Any]) -> None:
@@ -89,27 +92,45 @@ def check_local(policy: Policy, action_name: str, arguments: Mapping[str, Any]) 
     limits = policy.local
     if func in ("signal_processes", "pause_processes"):
         wanted = _literal(arguments, "max_processes", int)
-        if limits.max_processes is not None and wanted is not None and wanted > limits.max_processes:
-            raise Refused(f"refused: max_processes={wanted} exceeds policy "
-                          f"local.max_processes={limits.max_processes}")
+        if (
+            limits.max_processes is not None
+            and wanted is not None
+            and wanted > limits.max_processes
+        ):
+            raise Refused(
+                f"refused: max_processes={wanted} exceeds policy "
+                f"local.max_processes={limits.max_processes}"
+            )
         pattern = _literal(arguments, "name_pattern", str)
         if pattern and "${" not in pattern:  # best effort: the regex's text, without its anchors
-            _check_texts(policy, f"name_pattern '{pattern}'", [pattern.removeprefix("^").removesuffix("$")])
+            _check_texts(
+                policy, f"name_pattern '{pattern}'", [pattern.removeprefix("^").removesuffix("$")]
+            )
     elif func == "stress_cpu":
         workers = _literal(arguments, "workers", int)
-        if limits.max_cpu_workers is not None and workers is not None and workers > limits.max_cpu_workers:
-            raise Refused(f"refused: workers={workers} exceeds policy "
-                          f"local.max_cpu_workers={limits.max_cpu_workers}")
+        if (
+            limits.max_cpu_workers is not None
+            and workers is not None
+            and workers > limits.max_cpu_workers
+        ):
+            raise Refused(
+                f"refused: workers={workers} exceeds policy "
+                f"local.max_cpu_workers={limits.max_cpu_workers}"
+            )
     elif func == "stress_memory":
         mib = _literal(arguments, "mib", int)
         if limits.max_memory_mib is not None and mib is not None and mib > limits.max_memory_mib:
-            raise Refused(f"refused: mib={mib} exceeds policy local.max_memory_mib={limits.max_memory_mib}")
+            raise Refused(
+                f"refused: mib={mib} exceeds policy local.max_memory_mib={limits.max_memory_mib}"
+            )
 
 
 def check_processes(policy: Policy, processes: Sequence[ProcessInfo]) -> None:
     """Refuse when the processes an action would signal break ``policy.local`` (count and patterns)."""
     limit = policy.local.max_processes
     if limit is not None and len(processes) > limit:
-        raise Refused(f"refused: {len(processes)} processes exceed policy local.max_processes={limit}")
+        raise Refused(
+            f"refused: {len(processes)} processes exceed policy local.max_processes={limit}"
+        )
     for proc in processes:
         _check_texts(policy, f"process {proc.pid} ({proc.name})", [proc.name, proc.cmdline])

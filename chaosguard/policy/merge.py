@@ -54,7 +54,9 @@ def _min(a: Any, b: Any) -> Any:
     return min(a, b)
 
 
-def _conjoin_selectors(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:
+def _conjoin_selectors(
+    a: tuple[str, ...] | None, b: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
     if a is None or b is None or a == b:
         return b if a is None else a
     return _union((), tuple(conjoin(x, y) for x in a for y in b))
@@ -64,7 +66,9 @@ def _members(entry: Any) -> tuple[Any, ...]:
     return tuple(entry.all_of) if isinstance(entry, (AllOfWindows, AllOfPatterns)) else (entry,)
 
 
-def _window_meet(wa: TimeWindow | AllOfWindows, wb: TimeWindow | AllOfWindows) -> TimeWindow | AllOfWindows:
+def _window_meet(
+    wa: TimeWindow | AllOfWindows, wb: TimeWindow | AllOfWindows
+) -> TimeWindow | AllOfWindows:
     members = _union(_members(wa), _members(wb))
     if len(members) == 1:
         only: TimeWindow = members[0]
@@ -89,7 +93,9 @@ def _pattern_meet(x: Any, y: Any) -> Any:
     return members[0] if len(members) == 1 else AllOfPatterns(all_of=members)
 
 
-def _intersect_patterns(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+def _intersect_patterns(
+    a: tuple[Any, ...] | None, b: tuple[Any, ...] | None
+) -> tuple[Any, ...] | None:
     if a is None or b is None or a == b:
         return b if a is None else a
     return _union((), tuple(_pattern_meet(x, y) for x in a for y in b))
@@ -99,16 +105,24 @@ _UNION = Rule(_union, "union (denied by either side stays denied)")
 _MIN = Rule(_min, "the smaller wins (unset = no limit)")
 
 RULES: dict[str, Rule] = {
-    "namespaces.allow": Rule(_intersect, "intersection (unset = any namespace; an empty result allows none)"),
+    "namespaces.allow": Rule(
+        _intersect, "intersection (unset = any namespace; an empty result allows none)"
+    ),
     "namespaces.deny": _UNION,
-    "label_selectors.allow": Rule(_conjoin_selectors, "a target must match an allowed selector of "
-                                  "EACH side: pairwise conjunction 'a,b' of the two lists"),
+    "label_selectors.allow": Rule(
+        _conjoin_selectors,
+        "a target must match an allowed selector of "
+        "EACH side: pairwise conjunction 'a,b' of the two lists",
+    ),
     "label_selectors.deny": _UNION,
     "max_targets.count": _MIN,
     "max_targets.percent": _MIN,
     "respect_pdb": Rule(lambda a, b: a or b, "true wins"),
-    "windows": Rule(_intersect_windows, "intersection: open only when a window of each side is open "
-                    "(same time zone: exact intersection; otherwise an all_of entry); empty = always open"),
+    "windows": Rule(
+        _intersect_windows,
+        "intersection: open only when a window of each side is open "
+        "(same time zone: exact intersection; otherwise an all_of entry); empty = always open",
+    ),
     "freeze": Rule(_union, "union"),
     "kill_switch.file": _UNION,
     "kill_switch.env": _UNION,
@@ -117,11 +131,15 @@ RULES: dict[str, Rule] = {
     "kill_switch.timeout_s": Rule(min, "the smaller wins (an unanswered read counts as on)"),
     "allow_unguarded": Rule(lambda a, b: a and b, "true only if both sides allow it"),
     "guard.interval_s": Rule(min, "the smaller (more frequent) wins; never below 0.1 s"),
-    "guard.on_unreadable": Rule(lambda a, b: "abort" if "abort" in (a, b) else "ignore", "abort wins"),
+    "guard.on_unreadable": Rule(
+        lambda a, b: "abort" if "abort" in (a, b) else "ignore", "abort wins"
+    ),
     "guard.error_budget_floor": Rule(max, "the higher wins"),
     "local.max_processes": _MIN,
-    "local.allow_process_patterns": Rule(_intersect_patterns, "a process must match an allowed regex of "
-                                         "EACH side (all_of entries); unset = any process"),
+    "local.allow_process_patterns": Rule(
+        _intersect_patterns,
+        "a process must match an allowed regex of EACH side (all_of entries); unset = any process",
+    ),
     "local.deny_process_patterns": _UNION,
     "local.max_cpu_workers": _MIN,
     "local.max_memory_mib": _MIN,

@@ -79,7 +79,8 @@ class NamespaceRules(_Model):
     """Which namespaces faults may target."""
 
     allow: Namespaces | None = Field(
-        default=None, description="only these namespaces (omitted = any namespace; [] = none)")
+        default=None, description="only these namespaces (omitted = any namespace; [] = none)"
+    )
     deny: Namespaces = Field(default=(), description="never these namespaces")
 
 
@@ -88,23 +89,32 @@ class SelectorRules(_Model):
 
     allow: Selectors | None = Field(
         default=None,
-        description="every target must match at least one of these (omitted = any pod; [] = none)")
+        description="every target must match at least one of these (omitted = any pod; [] = none)",
+    )
     deny: Selectors = Field(default=(), description="no target may match any of these")
 
 
 class MaxTargets(_Model):
     """The largest share of the matching targets one action may hit."""
 
-    count: int | None = Field(default=None, ge=0, strict=True, description="at most this many targets")
-    percent: float | None = Field(default=None, gt=0, le=100, allow_inf_nan=False,
-                                  description="at most this percent of the matching targets")
+    count: int | None = Field(
+        default=None, ge=0, strict=True, description="at most this many targets"
+    )
+    percent: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
+        description="at most this percent of the matching targets",
+    )
 
 
 class TimeWindow(_Model):
     """Open on ``days`` from ``start`` (inclusive) to ``end`` (exclusive), wall-clock time in ``timezone``."""
 
-    days: Days = Field(default=DAY_NAMES,
-                       description="mon..sun or ranges like mon-fri (default every day)")
+    days: Days = Field(
+        default=DAY_NAMES, description="mon..sun or ranges like mon-fri (default every day)"
+    )
     start: TimeOfDay = "00:00"
     end: TimeOfDay = "24:00"
     timezone: TimeZoneName = "UTC"
@@ -112,8 +122,10 @@ class TimeWindow(_Model):
     @model_validator(mode="after")
     def _end_after_start(self) -> TimeWindow:
         if minutes(self.end) <= minutes(self.start):
-            raise ValueError(f"end {self.end} is not after start {self.start} (split a window that "
-                             "crosses midnight in two: 22:00-24:00 and 00:00-06:00)")
+            raise ValueError(
+                f"end {self.end} is not after start {self.start} (split a window that "
+                "crosses midnight in two: 22:00-24:00 and 00:00-06:00)"
+            )
         return self
 
     def describe(self) -> str:
@@ -136,8 +148,10 @@ def _window_tag(value: Any) -> str:
     return "all_of" if is_all_of else "window"
 
 
-WindowEntry = Annotated[Annotated[TimeWindow, Tag("window")] | Annotated[AllOfWindows, Tag("all_of")],
-                        Discriminator(_window_tag)]
+WindowEntry = Annotated[
+    Annotated[TimeWindow, Tag("window")] | Annotated[AllOfWindows, Tag("all_of")],
+    Discriminator(_window_tag),
+]
 WindowEntries = Annotated[tuple[WindowEntry, ...], BeforeValidator(as_tuple)]
 
 
@@ -164,7 +178,9 @@ class Freeze(_Model):
         except (OverflowError, ValueError):
             raise ValueError("freeze dates out of range") from None
         if finish <= begin:
-            raise ValueError(f"end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+            raise ValueError(
+                f"end {self.end.isoformat()} is not after start {self.start.isoformat()}"
+            )
         return self
 
 
@@ -193,30 +209,53 @@ class KillSwitch(_Model):
     """Where the kill switch lives; it is on when ANY source says on (or cannot be read)."""
 
     file: FilePaths = Field(default=(), description="on while the file exists (unless it says off)")
-    env: EnvNames = Field(default=(),
-                          description="on while the variable is set (unless 0/false/off/no)")
-    url: HttpUrls = Field(default=(), description="on unless it answers 200 with off/false/0/no or "
-                                                  '{"enabled": false}; unreachable = on')
+    env: EnvNames = Field(
+        default=(), description="on while the variable is set (unless 0/false/off/no)"
+    )
+    url: HttpUrls = Field(
+        default=(),
+        description="on unless it answers 200 with off/false/0/no or "
+        '{"enabled": false}; unreachable = on',
+    )
     configmap: ConfigMapRefs = Field(default=(), description="a ConfigMap key (needs its reader)")
-    timeout_s: float = Field(default=1.0, gt=0, le=10, allow_inf_nan=False,
-                             description="timeout of each remote read (URL, ConfigMap)")
+    timeout_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        allow_inf_nan=False,
+        description="timeout of each remote read (URL, ConfigMap)",
+    )
 
     def sources(self) -> list[tuple[str, Any]]:
         """Every configured source as ``(kind, spec)``, cheapest first."""
-        return [*(("env", e) for e in self.env), *(("file", f) for f in self.file),
-                *(("configmap", c) for c in self.configmap), *(("url", u) for u in self.url)]
+        return [
+            *(("env", e) for e in self.env),
+            *(("file", f) for f in self.file),
+            *(("configmap", c) for c in self.configmap),
+            *(("url", u) for u in self.url),
+        ]
 
 
 class GuardSettings(_Model):
     """How the guard watches the SLOs."""
 
-    interval_s: float = Field(default=1.0, ge=0.1, le=3600, allow_inf_nan=False,
-                              description="seconds between two reads of each guard")
+    interval_s: float = Field(
+        default=1.0,
+        ge=0.1,
+        le=3600,
+        allow_inf_nan=False,
+        description="seconds between two reads of each guard",
+    )
     on_unreadable: Literal["abort", "ignore"] = Field(
-        default="abort", description="what a guard source that cannot be read counts as")
+        default="abort", description="what a guard source that cannot be read counts as"
+    )
     error_budget_floor: float = Field(
-        default=0.0, ge=0, le=1, allow_inf_nan=False,
-        description="fraction of the error budget that must remain to start")
+        default=0.0,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="fraction of the error budget that must remain to start",
+    )
 
 
 class AllOfPatterns(_Model):
@@ -229,24 +268,32 @@ def _pattern_tag(value: Any) -> str:
     return "all_of" if isinstance(value, AllOfPatterns | dict) else "pattern"
 
 
-PatternEntry = Annotated[Annotated[Regex, Tag("pattern")] | Annotated[AllOfPatterns, Tag("all_of")],
-                         Discriminator(_pattern_tag)]
+PatternEntry = Annotated[
+    Annotated[Regex, Tag("pattern")] | Annotated[AllOfPatterns, Tag("all_of")],
+    Discriminator(_pattern_tag),
+]
 PatternEntries = Annotated[tuple[PatternEntry, ...], BeforeValidator(as_tuple)]
 
 
 class LocalLimits(_Model):
     """Blast radius of local faults (process signals, CPU and memory stress)."""
 
-    max_processes: int | None = Field(default=None, ge=1, strict=True,
-                                      description="most processes one process action may signal")
+    max_processes: int | None = Field(
+        default=None, ge=1, strict=True, description="most processes one process action may signal"
+    )
     allow_process_patterns: PatternEntries | None = Field(
-        default=None, description="targeted processes must match one of these regexes (omitted = any)")
+        default=None,
+        description="targeted processes must match one of these regexes (omitted = any)",
+    )
     deny_process_patterns: Regexes = Field(
-        default=(), description="targeted processes must match none of these regexes")
-    max_cpu_workers: int | None = Field(default=None, ge=1, strict=True,
-                                        description="most CPU stress workers")
-    max_memory_mib: int | None = Field(default=None, ge=1, strict=True,
-                                       description="most MiB of memory stress")
+        default=(), description="targeted processes must match none of these regexes"
+    )
+    max_cpu_workers: int | None = Field(
+        default=None, ge=1, strict=True, description="most CPU stress workers"
+    )
+    max_memory_mib: int | None = Field(
+        default=None, ge=1, strict=True, description="most MiB of memory stress"
+    )
 
 
 class Policy(_Model):
@@ -255,14 +302,19 @@ class Policy(_Model):
     namespaces: NamespaceRules = NamespaceRules()
     label_selectors: SelectorRules = SelectorRules()
     max_targets: MaxTargets = MaxTargets()
-    respect_pdb: bool = Field(default=True, strict=True,
-                              description="never disrupt more pods than a PodDisruptionBudget allows")
+    respect_pdb: bool = Field(
+        default=True,
+        strict=True,
+        description="never disrupt more pods than a PodDisruptionBudget allows",
+    )
     windows: WindowEntries = Field(
-        default=(), description="experiments start only inside one of these (empty = always)")
+        default=(), description="experiments start only inside one of these (empty = always)"
+    )
     freeze: Freezes = Field(default=(), description="no experiment starts during these")
     kill_switch: KillSwitch = KillSwitch()
-    allow_unguarded: bool = Field(default=False, strict=True,
-                                  description="may an experiment without any guard run")
+    allow_unguarded: bool = Field(
+        default=False, strict=True, description="may an experiment without any guard run"
+    )
     guard: GuardSettings = GuardSettings()
     local: LocalLimits = LocalLimits()
 
@@ -280,7 +332,8 @@ class ChaosguardBlock(_Model):
 
     name: Literal["chaosguard"]
     policy: Policy | None = Field(
-        default=None, description="makes the policy file stricter for this experiment")
+        default=None, description="makes the policy file stricter for this experiment"
+    )
     guards: Guards = Field(default=(), description="SLO guards watched while the experiment runs")
 
 
@@ -294,5 +347,6 @@ def _describe_days(days: tuple[str, ...]) -> str:
             runs[-1].append(i)
         else:
             runs.append([i])
-    return ",".join(DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}"
-                    for r in runs)
+    return ",".join(
+        DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}" for r in runs
+    )

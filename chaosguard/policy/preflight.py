@@ -30,8 +30,12 @@ class Check:
     detail: str
 
 
-def preflight_checks(policy: Policy, guards: Sequence[Any], now: datetime | float,
-                     kill_switch: KillSwitchState | None = None) -> list[Check]:
+def preflight_checks(
+    policy: Policy,
+    guards: Sequence[Any],
+    now: datetime | float,
+    kill_switch: KillSwitchState | None = None,
+) -> list[Check]:
     """Kill switch, time window, freeze, unguarded rule — in that order.
 
     :param guards: the experiment's guards (only their number matters here).
@@ -39,20 +43,34 @@ def preflight_checks(policy: Policy, guards: Sequence[Any], now: datetime | floa
     :param kill_switch: an already-read state (to avoid reading twice); read now when None.
     """
     state = kill_switch if kill_switch is not None else kill_switch_state(policy)
-    switch = Check("kill switch", not state.on,
-                   f"ON ({state.source}): {state.reason}" if state.on else state.reason)
+    switch = Check(
+        "kill switch",
+        not state.on,
+        f"ON ({state.source}): {state.reason}" if state.on else state.reason,
+    )
     is_open, why_window = window_open(policy, now)
     is_frozen, why_frozen = frozen(policy, now)
     if guards:
-        unguarded = Check("guards", True, f"{len(guards)} guard(s): "
-                          + ", ".join(getattr(g, "name", "?") for g in guards))
+        unguarded = Check(
+            "guards",
+            True,
+            f"{len(guards)} guard(s): " + ", ".join(getattr(g, "name", "?") for g in guards),
+        )
     elif policy.allow_unguarded:
         unguarded = Check("guards", True, "no guards; allowed by policy allow_unguarded=true")
     else:
-        unguarded = Check("guards", False, "the experiment declares no guards and policy "
-                          "allow_unguarded is false (add guards to its chaosguard extension)")
-    return [switch, Check("time window", is_open, why_window), Check("freeze", not is_frozen, why_frozen),
-            unguarded]
+        unguarded = Check(
+            "guards",
+            False,
+            "the experiment declares no guards and policy "
+            "allow_unguarded is false (add guards to its chaosguard extension)",
+        )
+    return [
+        switch,
+        Check("time window", is_open, why_window),
+        Check("freeze", not is_frozen, why_frozen),
+        unguarded,
+    ]
 
 
 def preflight_policy(policy: Policy, guards: Sequence[Any], now: datetime | float) -> list[str]:
@@ -65,12 +83,16 @@ def budget_refusal(policy: Policy, remaining: float, guard_name: str = "") -> st
     floor = policy.guard.error_budget_floor
     if remaining < floor:
         who = f" ({guard_name})" if guard_name else ""
-        return (f"error budget{who}: {remaining:.1%} remaining is below policy "
-                f"guard.error_budget_floor={floor:g}")
+        return (
+            f"error budget{who}: {remaining:.1%} remaining is below policy "
+            f"guard.error_budget_floor={floor:g}"
+        )
     return None
 
 
-def error_budget_check(policy: Policy, remaining: float | None = None, guard_name: str = "") -> str | None:
+def error_budget_check(
+    policy: Policy, remaining: float | None = None, guard_name: str = ""
+) -> str | None:
     """A reason to refuse the start because of the error budget, or None.
 
     :param remaining: fraction (0..1) of the error budget left, as read by a guard; ``None`` when no
@@ -80,6 +102,8 @@ def error_budget_check(policy: Policy, remaining: float | None = None, guard_nam
     if floor <= 0:
         return None
     if remaining is None:
-        return (f"error budget: policy guard.error_budget_floor={floor:g} needs a reading of the "
-                "remaining budget and none was taken (fail closed)")
+        return (
+            f"error budget: policy guard.error_budget_floor={floor:g} needs a reading of the "
+            "remaining budget and none was taken (fail closed)"
+        )
     return budget_refusal(policy, remaining, guard_name)

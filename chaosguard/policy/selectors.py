@@ -118,7 +118,7 @@ def parse_selector(text: str) -> LabelSelector:
     rule means.
     """
     if not isinstance(text, str):
-        raise ValueError(f"a label selector is a string (got {type(text).__name__})")  # noqa: TRY004
+        raise ValueError(f"a label selector is a string (got {type(text).__name__})")
     if not text.strip():
         raise ValueError("empty label selector (it would match every pod)")
     if len(text) > 1000:

@@ -85,7 +85,9 @@ def window_open(policy: Policy, now: datetime | float) -> tuple[bool, str]:
             return True, f"inside window {entry.describe()}"
     listed = "; ".join(e.describe() for e in policy.windows)
     nxt = next_opening(policy, now)
-    when = f"; next opening {nxt.astimezone(now.tzinfo).isoformat(timespec='minutes')}" if nxt else ""
+    when = (
+        f"; next opening {nxt.astimezone(now.tzinfo).isoformat(timespec='minutes')}" if nxt else ""
+    )
     return False, f"outside every allowed window ({listed}){when}"
 
 
@@ -96,6 +98,8 @@ def frozen(policy: Policy, now: datetime | float) -> tuple[bool, str]:
         begin, end = freeze.interval()
         if begin <= now < end:
             why = f" ({freeze.reason})" if freeze.reason else ""
-            return True, (f"frozen from {begin.isoformat(timespec='minutes')} until "
-                          f"{end.isoformat(timespec='minutes')}{why}")
+            return True, (
+                f"frozen from {begin.isoformat(timespec='minutes')} until "
+                f"{end.isoformat(timespec='minutes')}{why}"
+            )
     return False, "no freeze in force" if policy.freeze else "no freeze periods in the policy"

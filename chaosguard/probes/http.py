@@ -5,17 +5,16 @@ Each probe returns a plain number so a Chaos Toolkit tolerance can check it dire
 Every request has an explicit timeout; a timeout counts as an error *and* as a slow request.
 """
 
-
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from chaosguard.validation import parse
 from chaosguard.errors import InvalidArgument
-from chaosguard.slo.http.target import HttpTarget, measure
 from chaosguard.slo.http.sampler import NoSamples, get_sampler
 from chaosguard.slo.http.stats import percentile as nearest_rank
 from chaosguard.slo.http.stats import summarize
+from chaosguard.slo.http.target import HttpTarget, measure
+from chaosguard.validation import parse
 
 __all__ = [
     "http_status",
@@ -28,10 +27,23 @@ __all__ = [
 ]
 
 
-def _target(url: str, timeout_s: float, max_ok_status: int = 399, method: str = "GET",
-            headers: dict | None = None, verify_tls: bool = True) -> HttpTarget:
-    return parse(HttpTarget, url=url, timeout_s=timeout_s, max_ok_status=max_ok_status, method=method,
-                 headers=headers or {}, verify_tls=verify_tls)
+def _target(
+    url: str,
+    timeout_s: float,
+    max_ok_status: int = 399,
+    method: str = "GET",
+    headers: dict | None = None,
+    verify_tls: bool = True,
+) -> HttpTarget:
+    return parse(
+        HttpTarget,
+        url=url,
+        timeout_s=timeout_s,
+        max_ok_status=max_ok_status,
+        method=method,
+        headers=headers or {},
+        verify_tls=verify_tls,
+    )
 
 
 def _check_counts(requests: int, concurrency: int) -> None:
@@ -46,8 +58,15 @@ def _check_pct(pct: float) -> None:
         raise InvalidArgument("percentile", f"must be in (0, 100] (got {pct})")
 
 
-def http_status(url: str, method: str = "GET", timeout_s: float = 2.0, headers: dict = None,
-                verify_tls: bool = True, configuration: dict = None, secrets: dict = None) -> int:
+def http_status(
+    url: str,
+    method: str = "GET",
+    timeout_s: float = 2.0,
+    headers: dict = None,
+    verify_tls: bool = True,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> int:
     """Status code of one request to ``url`` (0 when the connection failed or timed out).
 
     :param url: http:// or https:// URL.
@@ -60,9 +79,15 @@ def http_status(url: str, method: str = "GET", timeout_s: float = 2.0, headers: 
     return measure(target, 1, 1)[0].status
 
 
-def http_measure(url: str, requests: int = 20, concurrency: int = 2, timeout_s: float = 2.0,
-                 max_ok_status: int = 399, configuration: dict = None,
-                 secrets: dict = None) -> dict[str, Any]:
+def http_measure(
+    url: str,
+    requests: int = 20,
+    concurrency: int = 2,
+    timeout_s: float = 2.0,
+    max_ok_status: int = 399,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> dict[str, Any]:
     """Send ``requests`` GETs and return ``{requests, errors, error_ratio, p50_ms, p95_ms, p99_ms, max_ms}``.
 
     :param url: http:// or https:// URL.
@@ -72,12 +97,20 @@ def http_measure(url: str, requests: int = 20, concurrency: int = 2, timeout_s: 
     :param max_ok_status: highest status that is not an error (default 399).
     """
     _check_counts(requests, concurrency)
-    return summarize(measure(_target(url, timeout_s, max_ok_status), requests, concurrency)).as_dict()
+    return summarize(
+        measure(_target(url, timeout_s, max_ok_status), requests, concurrency)
+    ).as_dict()
 
 
-def http_latency_percentile(url: str, percentile: float = 95.0, requests: int = 20,
-                            concurrency: int = 2, timeout_s: float = 2.0, configuration: dict = None,
-                            secrets: dict = None) -> float:
+def http_latency_percentile(
+    url: str,
+    percentile: float = 95.0,
+    requests: int = 20,
+    concurrency: int = 2,
+    timeout_s: float = 2.0,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> float:
     """The ``percentile`` latency in milliseconds over ``requests`` GETs (timeouts count as slow).
 
     :param url: http:// or https:// URL.
@@ -92,9 +125,15 @@ def http_latency_percentile(url: str, percentile: float = 95.0, requests: int = 
     return round(nearest_rank([s.latency_ms for s in samples], percentile), 3)
 
 
-def http_error_ratio(url: str, requests: int = 20, concurrency: int = 2, timeout_s: float = 2.0,
-                     max_ok_status: int = 399, configuration: dict = None,
-                     secrets: dict = None) -> float:
+def http_error_ratio(
+    url: str,
+    requests: int = 20,
+    concurrency: int = 2,
+    timeout_s: float = 2.0,
+    max_ok_status: int = 399,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> float:
     """Fraction (0–1) of ``requests`` GETs that failed: transport error, timeout or status > max_ok_status.
 
     :param url: http:// or https:// URL.
@@ -104,10 +143,12 @@ def http_error_ratio(url: str, requests: int = 20, concurrency: int = 2, timeout
     :param max_ok_status: highest status that is not an error (default 399).
     """
     _check_counts(requests, concurrency)
-    return summarize(measure(_target(url, timeout_s, max_ok_status), requests, concurrency)).error_ratio
+    return summarize(
+        measure(_target(url, timeout_s, max_ok_status), requests, concurrency)
+    ).error_ratio
 
 
-def _window(name: str, window_s: float):  # noqa: ANN202 - private
+def _window(name: str, window_s: float):
     if window_s <= 0:
         raise InvalidArgument("window_s", f"must be > 0 (got {window_s})")
     try:
@@ -118,8 +159,13 @@ def _window(name: str, window_s: float):  # noqa: ANN202 - private
         raise ActivityFailed(str(exc)) from None
 
 
-def sampled_latency_percentile(name: str, percentile: float = 95.0, window_s: float = 10.0,
-                               configuration: dict = None, secrets: dict = None) -> float:
+def sampled_latency_percentile(
+    name: str,
+    percentile: float = 95.0,
+    window_s: float = 10.0,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> float:
     """Latency percentile (ms) of sampler ``name`` over its last ``window_s`` seconds.
 
     :param name: the sampler started by ``chaosguard.actions.sampler.start_http_sampler``.
@@ -131,8 +177,9 @@ def sampled_latency_percentile(name: str, percentile: float = 95.0, window_s: fl
     return round(_window(name, window_s).percentile_ms(percentile), 3)
 
 
-def sampled_error_ratio(name: str, window_s: float = 10.0, configuration: dict = None,
-                        secrets: dict = None) -> float:
+def sampled_error_ratio(
+    name: str, window_s: float = 10.0, configuration: dict = None, secrets: dict = None
+) -> float:
     """Error ratio (0–1) of sampler ``name`` over its last ``window_s`` seconds.
 
     :param name: the sampler started by ``chaosguard.actions.sampler.start_http_sampler``.
@@ -141,8 +188,9 @@ def sampled_error_ratio(name: str, window_s: float = 10.0, configuration: dict =
     return _window(name, window_s).error_ratio
 
 
-def sampled_stats(name: str, window_s: float = 10.0, configuration: dict = None,
-                  secrets: dict = None) -> dict[str, Any]:
+def sampled_stats(
+    name: str, window_s: float = 10.0, configuration: dict = None, secrets: dict = None
+) -> dict[str, Any]:
     """Every figure of sampler ``name`` over its last ``window_s`` seconds (for the journal).
 
     :param name: the sampler started by ``chaosguard.actions.sampler.start_http_sampler``.

@@ -6,10 +6,15 @@ Read-only. Kubeconfig and TLS are resolved as for the Kubernetes actions (``conf
 
 # No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotation types.
 
-__all__ = ["all_pods_ready", "deployment_ready_replicas", "statefulset_ready_replicas", "time_to_recovery"]
+__all__ = [
+    "all_pods_ready",
+    "deployment_ready_replicas",
+    "statefulset_ready_replicas",
+    "time_to_recovery",
+]
 
 
-def _api(configuration: dict, secrets: dict):  # noqa: ANN202 - private helper
+def _api(configuration: dict, secrets: dict):
     from chaosguard.kube.api import Api
     from chaosguard.kube.config import resolve_cluster
 
@@ -17,8 +22,8 @@ def _api(configuration: dict, secrets: dict):  # noqa: ANN202 - private helper
 
 
 def _ns(namespace: str) -> str:
-    from chaosguard.kube.names import valid_namespace
     from chaosguard.errors import InvalidArgument
+    from chaosguard.kube.names import valid_namespace
 
     try:
         return valid_namespace(namespace)
@@ -26,8 +31,9 @@ def _ns(namespace: str) -> str:
         raise InvalidArgument("namespace", f"{exc} (got {namespace!r})") from None
 
 
-def deployment_ready_replicas(namespace: str, name: str, configuration: dict = None,
-                              secrets: dict = None) -> int:
+def deployment_ready_replicas(
+    namespace: str, name: str, configuration: dict = None, secrets: dict = None
+) -> int:
     """How many replicas of the Deployment ``name`` are ready now (``status.readyReplicas``).
 
     :param namespace: the Deployment's namespace.
@@ -37,11 +43,14 @@ def deployment_ready_replicas(namespace: str, name: str, configuration: dict = N
     """
     from chaosguard.kube.workloads import ready_replicas, workload
 
-    return ready_replicas(workload(_api(configuration, secrets), _ns(namespace), "deployment", name))
+    return ready_replicas(
+        workload(_api(configuration, secrets), _ns(namespace), "deployment", name)
+    )
 
 
-def statefulset_ready_replicas(namespace: str, name: str, configuration: dict = None,
-                               secrets: dict = None) -> int:
+def statefulset_ready_replicas(
+    namespace: str, name: str, configuration: dict = None, secrets: dict = None
+) -> int:
     """How many replicas of the StatefulSet ``name`` are ready now (``status.readyReplicas``).
 
     :param namespace: the StatefulSet's namespace.
@@ -51,11 +60,18 @@ def statefulset_ready_replicas(namespace: str, name: str, configuration: dict = 
     """
     from chaosguard.kube.workloads import ready_replicas, workload
 
-    return ready_replicas(workload(_api(configuration, secrets), _ns(namespace), "statefulset", name))
+    return ready_replicas(
+        workload(_api(configuration, secrets), _ns(namespace), "statefulset", name)
+    )
 
 
-def all_pods_ready(namespace: str, label_selector: str, min_pods: int = 1, configuration: dict = None,
-                   secrets: dict = None) -> bool:
+def all_pods_ready(
+    namespace: str,
+    label_selector: str,
+    min_pods: int = 1,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> bool:
     """True when at least ``min_pods`` pods match ``label_selector`` and every one of them is Ready.
 
     Pods already terminating are not counted.
@@ -78,8 +94,15 @@ def all_pods_ready(namespace: str, label_selector: str, min_pods: int = 1, confi
     return active >= min_pods and ready == active
 
 
-def time_to_recovery(namespace: str, name: str, kind: str = "deployment", timeout_s: float = 120.0,
-                     interval_s: float = 0.2, configuration: dict = None, secrets: dict = None) -> float:
+def time_to_recovery(
+    namespace: str,
+    name: str,
+    kind: str = "deployment",
+    timeout_s: float = 120.0,
+    interval_s: float = 0.2,
+    configuration: dict = None,
+    secrets: dict = None,
+) -> float:
     """Wait, bounded, until the workload is fully ready again; return the seconds it took since the kill.
 
     The clock starts at the last pod kill this run made in ``namespace`` (``kill_pods``), or at the
@@ -104,8 +127,14 @@ def time_to_recovery(namespace: str, name: str, kind: str = "deployment", timeou
         raise InvalidArgument("interval_s", f"must be between 0.01 and 60 (got {interval_s!r})")
     ns = _ns(namespace)
     kill = last_kill(ns)
-    seconds = wait_recovered(_api(configuration, secrets), ns, kind, name,
-                             since=kill.at if kill else None,
-                             killed=kill.uids if kill else frozenset(), timeout_s=timeout_s,
-                             interval_s=interval_s)
+    seconds = wait_recovered(
+        _api(configuration, secrets),
+        ns,
+        kind,
+        name,
+        since=kill.at if kill else None,
+        killed=kill.uids if kill else frozenset(),
+        timeout_s=timeout_s,
+        interval_s=interval_s,
+    )
     return round(seconds, 3)

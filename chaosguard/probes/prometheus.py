@@ -33,17 +33,22 @@ def _token(bearer_token_env: str, secrets: dict) -> str:
             raise InvalidArgument("secrets", f"{SECRET_KEY} must be a string")
         return token
     if not isinstance(bearer_token_env, str):
-        raise InvalidArgument("bearer_token_env", f"must be an environment variable name (got {bearer_token_env!r})")
+        raise InvalidArgument(
+            "bearer_token_env", f"must be an environment variable name (got {bearer_token_env!r})"
+        )
     if not bearer_token_env:
         return ""
     value = os.environ.get(bearer_token_env, "")
     if not value:
-        raise InvalidArgument("bearer_token_env", f"environment variable {bearer_token_env} is not set or empty")
+        raise InvalidArgument(
+            "bearer_token_env", f"environment variable {bearer_token_env} is not set or empty"
+        )
     return value
 
 
-def _value(url: str, query: str, timeout_s: float, bearer_token_env: str, secrets: dict,
-           query_field: str) -> float:
+def _value(
+    url: str, query: str, timeout_s: float, bearer_token_env: str, secrets: dict, query_field: str
+) -> float:
     base = _prom.validate_url(url)
     text = _prom.validate_query(query, query_field)
     budget = _prom.check_timeout(timeout_s)
@@ -54,13 +59,20 @@ def _value(url: str, query: str, timeout_s: float, bearer_token_env: str, secret
 def _ratio(url: str, query: str, timeout_s: float, bearer_token_env: str, secrets: dict) -> float:
     ratio = _value(url, query, timeout_s, bearer_token_env, secrets, "error_ratio_query")
     if ratio < 0:
-        raise SourceUnreadable(f"error_ratio_query returned {ratio:g}; an error ratio is >= 0 "
-                               "(is it errors / total?)")
+        raise SourceUnreadable(
+            f"error_ratio_query returned {ratio:g}; an error ratio is >= 0 (is it errors / total?)"
+        )
     return ratio
 
 
-def prometheus_value(url: str, query: str, timeout_s: float = 5.0, bearer_token_env: str = "",
-                     configuration: dict = None, secrets: dict = None) -> float:
+def prometheus_value(
+    url: str,
+    query: str,
+    timeout_s: float = 5.0,
+    bearer_token_env: str = "",
+    configuration: dict = None,
+    secrets: dict = None,
+) -> float:
     """The value of a PromQL instant query that yields exactly one sample (or a scalar).
 
     :param url: Prometheus base URL, e.g. http://127.0.0.1:9090 (a path prefix is kept).
@@ -71,9 +83,15 @@ def prometheus_value(url: str, query: str, timeout_s: float = 5.0, bearer_token_
     return _value(url, query, timeout_s, bearer_token_env, secrets, "query")
 
 
-def error_budget_remaining(url: str, error_ratio_query: str, objective: float = 0.999,
-                           timeout_s: float = 5.0, bearer_token_env: str = "",
-                           configuration: dict = None, secrets: dict = None) -> float:
+def error_budget_remaining(
+    url: str,
+    error_ratio_query: str,
+    objective: float = 0.999,
+    timeout_s: float = 5.0,
+    bearer_token_env: str = "",
+    configuration: dict = None,
+    secrets: dict = None,
+) -> float:
     """Fraction of the error budget left: 1 - ratio / (1 - objective); negative when overspent.
 
     :param url: Prometheus base URL, e.g. http://127.0.0.1:9090.
@@ -84,12 +102,20 @@ def error_budget_remaining(url: str, error_ratio_query: str, objective: float = 
     :param bearer_token_env: name of an environment variable holding a bearer token (optional).
     """
     obj = _prom.check_objective(objective)
-    return _prom.error_budget_remaining(_ratio(url, error_ratio_query, timeout_s, bearer_token_env, secrets),
-                                        obj)
+    return _prom.error_budget_remaining(
+        _ratio(url, error_ratio_query, timeout_s, bearer_token_env, secrets), obj
+    )
 
 
-def burn_rate(url: str, error_ratio_query: str, objective: float = 0.999, timeout_s: float = 5.0,
-              bearer_token_env: str = "", configuration: dict = None, secrets: dict = None) -> float:
+def burn_rate(
+    url: str,
+    error_ratio_query: str,
+    objective: float = 0.999,
+    timeout_s: float = 5.0,
+    bearer_token_env: str = "",
+    configuration: dict = None,
+    secrets: dict = None,
+) -> float:
     """How fast the error budget burns: ratio / (1 - objective); 1 spends exactly the budget in the period.
 
     :param url: Prometheus base URL, e.g. http://127.0.0.1:9090.
@@ -100,4 +126,6 @@ def burn_rate(url: str, error_ratio_query: str, objective: float = 0.999, timeou
     :param bearer_token_env: name of an environment variable holding a bearer token (optional).
     """
     obj = _prom.check_objective(objective)
-    return _prom.burn_rate(_ratio(url, error_ratio_query, timeout_s, bearer_token_env, secrets), obj)
+    return _prom.burn_rate(
+        _ratio(url, error_ratio_query, timeout_s, bearer_token_env, secrets), obj
+    )

@@ -33,10 +33,17 @@ def _build(spec: GuardBase) -> SloSource:
         if spec.bearer_token_env:
             token = os.environ.get(spec.bearer_token_env)
             if not token:
-                raise InvalidArgument(f"guards.{spec.name}.bearer_token_env",
-                                      f"environment variable {spec.bearer_token_env} is not set")
-        return PrometheusSource(spec.url, spec.query, max_staleness_s=spec.max_staleness_s, bearer_token=token,
-                                freshness_query=spec.freshness_query)
+                raise InvalidArgument(
+                    f"guards.{spec.name}.bearer_token_env",
+                    f"environment variable {spec.bearer_token_env} is not set",
+                )
+        return PrometheusSource(
+            spec.url,
+            spec.query,
+            max_staleness_s=spec.max_staleness_s,
+            bearer_token=token,
+            freshness_query=spec.freshness_query,
+        )
     if isinstance(spec, PythonGuard):
         from chaosguard.slo.python_source import PythonSource
 

@@ -55,12 +55,17 @@ class SloCheck:
             obs = self.source.read(timeout_s)
         except SourceUnreadable as exc:
             return self.evaluate(None, None, str(exc))
-        except Exception as exc:  # noqa: BLE001 - any failure to read is "unreadable"
+        except Exception as exc:
             return self.evaluate(None, None, f"{type(exc).__name__}: {exc}")
         return self.evaluate(obs.value, obs.at, None)
 
-    def evaluate(self, value: float | None, source_at: float | None, error: str | None,
-                 now: float | None = None) -> Reading:
+    def evaluate(
+        self,
+        value: float | None,
+        source_at: float | None,
+        error: str | None,
+        now: float | None = None,
+    ) -> Reading:
         """Turn one read into a :class:`Reading`, updating the ``for`` timer."""
         now = time.time() if now is None else now
         if value is None:

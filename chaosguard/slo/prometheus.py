@@ -96,6 +96,7 @@ _USER_AGENT = "chaosguard-prometheus-source"
 
 # ---------------------------------------------------------------------------------------------- validation
 
+
 def validate_url(url: object, field: str = "url") -> str:
     """Return the Prometheus base URL without a trailing slash, or raise :class:`InvalidArgument`.
 
@@ -108,11 +109,13 @@ def validate_url(url: object, field: str = "url") -> str:
         raise InvalidArgument(field, "must not be empty; e.g. http://127.0.0.1:9090")
     shown = url if len(url) <= 60 else url[:57] + "..."
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise InvalidArgument(field, f"must not contain whitespace or control characters (got {shown!r})")
+        raise InvalidArgument(
+            field, f"must not contain whitespace or control characters (got {shown!r})"
+        )
     try:
         parsed = httpx.URL(url)
         scheme, host, port = parsed.scheme, parsed.host, parsed.port
-    except Exception as exc:  # noqa: BLE001 - httpx raises several types for bad URLs
+    except Exception as exc:
         raise InvalidArgument(field, f"not a valid URL ({exc}) (got {shown!r})") from None
     if scheme not in ("http", "https"):
         raise InvalidArgument(field, f"must start with http:// or https:// (got {shown!r})")
@@ -121,8 +124,9 @@ def validate_url(url: object, field: str = "url") -> str:
     if port is not None and not 0 < port < 65536:
         raise InvalidArgument(field, f"port must be 1-65535 (got {shown!r})")
     if parsed.query or parsed.fragment or "?" in url or "#" in url:
-        raise InvalidArgument(field, f"must be the server's base URL, without ?query or #fragment "
-                                     f"(got {shown!r})")
+        raise InvalidArgument(
+            field, f"must be the server's base URL, without ?query or #fragment (got {shown!r})"
+        )
     return url.rstrip("/")
 
 
@@ -134,7 +138,9 @@ def validate_query(query: object, field: str = "query") -> str:
     if not text:
         raise InvalidArgument(field, "must be a non-empty PromQL expression")
     if len(text) > MAX_QUERY_CHARS:
-        raise InvalidArgument(field, f"is too long ({len(text)} characters, at most {MAX_QUERY_CHARS})")
+        raise InvalidArgument(
+            field, f"is too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
+        )
     if "\x00" in text:
         raise InvalidArgument(field, "must not contain NUL characters")
     return text
@@ -152,7 +158,9 @@ def check_objective(objective: object, field: str = "objective") -> float:
     if isinstance(objective, bool) or not isinstance(objective, int | float):
         raise InvalidArgument(field, f"must be a number in (0, 1), e.g. 0.999 (got {objective!r})")
     if not (math.isfinite(objective) and 0 < objective < 1):
-        raise InvalidArgument(field, f"must be in (0, 1), e.g. 0.999 for 99.9 % (got {objective!r})")
+        raise InvalidArgument(
+            field, f"must be in (0, 1), e.g. 0.999 for 99.9 % (got {objective!r})"
+        )
     return float(objective)
 
 
@@ -166,6 +174,7 @@ def _check_ratio(value: object, field: str) -> float:
 
 # ----------------------------------------------------------------------------------------- SLO arithmetic
 
+
 def burn_rate(error_ratio: float, objective: float = DEFAULT_OBJECTIVE) -> float:
     """How fast the error budget burns: ``error_ratio / (1 - objective)``.
 
@@ -175,7 +184,9 @@ def burn_rate(error_ratio: float, objective: float = DEFAULT_OBJECTIVE) -> float
     return ratio / (1.0 - check_objective(objective))
 
 
-def error_budget_remaining(error_ratio_over_period: float, objective: float = DEFAULT_OBJECTIVE) -> float:
+def error_budget_remaining(
+    error_ratio_over_period: float, objective: float = DEFAULT_OBJECTIVE
+) -> float:
     """Fraction of the period's error budget left: ``1 - ratio / (1 - objective)``; negative when overspent."""
     ratio = _check_ratio(error_ratio_over_period, "error_ratio_over_period")
     return 1.0 - ratio / (1.0 - check_objective(objective))
@@ -185,8 +196,22 @@ def error_budget_remaining(error_ratio_over_period: float, objective: float = DE
 
 _KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan", "atan2"}
 _GROUPING = {"by", "without", "on", "ignoring", "group_left", "group_right"}
-_AGGREGATORS = {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-                "bottomk", "topk", "quantile", "limitk", "limit_ratio"}
+_AGGREGATORS = {
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "group",
+    "stddev",
+    "stdvar",
+    "count",
+    "count_values",
+    "bottomk",
+    "topk",
+    "quantile",
+    "limitk",
+    "limit_ratio",
+}
 _IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 _NUMBER = re.compile(r"[0-9.](?:[eE][+-]?[0-9]|[xX][0-9a-fA-F]|[0-9A-Za-z_.])*")
 _DURATION = re.compile(r"^(?:[0-9]+(?:ms|[smhdwy]))+$")
@@ -292,7 +317,7 @@ def _normalize(selector: str) -> str:
     name = _IDENT.match(selector)
     if name is None:
         return selector
-    rest = selector[name.end():].strip()
+    rest = selector[name.end() :].strip()
     return name.group() + rest
 
 
@@ -338,7 +363,7 @@ def freshness_query_for(selectors: Sequence[str], max_staleness_s: float) -> str
         raise ValueError("no selectors")
     window, res = _window_for(max_staleness_s)
     terms = [
-        f'label_replace(max(timestamp({s})) or max(max_over_time(timestamp({s})[{window}s:{res}s])), '
+        f"label_replace(max(timestamp({s})) or max(max_over_time(timestamp({s})[{window}s:{res}s])), "
         f'"{_INPUT_LABEL}", "{i}", "__name__", ".*")'
         for i, s in enumerate(selectors)
     ]
@@ -347,9 +372,12 @@ def freshness_query_for(selectors: Sequence[str], max_staleness_s: float) -> str
 
 # ------------------------------------------------------------------------------------------ PromQL builders
 
+
 def _check_duration(window: object, field: str) -> str:
     if not isinstance(window, str) or not _DURATION.match(window):
-        raise InvalidArgument(field, f"must be a PromQL duration such as 30s, 5m, 1h or 30d (got {window!r})")
+        raise InvalidArgument(
+            field, f"must be a PromQL duration such as 30s, 5m, 1h or 30d (got {window!r})"
+        )
     return window
 
 
@@ -360,8 +388,11 @@ def _check_selector(selector: object, field: str) -> str:
     except PromQLScanError as exc:
         raise InvalidArgument(field, f"not a series selector: {exc}") from None
     if spans != [(0, len(text))]:
-        raise InvalidArgument(field, f"must be one series selector such as "
-                                     f"http_requests_total{{code=~\"5..\"}} (got {text!r})")
+        raise InvalidArgument(
+            field,
+            f"must be one series selector such as "
+            f'http_requests_total{{code=~"5.."}} (got {text!r})',
+        )
     return text
 
 
@@ -372,7 +403,9 @@ def _check_labels(by: Sequence[str], field: str = "by") -> str:
     return ", ".join(by)
 
 
-def rate_ratio_query(numerator: str, denominator: str, window: str = "5m", by: Sequence[str] = ()) -> str:
+def rate_ratio_query(
+    numerator: str, denominator: str, window: str = "5m", by: Sequence[str] = ()
+) -> str:
     """``sum(rate(numerator[window])) / sum(rate(denominator[window]))`` — e.g. an error ratio.
 
     ``by`` keeps those labels (one sample per group; a guard needs a single sample, so leave it empty there).
@@ -381,7 +414,9 @@ def rate_ratio_query(numerator: str, denominator: str, window: str = "5m", by: S
     return _rate_ratio(numerator, denominator, window, by, "window")
 
 
-def _rate_ratio(numerator: str, denominator: str, window: str, by: Sequence[str], window_field: str) -> str:
+def _rate_ratio(
+    numerator: str, denominator: str, window: str, by: Sequence[str], window_field: str
+) -> str:
     num = _check_selector(numerator, "numerator")
     den = _check_selector(denominator, "denominator")
     w = _check_duration(window, window_field)
@@ -389,21 +424,28 @@ def _rate_ratio(numerator: str, denominator: str, window: str, by: Sequence[str]
     return f"{agg}(rate({num}[{w}])) / {agg}(rate({den}[{w}]))"
 
 
-def burn_rate_query(numerator: str, denominator: str, window: str = "1h",
-                    objective: float = DEFAULT_OBJECTIVE) -> str:
+def burn_rate_query(
+    numerator: str, denominator: str, window: str = "1h", objective: float = DEFAULT_OBJECTIVE
+) -> str:
     """Burn rate over ``window``: ``(error ratio) / (1 - objective)``; 1 = spending exactly the budget."""
     budget = 1.0 - check_objective(objective)
     return f"({rate_ratio_query(numerator, denominator, window)}) / {budget:.12g}"
 
 
-def error_budget_remaining_query(numerator: str, denominator: str, objective: float = DEFAULT_OBJECTIVE,
-                                 period: str = DEFAULT_BUDGET_PERIOD) -> str:
+def error_budget_remaining_query(
+    numerator: str,
+    denominator: str,
+    objective: float = DEFAULT_OBJECTIVE,
+    period: str = DEFAULT_BUDGET_PERIOD,
+) -> str:
     """Remaining error budget over ``period``: ``1 - (error ratio over period) / (1 - objective)``."""
     budget = 1.0 - check_objective(objective)
     return f"1 - ({_rate_ratio(numerator, denominator, period, (), 'period')}) / {budget:.12g}"
 
 
-def histogram_quantile_query(bucket_selector: str, quantile: float = 0.95, window: str = "5m") -> str:
+def histogram_quantile_query(
+    bucket_selector: str, quantile: float = 0.95, window: str = "5m"
+) -> str:
     """``histogram_quantile(q, sum by (le) (rate(<x>_bucket[window])))`` — e.g. a p95 latency in seconds."""
     sel = _check_selector(bucket_selector, "bucket_selector")
     if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile < 1:
@@ -413,6 +455,7 @@ def histogram_quantile_query(bucket_selector: str, quantile: float = 0.95, windo
 
 
 # --------------------------------------------------------------------------------------------- the source
+
 
 def _one_line(text: object, limit: int = 300) -> str:
     s = " ".join(str(text).split())
@@ -424,7 +467,7 @@ def _redacted(url: str) -> str:
         u = httpx.URL(url)
         if u.userinfo:
             return str(u.copy_with(username=None, password=None))
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return url
 
@@ -445,7 +488,10 @@ def _distinguishing_labels(metrics: Sequence[Mapping[str, str]]) -> list[str]:
     """Label sets of ``metrics`` reduced to the labels whose values differ (what to aggregate away)."""
     keys = sorted({k for m in metrics for k in m})
     differing = [k for k in keys if len({m.get(k) for m in metrics}) > 1] or keys
-    return [_one_line("{" + ",".join(f'{k}="{m.get(k, "")}"' for k in differing) + "}", 80) for m in metrics]
+    return [
+        _one_line("{" + ",".join(f'{k}="{m.get(k, "")}"' for k in differing) + "}", 80)
+        for m in metrics
+    ]
 
 
 def single_value(data: Mapping[str, Any]) -> tuple[float, float, dict[str, str]]:
@@ -462,14 +508,19 @@ def single_value(data: Mapping[str, Any]) -> tuple[float, float, dict[str, str]]
         if not isinstance(result, list):
             raise SourceUnreadable("malformed vector in Prometheus answer")
         if not result:
-            raise SourceUnreadable("query returned no sample (no series matched, or they are stale)")
+            raise SourceUnreadable(
+                "query returned no sample (no series matched, or they are stale)"
+            )
         if len(result) > 1:
-            sets = _distinguishing_labels([s.get("metric") or {} for s in result if isinstance(s, dict)])
+            sets = _distinguishing_labels(
+                [s.get("metric") or {} for s in result if isinstance(s, dict)]
+            )
             shown = ", ".join(sets[:3])
             more = ", ..." if len(result) > 3 else ""
             raise SourceUnreadable(
                 f"query returned {len(result)} samples ({shown}{more}); a guard needs exactly one: "
-                f"aggregate them, e.g. sum(...), max(...) or avg(...)")
+                f"aggregate them, e.g. sum(...), max(...) or avg(...)"
+            )
         sample = result[0]
         try:
             ts, raw = sample["value"]
@@ -477,8 +528,10 @@ def single_value(data: Mapping[str, Any]) -> tuple[float, float, dict[str, str]]
             raise SourceUnreadable("malformed sample in Prometheus answer") from None
         return _parse_number(raw, "query result"), float(ts), dict(sample.get("metric") or {})
     if kind == "matrix":
-        raise SourceUnreadable("query returned a range vector; use an instant expression, "
-                               "e.g. rate(x[5m]) instead of x[5m]")
+        raise SourceUnreadable(
+            "query returned a range vector; use an instant expression, "
+            "e.g. rate(x[5m]) instead of x[5m]"
+        )
     raise SourceUnreadable(f"query returned a {kind or 'missing'} result; it must yield a number")
 
 
@@ -492,9 +545,13 @@ class _Api:
         headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
         if bearer_token is not None:
             headers["Authorization"] = f"Bearer {bearer_token.strip()}"
-        self.client = httpx.Client(headers=headers, verify=True, follow_redirects=False,
-                                   timeout=httpx.Timeout(5.0),
-                                   limits=httpx.Limits(max_connections=8, max_keepalive_connections=2))
+        self.client = httpx.Client(
+            headers=headers,
+            verify=True,
+            follow_redirects=False,
+            timeout=httpx.Timeout(5.0),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
+        )
         self.closed = False
         self.lock = threading.Lock()
 
@@ -503,8 +560,9 @@ class _Api:
             self.closed = True
         self.client.close()
 
-    def query(self, query: str, deadline: float, budget: float, what: str,
-              at: float | None = None) -> dict[str, Any]:
+    def query(
+        self, query: str, deadline: float, budget: float, what: str, at: float | None = None
+    ) -> dict[str, Any]:
         """GET the instant query (evaluated at ``at`` if given); return the answer's ``data``."""
         params: dict[str, str] = {"query": query}
         if at is not None:
@@ -516,22 +574,31 @@ class _Api:
             raise SourceUnreadable(f"{what}: the source for {self.shown} is closed")
         body = bytearray()
         try:
-            with self.client.stream("GET", self.endpoint, params=params,
-                                    timeout=httpx.Timeout(remaining)) as resp:
+            with self.client.stream(
+                "GET", self.endpoint, params=params, timeout=httpx.Timeout(remaining)
+            ) as resp:
                 for chunk in resp.iter_bytes():
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
-                        raise SourceUnreadable(f"{what}: answer larger than {MAX_RESPONSE_BYTES} bytes")
+                        raise SourceUnreadable(
+                            f"{what}: answer larger than {MAX_RESPONSE_BYTES} bytes"
+                        )
                     if time.monotonic() > deadline:
                         raise httpx.ReadTimeout("deadline passed")
                 status, reason = resp.status_code, resp.reason_phrase
         except httpx.TimeoutException:
-            raise SourceUnreadable(f"{what}: no answer from {self.shown} within {budget:g}s") from None
+            raise SourceUnreadable(
+                f"{what}: no answer from {self.shown} within {budget:g}s"
+            ) from None
         except httpx.ConnectError as exc:
-            raise SourceUnreadable(f"{what}: cannot connect to {self.shown}: {_one_line(exc, 120)}") from None
+            raise SourceUnreadable(
+                f"{what}: cannot connect to {self.shown}: {_one_line(exc, 120)}"
+            ) from None
         except httpx.HTTPError as exc:
-            raise SourceUnreadable(f"{what}: request to {self.shown} failed: "
-                                   f"{type(exc).__name__}: {_one_line(exc, 120)}") from None
+            raise SourceUnreadable(
+                f"{what}: request to {self.shown} failed: "
+                f"{type(exc).__name__}: {_one_line(exc, 120)}"
+            ) from None
         except RuntimeError as exc:  # the client was closed by another thread
             raise SourceUnreadable(f"{what}: {_one_line(exc, 120)}") from None
         return self._payload(bytes(body), status, reason, what)
@@ -542,14 +609,21 @@ class _Api:
         except ValueError:
             payload = None
         if isinstance(payload, dict) and payload.get("status") == "error":
-            raise SourceUnreadable(f"{what}: Prometheus error ({payload.get('errorType', 'unknown')}): "
-                                   f"{_one_line(payload.get('error', ''))}")
+            raise SourceUnreadable(
+                f"{what}: Prometheus error ({payload.get('errorType', 'unknown')}): "
+                f"{_one_line(payload.get('error', ''))}"
+            )
         if status != 200:
             raise SourceUnreadable(f"{what}: HTTP {status} {reason} from {self.shown}")
-        if not isinstance(payload, dict) or payload.get("status") != "success" \
-                or not isinstance(payload.get("data"), dict):
-            raise SourceUnreadable(f"{what}: not a Prometheus API answer from {self.shown} "
-                                   f"(is the URL the server's base URL?)")
+        if (
+            not isinstance(payload, dict)
+            or payload.get("status") != "success"
+            or not isinstance(payload.get("data"), dict)
+        ):
+            raise SourceUnreadable(
+                f"{what}: not a Prometheus API answer from {self.shown} "
+                f"(is the URL the server's base URL?)"
+            )
         return payload["data"]
 
 
@@ -566,16 +640,30 @@ class PrometheusSource:
     Thread-safe: the ``httpx.Client`` is shared (keep-alive) and may be used from several threads.
     """
 
-    def __init__(self, url: str, query: str, max_staleness_s: float = 30.0, bearer_token: str | None = None,
-                 freshness_query: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        query: str,
+        max_staleness_s: float = 30.0,
+        bearer_token: str | None = None,
+        freshness_query: str | None = None,
+    ) -> None:
         self.url = validate_url(url)
         self.query = validate_query(query)
-        if isinstance(max_staleness_s, bool) or not isinstance(max_staleness_s, int | float) or not (
-                math.isfinite(max_staleness_s) and 0 < max_staleness_s <= 86_400):
-            raise InvalidArgument("max_staleness_s", f"must be > 0 and <= 86400 seconds (got {max_staleness_s!r})")
+        if (
+            isinstance(max_staleness_s, bool)
+            or not isinstance(max_staleness_s, int | float)
+            or not (math.isfinite(max_staleness_s) and 0 < max_staleness_s <= 86_400)
+        ):
+            raise InvalidArgument(
+                "max_staleness_s", f"must be > 0 and <= 86400 seconds (got {max_staleness_s!r})"
+            )
         self.max_staleness_s = float(max_staleness_s)
-        if bearer_token is not None and (not isinstance(bearer_token, str) or not bearer_token.strip()
-                                         or any(c in bearer_token for c in "\r\n")):
+        if bearer_token is not None and (
+            not isinstance(bearer_token, str)
+            or not bearer_token.strip()
+            or any(c in bearer_token for c in "\r\n")
+        ):
             raise InvalidArgument("bearer_token", "must be a non-empty single-line string")
         self.custom_freshness = freshness_query is not None
         self.inputs: list[str] = []
@@ -588,31 +676,53 @@ class PrometheusSource:
             except PromQLScanError as exc:
                 self._scan_error = str(exc)
             if len(self.inputs) > MAX_SELECTORS:
-                raise InvalidArgument("query", f"has {len(self.inputs)} series selectors (at most "
-                                               f"{MAX_SELECTORS}); give a freshness_query")
-            self.freshness_query = freshness_query_for(self.inputs, self.max_staleness_s) if self.inputs \
-                else None
+                raise InvalidArgument(
+                    "query",
+                    f"has {len(self.inputs)} series selectors (at most "
+                    f"{MAX_SELECTORS}); give a freshness_query",
+                )
+            self.freshness_query = (
+                freshness_query_for(self.inputs, self.max_staleness_s) if self.inputs else None
+            )
         self._api = _Api(self.url, bearer_token)
 
     @classmethod
-    def from_spec(cls, spec: PrometheusGuard, environ: Mapping[str, str] | None = None,
-                  freshness_query: str | None = None) -> PrometheusSource:
+    def from_spec(
+        cls,
+        spec: PrometheusGuard,
+        environ: Mapping[str, str] | None = None,
+        freshness_query: str | None = None,
+    ) -> PrometheusSource:
         """Build from a guard definition; the token is read from ``spec.bearer_token_env`` if set."""
         env = os.environ if environ is None else environ
         token = None
         if spec.bearer_token_env:
             token = env.get(spec.bearer_token_env)
             if not token:
-                raise InvalidArgument("bearer_token_env", f"environment variable {spec.bearer_token_env} "
-                                                          "is not set or empty")
-        fq = freshness_query if freshness_query is not None else getattr(spec, "freshness_query", None)
-        return cls(spec.url, spec.query, spec.max_staleness_s, bearer_token=token, freshness_query=fq or None)
+                raise InvalidArgument(
+                    "bearer_token_env",
+                    f"environment variable {spec.bearer_token_env} is not set or empty",
+                )
+        fq = (
+            freshness_query
+            if freshness_query is not None
+            else getattr(spec, "freshness_query", None)
+        )
+        return cls(
+            spec.url,
+            spec.query,
+            spec.max_staleness_s,
+            bearer_token=token,
+            freshness_query=fq or None,
+        )
 
     # ---------------------------------------------------------------------------------------------- api
     def describe(self) -> str:
         """E.g. ``prometheus http://127.0.0.1:9090 sum(rate(...)) (max staleness 30s)``."""
-        return (f"prometheus {_redacted(self.url)} {_one_line(self.query, 200)} "
-                f"(max staleness {self.max_staleness_s:g}s)")
+        return (
+            f"prometheus {_redacted(self.url)} {_one_line(self.query, 200)} "
+            f"(max staleness {self.max_staleness_s:g}s)"
+        )
 
     def read(self, timeout_s: float) -> Observation:
         """Evaluate the query and check freshness, all within ``timeout_s`` (shared by both requests).
@@ -627,22 +737,29 @@ class PrometheusSource:
         detail: dict[str, Any] = {"evaluated_at": evaluated_at, "labels": labels}
         if self.freshness_query is None:
             if self._scan_error:
-                raise SourceUnreadable(f"cannot tell how fresh the data is ({self._scan_error}); "
-                                       f"set freshness_query")
+                raise SourceUnreadable(
+                    f"cannot tell how fresh the data is ({self._scan_error}); set freshness_query"
+                )
             detail.update(age_s=0.0, freshness="no series selector in the query: always fresh")
             return Observation(value=value, at=evaluated_at, detail=detail)
-        fdata = self._api.query(self.freshness_query, deadline, budget, what="freshness query",
-                                at=evaluated_at)
+        fdata = self._api.query(
+            self.freshness_query, deadline, budget, what="freshness query", at=evaluated_at
+        )
         at, inputs = self._freshness(fdata)
         age = max(0.0, evaluated_at - at)
         detail.update(age_s=round(age, 3), inputs=inputs)
         if age > self.max_staleness_s:
-            stalest = min((k for k, v in inputs.items() if v is not None), key=lambda k: inputs[k] or 0.0,
-                          default="")
+            stalest = min(
+                (k for k, v in inputs.items() if v is not None),
+                key=lambda k: inputs[k] or 0.0,
+                default="",
+            )
             which = f" (oldest input: {stalest})" if stalest and not self.custom_freshness else ""
             shown = math.ceil(age * 10) / 10  # rounded up: never "3.0s old, more than 3"
-            raise SourceUnreadable(f"stale data: newest sample behind the value is {shown:.1f}s old, "
-                                   f"more than max_staleness_s={self.max_staleness_s:g}{which}")
+            raise SourceUnreadable(
+                f"stale data: newest sample behind the value is {shown:.1f}s old, "
+                f"more than max_staleness_s={self.max_staleness_s:g}{which}"
+            )
         return Observation(value=value, at=at, detail=detail)
 
     def close(self) -> None:
@@ -669,9 +786,13 @@ class PrometheusSource:
                 at = _parse_number(result[1], what)
                 return at, {"freshness_query": at}
             if kind != "vector" or not isinstance(result, list):
-                raise SourceUnreadable(f"freshness query returned a {kind} result; it must yield epoch seconds")
+                raise SourceUnreadable(
+                    f"freshness query returned a {kind} result; it must yield epoch seconds"
+                )
             if not result:
-                raise SourceUnreadable("freshness query returned no sample: no data behind the value")
+                raise SourceUnreadable(
+                    "freshness query returned no sample: no data behind the value"
+                )
             try:
                 at = min(_parse_number(s["value"][1], what) for s in result)
             except (KeyError, IndexError, TypeError):
@@ -689,12 +810,16 @@ class PrometheusSource:
         seen = [v for v in inputs.values() if v is not None]
         if not seen:
             window, _ = _window_for(self.max_staleness_s)
-            raise SourceUnreadable(f"stale data: no sample of {', '.join(self.inputs)} in the last {window}s "
-                                   f"(max_staleness_s={self.max_staleness_s:g})")
+            raise SourceUnreadable(
+                f"stale data: no sample of {', '.join(self.inputs)} in the last {window}s "
+                f"(max_staleness_s={self.max_staleness_s:g})"
+            )
         return min(seen), inputs
 
 
-def query_value(url: str, query: str, timeout_s: float = 5.0, bearer_token: str | None = None) -> float:
+def query_value(
+    url: str, query: str, timeout_s: float = 5.0, bearer_token: str | None = None
+) -> float:
     """One instant query → its single finite value (no staleness check); raises :class:`SourceUnreadable`.
 
     Bad arguments raise :class:`InvalidArgument` naming the field before any request is made.
@@ -702,7 +827,9 @@ def query_value(url: str, query: str, timeout_s: float = 5.0, bearer_token: str 
     base = validate_url(url)
     text = validate_query(query)
     budget = check_timeout(timeout_s)
-    if bearer_token is not None and (not bearer_token.strip() or any(c in bearer_token for c in "\r\n")):
+    if bearer_token is not None and (
+        not bearer_token.strip() or any(c in bearer_token for c in "\r\n")
+    ):
         raise InvalidArgument("bearer_token", "must be a non-empty single-line string")
     api = _Api(base, bearer_token)
     try:

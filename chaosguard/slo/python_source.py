@@ -23,12 +23,18 @@ class PythonSource:
         try:
             self.func: Callable[[], float] = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as exc:
-            raise InvalidArgument(f"guards.{spec.name}.func", f"cannot load {spec.func}: {exc}") from None
+            raise InvalidArgument(
+                f"guards.{spec.name}.func", f"cannot load {spec.func}: {exc}"
+            ) from None
 
     def read(self, timeout_s: float) -> Observation:
         """Call the function (it should honour its own timeouts)."""
         value = self.func()
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise SourceUnreadable(f"{self.spec.func} returned {value!r}, not a finite number")
         return Observation(float(value), time.time())
 

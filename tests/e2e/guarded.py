@@ -13,13 +13,19 @@ import yaml
 
 from tests.helpers import ROOT
 
-GUARD_CONTROL = {"name": "chaosguard", "provider": {"type": "python", "module": "chaosguard.safety.guard"}}
+GUARD_CONTROL = {
+    "name": "chaosguard",
+    "provider": {"type": "python", "module": "chaosguard.safety.guard"},
+}
 
 
 def action(step: str, module: str, func: str, pauses: dict | None = None, **arguments: Any) -> dict:
     """A python action step."""
-    out: dict[str, Any] = {"type": "action", "name": step,
-                            "provider": {"type": "python", "module": module, "func": func, "arguments": arguments}}
+    out: dict[str, Any] = {
+        "type": "action",
+        "name": step,
+        "provider": {"type": "python", "module": module, "func": func, "arguments": arguments},
+    }
     if pauses:
         out["pauses"] = pauses
     return out
@@ -27,18 +33,36 @@ def action(step: str, module: str, func: str, pauses: dict | None = None, **argu
 
 def python_guard(name: str = "value", **bounds: Any) -> dict:
     """A guard reading ``tests.guard_values.read_value``."""
-    return {"name": name, "source": "python", "func": "tests.guard_values:read_value", **(bounds or {"max": 10})}
+    return {
+        "name": name,
+        "source": "python",
+        "func": "tests.guard_values:read_value",
+        **(bounds or {"max": 10}),
+    }
 
 
-def experiment(method: list[dict], guards: list[dict] | None = None, policy: dict | None = None,
-               rollbacks: list[dict] | None = None, hypothesis: list[dict] | None = None,
-               controls: list[dict] | None = None) -> dict:
+def experiment(
+    method: list[dict],
+    guards: list[dict] | None = None,
+    policy: dict | None = None,
+    rollbacks: list[dict] | None = None,
+    hypothesis: list[dict] | None = None,
+    controls: list[dict] | None = None,
+) -> dict:
     """An experiment document guarded by chaosguard (unless ``controls`` says otherwise)."""
-    ext: dict[str, Any] = {"name": "chaosguard", "guards": guards if guards is not None else [python_guard()]}
+    ext: dict[str, Any] = {
+        "name": "chaosguard",
+        "guards": guards if guards is not None else [python_guard()],
+    }
     if policy is not None:
         ext["policy"] = policy
-    doc: dict[str, Any] = {"title": "guarded test experiment", "description": "e2e", "method": method,
-                           "extensions": [ext], "controls": controls if controls is not None else [GUARD_CONTROL]}
+    doc: dict[str, Any] = {
+        "title": "guarded test experiment",
+        "description": "e2e",
+        "method": method,
+        "extensions": [ext],
+        "controls": controls if controls is not None else [GUARD_CONTROL],
+    }
     if rollbacks:
         doc["rollbacks"] = rollbacks
     if hypothesis:
@@ -59,8 +83,15 @@ class Result:
         return self.journal.get("chaosguard") or {}
 
 
-def chaos_run(tmp_path: Path, doc: dict, env: dict[str, str], *extra: str, policy: dict | None = None,
-              settings: dict | None = None, timeout: float = 120) -> Result:
+def chaos_run(
+    tmp_path: Path,
+    doc: dict,
+    env: dict[str, str],
+    *extra: str,
+    policy: dict | None = None,
+    settings: dict | None = None,
+    timeout: float = 120,
+) -> Result:
     """``chaos run`` the document in ``tmp_path``; return exit code, journal and stderr."""
     exp = tmp_path / "experiment.yaml"
     exp.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -73,8 +104,14 @@ def chaos_run(tmp_path: Path, doc: dict, env: dict[str, str], *extra: str, polic
         (tmp_path / "settings.yaml").write_text(yaml.safe_dump(settings))
         cmd += ["--settings", str(tmp_path / "settings.yaml")]
     journal = tmp_path / "journal.json"
-    proc = subprocess.run([*cmd, "run", "--journal-path", str(journal), *extra, str(exp)], env=full_env,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [*cmd, "run", "--journal-path", str(journal), *extra, str(exp)],
+        env=full_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     data = json.loads(journal.read_text()) if journal.exists() else {}
     return Result(proc.returncode, data, proc.stderr)
 

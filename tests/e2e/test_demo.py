@@ -17,8 +17,13 @@ pytestmark = pytest.mark.slow
 
 def test_make_demo(tmp_path: Path, chaosguard_home: Path) -> None:
     env = {**os.environ, "CHAOSGUARD_HOME": str(chaosguard_home)}
-    proc = subprocess.run(["make", "-s", "-C", str(ROOT), "demo", f"RUNS_DIR={tmp_path / 'runs'}"], env=env,
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "demo", f"RUNS_DIR={tmp_path / 'runs'}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (journal_path,) = (tmp_path / "runs").glob("*/journal.json")
     assert (journal_path.parent / "report.html").stat().st_size > 10_000
@@ -39,6 +44,9 @@ def test_make_demo(tmp_path: Path, chaosguard_home: Path) -> None:
     assert "BREACH" in proc.stderr  # readings were printed live
     # Nothing the demo started is left running.
     assert live_fault_processes(chaosguard_home) == []
-    demo = [p for p in psutil.process_iter(["cmdline"]) if any("chaosguard.demo" in a for a in
-                                                                (p.info.get("cmdline") or []))]
+    demo = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if any("chaosguard.demo" in a for a in (p.info.get("cmdline") or []))
+    ]
     assert demo == []

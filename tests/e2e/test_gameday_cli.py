@@ -38,30 +38,77 @@ PROXY = "demo-frontend"
 
 
 def _probe_p95(p95_max: float) -> dict[str, Any]:
-    return {"type": "probe", "name": f"p95-at-most-{p95_max:g}ms", "tolerance": {"type": "range",
-                                                                                 "range": [0, p95_max]},
-            "provider": {"type": "python", "module": "chaosguard.probes.http", "func": "http_latency_percentile",
-                         "arguments": {"url": "${service_url}", "percentile": 95, "requests": 8,
-                                       "concurrency": 4}}}
+    return {
+        "type": "probe",
+        "name": f"p95-at-most-{p95_max:g}ms",
+        "tolerance": {"type": "range", "range": [0, p95_max]},
+        "provider": {
+            "type": "python",
+            "module": "chaosguard.probes.http",
+            "func": "http_latency_percentile",
+            "arguments": {
+                "url": "${service_url}",
+                "percentile": 95,
+                "requests": 8,
+                "concurrency": 4,
+            },
+        },
+    }
 
 
-def latency_experiment(title: str, latency_ms: float, p95_max: float, hold_s: float = 0.3) -> dict[str, Any]:
+def latency_experiment(
+    title: str, latency_ms: float, p95_max: float, hold_s: float = 0.3
+) -> dict[str, Any]:
     """Add ``latency_ms`` on the demo proxy, hold, check p95 ≤ ``p95_max`` before and after; roll back."""
-    method: list[dict[str, Any]] = [{
-        "type": "action", "name": f"add-{latency_ms:g}ms",
-        "provider": {"type": "python", "module": LAT, "func": "set_latency",
-                     "arguments": {"name": PROXY, "latency_ms": latency_ms, "direction": "downstream"}}}]
+    method: list[dict[str, Any]] = [
+        {
+            "type": "action",
+            "name": f"add-{latency_ms:g}ms",
+            "provider": {
+                "type": "python",
+                "module": LAT,
+                "func": "set_latency",
+                "arguments": {"name": PROXY, "latency_ms": latency_ms, "direction": "downstream"},
+            },
+        }
+    ]
     if hold_s > 1:  # a long hold that a guard abort must cut short
-        method.append({"type": "action", "name": "hold", "provider": {
-            "type": "python", "module": "tests.guard_values", "func": "wait", "arguments": {"seconds": hold_s}}})
+        method.append(
+            {
+                "type": "action",
+                "name": "hold",
+                "provider": {
+                    "type": "python",
+                    "module": "tests.guard_values",
+                    "func": "wait",
+                    "arguments": {"seconds": hold_s},
+                },
+            }
+        )
     else:
         method[0]["pauses"] = {"after": hold_s}
-    return {"title": title, "description": "game-day e2e",
-            "configuration": {"service_url": {"type": "env", "key": "DEMO_SERVICE_URL"}},
-            "steady-state-hypothesis": {"title": "p95 within tolerance", "probes": [_probe_p95(p95_max)]},
-            "method": method,
-            "rollbacks": [{"type": "action", "name": "remove-latency", "provider": {
-                "type": "python", "module": LAT, "func": "remove_latency", "arguments": {"name": PROXY}}}]}
+    return {
+        "title": title,
+        "description": "game-day e2e",
+        "configuration": {"service_url": {"type": "env", "key": "DEMO_SERVICE_URL"}},
+        "steady-state-hypothesis": {
+            "title": "p95 within tolerance",
+            "probes": [_probe_p95(p95_max)],
+        },
+        "method": method,
+        "rollbacks": [
+            {
+                "type": "action",
+                "name": "remove-latency",
+                "provider": {
+                    "type": "python",
+                    "module": LAT,
+                    "func": "remove_latency",
+                    "arguments": {"name": PROXY},
+                },
+            }
+        ],
+    }
 
 
 def write(path: Path, doc: Any) -> str:
@@ -69,24 +116,51 @@ def write(path: Path, doc: Any) -> str:
     return str(path)
 
 
-def suite_file(tmp_path: Path, name: str, experiments: list[dict[str, Any]], policy: dict[str, Any] | None = None,
-               **extra: Any) -> str:
+def suite_file(
+    tmp_path: Path,
+    name: str,
+    experiments: list[dict[str, Any]],
+    policy: dict[str, Any] | None = None,
+    **extra: Any,
+) -> str:
     """Write the experiments, the shared policy and the suite (with the shared p95 guard)."""
     paths = [write(tmp_path / f"{name}-{i}.yaml", doc) for i, doc in enumerate(experiments)]
     write(tmp_path / f"{name}-policy.yaml", policy or {"guard": {"interval_s": 0.2}})
-    suite = {"name": name, "policy": f"{name}-policy.yaml",
-             "guards": [{"name": "p95", "source": "http", "url": "${DEMO_SERVICE_URL:-http://127.0.0.1:9/}",
-                         "metric": "p95_ms", "window_s": 2, "rate_per_s": 10, "request_timeout_s": 5,
-                         "max": 800}],
-             "experiments": [Path(p).name for p in paths],
-             "recovery": {"timeout_s": 20, "interval_s": 0.2}, **extra}
+    suite = {
+        "name": name,
+        "policy": f"{name}-policy.yaml",
+        "guards": [
+            {
+                "name": "p95",
+                "source": "http",
+                "url": "${DEMO_SERVICE_URL:-http://127.0.0.1:9/}",
+                "metric": "p95_ms",
+                "window_s": 2,
+                "rate_per_s": 10,
+                "request_timeout_s": 5,
+                "max": 800,
+            }
+        ],
+        "experiments": [Path(p).name for p in paths],
+        "recovery": {"timeout_s": 20, "interval_s": 0.2},
+        **extra,
+    }
     return write(tmp_path / f"{name}.yaml", suite)
 
 
-def gameday(env: dict[str, str], cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def gameday(
+    env: dict[str, str], cwd: Path, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """``chaos gameday ARGS`` in a subprocess; never a traceback; failures end with one ``Error:`` line."""
-    result = subprocess.run([str(VENV_BIN / "chaos"), "--no-version-check", "--no-log-file", "gameday", *args],
-                            cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        [str(VENV_BIN / "chaos"), "--no-version-check", "--no-log-file", "gameday", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     if result.returncode:
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
@@ -109,7 +183,12 @@ def check_reports(out: Path, name: str, outcomes: list[str]) -> None:
     assert suite is not None and suite.get("name") == name
     cases = list(root.iter("testcase"))
     assert len(cases) == len(outcomes), ET.tostring(root)[:2000]
-    expected = {"met": set(), "skipped": {"skipped"}, "error": {"error"}, "action-failed": {"failure"}}
+    expected = {
+        "met": set(),
+        "skipped": {"skipped"},
+        "error": {"error"},
+        "action-failed": {"failure"},
+    }
     for case, outcome in zip(cases, outcomes, strict=True):
         props = {p.get("name"): p.get("value") for p in case.iter("property")}
         assert props["outcome"] == outcome
@@ -141,8 +220,14 @@ def demo(env: dict[str, str]) -> dict[str, str]:
 
 
 def test_passing_suite_exits_0_with_score_100(demo: dict[str, str], tmp_path: Path) -> None:
-    path = suite_file(tmp_path, "passing", [latency_experiment("adds 50 ms", 50, 400),
-                                            latency_experiment("adds 50 ms again", 50, 400)])
+    path = suite_file(
+        tmp_path,
+        "passing",
+        [
+            latency_experiment("adds 50 ms", 50, 400),
+            latency_experiment("adds 50 ms again", 50, 400),
+        ],
+    )
     out = tmp_path / "out"
     result = gameday(demo, tmp_path, "run", path, "--output-dir", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -150,7 +235,10 @@ def test_passing_suite_exits_0_with_score_100(demo: dict[str, str], tmp_path: Pa
     assert [e["outcome"] for e in data["experiments"]] == ["met", "met"]
     assert data["score"] == 100.0 and data["exit_code"] == 0
     assert data["experiments"][1]["recovery_before"]["healthy"] is True
-    for i in (1, 2):  # each run guarded by the suite's guard and policy, though the files declare no control
+    for i in (
+        1,
+        2,
+    ):  # each run guarded by the suite's guard and policy, though the files declare no control
         journal = json.loads(next(out.glob(f"0{i}-*/journal.json")).read_text())
         assert journal["chaosguard"]["outcome"] == "met"
         assert [g["name"] for g in journal["chaosguard"]["guards"]] == ["p95"]
@@ -159,8 +247,14 @@ def test_passing_suite_exits_0_with_score_100(demo: dict[str, str], tmp_path: Pa
 
 
 def test_deviating_suite_exits_1(demo: dict[str, str], tmp_path: Path) -> None:
-    path = suite_file(tmp_path, "deviating", [latency_experiment("adds 50 ms", 50, 400),
-                                              latency_experiment("300 ms breaks a 200 ms tolerance", 300, 200)])
+    path = suite_file(
+        tmp_path,
+        "deviating",
+        [
+            latency_experiment("adds 50 ms", 50, 400),
+            latency_experiment("300 ms breaks a 200 ms tolerance", 300, 200),
+        ],
+    )
     out = tmp_path / "out"
     result = gameday(demo, tmp_path, "run", path, "-o", str(out))
     assert result.returncode == 1, result.stderr[-3000:]
@@ -173,16 +267,26 @@ def test_deviating_suite_exits_1(demo: dict[str, str], tmp_path: Path) -> None:
     check_reports(out, "deviating", ["met", "deviated"])
 
 
-def test_aborted_suite_exits_2_and_stops(demo: dict[str, str], tmp_path: Path, chaosguard_home: Path) -> None:
-    path = suite_file(tmp_path, "aborted", [latency_experiment("1200 ms breaches the guard", 1200, 400, hold_s=20),
-                                            latency_experiment("never runs", 50, 400)])
+def test_aborted_suite_exits_2_and_stops(
+    demo: dict[str, str], tmp_path: Path, chaosguard_home: Path
+) -> None:
+    path = suite_file(
+        tmp_path,
+        "aborted",
+        [
+            latency_experiment("1200 ms breaches the guard", 1200, 400, hold_s=20),
+            latency_experiment("never runs", 50, 400),
+        ],
+    )
     out = tmp_path / "out"
     result = gameday(demo, tmp_path, "run", path, "-o", str(out))
     assert result.returncode == 2, result.stderr[-3000:]
     data = summary(out)
     first, second = data["experiments"]
     assert first["outcome"] == "aborted"
-    assert re.match(r"guard 'p95' breached: \d+(\.\d+)? \(objective <= 800\)$", first["reason"]), first["reason"]
+    assert re.match(r"guard 'p95' breached: \d+(\.\d+)? \(objective <= 800\)$", first["reason"]), (
+        first["reason"]
+    )
     assert first["duration_s"] < 15  # the 20 s hold was cut short
     assert second["outcome"] == "skipped" and "aborted by a guard" in second["reason"]
     assert data["score"] == 0.0
@@ -195,12 +299,25 @@ def test_aborted_suite_exits_2_and_stops(demo: dict[str, str], tmp_path: Path, c
 
 def test_refused_suite_exits_3(env: dict[str, str], tmp_path: Path, chaosguard_home: Path) -> None:
     today = date.today()
-    freeze = {"freeze": [{"start": (today - timedelta(days=1)).isoformat(),
-                          "end": (today + timedelta(days=1)).isoformat(), "reason": "release week"}]}
-    path = suite_file(tmp_path, "refused", [latency_experiment("frozen", 50, 400),
-                                            latency_experiment("frozen too", 50, 400)], policy=freeze)
+    freeze = {
+        "freeze": [
+            {
+                "start": (today - timedelta(days=1)).isoformat(),
+                "end": (today + timedelta(days=1)).isoformat(),
+                "reason": "release week",
+            }
+        ]
+    }
+    path = suite_file(
+        tmp_path,
+        "refused",
+        [latency_experiment("frozen", 50, 400), latency_experiment("frozen too", 50, 400)],
+        policy=freeze,
+    )
     out = tmp_path / "out"
-    result = gameday({**env, "DEMO_SERVICE_URL": "http://127.0.0.1:9/"}, tmp_path, "run", path, "-o", str(out))
+    result = gameday(
+        {**env, "DEMO_SERVICE_URL": "http://127.0.0.1:9/"}, tmp_path, "run", path, "-o", str(out)
+    )
     assert result.returncode == 3, result.stderr[-3000:]
     data = summary(out)
     assert [e["outcome"] for e in data["experiments"]] == ["refused", "refused"]
@@ -216,18 +333,29 @@ def test_bad_suite_file_exits_4_in_one_line(env: dict[str, str], tmp_path: Path)
     result = gameday(env, tmp_path, "run", str(tmp_path / "bad.yaml"))
     assert result.returncode == 4
     assert result.stderr.strip().splitlines()[-1] == (
-        f"Error: invalid argument 'experiments.2.path': file not found: missing.yaml (in {tmp_path / 'bad.yaml'})")
+        f"Error: invalid argument 'experiments.2.path': file not found: missing.yaml (in {tmp_path / 'bad.yaml'})"
+    )
     assert not (tmp_path / "runs").exists()  # nothing ran
 
 
 def test_failing_action_exits_4_and_stops(env: dict[str, str], tmp_path: Path) -> None:
-    failing = {"title": "an action fails", "description": "e2e",
-               "method": [{"type": "action", "name": "boom", "provider": {
-                   "type": "python", "module": "tests.guard_values", "func": "fail"}}]}
+    failing = {
+        "title": "an action fails",
+        "description": "e2e",
+        "method": [
+            {
+                "type": "action",
+                "name": "boom",
+                "provider": {"type": "python", "module": "tests.guard_values", "func": "fail"},
+            }
+        ],
+    }
     write(tmp_path / "fail.yaml", failing)
     write(tmp_path / "policy.yaml", {"allow_unguarded": True})
     out = tmp_path / "out"
-    result = gameday(env, tmp_path, "run", "fail.yaml", "fail.yaml", "--policy", "policy.yaml", "-o", str(out))
+    result = gameday(
+        env, tmp_path, "run", "fail.yaml", "fail.yaml", "--policy", "policy.yaml", "-o", str(out)
+    )
     assert result.returncode == 4, result.stderr[-3000:]
     data = summary(out)
     assert [e["outcome"] for e in data["experiments"]] == ["action-failed", "skipped"]
@@ -242,8 +370,19 @@ def test_schema_and_schedule(env: dict[str, str], tmp_path: Path) -> None:
     assert cron.returncode == 0, cron.stderr
     line = next(ln for ln in cron.stdout.splitlines() if not ln.startswith("#"))
     assert line.startswith("0 9 * * 1 ") and "gameday run" in line and path in line
-    k8s = gameday(env, tmp_path, "schedule", path, "--cron", "0 9 * * 1", "--kubernetes", "--namespace", "chaos",
-                  "--image", "registry.example/chaosguard:1")
+    k8s = gameday(
+        env,
+        tmp_path,
+        "schedule",
+        path,
+        "--cron",
+        "0 9 * * 1",
+        "--kubernetes",
+        "--namespace",
+        "chaos",
+        "--image",
+        "registry.example/chaosguard:1",
+    )
     kinds = [d["kind"] for d in yaml.safe_load_all(k8s.stdout)]
     assert kinds == ["ServiceAccount", "Role", "RoleBinding", "CronJob"]
     bad = gameday(env, tmp_path, "schedule", path, "--cron", "0 25 * * 1")

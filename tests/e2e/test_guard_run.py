@@ -55,24 +55,37 @@ def _clean_markers() -> None:
 
 def _proxy_method(upstream: str, wait_s: float = 30) -> list[dict]:
     marker = f"/tmp/cg-wait-{os.getpid()}-{uuid.uuid4().hex}"
-    return [action("proxy", LAT, "start_latency_proxy", name="p", listen="127.0.0.1:0", upstream=upstream,
-                   latency_ms=100),
-            action("long-wait", WAIT, "wait", seconds=wait_s, marker=marker)]
+    return [
+        action(
+            "proxy",
+            LAT,
+            "start_latency_proxy",
+            name="p",
+            listen="127.0.0.1:0",
+            upstream=upstream,
+            latency_ms=100,
+        ),
+        action("long-wait", WAIT, "wait", seconds=wait_s, marker=marker),
+    ]
 
 
-def _when_fault_open(home: Path, then) -> threading.Thread:  # noqa: ANN001
+def _when_fault_open(home: Path, then) -> threading.Thread:
     """Flip the SLO once the proxy is in the ledger and the long action has started."""
+
     def run() -> None:
-        if wait_until(lambda: any(r["kind"] == "latency-proxy" for r in ledger_records(home)), timeout=60) \
-                and wait_until(_long_wait_started, timeout=60):
+        if wait_until(
+            lambda: any(r["kind"] == "latency-proxy" for r in ledger_records(home)), timeout=60
+        ) and wait_until(_long_wait_started, timeout=60):
             then()
+
     th = threading.Thread(target=run, daemon=True)
     th.start()
     return th
 
 
-def test_already_breached_slo_refuses_before_anything(tmp_path: Path, chaos_env: dict, upstream: str,
-                                                      chaosguard_home: Path) -> None:
+def test_already_breached_slo_refuses_before_anything(
+    tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
+) -> None:
     env = value_env(tmp_path, chaos_env, 50)
     res = chaos_run(tmp_path, experiment(_proxy_method(upstream)), env)
     assert res.rc == 1
@@ -85,19 +98,35 @@ def test_already_breached_slo_refuses_before_anything(tmp_path: Path, chaos_env:
 
 @pytest.mark.parametrize("strategy", ["default", "always", "never", "deviated"])
 def test_breach_reverts_cuts_the_action_short_and_rollbacks_run(
-        strategy: str, tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path) -> None:
+    strategy: str, tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
+) -> None:
     env = value_env(tmp_path, chaos_env, 1)
-    root_exists = {"type": "probe", "name": "root-exists", "tolerance": True,
-                   "provider": {"type": "python", "module": "os.path", "func": "exists", "arguments": {"path": "/"}}}
-    doc = experiment(_proxy_method(upstream), guards=[python_guard(max=10)], hypothesis=[root_exists],
-                     rollbacks=[action("stop-proxy", LAT, "stop_latency_proxy", name="p")])
+    root_exists = {
+        "type": "probe",
+        "name": "root-exists",
+        "tolerance": True,
+        "provider": {
+            "type": "python",
+            "module": "os.path",
+            "func": "exists",
+            "arguments": {"path": "/"},
+        },
+    }
+    doc = experiment(
+        _proxy_method(upstream),
+        guards=[python_guard(max=10)],
+        hypothesis=[root_exists],
+        rollbacks=[action("stop-proxy", LAT, "stop_latency_proxy", name="p")],
+    )
     doc["extensions"][0]["policy"] = {"guard": {"interval_s": 0.2}}
     _when_fault_open(chaosguard_home, lambda: set_value(env, 99))
     res = chaos_run(tmp_path, doc, env, "--rollback-strategy", strategy)
     assert res.rc == 1, res.stderr[-2000:]
     assert res.journal["status"] == "aborted"
     g = res.guard
-    assert g["outcome"] == "aborted" and g["breach"]["guard"] == "value" and g["breach"]["value"] == 99
+    assert (
+        g["outcome"] == "aborted" and g["breach"]["guard"] == "value" and g["breach"]["value"] == 99
+    )
     assert g["breach"]["faults_reverted_at"] <= g["breach"]["abort_issued_at"]
     assert [r["kind"] for r in g["breach"]["reverted"]] == ["latency-proxy"]
     waited = next(r for r in res.journal["run"] if r["activity"]["name"] == "long-wait")
@@ -108,21 +137,28 @@ def test_breach_reverts_cuts_the_action_short_and_rollbacks_run(
     assert live_fault_processes(chaosguard_home) == []
     assert any(r["value"] == 99 and r["breached"] for r in g["readings"])
     recheck = g["steady_state_after_abort"]
-    assert recheck["steady_state_met"] is True and recheck["probes"][0]["activity"]["name"] == "root-exists"
+    assert (
+        recheck["steady_state_met"] is True
+        and recheck["probes"][0]["activity"]["name"] == "root-exists"
+    )
 
 
-def test_breach_without_rollbacks_still_reverts(tmp_path: Path, chaos_env: dict, upstream: str,
-                                                chaosguard_home: Path) -> None:
+def test_breach_without_rollbacks_still_reverts(
+    tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
+) -> None:
     env = value_env(tmp_path, chaos_env, 1)
-    _when_fault_open(chaosguard_home, lambda: Path(env["CG_TEST_VALUE_FILE"]).unlink())  # unreadable
+    _when_fault_open(
+        chaosguard_home, lambda: Path(env["CG_TEST_VALUE_FILE"]).unlink()
+    )  # unreadable
     res = chaos_run(tmp_path, experiment(_proxy_method(upstream)), env)
     assert res.journal["status"] == "aborted"
     assert res.guard["breach"]["value"] is None and "No such file" in res.guard["breach"]["reason"]
     assert live_fault_processes(chaosguard_home) == []
 
 
-def test_kill_switch_file_flipped_mid_run_aborts(tmp_path: Path, chaos_env: dict, upstream: str,
-                                                 chaosguard_home: Path) -> None:
+def test_kill_switch_file_flipped_mid_run_aborts(
+    tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
+) -> None:
     env = value_env(tmp_path, chaos_env, 1)
     switch = tmp_path / "STOP"
     policy = {"kill_switch": {"file": [str(switch)]}, "guard": {"interval_s": 0.2}}
@@ -135,13 +171,21 @@ def test_kill_switch_file_flipped_mid_run_aborts(tmp_path: Path, chaos_env: dict
     assert again.guard["outcome"] == "refused" and "kill switch" in again.guard["reason"]
 
 
-def test_policy_violation_refuses_the_action_before_injection(tmp_path: Path, chaos_env: dict,
-                                                              chaosguard_home: Path) -> None:
+def test_policy_violation_refuses_the_action_before_injection(
+    tmp_path: Path, chaos_env: dict, chaosguard_home: Path
+) -> None:
     env = value_env(tmp_path, chaos_env, 1)
     sleepers = [subprocess.Popen(["sleep", "257.0257"]) for _ in range(2)]
     try:
-        method = [action("pause", "chaosguard.actions.process", "pause_processes", name_pattern=r"^sleep 257\.0257$",
-                         max_processes=5)]
+        method = [
+            action(
+                "pause",
+                "chaosguard.actions.process",
+                "pause_processes",
+                name_pattern=r"^sleep 257\.0257$",
+                max_processes=5,
+            )
+        ]
         res = chaos_run(tmp_path, experiment(method), env, policy={"local": {"max_processes": 1}})
         assert res.rc == 1 and res.journal["status"] == "failed"
         assert res.guard["outcome"] == "refused" and "max_processes" in res.guard["reason"]
@@ -153,12 +197,18 @@ def test_policy_violation_refuses_the_action_before_injection(tmp_path: Path, ch
             p.wait()
 
 
-def test_unguarded_experiment_is_refused_by_default(tmp_path: Path, chaos_env: dict, upstream: str) -> None:
+def test_unguarded_experiment_is_refused_by_default(
+    tmp_path: Path, chaos_env: dict, upstream: str
+) -> None:
     env = value_env(tmp_path, chaos_env, 1)
     res = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.1), guards=[]), env)
     assert res.guard["outcome"] == "refused" and "no guards" in res.guard["reason"]
-    ok = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.1), guards=[]), env,
-                   policy={"allow_unguarded": True})
+    ok = chaos_run(
+        tmp_path,
+        experiment(_proxy_method(upstream, 0.1), guards=[]),
+        env,
+        policy={"allow_unguarded": True},
+    )
     assert ok.rc == 0 and ok.guard["outcome"] == "met", ok.stderr[-2000:]
 
 
@@ -170,20 +220,30 @@ def test_failed_action_fails_the_run(tmp_path: Path, chaos_env: dict) -> None:
     assert res.guard["reason"] == "action 'boom' failed: RuntimeError: this action fails on purpose"
 
 
-def test_unmet_steady_state_before_the_method_fails_the_run(tmp_path: Path, chaos_env: dict,
-                                                             chaosguard_home: Path, upstream: str) -> None:
+def test_unmet_steady_state_before_the_method_fails_the_run(
+    tmp_path: Path, chaos_env: dict, chaosguard_home: Path, upstream: str
+) -> None:
     env = value_env(tmp_path, chaos_env, 1)
-    probe = {"type": "probe", "name": "always-false", "tolerance": True,
-             "provider": {"type": "python", "module": "os.path", "func": "exists",
-                          "arguments": {"path": "/nonexistent"}}}
+    probe = {
+        "type": "probe",
+        "name": "always-false",
+        "tolerance": True,
+        "provider": {
+            "type": "python",
+            "module": "os.path",
+            "func": "exists",
+            "arguments": {"path": "/nonexistent"},
+        },
+    }
     res = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.1), hypothesis=[probe]), env)
     assert res.rc == 1 and res.journal["status"] == "failed"
     assert res.guard["outcome"] == "steady-state-unmet"
     assert ledger_records(chaosguard_home) == []
 
 
-def test_global_wiring_keeps_working_with_experiment_controls(tmp_path: Path, chaos_env: dict,
-                                                              upstream: str, chaosguard_home: Path) -> None:
+def test_global_wiring_keeps_working_with_experiment_controls(
+    tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
+) -> None:
     env = value_env(tmp_path, chaos_env, 1)
     other = {"name": "noop", "provider": {"type": "python", "module": "tests.guard_values"}}
     doc = experiment(_proxy_method(upstream), controls=[other])
@@ -203,21 +263,37 @@ def test_wired_twice_guards_once(tmp_path: Path, chaos_env: dict, upstream: str)
     assert len(res.guard["preflight"]) == 1
 
 
-def test_breach_during_rollbacks_reverts_but_lets_them_finish(tmp_path: Path, chaos_env: dict, upstream: str,
-                                                              chaosguard_home: Path) -> None:
+def test_breach_during_rollbacks_reverts_but_lets_them_finish(
+    tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
+) -> None:
     env = value_env(tmp_path, chaos_env, 1)
-    method = [action("proxy", LAT, "start_latency_proxy", name="p", listen="127.0.0.1:0", upstream=upstream,
-                     latency_ms=100)]
+    method = [
+        action(
+            "proxy",
+            LAT,
+            "start_latency_proxy",
+            name="p",
+            listen="127.0.0.1:0",
+            upstream=upstream,
+            latency_ms=100,
+        )
+    ]
     marker = f"/tmp/cg-wait-{os.getpid()}-{uuid.uuid4().hex}"
-    rollbacks = [action("slow-rollback", WAIT, "wait", seconds=1.5, marker=marker),
-                 action("stop-proxy", LAT, "stop_latency_proxy", name="p")]
+    rollbacks = [
+        action("slow-rollback", WAIT, "wait", seconds=1.5, marker=marker),
+        action("stop-proxy", LAT, "stop_latency_proxy", name="p"),
+    ]
     doc = experiment(method, rollbacks=rollbacks)
     doc["extensions"][0]["policy"] = {"guard": {"interval_s": 0.2}}
-    threading.Thread(target=lambda: wait_until(_long_wait_started, timeout=60) and set_value(env, 99),
-                     daemon=True).start()
+    threading.Thread(
+        target=lambda: wait_until(_long_wait_started, timeout=60) and set_value(env, 99),
+        daemon=True,
+    ).start()
     res = chaos_run(tmp_path, doc, env)
     assert res.guard["breach"]["guard"] == "value"  # seen during the rollbacks, faults reverted...
     assert [r["kind"] for r in res.guard["breach"]["reverted"]] == ["latency-proxy"]
     assert [(r["activity"]["name"], r["status"]) for r in res.journal["rollbacks"]] == [
-        ("slow-rollback", "succeeded"), ("stop-proxy", "succeeded")]  # ...and the rollbacks not cut short
+        ("slow-rollback", "succeeded"),
+        ("stop-proxy", "succeeded"),
+    ]  # ...and the rollbacks not cut short
     assert live_fault_processes(chaosguard_home) == []

@@ -10,14 +10,26 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT
-from tests.unit.journal.samples import PLANTED, SECRET_ENV, guarded_journal, met_journal, with_secrets
+from tests.unit.journal.samples import (
+    PLANTED,
+    SECRET_ENV,
+    guarded_journal,
+    met_journal,
+    with_secrets,
+)
 
 pytestmark = pytest.mark.slow
 
 
 def _chaos(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["chaos", "--no-version-check", "--no-log-file", "report", *args], cwd=cwd,
-                          env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["chaos", "--no-version-check", "--no-log-file", "report", *args],
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _write(tmp_path: Path, name: str, doc: dict) -> Path:
@@ -26,16 +38,31 @@ def _write(tmp_path: Path, name: str, doc: dict) -> Path:
     return path
 
 
-def test_report_of_a_suite_with_junit_and_markdown(tmp_path: Path, chaos_env: dict[str, str]) -> None:
+def test_report_of_a_suite_with_junit_and_markdown(
+    tmp_path: Path, chaos_env: dict[str, str]
+) -> None:
     a = _write(tmp_path, "a.json", met_journal())
     b = _write(tmp_path, "b.json", with_secrets(guarded_journal()))
-    res = _chaos({**chaos_env, **SECRET_ENV}, tmp_path, str(a), str(b), "-o", "out/suite.html",
-                 "--junit", "out/junit.xml", "--markdown", "out/summary.md")
+    res = _chaos(
+        {**chaos_env, **SECRET_ENV},
+        tmp_path,
+        str(a),
+        str(b),
+        "-o",
+        "out/suite.html",
+        "--junit",
+        "out/junit.xml",
+        "--markdown",
+        "out/summary.md",
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "wrote out/suite.html" in res.stdout
     html = (tmp_path / "out" / "suite.html").read_text()
     assert "<title>Chaos suite: 2 runs</title>" in html
-    assert "Service survives a pod kill" in html and "Latency SLO holds while latency escalates" in html
+    assert (
+        "Service survives a pod kill" in html
+        and "Latency SLO holds while latency escalates" in html
+    )
     suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("tests") == "2" and suite.get("failures") == "1"
     summary = (tmp_path / "out" / "summary.md").read_text()

@@ -30,21 +30,41 @@ def _free_port() -> int:
 
 def _experiment(tmp_path: Path, upstream_port: int, listen_port: int) -> Path:
     def action(step: str, module: str, func: str, **arguments: object) -> dict:
-        return {"type": "action", "name": step,
-                "provider": {"type": "python", "module": module, "func": func, "arguments": arguments}}
+        return {
+            "type": "action",
+            "name": step,
+            "provider": {"type": "python", "module": module, "func": func, "arguments": arguments},
+        }
 
     doc = {
         "title": "faults left running when the runner dies",
         "description": "starts a proxy and stress workers, then waits to be killed",
         "method": [
-            action("proxy", "chaosguard.actions.latency", "start_latency_proxy", name="p",
-                   listen=f"127.0.0.1:{listen_port}", upstream=f"127.0.0.1:{upstream_port}", latency_ms=50),
+            action(
+                "proxy",
+                "chaosguard.actions.latency",
+                "start_latency_proxy",
+                name="p",
+                listen=f"127.0.0.1:{listen_port}",
+                upstream=f"127.0.0.1:{upstream_port}",
+                latency_ms=50,
+            ),
             action("cpu", "chaosguard.actions.stress", "stress_cpu", workers=1, load_percent=30),
             action("mem", "chaosguard.actions.stress", "stress_memory", mib=64),
-            {"type": "probe", "name": "ready", "provider": {"type": "process", "path": "touch",
-                                                             "arguments": [str(tmp_path / "ready")]}},
-            {"type": "probe", "name": "wait", "provider": {"type": "process", "path": "sleep",
-                                                            "arguments": ["60"]}},
+            {
+                "type": "probe",
+                "name": "ready",
+                "provider": {
+                    "type": "process",
+                    "path": "touch",
+                    "arguments": [str(tmp_path / "ready")],
+                },
+            },
+            {
+                "type": "probe",
+                "name": "wait",
+                "provider": {"type": "process", "path": "sleep", "arguments": ["60"]},
+            },
         ],
     }
     path = tmp_path / "experiment.yaml"
@@ -67,15 +87,28 @@ def _run_and_kill(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen
     upstream.bind(("127.0.0.1", 0))
     upstream.listen()
     exp = _experiment(tmp_path, upstream.getsockname()[1], _free_port())
-    chaos = subprocess.Popen(["chaos", "--no-version-check", "--no-log-file", "run", "--journal-path",
-                              str(tmp_path / "journal.json"), str(exp)], env=env, cwd=tmp_path,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    chaos = subprocess.Popen(
+        [
+            "chaos",
+            "--no-version-check",
+            "--no-log-file",
+            "run",
+            "--journal-path",
+            str(tmp_path / "journal.json"),
+            str(exp),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
-        assert wait_until(lambda: (tmp_path / "ready").exists() or chaos.poll() is not None, timeout=60)
+        assert wait_until(
+            lambda: (tmp_path / "ready").exists() or chaos.poll() is not None, timeout=60
+        )
         assert chaos.poll() is None, chaos.stderr.read().decode()[-2000:]
         runner = psutil.Process(chaos.pid)
-        pids = [p.pid for p in _workers()
-                if runner.pid in [a.pid for a in p.parents()]]
+        pids = [p.pid for p in _workers() if runner.pid in [a.pid for a in p.parents()]]
         assert len(pids) >= 3, pids  # proxy, CPU stress, memory stress
         chaos.send_signal(signal.SIGKILL)
         chaos.wait()
@@ -96,8 +129,13 @@ def _alive(pids: list[int]) -> list[int]:
 
 
 def _cleanup(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["chaos", "--no-version-check", "--no-log-file", "cleanup", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["chaos", "--no-version-check", "--no-log-file", "cleanup", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_workers_die_with_a_sigkilled_runner(tmp_path: Path, chaos_env: dict[str, str]) -> None:
@@ -106,13 +144,16 @@ def test_workers_die_with_a_sigkilled_runner(tmp_path: Path, chaos_env: dict[str
     out = _cleanup(chaos_env)
     assert out.returncode == 0, out.stderr
     # Records were still open (the runner died) but every fault had already vanished.
-    assert "vanished" in out.stdout and "reverted" not in out.stdout.replace("Reverted leftovers", "")
+    assert "vanished" in out.stdout and "reverted" not in out.stdout.replace(
+        "Reverted leftovers", ""
+    )
     again = _cleanup(chaos_env)
     assert "Nothing open" in again.stdout
 
 
-def test_cleanup_reverts_survivors_when_the_death_path_fails(tmp_path: Path,
-                                                            chaos_env: dict[str, str]) -> None:
+def test_cleanup_reverts_survivors_when_the_death_path_fails(
+    tmp_path: Path, chaos_env: dict[str, str]
+) -> None:
     env = {**chaos_env, "CHAOSGUARD_LIFELINE": "off"}
     _, pids = _run_and_kill(tmp_path, env)
     try:
@@ -127,8 +168,11 @@ def test_cleanup_reverts_survivors_when_the_death_path_fails(tmp_path: Path,
         assert "Nothing open" in _cleanup(chaos_env).stdout
         journal_missing = not (tmp_path / "journal.json").exists()
         assert journal_missing  # the runner never got to write it: the ledger is the evidence
-        records = [json.loads(x) for f in (Path(chaos_env["CHAOSGUARD_HOME"]) / "ledger").rglob("*.jsonl")
-                   for x in f.read_text().splitlines()]
+        records = [
+            json.loads(x)
+            for f in (Path(chaos_env["CHAOSGUARD_HOME"]) / "ledger").rglob("*.jsonl")
+            for x in f.read_text().splitlines()
+        ]
         assert sum(1 for r in records if r["op"] == "close") == 3
     finally:
         for pid in _alive(pids):

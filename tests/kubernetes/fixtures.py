@@ -11,8 +11,8 @@ import json
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,20 @@ import yaml
 from tests.helpers import ROOT
 from tests.k8s_cluster import TestCluster
 
-__all__ = ["EXAMPLES", "MANAGED", "active_pods", "chaos_cmd", "deployment", "guarded_example", "kube",
-           "node_heartbeat", "policy", "run_env", "wait_for", "wait_ready"]
+__all__ = [
+    "EXAMPLES",
+    "MANAGED",
+    "active_pods",
+    "chaos_cmd",
+    "deployment",
+    "guarded_example",
+    "kube",
+    "node_heartbeat",
+    "policy",
+    "run_env",
+    "wait_for",
+    "wait_ready",
+]
 
 #: the label selector of every Chaos Mesh object chaosguard creates
 MANAGED = "app.kubernetes.io/managed-by=chaosguard"
@@ -54,12 +66,23 @@ def node_heartbeat(k8s_cluster: TestCluster) -> Iterator[None]:
             for node in k8s_cluster.node_names:
                 spec = {"holderIdentity": node, "leaseDurationSeconds": 40, "renewTime": now}
                 try:
-                    status, _ = api.request("PATCH", f"{base}/{node}", body={"spec": spec},
-                                            content_type="application/merge-patch+json")
+                    status, _ = api.request(
+                        "PATCH",
+                        f"{base}/{node}",
+                        body={"spec": spec},
+                        content_type="application/merge-patch+json",
+                    )
                     if status == 404:
-                        api.create(base, {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                                          "metadata": {"name": node}, "spec": spec})
-                except Exception:  # noqa: BLE001 - the cluster is stopping, or a transient error
+                        api.create(
+                            base,
+                            {
+                                "apiVersion": "coordination.k8s.io/v1",
+                                "kind": "Lease",
+                                "metadata": {"name": node},
+                                "spec": spec,
+                            },
+                        )
+                except Exception:
                     pass
             if stop.wait(10):
                 return
@@ -72,8 +95,9 @@ def node_heartbeat(k8s_cluster: TestCluster) -> Iterator[None]:
 
 
 @pytest.fixture()
-def kube(k8s_cluster: TestCluster, node_heartbeat: None,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCluster]:
+def kube(
+    k8s_cluster: TestCluster, node_heartbeat: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestCluster]:
     """The cluster, with ``$KUBECONFIG`` pointing at it and no policy file / context override."""
     monkeypatch.setenv("KUBECONFIG", str(k8s_cluster.kubeconfig))
     for name in ("KUBERNETES_CONTEXT", "KUBERNETES_VERIFY_SSL", "CHAOSGUARD_POLICY"):
@@ -109,40 +133,70 @@ def wait_for(what: str, fn: Callable[[], Any], timeout: float = 60, interval: fl
 def active_pods(cluster: TestCluster, ns: str, selector: str = "app=web") -> dict[str, str]:
     """name → uid of the pods matching ``selector`` that are not terminating."""
     items = cluster.kubectl_json("get", "pods", "-n", ns, "-l", selector)["items"]
-    return {p["metadata"]["name"]: p["metadata"]["uid"] for p in items
-            if not p["metadata"].get("deletionTimestamp")}
+    return {
+        p["metadata"]["name"]: p["metadata"]["uid"]
+        for p in items
+        if not p["metadata"].get("deletionTimestamp")
+    }
 
 
 def _ready_count(cluster: TestCluster, ns: str, selector: str) -> int:
     items = cluster.kubectl_json("get", "pods", "-n", ns, "-l", selector)["items"]
-    return sum(1 for p in items if not p["metadata"].get("deletionTimestamp")
-               and any(c["type"] == "Ready" and c["status"] == "True"
-                       for c in p["status"].get("conditions", [])))
+    return sum(
+        1
+        for p in items
+        if not p["metadata"].get("deletionTimestamp")
+        and any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in p["status"].get("conditions", [])
+        )
+    )
 
 
-def wait_ready(cluster: TestCluster, ns: str, name: str = "web", replicas: int = 3,
-               selector: str = "app=web", timeout: float = 60) -> None:
+def wait_ready(
+    cluster: TestCluster,
+    ns: str,
+    name: str = "web",
+    replicas: int = 3,
+    selector: str = "app=web",
+    timeout: float = 60,
+) -> None:
     """Until the Deployment reports ``replicas`` ready and that many pods are Ready."""
 
     def ready() -> bool:
         dep = cluster.kubectl_json("get", "deployment", "-n", ns, name)
-        return (dep.get("status", {}).get("readyReplicas") == replicas
-                and _ready_count(cluster, ns, selector) == replicas)
+        return (
+            dep.get("status", {}).get("readyReplicas") == replicas
+            and _ready_count(cluster, ns, selector) == replicas
+        )
 
     wait_for(f"deployment {ns}/{name} with {replicas} ready replicas", ready, timeout)
 
 
-def deployment(cluster: TestCluster, ns: str, name: str = "web", replicas: int = 3,
-               labels: dict[str, str] | None = None, wait: bool = True) -> None:
+def deployment(
+    cluster: TestCluster,
+    ns: str,
+    name: str = "web",
+    replicas: int = 3,
+    labels: dict[str, str] | None = None,
+    wait: bool = True,
+) -> None:
     """Create a Deployment whose pods kwok makes Running/Ready (the image is never pulled)."""
     labels = labels or {"app": "web"}
     doc = {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": name, "labels": labels},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels},
-                              "spec": {"containers": [{"name": "app",
-                                                       "image": "registry.invalid/chaosguard/web:1"}]}}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [{"name": "app", "image": "registry.invalid/chaosguard/web:1"}]
+                },
+            },
+        },
     }
     cluster.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(doc))
     if wait:
@@ -152,7 +206,12 @@ def deployment(cluster: TestCluster, ns: str, name: str = "web", replicas: int =
 
 def chaos_cmd(*args: str) -> list[str]:
     """``chaos --no-version-check --no-log-file <args>`` from this virtualenv."""
-    return [str(Path(sys.executable).parent / "chaos"), "--no-version-check", "--no-log-file", *args]
+    return [
+        str(Path(sys.executable).parent / "chaos"),
+        "--no-version-check",
+        "--no-log-file",
+        *args,
+    ]
 
 
 def guarded_example(path: Path, tmp: Path) -> Path:
@@ -160,19 +219,32 @@ def guarded_example(path: Path, tmp: Path) -> Path:
     (``tests.guard_values:read_value``, the file ``<tmp>/slo-value`` holding 1.0): no Prometheus here."""
     doc = yaml.safe_load(path.read_text())
     block = next(e for e in doc["extensions"] if e["name"] == "chaosguard")
-    block["guards"] = [{"name": "availability-99.9", "source": "python",
-                        "func": "tests.guard_values:read_value", "min": 0.999}]
+    block["guards"] = [
+        {
+            "name": "availability-99.9",
+            "source": "python",
+            "func": "tests.guard_values:read_value",
+            "min": 0.999,
+        }
+    ]
     (tmp / "slo-value").write_text("1.0")
     out = tmp / path.name
     out.write_text(yaml.safe_dump(doc, sort_keys=False))
     return out
 
 
-def run_env(chaos_env: dict[str, str], cluster: TestCluster, ns: str, tmp: Path,
-            **extra: str) -> dict[str, str]:
+def run_env(
+    chaos_env: dict[str, str], cluster: TestCluster, ns: str, tmp: Path, **extra: str
+) -> dict[str, str]:
     """Environment of a `chaos run` of an example against the test cluster, in namespace ``ns``."""
-    env = {**chaos_env, "KUBECONFIG": str(cluster.kubeconfig), "CHAOS_NAMESPACE": ns,
-           "CG_TEST_VALUE_FILE": str(tmp / "slo-value"), "PYTHONPATH": str(ROOT), **extra}
+    env = {
+        **chaos_env,
+        "KUBECONFIG": str(cluster.kubeconfig),
+        "CHAOS_NAMESPACE": ns,
+        "CG_TEST_VALUE_FILE": str(tmp / "slo-value"),
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
     for name in ("CHAOSGUARD_POLICY", "KUBERNETES_CONTEXT", "KUBERNETES_VERIFY_SSL"):
         env.pop(name, None)
     return env

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,17 +32,24 @@ def _switch(kube: TestCluster, ns: str, value: str | None) -> None:
     if value is None:
         kube.kubectl("delete", "configmap", "-n", ns, "chaos-stop", "--ignore-not-found")
         return
-    doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "chaos-stop"},
-           "data": {"enabled": value}}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "chaos-stop"},
+        "data": {"enabled": value},
+    }
     kube.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(doc))
 
 
-def test_the_configmap_kill_switch(kube: TestCluster, k8s_namespace: str, tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_configmap_kill_switch(
+    kube: TestCluster, k8s_namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ns = k8s_namespace
     assert reader_for("configmap") is read_configmap
     ref = ConfigMapRef(namespace=ns, name="chaos-stop", key="enabled")
-    policy = Policy(kill_switch={"configmap": [{"namespace": ns, "name": "chaos-stop", "key": "enabled"}]})
+    policy = Policy(
+        kill_switch={"configmap": [{"namespace": ns, "name": "chaos-stop", "key": "enabled"}]}
+    )
 
     assert read_configmap(ref, 1.0) == (False, f"configmap {ns}/chaos-stop does not exist")
     _switch(kube, ns, "on")
@@ -55,7 +61,9 @@ def test_the_configmap_kill_switch(kube: TestCluster, k8s_namespace: str, tmp_pa
     assert not kill_switch_state(policy).on
     _switch(kube, ns, "maybe")  # not an off word: on, like a file source with unknown content
     assert read_configmap(ref, 1.0)[0]
-    assert read_configmap(ConfigMapRef(namespace=ns, name="chaos-stop", key="other"), 1.0)[0] is False
+    assert (
+        read_configmap(ConfigMapRef(namespace=ns, name="chaos-stop", key="other"), 1.0)[0] is False
+    )
     # unreadable: fail closed
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
     on, reason = read_configmap(ref, 1.0)
@@ -63,21 +71,35 @@ def test_the_configmap_kill_switch(kube: TestCluster, k8s_namespace: str, tmp_pa
 
 
 def test_a_guarded_run_is_refused_while_the_configmap_switch_is_on(
-        kube: TestCluster, k8s_namespace: str, tmp_path: Path, chaos_env: dict[str, str]) -> None:
+    kube: TestCluster, k8s_namespace: str, tmp_path: Path, chaos_env: dict[str, str]
+) -> None:
     """End to end: the guard's preflight reads the ConfigMap switch and refuses; nothing is killed."""
     ns = k8s_namespace
     deployment(kube, ns, replicas=3)
     before = active_pods(kube, ns)
     policy = tmp_path / "policy.yaml"
-    policy.write_text(yaml.safe_dump({"kill_switch": {"configmap": [
-        {"namespace": ns, "name": "chaos-stop", "key": "enabled"}]}}))
+    policy.write_text(
+        yaml.safe_dump(
+            {
+                "kill_switch": {
+                    "configmap": [{"namespace": ns, "name": "chaos-stop", "key": "enabled"}]
+                }
+            }
+        )
+    )
     exp = guarded_example(EXAMPLES / "pod-kill-recovery.yaml", tmp_path)
     env = {**run_env(chaos_env, kube, ns, tmp_path), "CHAOSGUARD_POLICY": str(policy)}
 
     def run() -> dict:
         journal = tmp_path / "journal.json"
-        subprocess.run(chaos_cmd("run", "--journal-path", str(journal), str(exp)),
-                       env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        subprocess.run(
+            chaos_cmd("run", "--journal-path", str(journal), str(exp)),
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         return json.loads(journal.read_text())
 
     _switch(kube, ns, "on")

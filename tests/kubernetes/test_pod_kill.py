@@ -44,7 +44,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 def test_kill_by_count_is_recorded_and_the_recovery_probe_measures_the_replacement(
-        kube: TestCluster, k8s_namespace: str, chaosguard_home: Path) -> None:
+    kube: TestCluster, k8s_namespace: str, chaosguard_home: Path
+) -> None:
     ns = k8s_namespace
     deployment(kube, ns, replicas=4)
     before = active_pods(kube, ns)
@@ -73,19 +74,22 @@ def test_kill_by_count_is_recorded_and_the_recovery_probe_measures_the_replaceme
     assert any(x.get("op") == "close" and x["outcome"] == "not-revertible" for x in lines)
 
 
-def test_kill_by_percent_rounds_up_and_the_deployment_recovers(kube: TestCluster,
-                                                               k8s_namespace: str) -> None:
+def test_kill_by_percent_rounds_up_and_the_deployment_recovers(
+    kube: TestCluster, k8s_namespace: str
+) -> None:
     ns = k8s_namespace
     deployment(kube, ns, replicas=5)
     out = kill_pods(ns, name_pattern="^web-", percent=59, order="oldest", grace_period_s=0)
-    assert len(out["pods"]) == 2 and out["matching"] == 5  # 2.95 rounded down: never more than asked
+    assert (
+        len(out["pods"]) == 2 and out["matching"] == 5
+    )  # 2.95 rounded down: never more than asked
     assert time_to_recovery(ns, "web", timeout_s=60) < 60
     assert all_pods_ready(ns, "app=web", min_pods=5)
 
 
-def test_dry_run_lists_the_exact_pods_and_deletes_nothing(kube: TestCluster, k8s_namespace: str,
-                                                          chaosguard_home: Path,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_dry_run_lists_the_exact_pods_and_deletes_nothing(
+    kube: TestCluster, k8s_namespace: str, chaosguard_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ns = k8s_namespace
     deployment(kube, ns, replicas=3)
     before = active_pods(kube, ns)
@@ -100,20 +104,27 @@ def test_dry_run_lists_the_exact_pods_and_deletes_nothing(kube: TestCluster, k8s
 
 
 def _pdb(kube: TestCluster, ns: str, **spec: object) -> None:
-    doc = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "web-pdb"},
-           "spec": {"selector": {"matchLabels": {"app": "web"}}, **spec}}
+    doc = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "web-pdb"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, **spec},
+    }
     kube.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(doc))
 
     def computed() -> bool:
         pdb = kube.kubectl_json("get", "pdb", "-n", ns, "web-pdb")
-        return pdb.get("status", {}).get("observedGeneration") == pdb["metadata"]["generation"] and \
-            pdb["status"].get("currentHealthy") == 3
+        return (
+            pdb.get("status", {}).get("observedGeneration") == pdb["metadata"]["generation"]
+            and pdb["status"].get("currentHealthy") == 3
+        )
 
     wait_for("the disruption controller to compute the PDB status", computed, timeout=30)
 
 
-def test_a_kill_beyond_the_pdb_is_refused_and_nothing_is_deleted(kube: TestCluster, k8s_namespace: str,
-                                                                 policy) -> None:  # noqa: F811
+def test_a_kill_beyond_the_pdb_is_refused_and_nothing_is_deleted(
+    kube: TestCluster, k8s_namespace: str, policy
+) -> None:
     ns = k8s_namespace
     deployment(kube, ns, replicas=3)
     _pdb(kube, ns, maxUnavailable=1)
@@ -126,13 +137,16 @@ def test_a_kill_beyond_the_pdb_is_refused_and_nothing_is_deleted(kube: TestClust
     assert active_pods(kube, ns) == before
     # within the budget it goes ahead; with respect_pdb off the budget is not consulted
     dry = kill_pods(ns, label_selector="app=web", count=1, dry_run=True)
-    assert dry["budgets"] == [{"name": "web-pdb", "namespace": ns, "disruptions_allowed": 1, "targets": 1}]
+    assert dry["budgets"] == [
+        {"name": "web-pdb", "namespace": ns, "disruptions_allowed": 1, "targets": 1}
+    ]
     policy(respect_pdb=False)
     assert len(kill_pods(ns, label_selector="app=web", count=2, dry_run=True)["pods"]) == 2
 
 
-def test_policy_denials_refuse_before_anything_is_deleted(kube: TestCluster, k8s_namespace: str,
-                                                          policy) -> None:  # noqa: F811
+def test_policy_denials_refuse_before_anything_is_deleted(
+    kube: TestCluster, k8s_namespace: str, policy
+) -> None:
     ns = k8s_namespace
     deployment(kube, ns, replicas=3, labels={"app": "web", "tier": "critical"})
     before = active_pods(kube, ns)
@@ -156,7 +170,8 @@ def test_policy_denials_refuse_before_anything_is_deleted(kube: TestCluster, k8s
 
 
 def test_a_denied_namespace_is_refused_without_contacting_any_cluster(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy) -> None:  # noqa: F811
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy
+) -> None:
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
     policy(namespaces={"deny": ["kube-system"]})
     with pytest.raises(Refused, match="namespace 'kube-system' is denied"):
@@ -168,10 +183,21 @@ def test_bad_input_is_one_line_naming_the_field(kube: TestCluster, k8s_namespace
     deployment(kube, ns, replicas=2)
     before = active_pods(kube, ns)
     cases = [
-        (dict(namespace="no-such-ns", label_selector="app=web", count=1), "namespace", "does not exist"),
-        (dict(namespace=ns, label_selector="app=nothing", count=1), "label_selector",
-         "matches no running pod"),
-        (dict(namespace=ns, name_pattern="^zzz", count=1), "name_pattern", "matches no running pod"),
+        (
+            dict(namespace="no-such-ns", label_selector="app=web", count=1),
+            "namespace",
+            "does not exist",
+        ),
+        (
+            dict(namespace=ns, label_selector="app=nothing", count=1),
+            "label_selector",
+            "matches no running pod",
+        ),
+        (
+            dict(namespace=ns, name_pattern="^zzz", count=1),
+            "name_pattern",
+            "matches no running pod",
+        ),
         (dict(namespace=ns, label_selector="app=web", percent=150), "percent", "100"),
         (dict(namespace=ns, label_selector="app=web", count=1, percent=10), "count", "exactly one"),
         (dict(namespace=ns, label_selector="app=web"), "count", "exactly one"),
@@ -179,8 +205,16 @@ def test_bad_input_is_one_line_naming_the_field(kube: TestCluster, k8s_namespace
         (dict(namespace=ns, label_selector="app in (web", count=1), "label_selector", "unbalanced"),
         (dict(namespace=ns, name_pattern="(", count=1), "name_pattern", "regular expression"),
         (dict(namespace=ns, label_selector="app=web", count=1, order="biggest"), "order", "random"),
-        (dict(namespace="Not_A_Namespace", label_selector="app=web", count=1), "namespace", "namespace"),
-        (dict(namespace=ns, label_selector="app=web", count=1, grace_period_s=-5), "grace_period_s", "-1"),
+        (
+            dict(namespace="Not_A_Namespace", label_selector="app=web", count=1),
+            "namespace",
+            "namespace",
+        ),
+        (
+            dict(namespace=ns, label_selector="app=web", count=1, grace_period_s=-5),
+            "grace_period_s",
+            "-1",
+        ),
     ]
     for kwargs, field, words in cases:
         with pytest.raises(InvalidArgument) as err:
@@ -190,8 +224,9 @@ def test_bad_input_is_one_line_naming_the_field(kube: TestCluster, k8s_namespace
     assert active_pods(kube, ns) == before
 
 
-_FUZZ = settings(max_examples=25, deadline=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+_FUZZ = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture()
@@ -202,11 +237,15 @@ def web2(kube: TestCluster, k8s_namespace: str) -> tuple[str, dict[str, str]]:
 
 
 @_FUZZ
-@given(count=st.integers(min_value=-10**6, max_value=0),
-       percent=st.floats(min_value=100.0001, max_value=1e9) | st.floats(min_value=-1e9, max_value=-1e-4)
-       | st.sampled_from([float("nan"), float("inf"), 0.0]))
+@given(
+    count=st.integers(min_value=-(10**6), max_value=0),
+    percent=st.floats(min_value=100.0001, max_value=1e9)
+    | st.floats(min_value=-1e9, max_value=-1e-4)
+    | st.sampled_from([float("nan"), float("inf"), 0.0]),
+)
 def test_fuzzed_amounts_are_refused_naming_the_field_and_delete_nothing(
-        kube: TestCluster, web2: tuple[str, dict[str, str]], count: int, percent: float) -> None:
+    kube: TestCluster, web2: tuple[str, dict[str, str]], count: int, percent: float
+) -> None:
     ns, before = web2
     with pytest.raises(InvalidArgument) as err:
         kill_pods(ns, label_selector="app=web", count=count, percent=percent)
@@ -218,7 +257,8 @@ def test_fuzzed_amounts_are_refused_naming_the_field_and_delete_nothing(
 @_FUZZ
 @given(selector=st.text(min_size=1, max_size=40))
 def test_fuzzed_selectors_are_one_line_errors_or_an_honest_dry_run(
-        kube: TestCluster, web2: tuple[str, dict[str, str]], selector: str) -> None:
+    kube: TestCluster, web2: tuple[str, dict[str, str]], selector: str
+) -> None:
     ns, before = web2
     try:
         out = kill_pods(ns, label_selector=selector, count=1, dry_run=True)
@@ -230,8 +270,9 @@ def test_fuzzed_selectors_are_one_line_errors_or_an_honest_dry_run(
     assert active_pods(kube, ns) == before
 
 
-def test_kubeconfig_problems_are_one_line_errors(kube: TestCluster, k8s_namespace: str, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kubeconfig_problems_are_one_line_errors(
+    kube: TestCluster, k8s_namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ns = k8s_namespace
     home = tmp_path / "home"
     home.mkdir()
@@ -241,21 +282,36 @@ def test_kubeconfig_problems_are_one_line_errors(kube: TestCluster, k8s_namespac
     with pytest.raises(InvalidArgument) as err:
         kill_pods(ns, label_selector="app=web", count=1)
     assert err.value.field == "kubeconfig"
-    assert _one_line(err.value).startswith("invalid argument 'kubeconfig': no kubeconfig found: set "
-                                           "KUBECONFIG")
+    assert _one_line(err.value).startswith(
+        "invalid argument 'kubeconfig': no kubeconfig found: set KUBECONFIG"
+    )
     assert "localhost" not in str(err.value)
     with pytest.raises(InvalidArgument, match="kubeconfig .*/absent .*does not exist"):
-        kill_pods(ns, label_selector="app=web", count=1,
-                  configuration={"kubeconfig_path": str(tmp_path / "absent")})
+        kill_pods(
+            ns,
+            label_selector="app=web",
+            count=1,
+            configuration={"kubeconfig_path": str(tmp_path / "absent")},
+        )
     with pytest.raises(InvalidArgument) as err:
-        kill_pods(ns, label_selector="app=web", count=1,
-                  configuration={"kubeconfig_path": str(kube.kubeconfig), "kubernetes_context": "prod"})
+        kill_pods(
+            ns,
+            label_selector="app=web",
+            count=1,
+            configuration={"kubeconfig_path": str(kube.kubeconfig), "kubernetes_context": "prod"},
+        )
     assert err.value.field == "kubernetes_context"
     assert "context 'prod'" in _one_line(err.value) and "chaosguard-test" in str(err.value)
-    with pytest.raises(InvalidArgument, match="context 'staging' \\(from secret KUBERNETES_CONTEXT\\)"):
-        kill_pods(ns, label_selector="app=web", count=1,
-                  configuration={"kubeconfig_path": str(kube.kubeconfig)},
-                  secrets={"KUBERNETES_CONTEXT": "staging"})
+    with pytest.raises(
+        InvalidArgument, match="context 'staging' \\(from secret KUBERNETES_CONTEXT\\)"
+    ):
+        kill_pods(
+            ns,
+            label_selector="app=web",
+            count=1,
+            configuration={"kubeconfig_path": str(kube.kubeconfig)},
+            secrets={"KUBERNETES_CONTEXT": "staging"},
+        )
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -263,9 +319,26 @@ def test_tls_is_verified_by_default(kube: TestCluster, k8s_namespace: str, tmp_p
     ns = k8s_namespace
     deployment(kube, ns, replicas=2)
     other_ca = tmp_path / "other-ca.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=not-the-cluster", "-keyout", str(tmp_path / "k.pem"), "-out", str(other_ca)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=not-the-cluster",
+            "-keyout",
+            str(tmp_path / "k.pem"),
+            "-out",
+            str(other_ca),
+        ],
+        check=True,
+        capture_output=True,
+    )
     cfg = json.loads(Path(kube.kubeconfig).read_text())
     cfg["clusters"][0]["cluster"]["certificate-authority"] = str(other_ca)
     wrong = tmp_path / "wrong-ca.kubeconfig"
@@ -277,17 +350,33 @@ def test_tls_is_verified_by_default(kube: TestCluster, k8s_namespace: str, tmp_p
     assert "cannot reach the Kubernetes API at https://127.0.0.1" in message
     assert "CERTIFICATE_VERIFY_FAILED" in message or "certificate verify failed" in message
     # explicitly turned off (as chaostoolkit-kubernetes' KUBERNETES_VERIFY_SSL), it connects
-    out = kill_pods(ns, label_selector="app=web", count=1, dry_run=True, configuration=conf,
-                    secrets={"KUBERNETES_VERIFY_SSL": "false"})
+    out = kill_pods(
+        ns,
+        label_selector="app=web",
+        count=1,
+        dry_run=True,
+        configuration=conf,
+        secrets={"KUBERNETES_VERIFY_SSL": "false"},
+    )
     assert len(out["pods"]) == 1
 
 
 def test_statefulset_probe_and_unknown_workloads(kube: TestCluster, k8s_namespace: str) -> None:
     ns = k8s_namespace
-    doc = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
-           "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
-                    "template": {"metadata": {"labels": {"app": "db"}},
-                                 "spec": {"containers": [{"name": "db", "image": "registry.invalid/db:1"}]}}}}
+    doc = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": 2,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {"containers": [{"name": "db", "image": "registry.invalid/db:1"}]},
+            },
+        },
+    }
     kube.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(doc))
     wait_for("2 ready db replicas", lambda: statefulset_ready_replicas(ns, "db") == 2)
     out = kill_pods(ns, label_selector="app=db", count=1, order="alphabetic", grace_period_s=0)

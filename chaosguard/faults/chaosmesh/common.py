@@ -20,9 +20,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from chaosguard.errors import InvalidArgument, RevertError
 from chaosguard.ledger.store import FaultRecord
 
-__all__ = ["ANN_RECORD", "ANN_RUNNER", "GROUP", "LABEL_MANAGED", "LABEL_RECORD", "LABEL_RUN",
-           "MANAGED_SELECTOR", "REVERT_WAIT_S", "VERSION", "ChaosMeshKind", "ChaosMeshSpec",
-           "label_value", "object_name", "schema_error"]
+__all__ = [
+    "ANN_RECORD",
+    "ANN_RUNNER",
+    "GROUP",
+    "LABEL_MANAGED",
+    "LABEL_RECORD",
+    "LABEL_RUN",
+    "MANAGED_SELECTOR",
+    "REVERT_WAIT_S",
+    "VERSION",
+    "ChaosMeshKind",
+    "ChaosMeshSpec",
+    "label_value",
+    "object_name",
+    "schema_error",
+]
 
 GROUP = "chaos-mesh.org"
 VERSION = "v1alpha1"
@@ -75,8 +88,9 @@ def _in_extra(field: str, extra: dict[str, Any] | None) -> bool:
     return bool(extra)
 
 
-def schema_error(exc: Any, kind: str, fields: dict[str, str],
-                 extra: dict[str, Any] | None = None) -> InvalidArgument | None:
+def schema_error(
+    exc: Any, kind: str, fields: dict[str, str], extra: dict[str, Any] | None = None
+) -> InvalidArgument | None:
     """A 422 from the API server (CRD schema) as ``InvalidArgument`` naming our argument, else None.
 
     :param fields: CR field path (``spec.delay.latency``) → activity argument (``latency_ms``).
@@ -89,10 +103,14 @@ def schema_error(exc: Any, kind: str, fields: dict[str, str],
     if field and _in_extra(field, extra):
         argument = "extra"
     else:
-        argument = next((arg for cr, arg in fields.items() if field == cr or field.startswith(cr + "[")),
-                        field or "spec")
+        argument = next(
+            (arg for cr, arg in fields.items() if field == cr or field.startswith(cr + "[")),
+            field or "spec",
+        )
     where = f"{field}: " if field and field not in message else ""
-    return InvalidArgument(argument, f"rejected by the {kind} schema of the cluster: {where}{message}")
+    return InvalidArgument(
+        argument, f"rejected by the {kind} schema of the cluster: {where}{message}"
+    )
 
 
 class ChaosMeshKind:
@@ -120,8 +138,11 @@ class ChaosMeshKind:
             "metadata": {
                 "name": object_name(record_id),
                 "namespace": spec.namespace,
-                "labels": {LABEL_MANAGED: "chaosguard", LABEL_RUN: label_value(run_id),
-                           LABEL_RECORD: label_value(record_id)},
+                "labels": {
+                    LABEL_MANAGED: "chaosguard",
+                    LABEL_RUN: label_value(run_id),
+                    LABEL_RECORD: label_value(record_id),
+                },
                 "annotations": {ANN_RECORD: record_id, ANN_RUNNER: _runner()},
             },
             "spec": dict(spec.spec),
@@ -139,15 +160,20 @@ class ChaosMeshKind:
 
         api = self._api(spec.model_dump())
         try:
-            api.create(self.path(spec.namespace), self.manifest(spec, "dry-run.0", "dry-run"), dry_run=True)
+            api.create(
+                self.path(spec.namespace), self.manifest(spec, "dry-run.0", "dry-run"), dry_run=True
+            )
         except ApiError as exc:
             raise self._convert(exc, extra) from None
 
     def _convert(self, exc: Any, extra: dict[str, Any] | None = None) -> Exception:
         if getattr(exc, "status", None) == 404:
-            return InvalidArgument("namespace", f"{self.kind} is not served by this cluster (are the "
-                                                f"Chaos Mesh CRDs installed?) or the namespace does not "
-                                                f"exist: {exc}")
+            return InvalidArgument(
+                "namespace",
+                f"{self.kind} is not served by this cluster (are the "
+                f"Chaos Mesh CRDs installed?) or the namespace does not "
+                f"exist: {exc}",
+            )
         return schema_error(exc, self.kind, self.fields, extra) or exc
 
     def inject(self, spec: ChaosMeshSpec, record: FaultRecord) -> dict[str, Any]:
@@ -161,8 +187,12 @@ class ChaosMeshKind:
         except ApiError as exc:
             raise self._convert(exc) from None
         meta = created.get("metadata") or {}
-        return {"name": meta.get("name", body["metadata"]["name"]), "namespace": spec.namespace,
-                "uid": meta.get("uid", ""), "kind": self.kind}
+        return {
+            "name": meta.get("name", body["metadata"]["name"]),
+            "namespace": spec.namespace,
+            "uid": meta.get("uid", ""),
+            "kind": self.kind,
+        }
 
     def revert(self, record: FaultRecord) -> str:
         """Delete the object (``vanished`` when it is already gone) and wait until it is gone."""
@@ -178,12 +208,18 @@ class ChaosMeshKind:
         deadline = time.monotonic() + REVERT_WAIT_S
         while True:
             obj = api.get(self.path(namespace, name))
-            if obj is None or (record.handles.get("uid") and
-                               (obj.get("metadata") or {}).get("uid") != record.handles["uid"]):
+            if obj is None or (
+                record.handles.get("uid")
+                and (obj.get("metadata") or {}).get("uid") != record.handles["uid"]
+            ):
                 return "reverted"
             if time.monotonic() >= deadline:
-                finalizers = ", ".join((obj.get("metadata") or {}).get("finalizers") or []) or "none"
-                raise RevertError(f"{self.kind} {namespace}/{name} is still there {REVERT_WAIT_S:g} s after "
-                                  f"its deletion (finalizers: {finalizers}); Chaos Mesh has not recovered "
-                                  "it yet")
+                finalizers = (
+                    ", ".join((obj.get("metadata") or {}).get("finalizers") or []) or "none"
+                )
+                raise RevertError(
+                    f"{self.kind} {namespace}/{name} is still there {REVERT_WAIT_S:g} s after "
+                    f"its deletion (finalizers: {finalizers}); Chaos Mesh has not recovered "
+                    "it yet"
+                )
             time.sleep(0.2)

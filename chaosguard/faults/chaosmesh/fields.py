@@ -36,16 +36,21 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return base
 
 
-def merge_extra(spec: dict[str, Any], extra: dict[str, Any] | None,
-                protected: Sequence[str] = ()) -> dict[str, Any]:
+def merge_extra(
+    spec: dict[str, Any], extra: dict[str, Any] | None, protected: Sequence[str] = ()
+) -> dict[str, Any]:
     """``spec`` with the user's ``extra`` Chaos Mesh fields merged in (deeply); selection keys refused."""
     if not extra:
         return spec
     if not isinstance(extra, dict):
-        raise InvalidArgument("extra", f"expected a mapping of Chaos Mesh spec fields (got "
-                                       f"{type(extra).__name__})")
+        raise InvalidArgument(
+            "extra", f"expected a mapping of Chaos Mesh spec fields (got {type(extra).__name__})"
+        )
     for key in (*PROTECTED, *protected):
         if key in extra:
-            raise InvalidArgument("extra", f"may not set '{key}' (chaosguard sets it from its own "
-                                           "arguments, under the policy's blast-radius rules)")
+            raise InvalidArgument(
+                "extra",
+                f"may not set '{key}' (chaosguard sets it from its own "
+                "arguments, under the policy's blast-radius rules)",
+            )
     return _merge(copy.deepcopy(spec), extra)

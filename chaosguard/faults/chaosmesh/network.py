@@ -29,17 +29,30 @@ FIELDS = {
 KIND = ChaosMeshKind("chaosmesh-network", "NetworkChaos", "networkchaos", FIELDS)
 
 
-def delay_spec(selector: dict[str, Any], mode: str, mode_value: str, latency_ms: float,
-               jitter_ms: float = 0.0, correlation_pct: float = 0.0, direction: str = "to",
-               duration_s: int = 0, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def delay_spec(
+    selector: dict[str, Any],
+    mode: str,
+    mode_value: str,
+    latency_ms: float,
+    jitter_ms: float = 0.0,
+    correlation_pct: float = 0.0,
+    direction: str = "to",
+    duration_s: int = 0,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ``spec`` of a NetworkChaos adding ``latency_ms`` (± ``jitter_ms``) to the selected pods."""
     delay: dict[str, Any] = {"latency": f"{number(latency_ms)}ms"}
     if jitter_ms:
         delay["jitter"] = f"{number(jitter_ms)}ms"
     if correlation_pct:
         delay["correlation"] = number(correlation_pct)
-    spec: dict[str, Any] = {"action": "delay", "mode": mode, "selector": selector, "delay": delay,
-                            "direction": direction}
+    spec: dict[str, Any] = {
+        "action": "delay",
+        "mode": mode,
+        "selector": selector,
+        "delay": delay,
+        "direction": direction,
+    }
     if mode_value:
         spec["value"] = mode_value
     spec.update(duration(duration_s))

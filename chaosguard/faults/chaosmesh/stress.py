@@ -27,13 +27,23 @@ FIELDS = {
 KIND = ChaosMeshKind("chaosmesh-stress", "StressChaos", "stresschaos", FIELDS)
 
 
-def stress_spec(selector: dict[str, Any], mode: str, mode_value: str, cpu_workers: int = 0,
-                cpu_load_pct: int = 100, memory_workers: int = 0, memory_size: str = "",
-                duration_s: int = 0, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def stress_spec(
+    selector: dict[str, Any],
+    mode: str,
+    mode_value: str,
+    cpu_workers: int = 0,
+    cpu_load_pct: int = 100,
+    memory_workers: int = 0,
+    memory_size: str = "",
+    duration_s: int = 0,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ``spec`` of a StressChaos with a CPU and/or a memory stressor."""
     if cpu_workers <= 0 and memory_workers <= 0:
-        raise InvalidArgument("cpu_workers", "give cpu_workers and/or memory_workers (> 0): a stress "
-                                             "without stressors does nothing")
+        raise InvalidArgument(
+            "cpu_workers",
+            "give cpu_workers and/or memory_workers (> 0): a stress without stressors does nothing",
+        )
     stressors: dict[str, Any] = {}
     if cpu_workers > 0:
         stressors["cpu"] = {"workers": cpu_workers, "load": cpu_load_pct}

@@ -42,8 +42,9 @@ def _all_runs(root: Path | None) -> dict[str, RunState]:
     return {state.run_id: state for state in (read_run(p) for p in paths)}
 
 
-def clusters_in_ledger(root: Path | None = None,
-                       runs: dict[str, RunState] | None = None) -> dict[Any, set[str]]:
+def clusters_in_ledger(
+    root: Path | None = None, runs: dict[str, RunState] | None = None
+) -> dict[Any, set[str]]:
     """Every cluster a Chaos Mesh record of the ledger (live or archived) names → its namespaces."""
     from chaosguard.kube.config import Cluster
 
@@ -51,11 +52,15 @@ def clusters_in_ledger(root: Path | None = None,
     for state in (runs if runs is not None else _all_runs(root)).values():
         for record in state.records.values():
             if record.kind in _KINDS:
-                found.setdefault(Cluster.from_spec(record.spec), set()).add(str(record.spec.get("namespace")))
+                found.setdefault(Cluster.from_spec(record.spec), set()).add(
+                    str(record.spec.get("namespace"))
+                )
     return found
 
 
-def _verdict(obj: dict[str, Any], runs: dict[str, RunState], all_hosts: bool) -> tuple[bool, str, int]:
+def _verdict(
+    obj: dict[str, Any], runs: dict[str, RunState], all_hosts: bool
+) -> tuple[bool, str, int]:
     """(delete?, why, runner pid)."""
     from chaosguard.faults.chaosmesh.common import ANN_RECORD, ANN_RUNNER, LABEL_RUN
     from chaosguard.ledger.identity import is_alive
@@ -83,8 +88,13 @@ def _verdict(obj: dict[str, Any], runs: dict[str, RunState], all_hosts: bool) ->
     return True, "unknown run", 0
 
 
-def sweep_leftovers(root: Path | None = None, dry_run: bool = False, clusters: Iterable[Any] = (),
-                    namespaces: Sequence[str] = (), all_hosts: bool = False) -> list[CleanupItem]:
+def sweep_leftovers(
+    root: Path | None = None,
+    dry_run: bool = False,
+    clusters: Iterable[Any] = (),
+    namespaces: Sequence[str] = (),
+    all_hosts: bool = False,
+) -> list[CleanupItem]:
     """Delete (or, with ``dry_run``, list) labelled Chaos Mesh objects of dead or unknown runs.
 
     :param clusters: :class:`~chaosguard.kube.config.Cluster` objects to sweep besides those in the
@@ -101,12 +111,14 @@ def sweep_leftovers(root: Path | None = None, dry_run: bool = False, clusters: I
     for cluster, recorded in targets.items():
         try:
             items.extend(_sweep_cluster(cluster, recorded, runs, dry_run, namespaces, all_hosts))
-        except Exception as exc:  # noqa: BLE001 - reported like a failed revert; other clusters go on
+        except Exception as exc:
             items.append(CleanupItem("?", cluster.describe(), "chaosmesh", f"failed: {exc}"))
     return items
 
 
-def _objects(api: Any, plural: str, namespaces: Sequence[str], recorded: set[str]) -> list[dict[str, Any]]:
+def _objects(
+    api: Any, plural: str, namespaces: Sequence[str], recorded: set[str]
+) -> list[dict[str, Any]]:
     from chaosguard.errors import Refused
     from chaosguard.faults.chaosmesh.common import GROUP, MANAGED_SELECTOR, VERSION
 
@@ -122,8 +134,14 @@ def _objects(api: Any, plural: str, namespaces: Sequence[str], recorded: set[str
     return out
 
 
-def _sweep_cluster(cluster: Any, recorded: set[str], runs: dict[str, RunState], dry_run: bool,
-                   namespaces: Sequence[str], all_hosts: bool) -> list[CleanupItem]:
+def _sweep_cluster(
+    cluster: Any,
+    recorded: set[str],
+    runs: dict[str, RunState],
+    dry_run: bool,
+    namespaces: Sequence[str],
+    all_hosts: bool,
+) -> list[CleanupItem]:
     from chaosguard.faults.chaosmesh.network import KIND as NETWORK
     from chaosguard.faults.chaosmesh.stress import KIND as STRESS
     from chaosguard.kube.api import Api
@@ -134,15 +152,25 @@ def _sweep_cluster(cluster: Any, recorded: set[str], runs: dict[str, RunState], 
         for obj in _objects(api, kind.plural, namespaces, recorded):
             delete, why, pid = _verdict(obj, runs, all_hosts)
             meta = obj.get("metadata") or {}
-            record_id = (meta.get("annotations") or {}).get("chaosguard.io/record", meta.get("name", ""))
+            record_id = (meta.get("annotations") or {}).get(
+                "chaosguard.io/record", meta.get("name", "")
+            )
             run_id = record_id.rsplit(".", 1)[0] if "." in record_id else "?"
             if not delete:
                 continue
             if dry_run:
-                items.append(CleanupItem(run_id, record_id, kind.name, f"would-delete ({why})", pid))
+                items.append(
+                    CleanupItem(run_id, record_id, kind.name, f"would-delete ({why})", pid)
+                )
                 continue
-            body = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": meta.get("uid")}}
+            body = {
+                "apiVersion": "v1",
+                "kind": "DeleteOptions",
+                "preconditions": {"uid": meta.get("uid")},
+            }
             status, _ = api.delete(kind.path(meta.get("namespace", ""), meta.get("name", "")), body)
             outcome = "vanished" if status in (404, 409) else "deleted"
-            items.append(CleanupItem(run_id, record_id, kind.name, f"{outcome} by label ({why})", pid))
+            items.append(
+                CleanupItem(run_id, record_id, kind.name, f"{outcome} by label ({why})", pid)
+            )
     return items

@@ -71,11 +71,15 @@ async def serve(args: argparse.Namespace) -> int:
         return 1
     path = Path(args.control)
     try:
-        server = await control.serve(path, _handler(proxy))  # keep a reference: uvloop closes it on GC
+        server = await control.serve(
+            path, _handler(proxy)
+        )  # keep a reference: uvloop closes it on GC
     except OSError as exc:
         report_error(f"cannot open control socket {path}: {exc.strerror or exc}")
         return 1
-    report_ready(listen=join_address(host, port), control=str(path), upstream_addr=list(proxy.upstream_addr))
+    report_ready(
+        listen=join_address(host, port), control=str(path), upstream_addr=list(proxy.upstream_addr)
+    )
     async with server:
         await server.serve_forever()
     return 0

@@ -94,7 +94,7 @@ class _ControlProtocol(asyncio.Protocol):
             if not isinstance(req, dict):
                 raise TypeError("request must be a JSON object")
             reply = self._handler(req)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an error reply
+        except Exception as exc:
             reply = {"ok": False, "error": " ".join(str(exc).split()) or type(exc).__name__}
         self._reply(reply)
 

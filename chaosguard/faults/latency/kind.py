@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard.errors import InjectionError
-from chaosguard.faults.workers import spawn_worker, terminate_record
 from chaosguard.faults.latency import control
 from chaosguard.faults.latency.spec import Spec as ProxySpec
 from chaosguard.faults.latency.spec import Toxic
-from chaosguard.ledger.store import FaultRecord
+from chaosguard.faults.workers import spawn_worker, terminate_record
 from chaosguard.ledger.paths import ensure_dir, state_dir
+from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["KIND", "LatencyProxyKind", "control_of", "control_path", "set_toxic", "status"]
 
@@ -39,8 +39,16 @@ class LatencyProxyKind:
 
     def inject(self, spec: ProxySpec, record: FaultRecord) -> dict[str, Any]:
         """Start the worker; return its handles once it listens."""
-        args = ["--listen", spec.listen, "--upstream", spec.upstream,
-                "--toxic", spec.toxic.model_dump_json(), "--control", str(control_path(record))]
+        args = [
+            "--listen",
+            spec.listen,
+            "--upstream",
+            spec.upstream,
+            "--toxic",
+            spec.toxic.model_dump_json(),
+            "--control",
+            str(control_path(record)),
+        ]
         handles = spawn_worker(record, WORKER_MODULE, args)
         handles["toxic"] = spec.toxic.model_dump(mode="json")
         handles["toxic_since"] = time.time()
@@ -60,7 +68,9 @@ KIND = LatencyProxyKind()
 def set_toxic(record: FaultRecord, toxic: Toxic) -> dict[str, Any]:
     """Replace the toxic of ``record``'s running proxy; return the handles to append to the record."""
     try:
-        reply = control.request(control_of(record), {"op": "set", "toxic": toxic.model_dump(mode="json")})
+        reply = control.request(
+            control_of(record), {"op": "set", "toxic": toxic.model_dump(mode="json")}
+        )
     except control.ControlError as exc:
         raise InjectionError(f"latency proxy '{record.spec.get('name')}': {exc}") from exc
     return {"toxic": reply["toxic"], "toxic_since": time.time()}

@@ -54,8 +54,9 @@ class Pipe:
         "stream",
     )
 
-    def __init__(self, conn: Connection, stream: str, src: asyncio.Transport,
-                 dst: asyncio.Transport) -> None:
+    def __init__(
+        self, conn: Connection, stream: str, src: asyncio.Transport, dst: asyncio.Transport
+    ) -> None:
         self._conn = conn
         self.stream = stream
         self._src = src
@@ -87,7 +88,7 @@ class Pipe:
         else:
             view, offset = memoryview(data), 0
             for due, length in plan:
-                self._queue.append((due, bytes(view[offset:offset + length])))
+                self._queue.append((due, bytes(view[offset : offset + length])))
                 offset += length
         self._queued += len(data)
         if self._queued > HIGH_WATER and not self._queue_full:

@@ -190,14 +190,16 @@ def _reset(transport: asyncio.Transport) -> None:
 class LatencyProxy:
     """A TCP proxy to one upstream with a live-changeable :class:`Toxic`."""
 
-    def __init__(self, upstream: tuple[str, int], toxic: Toxic = NO_TOXIC,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self, upstream: tuple[str, int], toxic: Toxic = NO_TOXIC, seed: int | None = None
+    ) -> None:
         self.loop = asyncio.get_running_loop()
         self.upstream = upstream
         self.upstream_addr: tuple[str, int] = upstream
         self.rng = random.Random(seed)
         self.stats: dict[str, int] = dict.fromkeys(
-            ("connections", "resets", "upstream_errors", "bytes_upstream", "bytes_downstream"), 0)
+            ("connections", "resets", "upstream_errors", "bytes_upstream", "bytes_downstream"), 0
+        )
         self.lateness = Lateness()
         self._conns: set[Connection] = set()
         self._server: asyncio.AbstractServer | None = None
@@ -209,8 +211,9 @@ class LatencyProxy:
         """Resolve the upstream once, listen on ``host:port`` (0 = any free port); return the bound address."""
         infos = await self.loop.getaddrinfo(*self.upstream, type=socket.SOCK_STREAM)
         self.upstream_addr = (str(infos[0][4][0]), int(infos[0][4][1]))
-        local = await self.loop.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                            flags=socket.AI_PASSIVE)
+        local = await self.loop.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
         family, _, _, _, addr = local[0]
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -219,15 +222,19 @@ class LatencyProxy:
         except OSError:
             sock.close()
             raise
-        self._server = await self.loop.create_server(lambda: _ClientSide(self), sock=sock, backlog=1024)
+        self._server = await self.loop.create_server(
+            lambda: _ClientSide(self), sock=sock, backlog=1024
+        )
         bound = sock.getsockname()
         return bound[0], bound[1]
 
     def set_toxic(self, toxic: Toxic) -> None:
         """Apply ``toxic`` to every chunk and connection that arrives from now on."""
         self.toxic = toxic
-        self._delay = {s: toxic if toxic.delays and toxic.applies_to(s) else None
-                       for s in ("upstream", "downstream")}
+        self._delay = {
+            s: toxic if toxic.delays and toxic.applies_to(s) else None
+            for s in ("upstream", "downstream")
+        }
 
     def delay_toxic(self, stream: str) -> Toxic | None:
         """The toxic delaying ``stream`` now, or ``None`` when it flows untouched."""
@@ -255,8 +262,12 @@ class LatencyProxy:
 
     def snapshot(self) -> dict[str, Any]:
         """Counters plus the current toxic, for the control channel."""
-        return {**self.stats, "active": len(self._conns), "lateness": self.lateness.summary(),
-                "toxic": self.toxic.model_dump(mode="json")}
+        return {
+            **self.stats,
+            "active": len(self._conns),
+            "lateness": self.lateness.summary(),
+            "toxic": self.toxic.model_dump(mode="json"),
+        }
 
     async def close(self) -> None:
         """Stop listening and close every connection."""

@@ -42,7 +42,9 @@ CONNECT_TIMEOUT_S = 1.0
 
 Direction = Literal["upstream", "downstream", "both"]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_ADDRESS = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9_.-]+)):(?P<port>[0-9]{1,5})$")
+_ADDRESS = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9_.-]+)):(?P<port>[0-9]{1,5})$"
+)
 
 
 class Toxic(BaseModel):
@@ -112,7 +114,9 @@ class Spec(BaseModel):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _NAME.match(value):
-            raise ValueError("use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            raise ValueError(
+                "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
         return value
 
     @field_validator("listen")
@@ -151,7 +155,9 @@ def _check_listen(listen: str) -> None:
             if exc.errno == errno.EADDRINUSE:
                 raise InvalidArgument("listen", f"address {listen} is already in use") from None
             if exc.errno == errno.EADDRNOTAVAIL:
-                raise InvalidArgument("listen", f"{host} is not an address of this machine") from None
+                raise InvalidArgument(
+                    "listen", f"{host} is not an address of this machine"
+                ) from None
             raise InvalidArgument("listen", f"cannot bind {listen}: {exc.strerror}") from None
 
 

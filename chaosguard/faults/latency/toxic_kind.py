@@ -42,7 +42,9 @@ class LatencyToxicKind:
 
     def inject(self, spec: ToxicChange, record: FaultRecord) -> dict[str, Any]:
         """Set ``spec.toxic`` on the proxy."""
-        reply = control.request(spec.control, {"op": "set", "toxic": spec.toxic.model_dump(mode="json")})
+        reply = control.request(
+            spec.control, {"op": "set", "toxic": spec.toxic.model_dump(mode="json")}
+        )
         return {"toxic": reply["toxic"], "toxic_since": time.time()}
 
     def revert(self, record: FaultRecord) -> str:

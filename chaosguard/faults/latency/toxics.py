@@ -116,5 +116,9 @@ class Lateness:
 
     def summary(self) -> dict[str, float]:
         """``{"count", "p50_ms", "p99_ms", "max_ms"}``."""
-        return {"count": self.count, "p50_ms": self.percentile(50), "p99_ms": self.percentile(99),
-                "max_ms": round(self.max_ms, 3)}
+        return {
+            "count": self.count,
+            "p50_ms": self.percentile(50),
+            "p99_ms": self.percentile(99),
+            "max_ms": round(self.max_ms, 3),
+        }

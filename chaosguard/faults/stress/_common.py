@@ -5,12 +5,18 @@ from __future__ import annotations
 import shutil
 from typing import Any, Literal
 
-from chaosguard.faults.workers import terminate_record
 from chaosguard.faults.stress._oslib import usable_cpus
+from chaosguard.faults.workers import terminate_record
 from chaosguard.ledger.store import FaultRecord
 
 __all__ = [
-    "NICE", "Backend", "WorkerKind", "check_backend", "max_workers", "reject_bool", "stressng_path",
+    "NICE",
+    "Backend",
+    "WorkerKind",
+    "check_backend",
+    "max_workers",
+    "reject_bool",
+    "stressng_path",
 ]
 
 #: ``builtin``: chaosguard's own workers; ``stress-ng``: the stress-ng tool (must be on PATH).
@@ -23,7 +29,7 @@ NICE = 19
 def reject_bool(value: Any) -> Any:
     """Before-validator: ``True``/``False`` are not counts (pydantic would read them as 1/0)."""
     if isinstance(value, bool):
-        raise ValueError("must be a whole number, not a boolean")  # noqa: TRY004 - pydantic wants it
+        raise ValueError("must be a whole number, not a boolean")
     return value
 
 
@@ -40,7 +46,9 @@ def stressng_path() -> str | None:
 def check_backend(value: str) -> str:
     """Validator: ``stress-ng`` must be installed when it is asked for."""
     if value == "stress-ng" and stressng_path() is None:
-        raise ValueError("stress-ng is not installed (not found on PATH); install it or use 'builtin'")
+        raise ValueError(
+            "stress-ng is not installed (not found on PATH); install it or use 'builtin'"
+        )
     return value
 
 

@@ -44,7 +44,9 @@ def _on_sigterm(signum: int, frame: object) -> None:
     os._exit(0)
 
 
-def _busy_child(parent: int, load: float, deadline: float | None, period: float, started: int) -> None:
+def _busy_child(
+    parent: int, load: float, deadline: float | None, period: float, started: int
+) -> None:
     """Body of one forked busy process; never returns."""
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -115,8 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _lower_priority()
     rss = rss_bytes()
     held = region_resident(block)
-    report_ready(rss_bytes=rss, rss_mib=round(rss / MIB, 1), held_mib=round(held / MIB, 1),
-                 populate_s=round(populate_s, 4))
+    report_ready(
+        rss_bytes=rss,
+        rss_mib=round(rss / MIB, 1),
+        held_mib=round(held / MIB, 1),
+        populate_s=round(populate_s, 4),
+    )
     deadline = began + args.duration if args.duration > 0 else None
     while deadline is None or time.monotonic() < deadline:
         left = args.retouch if deadline is None else min(args.retouch, deadline - time.monotonic())

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import psutil
 
 from chaosguard.faults.child import report_error, report_ready, worker_setup
-from chaosguard.faults.workers import RECORD_FLAG
 from chaosguard.faults.stress._oslib import reap_children, rss_bytes, set_child_subreaper
+from chaosguard.faults.workers import RECORD_FLAG
 
 _group = 0
 
@@ -67,8 +67,11 @@ def _wait_ready(proc: subprocess.Popen[bytes], args: argparse.Namespace) -> dict
         stressors = [p.pid for p in members[1:]]
         rss = sum(rss_bytes(p.pid) for p in members)
         if len(stressors) >= args.expect_stressors and rss >= 0.95 * args.target_rss:
-            info: dict[str, object] = {"pids": [os.getpid(), proc.pid, *stressors],
-                                       "stressng_pid": proc.pid, "stressor_pids": stressors}
+            info: dict[str, object] = {
+                "pids": [os.getpid(), proc.pid, *stressors],
+                "stressng_pid": proc.pid,
+                "stressor_pids": stressors,
+            }
             if args.target_rss:
                 info.update(rss_bytes=rss, rss_mib=round(rss / (1 << 20), 1))
             return info
@@ -96,10 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_child_subreaper()
     prctl = ctypes.CDLL(None, use_errno=True).prctl
     proc = subprocess.Popen(
-        [f"{RECORD_FLAG}{common.chaosguard_record}", *json.loads(args.argv)], executable=args.exe,
-        stdin=subprocess.DEVNULL, stdout=2, process_group=0,
+        [f"{RECORD_FLAG}{common.chaosguard_record}", *json.loads(args.argv)],
+        executable=args.exe,
+        stdin=subprocess.DEVNULL,
+        stdout=2,
+        process_group=0,
         # PR_SET_PDEATHSIG; only a prctl call between fork and exec, safe despite the lifeline thread
-        preexec_fn=lambda: prctl(1, signal.SIGKILL, 0, 0, 0),  # noqa: PLW1509
+        preexec_fn=lambda: prctl(1, signal.SIGKILL, 0, 0, 0),
     )
     _group = proc.pid
     signal.signal(signal.SIGTERM, _on_sigterm)
@@ -110,7 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     report_ready(**ready)
     try:
-        proc.wait(timeout=None if args.duration <= 0 else max(0.0, began + args.duration - time.monotonic()))
+        proc.wait(
+            timeout=None
+            if args.duration <= 0
+            else max(0.0, began + args.duration - time.monotonic())
+        )
     except subprocess.TimeoutExpired:
         pass
     _stop_group()

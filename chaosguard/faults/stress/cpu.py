@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from chaosguard.faults.workers import spawn_worker
 from chaosguard.faults.stress import stressng
 from chaosguard.faults.stress._common import (
     NICE,
@@ -22,6 +21,7 @@ from chaosguard.faults.stress._common import (
     max_workers,
     reject_bool,
 )
+from chaosguard.faults.workers import spawn_worker
 from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["KIND", "CpuStress", "CpuStressSpec"]
@@ -35,11 +35,18 @@ class CpuStressSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     workers: Annotated[int, BeforeValidator(reject_bool)] = Field(
-        1, description="busy processes, 1 to 4 per usable CPU")
-    load_percent: float = Field(100.0, gt=0, le=100, allow_inf_nan=False,
-                                description="busy share of one CPU per process, in (0, 100]")
-    duration_s: float = Field(0.0, ge=0, allow_inf_nan=False,
-                              description="seconds; 0 = until reverted")
+        1, description="busy processes, 1 to 4 per usable CPU"
+    )
+    load_percent: float = Field(
+        100.0,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
+        description="busy share of one CPU per process, in (0, 100]",
+    )
+    duration_s: float = Field(
+        0.0, ge=0, allow_inf_nan=False, description="seconds; 0 = until reverted"
+    )
     backend: Backend = "builtin"
 
     @field_validator("workers")
@@ -66,9 +73,17 @@ class CpuStress(WorkerKind):
         """Start the workers at nice 19 and return their pids once all of them run."""
         if spec.backend == "stress-ng":
             argv = stressng.cpu_argv(spec.workers, spec.load_percent)
-            return stressng.spawn(record, argv, duration_s=spec.duration_s, expect_stressors=spec.workers)
-        args = ["--workers", str(spec.workers), "--load", repr(spec.load_percent),
-                "--duration", repr(spec.duration_s)]
+            return stressng.spawn(
+                record, argv, duration_s=spec.duration_s, expect_stressors=spec.workers
+            )
+        args = [
+            "--workers",
+            str(spec.workers),
+            "--load",
+            repr(spec.load_percent),
+            "--duration",
+            repr(spec.duration_s),
+        ]
         return spawn_worker(record, WORKER, args, nice=NICE)
 
 

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import psutil
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from chaosguard.faults.workers import spawn_worker
 from chaosguard.faults.stress import stressng
 from chaosguard.faults.stress._common import Backend, WorkerKind, check_backend, reject_bool
+from chaosguard.faults.workers import spawn_worker
 from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["KIND", "MemoryStress", "MemoryStressSpec", "memory_limit_mib"]
@@ -39,9 +39,11 @@ class MemoryStressSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     mib: Annotated[int, BeforeValidator(reject_bool)] = Field(
-        description="MiB to hold resident; at most available memory minus a margin")
-    duration_s: float = Field(0.0, ge=0, allow_inf_nan=False,
-                              description="seconds; 0 = until reverted")
+        description="MiB to hold resident; at most available memory minus a margin"
+    )
+    duration_s: float = Field(
+        0.0, ge=0, allow_inf_nan=False, description="seconds; 0 = until reverted"
+    )
     backend: Backend = "builtin"
 
     @field_validator("mib")
@@ -51,8 +53,10 @@ class MemoryStressSpec(BaseModel):
             raise ValueError(f"must be a positive number of MiB (got {value})")
         limit, available, margin = memory_limit_mib()
         if value > limit:
-            raise ValueError(f"{value} MiB is more than can be held safely: {limit} MiB "
-                             f"({available} MiB available minus a {margin} MiB safety margin)")
+            raise ValueError(
+                f"{value} MiB is more than can be held safely: {limit} MiB "
+                f"({available} MiB available minus a {margin} MiB safety margin)"
+            )
         return value
 
     @field_validator("backend")
@@ -72,8 +76,13 @@ class MemoryStress(WorkerKind):
         timeout = 10.0 + spec.mib / 256  # populating is ~1 s/GiB on a slow VM; be generous
         if spec.backend == "stress-ng":
             argv = stressng.memory_argv(spec.mib)
-            return stressng.spawn(record, argv, duration_s=spec.duration_s,
-                                  target_rss=spec.mib * MIB, ready_timeout=timeout)
+            return stressng.spawn(
+                record,
+                argv,
+                duration_s=spec.duration_s,
+                target_rss=spec.mib * MIB,
+                ready_timeout=timeout,
+            )
         args = ["--mib", str(spec.mib), "--duration", repr(spec.duration_s)]
         # nice 0 for the allocation burst; the worker lowers itself to nice 19 once resident
         return spawn_worker(record, WORKER, args, nice=0, ready_timeout=timeout)

@@ -14,8 +14,8 @@ import json
 from typing import Any
 
 from chaosguard.errors import InjectionError
-from chaosguard.faults.workers import spawn_worker
 from chaosguard.faults.stress._common import NICE, stressng_path
+from chaosguard.faults.workers import spawn_worker
 from chaosguard.ledger.store import FaultRecord
 
 __all__ = ["cpu_argv", "memory_argv", "spawn"]
@@ -34,13 +34,31 @@ def memory_argv(mib: int) -> list[str]:
     return ["--vm", "1", "--vm-bytes", f"{mib}M", "--vm-keep", "--vm-populate", "--timeout", "0"]
 
 
-def spawn(record: FaultRecord, argv: list[str], *, duration_s: float = 0.0, expect_stressors: int = 0,
-          target_rss: int = 0, ready_timeout: float = 10.0) -> dict[str, Any]:
+def spawn(
+    record: FaultRecord,
+    argv: list[str],
+    *,
+    duration_s: float = 0.0,
+    expect_stressors: int = 0,
+    target_rss: int = 0,
+    ready_timeout: float = 10.0,
+) -> dict[str, Any]:
     """Run ``stress-ng argv`` under the wrapper; ready once the stressors run / the RSS is reached."""
     exe = stressng_path()
     if exe is None:
         raise InjectionError("stress-ng is not installed (not found on PATH)")
-    args = ["--exe", exe, "--duration", repr(duration_s), "--expect-stressors", str(expect_stressors),
-            "--target-rss", str(target_rss), "--ready-timeout", repr(max(1.0, ready_timeout - 1.0)),
-            "--argv", json.dumps(argv)]
+    args = [
+        "--exe",
+        exe,
+        "--duration",
+        repr(duration_s),
+        "--expect-stressors",
+        str(expect_stressors),
+        "--target-rss",
+        str(target_rss),
+        "--ready-timeout",
+        repr(max(1.0, ready_timeout - 1.0)),
+        "--argv",
+        json.dumps(argv),
+    ]
     return spawn_worker(record, WRAPPER, args, nice=NICE, ready_timeout=ready_timeout)

@@ -23,7 +23,9 @@ __all__ = ["PublishContext", "PublishError", "registry", "expand_path"]
 class PublishError(ChaosGuardError):
     """A publisher failed; ``retryable`` says whether trying again may help (never leaves publish_journal)."""
 
-    def __init__(self, message: str, retryable: bool = True, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retryable: bool = True, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         #: seconds the server asked us to wait (``Retry-After``), if it did
@@ -48,7 +50,9 @@ class PublishContext:
 def expand_path(template: str, ctx: PublishContext) -> Path:
     """``template`` with ``{run_dir}``, ``{slug}`` and ``{timestamp}`` filled in (nothing else is special)."""
     if "{run_dir}" in template and ctx.run_dir is None:
-        raise PublishError("no run directory to write into: the directory publisher failed", retryable=False)
+        raise PublishError(
+            "no run directory to write into: the directory publisher failed", retryable=False
+        )
     text = template.replace("{run_dir}", str(ctx.run_dir)).replace("{slug}", ctx.facts.slug)
     return Path(text.replace("{timestamp}", ctx.timestamp)).expanduser()
 

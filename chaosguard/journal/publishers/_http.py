@@ -34,10 +34,13 @@ def auth_value(spec: HttpTarget, env: Mapping[str, str]) -> str | None:
         return None
     raw = env.get(spec.auth_env)
     if not raw or not raw.strip():
-        raise PublishError(f"environment variable {spec.auth_env} (auth_env) is not set", retryable=False)
+        raise PublishError(
+            f"environment variable {spec.auth_env} (auth_env) is not set", retryable=False
+        )
     if any(c in raw for c in "\r\n"):
-        raise PublishError(f"environment variable {spec.auth_env} (auth_env) holds a line break",
-                           retryable=False)
+        raise PublishError(
+            f"environment variable {spec.auth_env} (auth_env) holds a line break", retryable=False
+        )
     return f"{spec.auth_scheme} {raw.strip()}" if spec.auth_scheme else raw.strip()
 
 
@@ -60,14 +63,22 @@ def _tls_failure(exc: BaseException) -> str | None:
     for _ in range(10):
         if seen is None:
             return None
-        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            seen
+        ):
             return getattr(seen, "verify_message", None) or "certificate verify failed"
         seen = seen.__cause__ or seen.__context__
     return None
 
 
-def send(spec: HttpTarget, method: str, url: str, body: bytes, headers: Mapping[str, str],
-         env: Mapping[str, str]) -> httpx.Response:
+def send(
+    spec: HttpTarget,
+    method: str,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    env: Mapping[str, str],
+) -> httpx.Response:
     """Send one request; a 2xx response is returned, anything else raises :class:`PublishError`."""
     all_headers = {"User-Agent": USER_AGENT, **headers}
     auth = auth_value(spec, env)
@@ -75,21 +86,30 @@ def send(spec: HttpTarget, method: str, url: str, body: bytes, headers: Mapping[
         all_headers[spec.auth_header] = auth
         host = urlsplit(url).hostname or ""
         if url.startswith("http://") and host not in ("127.0.0.1", "::1", "localhost"):
-            logger.warning("chaosguard: sending the %s header over plain http to %s", spec.auth_header, host)
+            logger.warning(
+                "chaosguard: sending the %s header over plain http to %s", spec.auth_header, host
+            )
     try:
-        with httpx.Client(verify=_verify(spec), timeout=spec.timeout_s, follow_redirects=False) as client:
+        with httpx.Client(
+            verify=_verify(spec), timeout=spec.timeout_s, follow_redirects=False
+        ) as client:
             response = client.request(method, url, content=body, headers=all_headers)
     except httpx.HTTPError as exc:
         tls = _tls_failure(exc)
         if tls is not None:
-            raise PublishError(f"TLS verification of {url} failed ({tls}); trust its CA with "
-                               "verify: <CA bundle path>, or verify: false", retryable=False) from None
+            raise PublishError(
+                f"TLS verification of {url} failed ({tls}); trust its CA with "
+                "verify: <CA bundle path>, or verify: false",
+                retryable=False,
+            ) from None
         raise PublishError(f"{method} {url}: {type(exc).__name__}: {exc or 'no detail'}") from None
     if 200 <= response.status_code < 300:
         return response
     detail = response.text[:200].strip().replace("\n", " ")
     retryable = response.status_code in _RETRY_STATUS
     after = response.headers.get("Retry-After", "").strip()
-    raise PublishError(f"{method} {url}: HTTP {response.status_code}" + (f": {detail}" if detail else ""),
-                       retryable=retryable,
-                       retry_after=float(after) if after.replace(".", "", 1).isdigit() else None)
+    raise PublishError(
+        f"{method} {url}: HTTP {response.status_code}" + (f": {detail}" if detail else ""),
+        retryable=retryable,
+        retry_after=float(after) if after.replace(".", "", 1).isdigit() else None,
+    )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chaosguard.ledger.files import atomic_write, new_dir, to_json
 from chaosguard.journal.config import DirectoryPublisher
 from chaosguard.journal.publishers import PublishContext
+from chaosguard.ledger.files import atomic_write, new_dir, to_json
 
 __all__ = ["publish", "archive"]
 

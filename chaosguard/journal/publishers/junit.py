@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard import __version__
-from chaosguard.ledger.files import atomic_write
 from chaosguard.journal.config import JunitPublisher
 from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
+from chaosguard.ledger.files import atomic_write
 from chaosguard.outcomes import Outcome
 
 SKIPPED = Outcome.SKIPPED
@@ -40,9 +40,14 @@ def _message(facts: RunFacts, journal: dict[str, Any]) -> str:
         return facts.reason
     if facts.outcome == "deviated":
         after = as_dict(as_dict(journal.get("steady_states")).get("after"))
-        missed = [str(as_dict(p.get("activity")).get("name", "?")) for p in as_list(after.get("probes"))
-                  if isinstance(p, dict) and p.get("tolerance_met") is False]
-        return "the steady-state hypothesis deviated" + (f": {', '.join(missed)} not met" if missed else "")
+        missed = [
+            str(as_dict(p.get("activity")).get("name", "?"))
+            for p in as_list(after.get("probes"))
+            if isinstance(p, dict) and p.get("tolerance_met") is False
+        ]
+        return "the steady-state hypothesis deviated" + (
+            f": {', '.join(missed)} not met" if missed else ""
+        )
     return f"outcome {facts.outcome} (status {facts.status})"
 
 
@@ -52,19 +57,31 @@ def _body(facts: RunFacts, journal: dict[str, Any]) -> str:
         lines.append(f"reason: {facts.reason}")
     if facts.breach:
         b = facts.breach
-        lines.append(f"breach: guard {b.get('guard')} value {b.get('value')} objective {b.get('threshold')}"
-                     f" ({b.get('reason')}); revert latency {b.get('revert_latency_s')} s")
+        lines.append(
+            f"breach: guard {b.get('guard')} value {b.get('value')} objective {b.get('threshold')}"
+            f" ({b.get('reason')}); revert latency {b.get('revert_latency_s')} s"
+        )
     return "\n".join(lines)
 
 
 def _testcase(suite: ET.Element, journal: dict[str, Any]) -> RunFacts:
     facts = facts_of(journal)
-    case = ET.SubElement(suite, "testcase", classname=_x(f"chaosguard.{facts.slug}"), name=_x(facts.title),
-                         time=f"{facts.duration_s or 0:.3f}")
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=_x(f"chaosguard.{facts.slug}"),
+        name=_x(facts.title),
+        time=f"{facts.duration_s or 0:.3f}",
+    )
     props = ET.SubElement(case, "properties")
-    values = {"outcome": facts.outcome, "status": facts.status, "deviated": str(facts.deviated).lower(),
-              "guarded": str(facts.guarded).lower(), "policy_digest": facts.policy_digest or "none",
-              "run_id": facts.run_id or ""}
+    values = {
+        "outcome": facts.outcome,
+        "status": facts.status,
+        "deviated": str(facts.deviated).lower(),
+        "guarded": str(facts.guarded).lower(),
+        "policy_digest": facts.policy_digest or "none",
+        "run_id": facts.run_id or "",
+    }
     if facts.breach:
         values["breach_guard"] = str(facts.breach.get("guard"))
         values["breach_value"] = str(facts.breach.get("value"))
@@ -72,16 +89,26 @@ def _testcase(suite: ET.Element, journal: dict[str, Any]) -> RunFacts:
         ET.SubElement(props, "property", name=key, value=_x(value))
     if facts.outcome == SKIPPED:
         ET.SubElement(case, "skipped", message=_x(facts.reason or "not run"))
-    elif facts.outcome not in ("met", "error"):  # FAILING, and any outcome this version does not know
-        node = ET.SubElement(case, "failure", type=_x(facts.outcome), message=_x(_message(facts, journal)))
+    elif facts.outcome not in (
+        "met",
+        "error",
+    ):  # FAILING, and any outcome this version does not know
+        node = ET.SubElement(
+            case, "failure", type=_x(facts.outcome), message=_x(_message(facts, journal))
+        )
         node.text = _x(_body(facts, journal))
     elif facts.outcome == "error":
         node = ET.SubElement(case, "error", type="error", message=_x(_message(facts, journal)))
         node.text = _x(_body(facts, journal))
     out = ET.SubElement(case, "system-out")
-    out.text = _x("\n".join(f"[{s.phase}] {s.name} ({s.target}): {s.status}"
-                            + (f" {s.duration_s:.3f}s" if s.duration_s is not None else "")
-                            + (f" — {s.detail}" if s.detail else "") for s in steps_of(journal)))
+    out.text = _x(
+        "\n".join(
+            f"[{s.phase}] {s.name} ({s.target}): {s.status}"
+            + (f" {s.duration_s:.3f}s" if s.duration_s is not None else "")
+            + (f" — {s.detail}" if s.detail else "")
+            for s in steps_of(journal)
+        )
+    )
     return facts
 
 
@@ -90,8 +117,13 @@ def junit_xml(journals: list[dict[str, Any]], suite_name: str = "chaosguard") ->
     redactor = redactor_for(journals)
     safe = [redactor.value(j) for j in journals]
     root = ET.Element("testsuites", name=_x(suite_name))
-    suite = ET.SubElement(root, "testsuite", name=_x(suite_name), hostname=_x(socket.gethostname()),
-                          timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=_x(suite_name),
+        hostname=_x(socket.gethostname()),
+        timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+    )
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="chaosguard.version", value=__version__)
     all_facts = [_testcase(suite, j) for j in safe]
@@ -112,7 +144,9 @@ def junit_xml(journals: list[dict[str, Any]], suite_name: str = "chaosguard") ->
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def write_junit(journals: list[dict[str, Any]], path: Path | str, suite_name: str = "chaosguard") -> Path:
+def write_junit(
+    journals: list[dict[str, Any]], path: Path | str, suite_name: str = "chaosguard"
+) -> Path:
     """Write the JUnit XML of ``journals`` to ``path`` atomically; return the path."""
     return atomic_write(Path(path), junit_xml(journals, suite_name))
 

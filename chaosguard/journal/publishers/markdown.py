@@ -6,16 +6,24 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chaosguard.ledger.files import atomic_write
 from chaosguard.journal.config import MarkdownPublisher
 from chaosguard.journal.facts import RunFacts, facts_of
 from chaosguard.journal.publishers import PublishContext, expand_path
 from chaosguard.journal.redact import redactor_for
+from chaosguard.ledger.files import atomic_write
 
 __all__ = ["render_markdown", "publish"]
 
-_ICON = {"met": "✅", "deviated": "❌", "aborted": "🛑", "refused": "⛔", "action-failed": "❌",
-         "steady-state-unmet": "⚠️", "error": "💥", "skipped": "⏭️"}
+_ICON = {
+    "met": "✅",
+    "deviated": "❌",
+    "aborted": "🛑",
+    "refused": "⛔",
+    "action-failed": "❌",
+    "steady-state-unmet": "⚠️",
+    "error": "💥",
+    "skipped": "⏭️",
+}
 
 
 def _cell(value: Any) -> str:
@@ -33,10 +41,15 @@ def _breach_line(facts: RunFacts) -> str:
         return ""
     latency, value = b.get("revert_latency_s"), b.get("value")
     read = f"{value:.6g}" if isinstance(value, int | float) else "nothing (unreadable)"
-    return (f"- breach: guard `{_cell(b.get('guard'))}` read {read}, objective "
-            f"`{_cell(b.get('threshold'))}` ({_cell(b.get('reason'))})"
-            + (f"; faults reverted {latency * 1000:.0f} ms after the breach" if isinstance(latency, int | float)
-               else ""))
+    return (
+        f"- breach: guard `{_cell(b.get('guard'))}` read {read}, objective "
+        f"`{_cell(b.get('threshold'))}` ({_cell(b.get('reason'))})"
+        + (
+            f"; faults reverted {latency * 1000:.0f} ms after the breach"
+            if isinstance(latency, int | float)
+            else ""
+        )
+    )
 
 
 def render_markdown(journals: list[dict[str, Any]]) -> str:
@@ -47,15 +60,25 @@ def render_markdown(journals: list[dict[str, Any]]) -> str:
     for f in facts:
         counts[f.outcome] = counts.get(f.outcome, 0) + 1
     tally = ", ".join(f"{n} {o}" for o, n in counts.items()) or "no runs"
-    lines = [f"### Chaos experiments: {len(facts)} run{'s' if len(facts) != 1 else ''} ({tally})", "",
-             "| | Experiment | Outcome | Status | Duration | Reason |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"### Chaos experiments: {len(facts)} run{'s' if len(facts) != 1 else ''} ({tally})",
+        "",
+        "| | Experiment | Outcome | Status | Duration | Reason |",
+        "|---|---|---|---|---|---|",
+    ]
     for f in facts:
-        lines.append(f"| {_ICON.get(f.outcome, '❔')} | {_cell(f.title)} | **{_cell(f.outcome)}** | "
-                     f"{_cell(f.status)} | {_duration(f.duration_s)} | {_cell(f.reason or '')} |")
+        lines.append(
+            f"| {_ICON.get(f.outcome, '❔')} | {_cell(f.title)} | **{_cell(f.outcome)}** | "
+            f"{_cell(f.status)} | {_duration(f.duration_s)} | {_cell(f.reason or '')} |"
+        )
     for f in facts:
         details = [_breach_line(f)] if f.breach else []
         for w in f.windows:
-            end = "still open" if w.closed_at is None else f"{w.closed_at - w.created_at:.1f} s, {w.outcome}"
+            end = (
+                "still open"
+                if w.closed_at is None
+                else f"{w.closed_at - w.created_at:.1f} s, {w.outcome}"
+            )
             details.append(f"- fault `{_cell(w.kind)}` {_cell(w.id)}: {end}")
         if f.policy_digest:
             details.append(f"- policy `{_cell(f.policy_digest[:19])}…`")

@@ -32,9 +32,9 @@ from urllib.parse import quote
 
 from chaosguard.journal.config import PushgatewayPublisher
 from chaosguard.journal.facts import RunFacts, as_dict, as_list
-from chaosguard.outcomes import OUTCOMES
 from chaosguard.journal.publishers import PublishContext
 from chaosguard.journal.publishers._http import send
+from chaosguard.outcomes import OUTCOMES
 
 __all__ = ["publish", "exposition", "group_path"]
 
@@ -65,19 +65,31 @@ def exposition(journal: dict[str, Any], facts: RunFacts) -> bytes:
     from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
     reg = CollectorRegistry()
-    status = Gauge("chaos_experiment_status", "1 for the run's outcome, 0 for the others", ["outcome"],
-                   registry=reg)
+    status = Gauge(
+        "chaos_experiment_status",
+        "1 for the run's outcome, 0 for the others",
+        ["outcome"],
+        registry=reg,
+    )
     for outcome in dict.fromkeys((*OUTCOMES, facts.outcome)):
         status.labels(outcome).set(1 if outcome == facts.outcome else 0)
     if facts.duration_s is not None:
-        Gauge("chaos_experiment_duration_seconds", "Run duration", registry=reg).set(facts.duration_s)
+        Gauge("chaos_experiment_duration_seconds", "Run duration", registry=reg).set(
+            facts.duration_s
+        )
     if facts.start is not None:
-        Gauge("chaos_experiment_start_timestamp_seconds", "Run start", registry=reg).set(facts.start)
-    Gauge("chaos_experiment_deviated", "1 when the hypothesis deviated", registry=reg).set(int(facts.deviated))
+        Gauge("chaos_experiment_start_timestamp_seconds", "Run start", registry=reg).set(
+            facts.start
+        )
+    Gauge("chaos_experiment_deviated", "1 when the hypothesis deviated", registry=reg).set(
+        int(facts.deviated)
+    )
     Gauge("chaos_experiment_aborted", "1 when a guard aborted the run", registry=reg).set(
-        int(facts.outcome == "aborted"))
-    Gauge("chaos_experiment_info", "Run description", ["title", "policy_digest"], registry=reg).labels(
-        facts.title[:200], facts.policy_digest or "none").set(1)
+        int(facts.outcome == "aborted")
+    )
+    Gauge(
+        "chaos_experiment_info", "Run description", ["title", "policy_digest"], registry=reg
+    ).labels(facts.title[:200], facts.policy_digest or "none").set(1)
     section = as_dict(journal.get("chaosguard"))
     breach = facts.breach or {}
     names = [str(g.get("name")) for g in facts.guards if g.get("name")]
@@ -89,30 +101,45 @@ def exposition(journal: dict[str, Any], facts: RunFacts) -> bytes:
             hit.labels(name).set(1 if name == str(breach.get("guard")) else 0)
     if isinstance(breach.get("value"), int | float):
         Gauge("chaos_guard_breach_value", "Value that breached", ["guard"], registry=reg).labels(
-            str(breach["guard"])).set(breach["value"])
+            str(breach["guard"])
+        ).set(breach["value"])
     last = _last_values(as_list(section.get("readings")))
     if last:
-        gauge = Gauge("chaos_guard_last_value", "Last readable value of the guard", ["guard"], registry=reg)
+        gauge = Gauge(
+            "chaos_guard_last_value", "Last readable value of the guard", ["guard"], registry=reg
+        )
         for name, value in last.items():
             gauge.labels(name).set(value)
     if isinstance(breach.get("revert_latency_s"), int | float):
-        Gauge("chaos_fault_revert_latency_seconds", "Breach observed to faults reverted",
-              registry=reg).set(breach["revert_latency_s"])
+        Gauge(
+            "chaos_fault_revert_latency_seconds", "Breach observed to faults reverted", registry=reg
+        ).set(breach["revert_latency_s"])
     kinds: dict[str, int] = {}
     for window in facts.windows:
         kinds[window.kind] = kinds.get(window.kind, 0) + 1
     if facts.guarded:
-        injected = Gauge("chaos_faults_injected", "Fault ledger records by kind", ["kind"], registry=reg)
+        injected = Gauge(
+            "chaos_faults_injected", "Fault ledger records by kind", ["kind"], registry=reg
+        )
         for kind, count in kinds.items():
             injected.labels(kind).set(count)
         Gauge("chaos_faults_left_open", "Records not closed", registry=reg).set(
-            sum(1 for w in facts.windows if w.closed_at is None))
+            sum(1 for w in facts.windows if w.closed_at is None)
+        )
     return bytes(generate_latest(reg))
 
 
 def publish(spec: PushgatewayPublisher, ctx: PublishContext) -> str:
     """PUT the metrics of ``ctx.journal`` to the gateway; return the group URL."""
-    url = spec.url.rstrip("/") + group_path(spec.job, {"experiment": ctx.facts.slug, **spec.grouping})
-    send(spec, "PUT", url, exposition(ctx.journal, ctx.facts),
-         {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}, ctx.env)
+    url = spec.url.rstrip("/") + group_path(
+        spec.job, {"experiment": ctx.facts.slug, **spec.grouping}
+    )
+    send(
+        spec,
+        "PUT",
+        url,
+        exposition(ctx.journal, ctx.facts),
+        {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+        ctx.env,
+    )
     return url

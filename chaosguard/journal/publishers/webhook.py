@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-from chaosguard.ledger.files import to_json
 from chaosguard.journal.config import WebhookPublisher
 from chaosguard.journal.publishers import PublishContext
 from chaosguard.journal.publishers._http import send
+from chaosguard.ledger.files import to_json
 
 __all__ = ["publish"]
 

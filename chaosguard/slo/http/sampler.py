@@ -11,8 +11,8 @@ import threading
 import time
 from collections import deque
 
-from chaosguard.slo.http.target import HttpTarget, client_for, timed_request
 from chaosguard.slo.http.stats import Sample, Stats, summarize
+from chaosguard.slo.http.target import HttpTarget, client_for, timed_request
 
 __all__ = ["Sampler", "get_sampler", "start_sampler", "stop_sampler", "NoSamples"]
 
@@ -24,8 +24,14 @@ class NoSamples(LookupError):
 class Sampler:
     """Requests ``target`` ``rate_per_s`` times a second; keeps ``keep_s`` seconds of samples."""
 
-    def __init__(self, name: str, target: HttpTarget, rate_per_s: float, concurrency: int = 4,
-                 keep_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        target: HttpTarget,
+        rate_per_s: float,
+        concurrency: int = 4,
+        keep_s: float = 600.0,
+    ) -> None:
         self.name = name
         self.target = target
         self.rate_per_s = rate_per_s
@@ -41,8 +47,12 @@ class Sampler:
         period = self.concurrency / self.rate_per_s
         t0 = time.monotonic()
         for i in range(self.concurrency):
-            th = threading.Thread(target=self._loop, args=(t0 + i * period / self.concurrency, period),
-                                  name=f"cg-sampler-{self.name}-{i}", daemon=True)
+            th = threading.Thread(
+                target=self._loop,
+                args=(t0 + i * period / self.concurrency, period),
+                name=f"cg-sampler-{self.name}-{i}",
+                daemon=True,
+            )
             th.start()
             self._threads.append(th)
 
@@ -73,7 +83,9 @@ class Sampler:
         """Summary of the window; :class:`NoSamples` when it is empty."""
         samples = self.samples(window_s)
         if not samples:
-            raise NoSamples(f"sampler '{self.name}' has no completed request in the last {window_s:g} s")
+            raise NoSamples(
+                f"sampler '{self.name}' has no completed request in the last {window_s:g} s"
+            )
         return summarize(samples)
 
     def stop(self, timeout: float | None = None) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from chaosguard.slo.http.target import HttpTarget
-from chaosguard.slo.http.sampler import NoSamples, Sampler
 from chaosguard.slo.base import Observation, SourceUnreadable
+from chaosguard.slo.http.sampler import NoSamples, Sampler
+from chaosguard.slo.http.target import HttpTarget
 from chaosguard.slo.spec import HttpGuard
 
 __all__ = ["HttpSource"]
@@ -18,8 +18,12 @@ class HttpSource:
     def __init__(self, spec: HttpGuard) -> None:
         self.spec = spec
         target = HttpTarget(url=spec.url, timeout_s=spec.request_timeout_s)
-        self.sampler = Sampler(f"guard-{spec.name}", target, spec.rate_per_s,
-                               concurrency=max(2, min(16, int(spec.rate_per_s * spec.request_timeout_s))))
+        self.sampler = Sampler(
+            f"guard-{spec.name}",
+            target,
+            spec.rate_per_s,
+            concurrency=max(2, min(16, int(spec.rate_per_s * spec.request_timeout_s))),
+        )
         self._started = False
 
     def start(self) -> None:
@@ -40,8 +44,11 @@ class HttpSource:
             stats = self.sampler.stats(self.spec.window_s)
         except NoSamples as exc:
             raise SourceUnreadable(str(exc)) from None
-        return Observation(value=float(getattr(stats, self.spec.metric)), at=time.time(),
-                           detail={"requests": stats.requests, "window_s": self.spec.window_s})
+        return Observation(
+            value=float(getattr(stats, self.spec.metric)),
+            at=time.time(),
+            detail={"requests": stats.requests, "window_s": self.spec.window_s},
+        )
 
     def describe(self) -> str:
         """e.g. ``p95_ms of GET http://... over 5 s``."""

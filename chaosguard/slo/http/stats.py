@@ -38,7 +38,9 @@ class Stats:
 
     def percentile_ms(self, pct: float) -> float:
         """The named percentile when it is one of the summarized ones."""
-        return {50.0: self.p50_ms, 95.0: self.p95_ms, 99.0: self.p99_ms, 100.0: self.max_ms}[float(pct)]
+        return {50.0: self.p50_ms, 95.0: self.p95_ms, 99.0: self.p99_ms, 100.0: self.max_ms}[
+            float(pct)
+        ]
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -57,7 +59,11 @@ def summarize(samples: Sequence[Sample]) -> Stats:
     lat = [s.latency_ms for s in samples]
     errors = sum(1 for s in samples if s.error)
     return Stats(
-        requests=len(samples), errors=errors, error_ratio=errors / len(samples),
-        p50_ms=percentile(lat, 50), p95_ms=percentile(lat, 95), p99_ms=percentile(lat, 99),
+        requests=len(samples),
+        errors=errors,
+        error_ratio=errors / len(samples),
+        p50_ms=percentile(lat, 50),
+        p95_ms=percentile(lat, 95),
+        p99_ms=percentile(lat, 99),
         max_ms=max(lat),
     )

@@ -47,8 +47,13 @@ class HttpTarget(BaseModel):
 def client_for(target: HttpTarget, pool: int = 4) -> httpx.Client:
     """A keep-alive client with the target's timeout and TLS setting."""
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-    return httpx.Client(timeout=httpx.Timeout(target.timeout_s), verify=target.verify_tls,
-                        headers=target.headers, limits=limits, follow_redirects=False)
+    return httpx.Client(
+        timeout=httpx.Timeout(target.timeout_s),
+        verify=target.verify_tls,
+        headers=target.headers,
+        limits=limits,
+        follow_redirects=False,
+    )
 
 
 def timed_request(client: httpx.Client, target: HttpTarget) -> Sample:
@@ -60,7 +65,9 @@ def timed_request(client: httpx.Client, target: HttpTarget) -> Sample:
     except httpx.HTTPError:
         status = 0
     latency = (time.perf_counter() - start) * 1000.0
-    return Sample(at=at, latency_ms=latency, status=status, error=status == 0 or status > target.max_ok_status)
+    return Sample(
+        at=at, latency_ms=latency, status=status, error=status == 0 or status > target.max_ok_status
+    )
 
 
 def measure(target: HttpTarget, requests: int, concurrency: int) -> list[Sample]:

@@ -37,7 +37,9 @@ def _status(proc: subprocess.Popen[bytes]) -> str:
     return psutil.Process(proc.pid).status()
 
 
-def test_sigkilled_runner_leaves_a_record_that_cleanup_reverts(sleeper, chaosguard_home: Path) -> None:
+def test_sigkilled_runner_leaves_a_record_that_cleanup_reverts(
+    sleeper, chaosguard_home: Path
+) -> None:
     child = python_child(PAUSE_AND_WAIT, env={"CHAOSGUARD_HOME": str(chaosguard_home)})
     record_id = child.stdout.readline().strip()
     assert record_id, child.stderr.read()
@@ -51,15 +53,19 @@ def test_sigkilled_runner_leaves_a_record_that_cleanup_reverts(sleeper, chaosgua
     assert [(i.record_id, i.outcome) for i in dry] == [(record_id, "would-revert")]
     assert _status(sleeper) == psutil.STATUS_STOPPED
     items = cleanup_dead_runs(chaosguard_home)
-    assert [(i.record_id, i.kind, i.outcome) for i in items] == [(record_id, "process-signal", "reverted")]
+    assert [(i.record_id, i.kind, i.outcome) for i in items] == [
+        (record_id, "process-signal", "reverted")
+    ]
     assert wait_until(lambda: _status(sleeper) != psutil.STATUS_STOPPED)
     assert list(iter_runs(chaosguard_home)) == []  # archived
     assert cleanup_dead_runs(chaosguard_home) == []
 
 
 def test_normal_exit_reverts_its_own_leftovers(sleeper, chaosguard_home: Path) -> None:
-    child = python_child(PAUSE_AND_WAIT.replace('sys.argv[-1] != "exit"', "False"),
-                         env={"CHAOSGUARD_HOME": str(chaosguard_home)})
+    child = python_child(
+        PAUSE_AND_WAIT.replace('sys.argv[-1] != "exit"', "False"),
+        env={"CHAOSGUARD_HOME": str(chaosguard_home)},
+    )
     out, err = child.communicate(timeout=30)
     assert child.returncode == 0, err
     assert wait_until(lambda: _status(sleeper) != psutil.STATUS_STOPPED)

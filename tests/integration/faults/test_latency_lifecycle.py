@@ -55,10 +55,18 @@ def _records(kind: str) -> list:
     return [r for state in iter_runs() for r in state.records.values() if r.kind == kind]
 
 
-def _start_parent(env: dict[str, str], name: str, upstream_addr: str) -> tuple[subprocess.Popen, dict]:
+def _start_parent(
+    env: dict[str, str], name: str, upstream_addr: str
+) -> tuple[subprocess.Popen, dict]:
     env = {**env, "PYTHONPATH": str(ROOT)}
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, name, upstream_addr], env=env, text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, name, upstream_addr],
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     line = parent.stdout.readline() if parent.stdout else ""
     if not line:
         parent.kill()
@@ -87,8 +95,10 @@ def test_revert_stops_every_proxy_of_this_run(upstream) -> None:
     for link in (first, second):
         link.close()
     out = actions.revert_latency_proxy()
-    assert sorted((r["name"], r["outcome"]) for r in out["reverted"]) == [("a", "reverted"),
-                                                                          ("b", "reverted")]
+    assert sorted((r["name"], r["outcome"]) for r in out["reverted"]) == [
+        ("a", "reverted"),
+        ("b", "reverted"),
+    ]
     assert gone(first.pid) and gone(second.pid)
     assert not faults.open_records()
 
@@ -99,7 +109,9 @@ def test_toxic_changes_are_appended_to_the_record(upstream) -> None:
     actions.set_latency("p", latency_ms=50, jitter_ms=5, direction="upstream")
     actions.remove_latency("p")
     lines = [json.loads(x) for x in current_run().path.read_text().splitlines()]
-    toxics = [e["handles"]["toxic"] for e in lines if e["op"] == "update" and "toxic" in e["handles"]]
+    toxics = [
+        e["handles"]["toxic"] for e in lines if e["op"] == "update" and "toxic" in e["handles"]
+    ]
     assert [t["latency_ms"] for t in toxics] == [0, 50, 0]
     assert toxics[1]["direction"] == "upstream" and toxics[1]["jitter_ms"] == 5
 
@@ -121,12 +133,14 @@ def test_live_checks_refuse_before_anything_is_recorded(upstream) -> None:
         err = _refused("listen", name="x", listen=upstream_address(taken), upstream=up)
         assert "in use" in str(err)
     _refused("listen", name="x", listen="192.0.2.1:0", upstream=up)  # not an address of this host
-    assert "unknown host" in str(_refused("upstream", name="x", listen="127.0.0.1:0",
-                                          upstream="no-such-host.invalid:80"))
+    assert "unknown host" in str(
+        _refused("upstream", name="x", listen="127.0.0.1:0", upstream="no-such-host.invalid:80")
+    )
     with socket.socket() as closed:  # bound, not listening: connections are refused
         closed.bind(("127.0.0.1", 0))
-        err = _refused("upstream", name="x", listen="127.0.0.1:0",
-                       upstream=upstream_address(closed))
+        err = _refused(
+            "upstream", name="x", listen="127.0.0.1:0", upstream=upstream_address(closed)
+        )
         assert "nothing answers" in str(err)
     assert not _records("latency-proxy")
     link = start_link(upstream, name="dup")
@@ -144,8 +158,9 @@ def test_upstream_gone_later_closes_new_clients_quickly(upstream) -> None:
         pass
 
 
-def test_a_deep_state_dir_still_gets_a_control_socket(upstream, chaosguard_home: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_deep_state_dir_still_gets_a_control_socket(
+    upstream, chaosguard_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     deep = chaosguard_home / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
     monkeypatch.setenv("CHAOSGUARD_HOME", str(deep))
@@ -169,8 +184,9 @@ def test_the_proxy_dies_with_its_runner(upstream, chaos_env: dict[str, str]) -> 
     assert wait_until(lambda: port_closed(out["listen"]), timeout=1.0)
 
 
-def test_changing_another_runs_proxy_is_recorded_and_reverted_here(upstream,
-                                                                   chaos_env: dict[str, str]) -> None:
+def test_changing_another_runs_proxy_is_recorded_and_reverted_here(
+    upstream, chaos_env: dict[str, str]
+) -> None:
     parent, out = _start_parent(chaos_env, "shared", upstream_address(upstream))
     try:
         upstream.accept()[0].close()  # the parent's reachability check

@@ -32,15 +32,22 @@ def upstream() -> Iterator[socket.socket]:
     """The stand-in service: a listening loopback socket."""
     yield from listening_socket()
 
+
 SLOW = 60.0  # ms of scheduling noise tolerated on a busy 2-core machine
 EARLY = 1.0  # ms a chunk may leave before due (engine slack + clock rounding)
 
 
-@pytest.mark.parametrize(("direction", "up_ms", "down_ms"), [
-    ("both", 60, 60), ("upstream", 60, 0), ("downstream", 0, 60),
-])
-def test_latency_applies_to_the_chosen_direction_only(upstream, direction: str, up_ms: float,
-                                                      down_ms: float) -> None:
+@pytest.mark.parametrize(
+    ("direction", "up_ms", "down_ms"),
+    [
+        ("both", 60, 60),
+        ("upstream", 60, 0),
+        ("downstream", 0, 60),
+    ],
+)
+def test_latency_applies_to_the_chosen_direction_only(
+    upstream, direction: str, up_ms: float, down_ms: float
+) -> None:
     link = start_link(upstream, latency_ms=60, direction=direction)
     try:
         for _ in range(3):
@@ -109,13 +116,16 @@ def test_bandwidth_cap_paces_the_capped_direction(upstream) -> None:
 
 
 def test_reset_probability_one_resets_every_new_connection(upstream) -> None:
-    proxy = actions.start_latency_proxy("r", "127.0.0.1:0", upstream_address(upstream),
-                                        reset_probability=1.0)
+    proxy = actions.start_latency_proxy(
+        "r", "127.0.0.1:0", upstream_address(upstream), reset_probability=1.0
+    )
     upstream.accept()[0].close()  # the reachability check
     for _ in range(3):
         # The reset may surface on connect already, or on the first read or write.
-        with pytest.raises(ConnectionResetError), \
-                socket.create_connection(address(proxy["listen"]), timeout=5) as client:
+        with (
+            pytest.raises(ConnectionResetError),
+            socket.create_connection(address(proxy["listen"]), timeout=5) as client,
+        ):
             client.sendall(b"hello")
             if not client.recv(10):
                 pytest.fail("got a clean EOF instead of a reset")
@@ -171,11 +181,14 @@ def test_half_close_and_close_pass_through_after_the_delayed_data(upstream) -> N
 def test_a_stalled_receiver_slows_the_sender_and_no_byte_is_lost(upstream) -> None:
     link = start_link(upstream, latency_ms=5, direction="both")
     data = os.urandom(1 << 20) * 32  # 32 MiB; the proxy holds at most ~4 MiB per direction
-    sender = threading.Thread(target=lambda: (link.client.sendall(data),
-                                              link.client.shutdown(socket.SHUT_WR)))
+    sender = threading.Thread(
+        target=lambda: (link.client.sendall(data), link.client.shutdown(socket.SHUT_WR))
+    )
     sender.start()
     try:
-        record = next(r for r in faults.open_records("latency-proxy") if r.id == link.proxy["record"])
+        record = next(
+            r for r in faults.open_records("latency-proxy") if r.id == link.proxy["record"]
+        )
         time.sleep(0.5)  # the upstream side reads nothing meanwhile
         assert status(record)["bytes_upstream"] < len(data) // 2
         digest, size = hashlib.sha256(), 0

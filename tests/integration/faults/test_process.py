@@ -45,7 +45,9 @@ def test_kill_is_kept_as_closed_evidence(sleeper, chaosguard_home: Path, tmp_pat
 
 
 @pytest.mark.parametrize("pid", [1, os.getpid(), os.getppid()])
-def test_refuses_pid_1_the_runner_and_its_parents(pid: int, tmp_path: Path, chaosguard_home: Path) -> None:
+def test_refuses_pid_1_the_runner_and_its_parents(
+    pid: int, tmp_path: Path, chaosguard_home: Path
+) -> None:
     pid_file = tmp_path / "x.pid"
     pid_file.write_text(str(pid))
     with pytest.raises(Refused, match="pid_file"):
@@ -57,7 +59,8 @@ def test_pattern_never_matches_the_runner(chaosguard_home: Path) -> None:
     # A child runner whose pattern matches only its own command line must find nothing to signal.
     # (Never point a pattern at real processes here: other test runs may share the machine.)
     marker = f"cg-runner-marker-{os.getpid()}"
-    child = python_child(f"""
+    child = python_child(
+        f"""
         # {marker}
         from chaosguard.actions.process import signal_processes
         from chaosguard.errors import InvalidArgument
@@ -65,7 +68,9 @@ def test_pattern_never_matches_the_runner(chaosguard_home: Path) -> None:
             signal_processes("SIGSTOP", name_pattern="{marker}", max_processes=1000)
         except InvalidArgument as exc:
             print("refused:", exc)
-        """, env={"CHAOSGUARD_HOME": str(chaosguard_home)})
+        """,
+        env={"CHAOSGUARD_HOME": str(chaosguard_home)},
+    )
     out, err = child.communicate(timeout=30)
     assert child.returncode == 0, err
     assert out.startswith("refused: invalid argument 'name_pattern'"), out
@@ -112,10 +117,18 @@ def test_bad_pid_file_contents(tmp_path: Path, chaosguard_home: Path) -> None:
     assert ledger_records(chaosguard_home) == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sig=st.text(max_size=12).filter(lambda s: s.strip().upper().removeprefix("SIG") not in
-                                       {x.name.removeprefix("SIG") for x in __import__("signal").Signals}
-                                       and not s.strip().isdigit()))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    sig=st.text(max_size=12).filter(
+        lambda s: (
+            s.strip().upper().removeprefix("SIG")
+            not in {x.name.removeprefix("SIG") for x in __import__("signal").Signals}
+            and not s.strip().isdigit()
+        )
+    )
+)
 def test_fuzzed_signal_names_are_one_line_errors(sig: str, chaosguard_home: Path) -> None:
     with pytest.raises(InvalidArgument) as err:
         signal_processes(sig, name_pattern=r"^sleep 271\.0271$")

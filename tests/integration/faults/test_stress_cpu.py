@@ -10,8 +10,8 @@ import psutil
 import pytest
 
 from chaosguard import faults
-from chaosguard.ledger.store import current_run
 from chaosguard.actions.stress import stop_stress, stress_cpu
+from chaosguard.ledger.store import current_run
 from tests.integration.faults.test_stress_support import (
     all_gone,
     processes,
@@ -19,7 +19,9 @@ from tests.integration.faults.test_stress_support import (
     wait_until,
 )
 
-needs_stressng = pytest.mark.skipif(shutil.which("stress-ng") is None, reason="stress-ng not installed")
+needs_stressng = pytest.mark.skipif(
+    shutil.which("stress-ng") is None, reason="stress-ng not installed"
+)
 
 
 def _achieved(procs: list[psutil.Process], window: float) -> list[tuple[float, float]]:
@@ -29,8 +31,10 @@ def _achieved(procs: list[psutil.Process], window: float) -> list[tuple[float, f
     time.sleep(window)
     elapsed = time.monotonic() - start
     after = [run_and_wait(p.pid) for p in procs]
-    return [(100 * (a[0] - b[0]) / elapsed, 100 * (a[1] - b[1]) / elapsed)
-            for a, b in zip(after, before, strict=True)]
+    return [
+        (100 * (a[0] - b[0]) / elapsed, 100 * (a[1] - b[1]) / elapsed)
+        for a, b in zip(after, before, strict=True)
+    ]
 
 
 def test_cpu_stress_tracks_target_at_nice_19_and_reverts(chaosguard_home: Path) -> None:
@@ -50,7 +54,9 @@ def test_cpu_stress_tracks_target_at_nice_19_and_reverts(chaosguard_home: Path) 
         assert ran + waited >= 35, (ran, waited)
 
     result = stop_stress()
-    assert result == {"stopped": [{"record": record.id, "kind": "cpu-stress", "outcome": "reverted"}]}
+    assert result == {
+        "stopped": [{"record": record.id, "kind": "cpu-stress", "outcome": "reverted"}]
+    }
     assert all_gone(out["pids"])  # stop_stress returns only once they are gone
     assert stop_stress() == {"stopped": []}  # second revert harmless
     closed = current_run().state().records[record.id]
@@ -72,6 +78,8 @@ def test_stressng_backend_runs_at_nice_19_and_reverts(chaosguard_home: Path) -> 
     assert len(stressors) == 2
     assert all(p.nice() == 19 for p in processes(out["pids"]))
     time.sleep(0.3)
-    assert all(ran + waited > 5 for ran, waited in _achieved(stressors, 1.0))  # open loop: "it runs"
+    assert all(
+        ran + waited > 5 for ran, waited in _achieved(stressors, 1.0)
+    )  # open loop: "it runs"
     assert stop_stress()["stopped"][0]["outcome"] == "reverted"
     assert wait_until(lambda: all_gone(out["pids"]), timeout=2.0)

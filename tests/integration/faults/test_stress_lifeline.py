@@ -52,11 +52,20 @@ def reaping_init() -> None:
 
 
 def _start_parent(home: Path, lifeline: str) -> tuple[subprocess.Popen[str], list[int]]:
-    env = {**os.environ, "CHAOSGUARD_HOME": str(home), "CHAOSGUARD_LIFELINE": lifeline,
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "CHAOSGUARD_HOME": str(home),
+        "CHAOSGUARD_LIFELINE": lifeline,
+        "PYTHONPATH": str(ROOT),
+    }
     backends = "stress-ng" if shutil.which("stress-ng") else "builtin"
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, backends], env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, backends],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     line = parent.stdout.readline() if parent.stdout else ""
     if not line:
         parent.kill()
@@ -81,11 +90,14 @@ def test_workers_die_within_2_s_when_the_runner_is_killed(chaosguard_home: Path)
     assert not any(gone(pid) for pid in everything)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    assert wait_until(lambda: all_gone(everything), timeout=2.0), [p for p in everything if not gone(p)]
+    assert wait_until(lambda: all_gone(everything), timeout=2.0), [
+        p for p in everything if not gone(p)
+    ]
 
 
-def test_without_lifeline_workers_survive_and_cleanup_reverts_them(chaosguard_home: Path,
-                                                                  reaping_init: None) -> None:
+def test_without_lifeline_workers_survive_and_cleanup_reverts_them(
+    chaosguard_home: Path, reaping_init: None
+) -> None:
     parent, pids = _start_parent(chaosguard_home, "off")
     everything = pids + _stressng_children(pids)
     parent.send_signal(signal.SIGKILL)
@@ -94,7 +106,10 @@ def test_without_lifeline_workers_survive_and_cleanup_reverts_them(chaosguard_ho
 
     items = cleanup_dead_runs()
     assert sorted(item.kind for item in items) == sorted(
-        ["cpu-stress", "memory-stress"] + (["cpu-stress"] if shutil.which("stress-ng") else []))
+        ["cpu-stress", "memory-stress"] + (["cpu-stress"] if shutil.which("stress-ng") else [])
+    )
     assert {item.outcome for item in items} == {"reverted"}, items
-    assert wait_until(lambda: all_gone(everything), timeout=2.0), [p for p in everything if not gone(p)]
+    assert wait_until(lambda: all_gone(everything), timeout=2.0), [
+        p for p in everything if not gone(p)
+    ]
     assert cleanup_dead_runs() == []  # nothing left: the dead run was archived

@@ -14,7 +14,9 @@ from tests.integration.faults.test_stress_support import all_gone, processes, wa
 MIB = 1 << 20
 
 
-def test_memory_is_resident_when_the_action_returns_and_released_on_revert(chaosguard_home: Path) -> None:
+def test_memory_is_resident_when_the_action_returns_and_released_on_revert(
+    chaosguard_home: Path,
+) -> None:
     out = stress_memory(512)
     (record,) = faults.open_records("memory-stress")
     (worker,) = processes(out["pids"])
@@ -37,11 +39,16 @@ def test_memory_is_released_after_duration(chaosguard_home: Path) -> None:
 
 
 def test_stressng_backend_reaches_rss_and_reverts(chaosguard_home: Path) -> None:
-    assert shutil.which("stress-ng"), "stress-ng is missing: apt-get install stress-ng (make test does it)"
+    assert shutil.which("stress-ng"), (
+        "stress-ng is missing: apt-get install stress-ng (make test does it)"
+    )
     out = stress_memory(128, backend="stress-ng")
     rss_mib = sum(p.memory_info().rss for p in processes(out["pids"])) / MIB
     assert rss_mib >= 0.9 * 128 and out["rss_mib"] >= 0.9 * 128
     assert stop_stress()["stopped"][0]["outcome"] == "reverted"
     assert wait_until(lambda: all_gone(out["pids"]), timeout=2.0)
-    assert not [p for p in psutil.process_iter(["name"]) if p.info["name"] == "stress-ng-vm"
-                and p.status() != psutil.STATUS_ZOMBIE]
+    assert not [
+        p
+        for p in psutil.process_iter(["name"])
+        if p.info["name"] == "stress-ng-vm" and p.status() != psutil.STATUS_ZOMBIE
+    ]

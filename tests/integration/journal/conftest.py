@@ -57,14 +57,49 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
         pytest.fail(f"openssl not found: {OPENSSL_HINT}", pytrace=False)
     d = tmp_path_factory.mktemp("tls")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=chaosguard test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=d)
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-                               "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf", cwd=d)
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=chaosguard test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=d,
+    )
+    _openssl(
+        "req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=d
+    )
+    (d / "ext.cnf").write_text(
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        cwd=d,
+    )
     return Tls(ca=d / "ca.pem", cert=d / "server.pem", key=d / "server.key")
 
 
@@ -98,10 +133,12 @@ class Receiver:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+    def do_POST(self) -> None:
         state: Receiver = self.server.state  # type: ignore[attr-defined]
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        state.requests.append(Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        state.requests.append(
+            Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        )
         state.got_request.set()
         if state.hang:
             state.release.wait(timeout=30)
@@ -136,7 +173,9 @@ def receiver(tls: Tls) -> Iterator[Receiver]:
     server.socket = context.wrap_socket(server.socket, server_side=True)
     state = Receiver(url=f"https://127.0.0.1:{server.server_port}/hooks/chaos")
     server.state = state  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield state
@@ -161,10 +200,14 @@ class Pushgateway:
 def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgateway]:
     binary = shutil.which("prometheus-pushgateway") or PUSHGATEWAY
     if not Path(binary).is_file():
-        pytest.fail(f"Pushgateway binary not found ({PUSHGATEWAY}): {PUSHGATEWAY_HINT}", pytrace=False)
+        pytest.fail(
+            f"Pushgateway binary not found ({PUSHGATEWAY}): {PUSHGATEWAY_HINT}", pytrace=False
+        )
     port = free_port()
     log = (tmp_path_factory.mktemp("pushgateway") / "pushgateway.log").open("wb")
-    proc = subprocess.Popen([binary, f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [binary, f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=log
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     try:
@@ -175,7 +218,9 @@ def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgatewa
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Pushgateway did not start (exit {proc.poll()}); see {log.name}", pytrace=False)
+                pytest.fail(
+                    f"Pushgateway did not start (exit {proc.poll()}); see {log.name}", pytrace=False
+                )
             time.sleep(0.05)
         yield Pushgateway(url, proc)
     finally:

@@ -32,13 +32,24 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def _child(tmp_path: Path, doc: dict[str, Any], publishers: list[dict[str, Any]]) -> subprocess.Popen[bytes]:
+def _child(
+    tmp_path: Path, doc: dict[str, Any], publishers: list[dict[str, Any]]
+) -> subprocess.Popen[bytes]:
     (tmp_path / "journal-in.json").write_text(json.dumps(doc))
     (tmp_path / "settings.json").write_text(json.dumps({"chaosguard": {"publishers": publishers}}))
     env = {**os.environ, **SECRET_ENV, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "journal-in.json"),
-                             str(tmp_path / "settings.json")], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(tmp_path / "journal-in.json"),
+            str(tmp_path / "settings.json"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -47,14 +58,29 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     assert proc.returncode == -signal.SIGKILL
 
 
-def test_killed_mid_webhook_the_directory_copy_is_complete(tmp_path: Path, receiver: Receiver, tls: Tls) -> None:
+def test_killed_mid_webhook_the_directory_copy_is_complete(
+    tmp_path: Path, receiver: Receiver, tls: Tls
+) -> None:
     receiver.hang = True
     doc = with_secrets()
-    proc = _child(tmp_path, doc, [
-        {"type": "webhook", "url": receiver.url, "verify": str(tls.ca), "timeout_s": 60, "attempts": 1},
-        {"type": "directory", "root": str(tmp_path / "runs")}])
+    proc = _child(
+        tmp_path,
+        doc,
+        [
+            {
+                "type": "webhook",
+                "url": receiver.url,
+                "verify": str(tls.ca),
+                "timeout_s": 60,
+                "attempts": 1,
+            },
+            {"type": "directory", "root": str(tmp_path / "runs")},
+        ],
+    )
     try:
-        assert receiver.got_request.wait(timeout=30), proc.stderr.read().decode() if proc.poll() else "no request"
+        assert receiver.got_request.wait(timeout=30), (
+            proc.stderr.read().decode() if proc.poll() else "no request"
+        )
     finally:
         _kill(proc)
     (run_dir,) = list((tmp_path / "runs").iterdir())
@@ -67,7 +93,9 @@ def test_killed_mid_webhook_the_directory_copy_is_complete(tmp_path: Path, recei
 def _big_journal() -> dict[str, Any]:
     doc = guarded_journal()
     blob = "x" * 10_000
-    doc["run"][0]["output"] = {f"k{i}": blob for i in range(2_000)}  # ~20 MB: a write worth interrupting
+    doc["run"][0]["output"] = {
+        f"k{i}": blob for i in range(2_000)
+    }  # ~20 MB: a write worth interrupting
     return doc
 
 
@@ -90,5 +118,9 @@ def test_killed_while_writing_the_copy_never_leaves_half_a_journal(tmp_path: Pat
         else:
             seen.append("absent")
         leftovers = [p.name for p in run_dir.iterdir() if p.name != "journal.json"]
-        assert all(n.startswith(".journal.json.") and n.endswith(".tmp") for n in leftovers), leftovers
-    assert "absent" in seen, f"never killed before the rename ({seen}): the test did not test anything"
+        assert all(n.startswith(".journal.json.") and n.endswith(".tmp") for n in leftovers), (
+            leftovers
+        )
+    assert "absent" in seen, (
+        f"never killed before the rename ({seen}): the test did not test anything"
+    )

@@ -13,21 +13,39 @@ from tests.integration.journal.conftest import Pushgateway
 from tests.unit.journal.samples import PLANTED, SECRET_ENV, met_journal, with_secrets
 
 
-def _scrape(gw: Pushgateway, experiment: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+def _scrape(
+    gw: Pushgateway, experiment: str
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     out = {}
     for fam in text_string_to_metric_families(gw.metrics()):
         for s in fam.samples:
             if s.labels.get("experiment") == experiment:
-                labels = tuple(sorted((k, v) for k, v in s.labels.items()
-                                      if k not in ("experiment", "job", "instance", "env")))
+                labels = tuple(
+                    sorted(
+                        (k, v)
+                        for k, v in s.labels.items()
+                        if k not in ("experiment", "job", "instance", "env")
+                    )
+                )
                 out[(s.name, labels)] = s.value
     return out
 
 
-def _push(tmp_path: Path, gw: Pushgateway, doc: dict[str, Any], env: dict[str, str] | None = None,
-          **extra: Any) -> Any:
-    settings = {"chaosguard": {"publishers": [{"type": "directory", "root": str(tmp_path)},
-                                              {"type": "pushgateway", "url": gw.url, **extra}]}}
+def _push(
+    tmp_path: Path,
+    gw: Pushgateway,
+    doc: dict[str, Any],
+    env: dict[str, str] | None = None,
+    **extra: Any,
+) -> Any:
+    settings = {
+        "chaosguard": {
+            "publishers": [
+                {"type": "directory", "root": str(tmp_path)},
+                {"type": "pushgateway", "url": gw.url, **extra},
+            ]
+        }
+    }
     results = publish_journal(doc, settings, env=env or {})
     assert all(r.ok for r in results), results
     return results[1]
@@ -66,9 +84,19 @@ def test_the_next_run_replaces_the_group(tmp_path: Path, pushgateway: Pushgatewa
 
 
 def test_unreachable_gateway_is_reported(tmp_path: Path) -> None:
-    settings = {"chaosguard": {"publishers": [{"type": "directory", "root": str(tmp_path)},
-                                              {"type": "pushgateway", "url": "http://127.0.0.1:9",
-                                               "attempts": 2, "backoff_s": 0.01}]}}
+    settings = {
+        "chaosguard": {
+            "publishers": [
+                {"type": "directory", "root": str(tmp_path)},
+                {
+                    "type": "pushgateway",
+                    "url": "http://127.0.0.1:9",
+                    "attempts": 2,
+                    "backoff_s": 0.01,
+                },
+            ]
+        }
+    }
     results = publish_journal(met_journal(), settings, env={})
     assert results[0].ok and not results[1].ok and results[1].attempts == 2
     assert "ConnectError" in (results[1].error or "")

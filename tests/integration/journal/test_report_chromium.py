@@ -15,9 +15,17 @@ from chaosguard.journal.report import render_report
 from tests.unit.journal.samples import guarded_journal, met_journal
 
 CHROMIUM_HINT = "apt-get install chromium (make test does it)"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
 def _chromium() -> str:
@@ -27,16 +35,23 @@ def _chromium() -> str:
     return binary
 
 
-def _start(binary: str, *args: str) -> tuple[subprocess.Popen[bytes], tempfile.TemporaryDirectory[str]]:
+def _start(
+    binary: str, *args: str
+) -> tuple[subprocess.Popen[bytes], tempfile.TemporaryDirectory[str]]:
     profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
-    proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile.name}", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [binary, *FLAGS, f"--user-data-dir={profile.name}", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     return proc, profile
 
 
 def test_report_renders_in_chromium(tmp_path: Path) -> None:
     binary = _chromium()
-    report = render_report([guarded_journal(), met_journal()], tmp_path / "report.html", "Nightly chaos run")
+    report = render_report(
+        [guarded_journal(), met_journal()], tmp_path / "report.html", "Nightly chaos run"
+    )
     url = report.resolve().as_uri()
     shot = tmp_path / "shot.png"
     # both at once: two cores, and each Chromium takes about a second
@@ -55,8 +70,16 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     assert shooter.returncode == 0 and shot.exists(), shot_err.decode()[-2000:]
 
     dom = dom_out.decode()
-    for text in ("Nightly chaos run", "aborted", "met", "p95-latency", "error-rate",
-                 "Latency SLO holds while latency escalates", "sha256:" + "ab" * 32, "<svg"):
+    for text in (
+        "Nightly chaos run",
+        "aborted",
+        "met",
+        "p95-latency",
+        "error-rate",
+        "Latency SLO holds while latency escalates",
+        "sha256:" + "ab" * 32,
+        "<svg",
+    ):
         assert text in dom, text
 
     pixels = imread(str(shot))[..., :3]
@@ -65,6 +88,10 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     not_white = (pixels < 0.95).any(axis=-1).mean()
     assert not_white > 0.03, f"only {not_white:.1%} of the page is drawn"
     badge = np.array([0xB7, 0x1C, 0x1C]) / 255  # the 'aborted' badge colour
-    assert (np.abs(pixels - badge).max(axis=-1) < 0.08).sum() > 200, "the aborted badge is not drawn"
+    assert (np.abs(pixels - badge).max(axis=-1) < 0.08).sum() > 200, (
+        "the aborted badge is not drawn"
+    )
     shade = np.array([252, 235, 213]) / 255  # the fault window: #f2a541 at 22 % over white
-    assert (np.abs(pixels - shade).max(axis=-1) < 0.03).sum() > 5000, "no shaded fault window on screen"
+    assert (np.abs(pixels - shade).max(axis=-1) < 0.03).sum() > 5000, (
+        "no shaded fault window on screen"
+    )

@@ -11,10 +11,20 @@ from tests.integration.journal.conftest import Receiver, Tls
 from tests.unit.journal.samples import PLANTED, SECRET_ENV, guarded_journal, with_secrets
 
 
-def _publish(tmp_path: Path, hook: dict[str, Any], env: dict[str, str] | None = None,
-             doc: dict[str, Any] | None = None) -> Any:
-    settings = {"chaosguard": {"publishers": [{"type": "directory", "root": str(tmp_path / "runs")},
-                                              {"type": "webhook", "backoff_s": 0.05, **hook}]}}
+def _publish(
+    tmp_path: Path,
+    hook: dict[str, Any],
+    env: dict[str, str] | None = None,
+    doc: dict[str, Any] | None = None,
+) -> Any:
+    settings = {
+        "chaosguard": {
+            "publishers": [
+                {"type": "directory", "root": str(tmp_path / "runs")},
+                {"type": "webhook", "backoff_s": 0.05, **hook},
+            ]
+        }
+    }
     results = publish_journal(doc or guarded_journal(), settings, env=env or {})
     assert results[0].ok, results
     return results[1]
@@ -42,9 +52,16 @@ def test_trusted_with_verify_false(tmp_path: Path, receiver: Receiver) -> None:
     assert len(receiver.requests) == 1
 
 
-def test_auth_header_from_env_and_body_redacted(tmp_path: Path, receiver: Receiver, tls: Tls) -> None:
+def test_auth_header_from_env_and_body_redacted(
+    tmp_path: Path, receiver: Receiver, tls: Tls
+) -> None:
     env = {**SECRET_ENV, "HOOK_TOKEN": "hook-token-value-123456"}
-    hook = {"url": receiver.url, "verify": str(tls.ca), "auth_env": "HOOK_TOKEN", "auth_scheme": "Bearer"}
+    hook = {
+        "url": receiver.url,
+        "verify": str(tls.ca),
+        "auth_env": "HOOK_TOKEN",
+        "auth_scheme": "Bearer",
+    }
     doc = with_secrets()
     doc["run"][0]["output"]["note"] = "the hook token hook-token-value-123456 leaked into an output"
     assert _publish(tmp_path, hook, env, doc).ok
@@ -57,7 +74,9 @@ def test_auth_header_from_env_and_body_redacted(tmp_path: Path, receiver: Receiv
     assert "hook-token-value-123456" not in on_disk and PLANTED["env_secret"] not in on_disk
 
 
-def test_missing_auth_env_fails_without_sending(tmp_path: Path, receiver: Receiver, tls: Tls) -> None:
+def test_missing_auth_env_fails_without_sending(
+    tmp_path: Path, receiver: Receiver, tls: Tls
+) -> None:
     result = _publish(tmp_path, {"url": receiver.url, "verify": str(tls.ca), "auth_env": "NOPE"})
     assert not result.ok and "NOPE" in (result.error or "") and result.attempts == 1
     assert receiver.requests == []
@@ -85,7 +104,9 @@ def test_client_errors_are_not_retried(tmp_path: Path, receiver: Receiver, tls: 
     assert not result.ok and result.attempts == 1 and "HTTP 400" in (result.error or "")
 
 
-def test_retry_after_is_honoured_within_the_time_budget(tmp_path: Path, receiver: Receiver, tls: Tls) -> None:
+def test_retry_after_is_honoured_within_the_time_budget(
+    tmp_path: Path, receiver: Receiver, tls: Tls
+) -> None:
     receiver.fail_first, receiver.fail_status, receiver.retry_after = 1, 429, "0.3"
     started = time.monotonic()
     result = _publish(tmp_path, {"url": receiver.url, "verify": str(tls.ca), "attempts": 2})
@@ -93,13 +114,17 @@ def test_retry_after_is_honoured_within_the_time_budget(tmp_path: Path, receiver
     receiver.requests.clear()
     receiver.fail_first, receiver.retry_after = 99, "30"
     started = time.monotonic()
-    result = _publish(tmp_path, {"url": receiver.url, "verify": str(tls.ca), "attempts": 5, "max_total_s": 2})
+    result = _publish(
+        tmp_path, {"url": receiver.url, "verify": str(tls.ca), "attempts": 5, "max_total_s": 2}
+    )
     assert not result.ok and time.monotonic() - started < 2, "never sleeps past max_total_s"
 
 
 def test_a_hanging_receiver_times_out(tmp_path: Path, receiver: Receiver, tls: Tls) -> None:
     receiver.hang = True
     started = time.monotonic()
-    result = _publish(tmp_path, {"url": receiver.url, "verify": str(tls.ca), "attempts": 2, "timeout_s": 0.3})
+    result = _publish(
+        tmp_path, {"url": receiver.url, "verify": str(tls.ca), "attempts": 2, "timeout_s": 0.3}
+    )
     assert not result.ok and result.attempts == 2 and "Timeout" in (result.error or "")
     assert time.monotonic() - started < 3

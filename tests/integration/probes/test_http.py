@@ -39,7 +39,9 @@ def test_latency_percentile_sees_the_delay() -> None:
         slow = http_latency_percentile(base + "/slow", 50, requests=6, concurrency=3)
         slow_p95 = http_latency_percentile(base + "/slow", 95, requests=6, concurrency=3)
     assert slow >= 120.0 and slow_p95 >= slow
-    assert fast < slow  # medians: a busy CI machine can make one fast request slow, not half of them
+    assert (
+        fast < slow
+    )  # medians: a busy CI machine can make one fast request slow, not half of them
 
 
 def test_timeouts_are_errors_and_slow() -> None:
@@ -56,7 +58,7 @@ def test_error_ratio_uses_max_ok_status() -> None:
         assert http_error_ratio(base + "/", requests=4) == 0.0
 
 
-def _quiet(read, default=0.0):  # noqa: ANN001, ANN202
+def _quiet(read, default=0.0):
     """``read()`` or ``default`` while the window is still empty."""
     try:
         return read()
@@ -68,7 +70,9 @@ def test_sampler_window_follows_the_target() -> None:
     with http_server(ROUTES) as (base, routes):
         start_http_sampler("svc", base + "/", rate_per_s=40, concurrency=4)
         try:
-            assert wait_until(lambda: _quiet(lambda: sampled_stats("svc", 1.0)["requests"]) >= 10, timeout=5)
+            assert wait_until(
+                lambda: _quiet(lambda: sampled_stats("svc", 1.0)["requests"]) >= 10, timeout=5
+            )
             assert sampled_error_ratio("svc", 1.0) == 0.0
             routes["/"] = (0.0, 500)
             assert wait_until(lambda: sampled_error_ratio("svc", 0.5) == 1.0, timeout=5)
@@ -95,9 +99,13 @@ def test_unknown_sampler_names_the_field() -> None:
         sampled_error_ratio("nope")
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    url=st.one_of(st.text(max_size=30), st.sampled_from(["ftp://h/", "http://", "localhost:80", "//x"])),
+    url=st.one_of(
+        st.text(max_size=30), st.sampled_from(["ftp://h/", "http://", "localhost:80", "//x"])
+    ),
 )
 def test_fuzzed_urls_are_one_line_errors(url: str) -> None:
     try:

@@ -24,7 +24,9 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def prometheus_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exporter, PrometheusServer]]:
+def prometheus_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Exporter, PrometheusServer]]:
     try:
         binary = find_prometheus()
     except PrometheusMissing as exc:
@@ -32,10 +34,16 @@ def prometheus_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     else:
         missing = ""
     if missing:
-        pytest.fail(missing, pytrace=False)  # not a skip: a missing Prometheus must not pass silently
+        pytest.fail(
+            missing, pytrace=False
+        )  # not a skip: a missing Prometheus must not pass silently
     exporter = Exporter().start()
-    server = PrometheusServer(tmp_path_factory.mktemp("prometheus"), [("exporter", exporter.address)],
-                              scrape_interval="1s", binary=binary)
+    server = PrometheusServer(
+        tmp_path_factory.mktemp("prometheus"),
+        [("exporter", exporter.address)],
+        scrape_interval="1s",
+        binary=binary,
+    )
     try:
         server.start(timeout=60)
         yield exporter, server

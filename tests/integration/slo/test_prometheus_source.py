@@ -22,7 +22,9 @@ def _one_line(exc: BaseException) -> str:
     return text
 
 
-def test_value_matches_the_exporter_after_a_scrape(exporter: Exporter, prom_url: str, metric: str) -> None:
+def test_value_matches_the_exporter_after_a_scrape(
+    exporter: Exporter, prom_url: str, metric: str
+) -> None:
     exporter.set(metric, 0.002)
     wait_for_value(prom_url, metric, lambda v: v == 0.002)
     with PrometheusSource(prom_url, metric, max_staleness_s=30) as src:
@@ -39,7 +41,9 @@ def test_value_matches_the_exporter_after_a_scrape(exporter: Exporter, prom_url:
     assert metric in src.describe() and prom_url in src.describe()
 
 
-def test_a_change_shows_up_within_a_few_scrapes(exporter: Exporter, prom_url: str, metric: str) -> None:
+def test_a_change_shows_up_within_a_few_scrapes(
+    exporter: Exporter, prom_url: str, metric: str
+) -> None:
     exporter.set(metric, 0.002)
     wait_for_value(prom_url, metric, lambda v: v == 0.002)
     src = PrometheusSource(prom_url, f"max({metric})")
@@ -61,7 +65,9 @@ def test_a_query_with_no_sample_is_unreadable(prom_url: str) -> None:
         src.read(timeout_s=5)
 
 
-def test_several_samples_are_unreadable_with_a_hint(exporter: Exporter, prom_url: str, metric: str) -> None:
+def test_several_samples_are_unreadable_with_a_hint(
+    exporter: Exporter, prom_url: str, metric: str
+) -> None:
     exporter.set(metric, 1, {"path": "/a"})
     exporter.set(metric, 2, {"path": "/b"})
     wait_for_value(prom_url, f"count({metric})", lambda v: v == 2)
@@ -87,7 +93,9 @@ def test_non_finite_values_are_unreadable(prom_url: str, query: str, reason: str
         PrometheusSource(prom_url, query).read(timeout_s=5)
 
 
-def test_range_vector_and_string_results_are_unreadable(exporter: Exporter, prom_url: str, metric: str) -> None:
+def test_range_vector_and_string_results_are_unreadable(
+    exporter: Exporter, prom_url: str, metric: str
+) -> None:
     exporter.set(metric, 1)
     wait_for_value(prom_url, metric, lambda v: v == 1)
     with pytest.raises(SourceUnreadable, match="range vector"):
@@ -136,7 +144,7 @@ def test_concurrent_reads_share_one_client(exporter: Exporter, prom_url: str, me
         for _ in range(10):
             try:
                 values.append(src.read(timeout_s=10).value)
-            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            except BaseException as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=reader) for _ in range(4)]
@@ -150,15 +158,18 @@ def test_concurrent_reads_share_one_client(exporter: Exporter, prom_url: str, me
         src.read(timeout_s=1)
 
 
-def test_target_down_becomes_stale_after_max_staleness(exporter: Exporter, prometheus: PrometheusServer,
-                                                       metric: str) -> None:
+def test_target_down_becomes_stale_after_max_staleness(
+    exporter: Exporter, prometheus: PrometheusServer, metric: str
+) -> None:
     exporter.set(metric, 0.001)
     wait_for_value(prometheus.url, metric, lambda v: v == 0.001)
     # last_over_time keeps yielding the old value after the target dies, like rate() over a window does;
     # `up` is a second input that stays fresh (Prometheus writes up=0): the stalest input must count.
     query = f'last_over_time({metric}[5m]) + 0 * scalar(max(up{{job="exporter"}}))'
     src = PrometheusSource(prometheus.url, query, max_staleness_s=3)
-    assert wait_until(lambda: _fresh(src), timeout=10)  # tolerant of a busy machine delaying scrapes
+    assert wait_until(
+        lambda: _fresh(src), timeout=10
+    )  # tolerant of a busy machine delaying scrapes
     assert set(src.read(timeout_s=5).detail["inputs"]) == {metric, 'up{job="exporter"}'}
     plain = PrometheusSource(prometheus.url, metric, max_staleness_s=3)
 
@@ -208,11 +219,14 @@ def test_custom_freshness_query(exporter: Exporter, prom_url: str, metric: str) 
     assert obs.value == 5 and obs.detail["inputs"] == {"freshness_query": obs.at}
     assert obs.detail["age_s"] <= 10
     with pytest.raises(SourceUnreadable, match="freshness query returned no sample"):
-        PrometheusSource(prom_url, "vector(1)", freshness_query="cg_never_exported").read(timeout_s=5)
+        PrometheusSource(prom_url, "vector(1)", freshness_query="cg_never_exported").read(
+            timeout_s=5
+        )
 
 
 def test_prometheus_stopped_or_hung_is_unreadable_within_the_timeout(
-        exporter: Exporter, prometheus: PrometheusServer, metric: str) -> None:
+    exporter: Exporter, prometheus: PrometheusServer, metric: str
+) -> None:
     exporter.set(metric, 3)
     wait_for_value(prometheus.url, metric, lambda v: v == 3)
     # last_over_time: the value survives the failed scrape that follows a freeze (which stale-marks the gauge)
@@ -242,9 +256,18 @@ def test_prometheus_stopped_or_hung_is_unreadable_within_the_timeout(
     assert obs.value == 3 and obs.detail["age_s"] < 600
 
 
-def test_from_spec_reads_the_token_from_the_environment(prom_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = PrometheusGuard(name="g", source="prometheus", url=prom_url, query="vector(0.5)", max=1,
-                           max_staleness_s=12, bearer_token_env="CG_TEST_PROM_TOKEN")
+def test_from_spec_reads_the_token_from_the_environment(
+    prom_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = PrometheusGuard(
+        name="g",
+        source="prometheus",
+        url=prom_url,
+        query="vector(0.5)",
+        max=1,
+        max_staleness_s=12,
+        bearer_token_env="CG_TEST_PROM_TOKEN",
+    )
     with pytest.raises(InvalidArgument, match="bearer_token_env"):
         PrometheusSource.from_spec(spec, environ={})
     monkeypatch.setenv("CG_TEST_PROM_TOKEN", "s3cret")
@@ -259,7 +282,9 @@ def test_the_documented_queries_and_their_freshness_queries_parse(prom_url: str)
 
     for guard in doc_guards():
         src = PrometheusSource(prom_url, guard["query"], guard.get("max_staleness_s", 30))
-        with pytest.raises(SourceUnreadable, match="query returned no sample"):  # no such series here
+        with pytest.raises(
+            SourceUnreadable, match="query returned no sample"
+        ):  # no such series here
             src.read(timeout_s=5)
         assert src.freshness_query is not None
         assert instant_query(prom_url, src.freshness_query) == []  # valid PromQL, nothing to report

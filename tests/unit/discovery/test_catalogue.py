@@ -39,8 +39,9 @@ def test_signatures_are_simple_documented_and_end_with_configuration(activity: d
     for p in params:
         assert p.kind is p.POSITIONAL_OR_KEYWORD, p.name
         assert p.annotation in SIMPLE, f"{p.name}: {p.annotation}"
-        assert p.name in ("configuration", "secrets") or f":param {p.name}:" in (func.__doc__ or ""), \
-            f"{activity['name']} does not document {p.name}"
+        assert p.name in ("configuration", "secrets") or f":param {p.name}:" in (
+            func.__doc__ or ""
+        ), f"{activity['name']} does not document {p.name}"
     assert all(arg.get("type") not in (None, "object") for arg in activity["arguments"])
 
 

@@ -20,10 +20,20 @@ from chaosguard.faults.latency.spec import (
 )
 from chaosguard.ledger.store import iter_runs
 
-GOOD = {"name": "p1", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9", "latency_ms": 10.0,
-        "jitter_ms": 1.0, "direction": "both", "bandwidth_kbps": 0, "reset_probability": 0.0}
+GOOD = {
+    "name": "p1",
+    "listen": "127.0.0.1:0",
+    "upstream": "127.0.0.1:9",
+    "latency_ms": 10.0,
+    "jitter_ms": 1.0,
+    "direction": "both",
+    "bandwidth_kbps": 0,
+    "reset_probability": 0.0,
+}
 TOXIC_FIELDS = ("latency_ms", "jitter_ms", "direction", "bandwidth_kbps", "reset_probability")
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _malformed(allow_port_zero: bool) -> st.SearchStrategy[str]:
@@ -34,23 +44,46 @@ def _malformed(allow_port_zero: bool) -> st.SearchStrategy[str]:
             return True
         return False
 
-    fixed = ["127.0.0.1", "127.0.0.1:", ":80", "127.0.0.1:65536", "127.0.0.1:-1", "[::1:80", "a b:80",
-             "[nothost]:80", "host:port", "127.0.0.1:80:90", ""]
+    fixed = [
+        "127.0.0.1",
+        "127.0.0.1:",
+        ":80",
+        "127.0.0.1:65536",
+        "127.0.0.1:-1",
+        "[::1:80",
+        "a b:80",
+        "[nothost]:80",
+        "host:port",
+        "127.0.0.1:80:90",
+        "",
+    ]
     if not allow_port_zero:
         fixed.append("127.0.0.1:0")
     return st.sampled_from(fixed) | st.text(max_size=24).filter(bad)
 
 
 BAD_TOXIC = st.one_of(
-    st.tuples(st.just("latency_ms"), st.floats(max_value=-1e-6) | st.floats(min_value=MAX_LATENCY_MS + 1e-3)
-              | st.sampled_from([math.nan, math.inf, "slow"])),
-    st.tuples(st.just("jitter_ms"), st.floats(max_value=-1e-6) | st.floats(min_value=MAX_JITTER_MS + 1e-3)
-              | st.just(math.nan)),
-    st.tuples(st.just("direction"), st.text(max_size=12).filter(
-        lambda s: s not in ("upstream", "downstream", "both"))),
-    st.tuples(st.just("bandwidth_kbps"), st.integers(max_value=-1) | st.sampled_from([1.5, "fast"])),
-    st.tuples(st.just("reset_probability"), st.floats(min_value=1.0 + 1e-9)
-              | st.floats(max_value=-1e-9) | st.just(math.nan)),
+    st.tuples(
+        st.just("latency_ms"),
+        st.floats(max_value=-1e-6)
+        | st.floats(min_value=MAX_LATENCY_MS + 1e-3)
+        | st.sampled_from([math.nan, math.inf, "slow"]),
+    ),
+    st.tuples(
+        st.just("jitter_ms"),
+        st.floats(max_value=-1e-6) | st.floats(min_value=MAX_JITTER_MS + 1e-3) | st.just(math.nan),
+    ),
+    st.tuples(
+        st.just("direction"),
+        st.text(max_size=12).filter(lambda s: s not in ("upstream", "downstream", "both")),
+    ),
+    st.tuples(
+        st.just("bandwidth_kbps"), st.integers(max_value=-1) | st.sampled_from([1.5, "fast"])
+    ),
+    st.tuples(
+        st.just("reset_probability"),
+        st.floats(min_value=1.0 + 1e-9) | st.floats(max_value=-1e-9) | st.just(math.nan),
+    ),
 )
 BAD_START = BAD_TOXIC | st.one_of(
     st.tuples(st.just("listen"), _malformed(allow_port_zero=True)),
@@ -106,12 +139,15 @@ def test_listen_equal_to_upstream_is_refused() -> None:
     assert "loop" in str(err.value)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("127.0.0.1:80", ("127.0.0.1", 80)),
-    ("localhost:1", ("localhost", 1)),
-    ("[::1]:65535", ("::1", 65535)),
-    (" 10.0.0.1:8080 ", ("10.0.0.1", 8080)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:80", ("127.0.0.1", 80)),
+        ("localhost:1", ("localhost", 1)),
+        ("[::1]:65535", ("::1", 65535)),
+        (" 10.0.0.1:8080 ", ("10.0.0.1", 8080)),
+    ],
+)
 def test_addresses_parse(text: str, expected: tuple[str, int]) -> None:
     assert split_address(text) == expected
 

@@ -11,19 +11,22 @@ from chaosguard.faults import FaultKind, kind
 from chaosguard.faults.latency.spec import Toxic
 from chaosguard.faults.latency.toxics import SLICE_MIN, DelayLine, Lateness, should_reset
 
-ARRIVALS = st.lists(st.tuples(st.floats(0.0, 0.05), st.integers(1, 70_000)), min_size=1, max_size=40)
+ARRIVALS = st.lists(
+    st.tuples(st.floats(0.0, 0.05), st.integers(1, 70_000)), min_size=1, max_size=40
+)
 
 
 @settings(max_examples=200, deadline=None)
 @given(arrivals=ARRIVALS, latency=st.floats(0, 500), jitter=st.floats(0, 300), seed=st.integers())
 def test_due_times_keep_order_and_stay_within_latency_plus_jitter(
-        arrivals: list[tuple[float, int]], latency: float, jitter: float, seed: int) -> None:
+    arrivals: list[tuple[float, int]], latency: float, jitter: float, seed: int
+) -> None:
     toxic = Toxic(latency_ms=latency, jitter_ms=jitter)
     line = DelayLine(random.Random(seed))
     now, last = 100.0, 0.0
     for gap, size in arrivals:
         now += gap
-        (due, length), = line.plan(toxic, now, size)
+        ((due, length),) = line.plan(toxic, now, size)
         assert length == size
         assert due >= last  # never before the chunk ahead of it
         assert due >= now + max(latency - jitter, 0.0) / 1000 - 1e-9
@@ -48,7 +51,9 @@ def test_undelayed_stream_still_waits_behind_queued_chunks() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(size=st.integers(1, 300_000), kbps=st.integers(1, 100_000), latency=st.floats(0, 100))
-def test_bandwidth_slices_cover_the_chunk_at_the_capped_rate(size: int, kbps: int, latency: float) -> None:
+def test_bandwidth_slices_cover_the_chunk_at_the_capped_rate(
+    size: int, kbps: int, latency: float
+) -> None:
     line = DelayLine(random.Random(0))
     slices = line.plan(Toxic(latency_ms=latency, bandwidth_kbps=kbps), 0.0, size)
     assert sum(n for _, n in slices) == size

@@ -17,18 +17,39 @@ from chaosguard.faults.stress import stressng
 from chaosguard.faults.stress._common import max_workers
 from chaosguard.faults.stress.memory import memory_limit_mib
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
-not_a_number = st.one_of(st.text(alphabet="abcxyz -", min_size=1, max_size=8), st.none(),
-                         st.lists(st.integers(), max_size=2))
-bad_workers = st.one_of(st.integers(max_value=0), st.integers(min_value=max_workers() + 1), st.booleans(),
-                        st.floats(allow_nan=False).filter(lambda f: not f.is_integer()), not_a_number)
-bad_load = st.one_of(st.floats(max_value=0.0), st.floats(min_value=100.0, exclude_min=True),
-                     st.sampled_from([math.nan, math.inf, -math.inf]), not_a_number)
-bad_duration = st.one_of(st.floats(max_value=-1e-9), st.sampled_from([math.nan, math.inf]), not_a_number)
-bad_backend = st.one_of(st.text(max_size=12).filter(lambda s: s not in ("builtin", "stress-ng")), st.none(),
-                        st.integers())
-bad_kind = st.one_of(st.text(max_size=10).filter(lambda s: s not in ("all", "cpu", "memory")), st.none())
+not_a_number = st.one_of(
+    st.text(alphabet="abcxyz -", min_size=1, max_size=8),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+)
+bad_workers = st.one_of(
+    st.integers(max_value=0),
+    st.integers(min_value=max_workers() + 1),
+    st.booleans(),
+    st.floats(allow_nan=False).filter(lambda f: not f.is_integer()),
+    not_a_number,
+)
+bad_load = st.one_of(
+    st.floats(max_value=0.0),
+    st.floats(min_value=100.0, exclude_min=True),
+    st.sampled_from([math.nan, math.inf, -math.inf]),
+    not_a_number,
+)
+bad_duration = st.one_of(
+    st.floats(max_value=-1e-9), st.sampled_from([math.nan, math.inf]), not_a_number
+)
+bad_backend = st.one_of(
+    st.text(max_size=12).filter(lambda s: s not in ("builtin", "stress-ng")),
+    st.none(),
+    st.integers(),
+)
+bad_kind = st.one_of(
+    st.text(max_size=10).filter(lambda s: s not in ("all", "cpu", "memory")), st.none()
+)
 
 
 def _huge_mib() -> st.SearchStrategy[int]:
@@ -36,8 +57,12 @@ def _huge_mib() -> st.SearchStrategy[int]:
     return st.integers(min_value=(psutil.virtual_memory().total >> 20) + 1, max_value=1 << 40)
 
 
-bad_mib = st.one_of(st.integers(max_value=0), st.booleans(), st.floats(allow_nan=False).filter(
-    lambda f: not f.is_integer()), not_a_number)
+bad_mib = st.one_of(
+    st.integers(max_value=0),
+    st.booleans(),
+    st.floats(allow_nan=False).filter(lambda f: not f.is_integer()),
+    not_a_number,
+)
 
 
 def _refused(call, field: str, home: Path) -> None:
@@ -47,7 +72,9 @@ def _refused(call, field: str, home: Path) -> None:
     assert info.value.field == field
     assert f"'{field}'" in message and "\n" not in message
     ledger = home / "ledger"
-    assert not ledger.exists() or not list(ledger.glob("*.jsonl")), "a refused call wrote to the ledger"
+    assert not ledger.exists() or not list(ledger.glob("*.jsonl")), (
+        "a refused call wrote to the ledger"
+    )
 
 
 @FAST
@@ -65,7 +92,9 @@ def test_stress_cpu_bad_load(value, chaosguard_home: Path) -> None:
 @FAST
 @given(value=bad_duration)
 def test_stress_bad_duration(value, chaosguard_home: Path) -> None:
-    _refused(lambda: stress.stress_cpu(load_percent=10, duration_s=value), "duration_s", chaosguard_home)
+    _refused(
+        lambda: stress.stress_cpu(load_percent=10, duration_s=value), "duration_s", chaosguard_home
+    )
     _refused(lambda: stress.stress_memory(1, duration_s=value), "duration_s", chaosguard_home)
 
 
@@ -95,8 +124,9 @@ def test_memory_beyond_available_names_the_margin(chaosguard_home: Path) -> None
         stress.stress_memory(psutil.virtual_memory().total >> 20)
 
 
-def test_missing_stress_ng_names_backend(chaosguard_home: Path, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_stress_ng_names_backend(
+    chaosguard_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty PATH: stress-ng cannot be found
     _refused(lambda: stress.stress_cpu(backend="stress-ng"), "backend", chaosguard_home)
     _refused(lambda: stress.stress_memory(8, backend="stress-ng"), "backend", chaosguard_home)
@@ -113,9 +143,19 @@ def test_kinds_are_registered_and_match_the_contract() -> None:
 
 def test_stressng_command_lines() -> None:
     assert stressng.cpu_argv(2, 49.6) == ["--cpu", "2", "--cpu-load", "50", "--timeout", "0"]
-    assert stressng.cpu_argv(1, 0.2)[3] == "1"  # stress-ng takes whole percents; never 0 (= its default)
-    assert stressng.memory_argv(512) == ["--vm", "1", "--vm-bytes", "512M", "--vm-keep", "--vm-populate",
-                                         "--timeout", "0"]
+    assert (
+        stressng.cpu_argv(1, 0.2)[3] == "1"
+    )  # stress-ng takes whole percents; never 0 (= its default)
+    assert stressng.memory_argv(512) == [
+        "--vm",
+        "1",
+        "--vm-bytes",
+        "512M",
+        "--vm-keep",
+        "--vm-populate",
+        "--timeout",
+        "0",
+    ]
 
 
 def test_actions_are_discoverable_with_simple_types() -> None:
@@ -126,4 +166,6 @@ def test_actions_are_discoverable_with_simple_types() -> None:
     for activity in found.values():
         assert activity["doc"]
         for arg in activity.get("arguments", []):
-            assert arg.get("type") in (None, "integer", "number", "string", "boolean", "mapping"), arg
+            assert arg.get("type") in (None, "integer", "number", "string", "boolean", "mapping"), (
+                arg
+            )

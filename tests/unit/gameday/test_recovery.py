@@ -42,13 +42,22 @@ def value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def wait(script: Script, timeout_s: float = 10, settle_s: float = 0, fail_closed: bool = True):
-    return wait_until_healthy([GUARD], timeout_s, 1.0, settle_s, fail_closed=fail_closed, clock=script.clock,
-                              sleep=script.sleep)
+    return wait_until_healthy(
+        [GUARD],
+        timeout_s,
+        1.0,
+        settle_s,
+        fail_closed=fail_closed,
+        clock=script.clock,
+        sleep=script.sleep,
+    )
 
 
 def test_no_guards_is_healthy_at_once() -> None:
     result = wait_until_healthy([], 10, 1)
-    assert result.healthy and result.rounds == 0 and result.describe() == "every suite SLO is healthy"
+    assert (
+        result.healthy and result.rounds == 0 and result.describe() == "every suite SLO is healthy"
+    )
 
 
 def test_healthy_on_the_first_read(value: Path) -> None:
@@ -76,7 +85,9 @@ def test_timeout_zero_reads_once(value: Path) -> None:
 
 def test_settle_needs_continuous_health(value: Path) -> None:
     result = wait(Script(value, ["1", "50", "1", "1", "1", "1"]), settle_s=3)
-    assert result.healthy and result.waited_s == 5.0  # healthy from t=2 to t=5, the blip at t=1 reset it
+    assert (
+        result.healthy and result.waited_s == 5.0
+    )  # healthy from t=2 to t=5, the blip at t=1 reset it
 
 
 def test_unreadable_fails_closed_unless_the_policy_ignores_it(value: Path) -> None:

@@ -27,7 +27,7 @@ GUARD = {"name": "value", "source": "python", "func": "tests.guard_values:read_v
 def chaos(tmp_path: Path) -> str:
     """An executable that runs ``fake_chaos.py`` with this interpreter."""
     path = tmp_path / "chaos"
-    path.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE} \"$@\"\n")
+    path.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE} "$@"\n')
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
     return str(path)
 
@@ -46,11 +46,19 @@ def suite(tmp_path: Path, fakes: list[dict[str, Any]], **extra: Any) -> Any:
     names = []
     for i, fake in enumerate(fakes):
         name = f"exp{i}.yaml"
-        (tmp_path / name).write_text(yaml.safe_dump({"title": f"experiment {i}", "method": [], "fake": fake}))
+        (tmp_path / name).write_text(
+            yaml.safe_dump({"title": f"experiment {i}", "method": [], "fake": fake})
+        )
         names.append(name)
     (tmp_path / "policy.yaml").write_text("guard: {interval_s: 0.5}\n")
-    doc = {"name": "unit", "policy": "policy.yaml", "guards": [GUARD], "experiments": names,
-           "recovery": {"timeout_s": 0.3, "interval_s": 0.05}, **extra}
+    doc = {
+        "name": "unit",
+        "policy": "policy.yaml",
+        "guards": [GUARD],
+        "experiments": names,
+        "recovery": {"timeout_s": 0.3, "interval_s": 0.05},
+        **extra,
+    }
     (tmp_path / "suite.yaml").write_text(yaml.safe_dump(doc))
     return load_suite(str(tmp_path / "suite.yaml"), check=False)
 
@@ -68,11 +76,15 @@ def test_all_met(tmp_path: Path, chaos: str) -> None:
     result = run(tmp_path, chaos, [{}, {}])
     assert outcomes(result) == ["met", "met"]
     assert result.verdict is Verdict.OK and result.score == 100.0 and result.stopped is None
-    assert result.results[0].recovery is None and result.results[1].recovery.healthy  # waited before #2 only
+    assert (
+        result.results[0].recovery is None and result.results[1].recovery.healthy
+    )  # waited before #2 only
     data = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert data["exit_code"] == 0 and data["counts"] == {"met": 2}
-    assert [e["directory"] for e in data["experiments"]] == [str(tmp_path / "out" / "01-exp0"),
-                                                             str(tmp_path / "out" / "02-exp1")]
+    assert [e["directory"] for e in data["experiments"]] == [
+        str(tmp_path / "out" / "01-exp0"),
+        str(tmp_path / "out" / "02-exp1"),
+    ]
 
 
 @pytest.mark.usefixtures("value_file")
@@ -84,7 +96,9 @@ def test_shared_policy_and_guards_reach_every_run(tmp_path: Path, chaos: str) ->
         args = control["chaosguard"]["provider"]["arguments"]
         assert control["chaosguard"]["provider"]["module"] == "chaosguard.safety.guard"
         assert args["policy_file"] == str(tmp_path / "policy.yaml")
-        assert [g["name"] for g in args["guards"]] == ["value"] and args["guards"][0]["source"] == "python"
+        assert [g["name"] for g in args["guards"]] == ["value"] and args["guards"][0][
+            "source"
+        ] == "python"
         seen = json.loads((directory / "argv.json").read_text())
         argv = seen["argv"]
         assert seen["policy"] == str(tmp_path / "policy.yaml")  # CHAOSGUARD_POLICY
@@ -98,17 +112,35 @@ def test_shared_policy_and_guards_reach_every_run(tmp_path: Path, chaos: str) ->
 def test_an_experiments_own_control_arguments_are_kept(tmp_path: Path, chaos: str) -> None:
     gameday = suite(tmp_path, [{}])
     doc = gameday.experiments[0].document
-    doc["controls"] = [{"name": "chaosguard", "provider": {
-        "type": "python", "module": "chaosguard.safety.guard",
-        "arguments": {"policy_file": "mine.yaml", "live": True,
-                      "guards": [{"name": "own", "source": "python", "func": "m:f", "min": 1}]}}}]
+    doc["controls"] = [
+        {
+            "name": "chaosguard",
+            "provider": {
+                "type": "python",
+                "module": "chaosguard.safety.guard",
+                "arguments": {
+                    "policy_file": "mine.yaml",
+                    "live": True,
+                    "guards": [{"name": "own", "source": "python", "func": "m:f", "min": 1}],
+                },
+            },
+        }
+    ]
     result = run_gameday(gameday, tmp_path / "out", chaos=chaos)
     args = yaml.safe_load((tmp_path / "out" / "01-exp0" / "chaosguard-control.yaml").read_text())[
-        "chaosguard"]["provider"]["arguments"]
-    assert [g["name"] for g in args["guards"]] == ["value", "own"]  # the suite's, then the experiment's
+        "chaosguard"
+    ]["provider"]["arguments"]
+    assert [g["name"] for g in args["guards"]] == [
+        "value",
+        "own",
+    ]  # the suite's, then the experiment's
     assert args["policy_file"] == str(tmp_path / "policy.yaml") and "live" not in args
-    assert result.warnings == [(f"experiment 1 ({tmp_path / 'exp0.yaml'}): its chaosguard control names "
-                               f"policy_file mine.yaml; the suite policy {tmp_path / 'policy.yaml'} is used instead")]
+    assert result.warnings == [
+        (
+            f"experiment 1 ({tmp_path / 'exp0.yaml'}): its chaosguard control names "
+            f"policy_file mine.yaml; the suite policy {tmp_path / 'policy.yaml'} is used instead"
+        )
+    ]
 
 
 @pytest.mark.usefixtures("value_file")
@@ -129,14 +161,19 @@ def test_continue_on_abort(tmp_path: Path, chaos: str) -> None:
 
 
 @pytest.mark.usefixtures("value_file")
-@pytest.mark.parametrize(("fake", "why"), [
-    ({"journal": False, "rc": 1}, "exited 1 without a journal: fake chaos: met"),
-    ({"guarded": False}, "not guarded"),
-    ({"outcome": "met", "rc": 1}, "exited 1 but the journal says met"),
-    ({"outcome": "action-failed", "reason": "action 'x' failed"}, "action 'x' failed"),
-    ({"outcome": "bogus"}, "unknown chaosguard outcome"),
-])
-def test_errors_stop_the_suite_with_4(tmp_path: Path, chaos: str, fake: dict[str, Any], why: str) -> None:
+@pytest.mark.parametrize(
+    ("fake", "why"),
+    [
+        ({"journal": False, "rc": 1}, "exited 1 without a journal: fake chaos: met"),
+        ({"guarded": False}, "not guarded"),
+        ({"outcome": "met", "rc": 1}, "exited 1 but the journal says met"),
+        ({"outcome": "action-failed", "reason": "action 'x' failed"}, "action 'x' failed"),
+        ({"outcome": "bogus"}, "unknown chaosguard outcome"),
+    ],
+)
+def test_errors_stop_the_suite_with_4(
+    tmp_path: Path, chaos: str, fake: dict[str, Any], why: str
+) -> None:
     result = run(tmp_path, chaos, [fake, {}])
     assert result.results[0].verdict is Verdict.ERROR and why in result.results[0].reason
     assert outcomes(result)[1] == "skipped"
@@ -151,8 +188,15 @@ def test_continue_on_error(tmp_path: Path, chaos: str) -> None:
 
 @pytest.mark.usefixtures("value_file")
 def test_refusals_do_not_stop_and_a_deviation_outranks_them(tmp_path: Path, chaos: str) -> None:
-    result = run(tmp_path, chaos, [{"outcome": "refused", "reason": "freeze: release"}, {"outcome": "deviated"},
-                                   {"outcome": "steady-state-unmet"}])
+    result = run(
+        tmp_path,
+        chaos,
+        [
+            {"outcome": "refused", "reason": "freeze: release"},
+            {"outcome": "deviated"},
+            {"outcome": "steady-state-unmet"},
+        ],
+    )
     assert outcomes(result) == ["refused", "deviated", "steady-state-unmet"]
     assert result.verdict is Verdict.DEVIATED  # 1 > 3
     assert result.score == 0.0  # only the deviated one counts
@@ -173,8 +217,9 @@ def test_timeout_interrupts_the_experiment(tmp_path: Path, chaos: str) -> None:
     assert result.verdict is Verdict.ERROR
 
 
-def test_unhealthy_suite_slo_stops_before_the_next_experiment(tmp_path: Path, chaos: str,
-                                                              value_file: Path) -> None:
+def test_unhealthy_suite_slo_stops_before_the_next_experiment(
+    tmp_path: Path, chaos: str, value_file: Path
+) -> None:
     gameday = suite(tmp_path, [{}, {}])
     value_file.write_text("99")  # breached after the first experiment, and stays so
     result = run_gameday(gameday, tmp_path / "out", chaos=chaos)
@@ -184,8 +229,14 @@ def test_unhealthy_suite_slo_stops_before_the_next_experiment(tmp_path: Path, ch
     assert result.results[1].reason.startswith("not run: the suite SLOs were not healthy")
 
 
-def test_unhealthy_suite_slo_with_on_timeout_continue(tmp_path: Path, chaos: str, value_file: Path) -> None:
-    gameday = suite(tmp_path, [{}, {}], recovery={"timeout_s": 0.2, "interval_s": 0.05, "on_timeout": "continue"})
+def test_unhealthy_suite_slo_with_on_timeout_continue(
+    tmp_path: Path, chaos: str, value_file: Path
+) -> None:
+    gameday = suite(
+        tmp_path,
+        [{}, {}],
+        recovery={"timeout_s": 0.2, "interval_s": 0.05, "on_timeout": "continue"},
+    )
     value_file.write_text("99")
     result = run_gameday(gameday, tmp_path / "out", chaos=chaos)
     assert outcomes(result) == ["met", "met"] and result.verdict is Verdict.OK
@@ -204,7 +255,9 @@ def test_the_runner_waits_for_recovery(tmp_path: Path, chaos: str, value_file: P
 
 
 @pytest.mark.usefixtures("value_file")
-def test_a_failing_report_writer_is_an_error(tmp_path: Path, chaos: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_report_writer_is_an_error(
+    tmp_path: Path, chaos: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from chaosguard import journal
 
     def boom(*args: Any) -> None:
@@ -219,7 +272,9 @@ def test_a_failing_report_writer_is_an_error(tmp_path: Path, chaos: str, monkeyp
 
 
 @pytest.mark.usefixtures("value_file")
-def test_a_missing_report_writer_is_a_warning(tmp_path: Path, chaos: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_report_writer_is_a_warning(
+    tmp_path: Path, chaos: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from chaosguard import journal
 
     monkeypatch.setattr(journal, "render_report", None)  # as if this version had none
@@ -229,7 +284,9 @@ def test_a_missing_report_writer_is_a_warning(tmp_path: Path, chaos: str, monkey
 
 
 @pytest.mark.usefixtures("value_file")
-def test_reports_get_one_journal_per_experiment(tmp_path: Path, chaos: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_get_one_journal_per_experiment(
+    tmp_path: Path, chaos: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from chaosguard import journal
 
     seen: dict[str, Any] = {}
@@ -260,21 +317,26 @@ def test_rich_progress_shows_every_step(tmp_path: Path, chaos: str) -> None:
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
-def test_a_signal_stops_the_experiment_and_the_suite(tmp_path: Path, chaos: str, value_file: Path, sig: str) -> None:
+def test_a_signal_stops_the_experiment_and_the_suite(
+    tmp_path: Path, chaos: str, value_file: Path, sig: str
+) -> None:
     import signal
     import subprocess
 
     from tests.helpers import python_child, wait_until
 
     suite(tmp_path, [{"sleep": 30}, {}])
-    child = python_child(f"""
+    child = python_child(
+        f"""
         from pathlib import Path
         from chaosguard.gameday.runner import run_gameday
         from chaosguard.gameday.suite import load_suite
-        result = run_gameday(load_suite({str(tmp_path / 'suite.yaml')!r}, check=False), Path({str(tmp_path / 'out')!r}),
+        result = run_gameday(load_suite({str(tmp_path / "suite.yaml")!r}, check=False), Path({str(tmp_path / "out")!r}),
                              chaos={chaos!r})
         print(int(result.verdict), flush=True)
-    """, env={"CG_TEST_VALUE_FILE": str(value_file)})
+    """,
+        env={"CG_TEST_VALUE_FILE": str(value_file)},
+    )
     try:
         assert wait_until(lambda: (tmp_path / "out" / "01-exp0" / "argv.json").exists(), timeout=15)
         child.send_signal(getattr(signal, sig))

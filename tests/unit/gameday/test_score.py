@@ -8,23 +8,35 @@ from hypothesis import strategies as st
 
 from chaosguard.gameday.score import ABORT_COST, EXCLUDED, resilience_score
 
-OUTCOMES = ["met", "deviated", "aborted", "refused", "steady-state-unmet", "action-failed", "error", "skipped"]
+OUTCOMES = [
+    "met",
+    "deviated",
+    "aborted",
+    "refused",
+    "steady-state-unmet",
+    "action-failed",
+    "error",
+    "skipped",
+]
 #: Better outcomes rank higher; excluded outcomes are not on this ladder.
 LADDER = {"aborted": 0, "deviated": 1, "action-failed": 1, "error": 1, "met": 2}
 
 results = st.lists(st.tuples(st.sampled_from(OUTCOMES), st.floats(0.01, 100)), max_size=12)
 
 
-@pytest.mark.parametrize(("items", "score"), [
-    ([], None),
-    ([("refused", 1), ("skipped", 3), ("steady-state-unmet", 1)], None),
-    ([("met", 1)], 100.0),
-    ([("met", 1), ("deviated", 1)], 50.0),
-    ([("met", 1), ("aborted", 1)], 100 / 3),  # an abort costs twice its weight
-    ([("met", 2), ("deviated", 1), ("aborted", 1), ("refused", 5)], 40.0),  # 2 / (2 + 1 + 2)
-    ([("met", 1), ("error", 1), ("action-failed", 2)], 25.0),
-    ([("deviated", 1), ("aborted", 1)], 0.0),
-])
+@pytest.mark.parametrize(
+    ("items", "score"),
+    [
+        ([], None),
+        ([("refused", 1), ("skipped", 3), ("steady-state-unmet", 1)], None),
+        ([("met", 1)], 100.0),
+        ([("met", 1), ("deviated", 1)], 50.0),
+        ([("met", 1), ("aborted", 1)], 100 / 3),  # an abort costs twice its weight
+        ([("met", 2), ("deviated", 1), ("aborted", 1), ("refused", 5)], 40.0),  # 2 / (2 + 1 + 2)
+        ([("met", 1), ("error", 1), ("action-failed", 2)], 25.0),
+        ([("deviated", 1), ("aborted", 1)], 0.0),
+    ],
+)
 def test_formula(items: list[tuple[str, float]], score: float | None) -> None:
     got = resilience_score(items)
     assert got == (None if score is None else pytest.approx(score))
@@ -45,32 +57,42 @@ def test_bounded(items: list[tuple[str, float]]) -> None:
 
 
 @given(results, st.data())
-def test_improving_one_experiment_never_lowers_the_score(items: list[tuple[str, float]], data: st.DataObject) -> None:
+def test_improving_one_experiment_never_lowers_the_score(
+    items: list[tuple[str, float]], data: st.DataObject
+) -> None:
     ladder = [i for i, (o, _) in enumerate(items) if o in LADDER]
     if not ladder:
         return
     i = data.draw(st.sampled_from(ladder))
-    better = data.draw(st.sampled_from([o for o, rank in LADDER.items() if rank >= LADDER[items[i][0]]]))
+    better = data.draw(
+        st.sampled_from([o for o, rank in LADDER.items() if rank >= LADDER[items[i][0]]])
+    )
     improved = list(items)
     improved[i] = (better, items[i][1])
     assert resilience_score(improved) >= resilience_score(items) - 1e-9  # type: ignore[operator]
 
 
 @given(results, st.sampled_from(sorted(EXCLUDED)), st.floats(0.01, 100))
-def test_excluded_outcomes_change_nothing(items: list[tuple[str, float]], outcome: str, weight: float) -> None:
+def test_excluded_outcomes_change_nothing(
+    items: list[tuple[str, float]], outcome: str, weight: float
+) -> None:
     before, after = resilience_score(items), resilience_score([*items, (outcome, weight)])
     assert before == after or before == pytest.approx(after)
 
 
 @given(results, st.floats(0.01, 100))
-def test_adding_a_met_experiment_never_lowers_the_score(items: list[tuple[str, float]], weight: float) -> None:
+def test_adding_a_met_experiment_never_lowers_the_score(
+    items: list[tuple[str, float]], weight: float
+) -> None:
     before = resilience_score(items)
     after = resilience_score([*items, ("met", weight)])
     assert after is not None and (before is None or after >= before - 1e-9)
 
 
 @given(results, st.floats(0.1, 10))
-def test_scaling_every_weight_changes_nothing(items: list[tuple[str, float]], factor: float) -> None:
+def test_scaling_every_weight_changes_nothing(
+    items: list[tuple[str, float]], factor: float
+) -> None:
     before = resilience_score(items)
     after = resilience_score([(o, w * factor) for o, w in items])
     assert before == after or before == pytest.approx(after)

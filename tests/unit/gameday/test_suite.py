@@ -22,9 +22,22 @@ from chaosguard.gameday.suite import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-EXPERIMENT = {"title": "waits", "description": "d", "method": [
-    {"type": "action", "name": "wait", "provider": {"type": "python", "module": "tests.guard_values",
-                                                     "func": "wait", "arguments": {"seconds": 0.1}}}]}
+EXPERIMENT = {
+    "title": "waits",
+    "description": "d",
+    "method": [
+        {
+            "type": "action",
+            "name": "wait",
+            "provider": {
+                "type": "python",
+                "module": "tests.guard_values",
+                "func": "wait",
+                "arguments": {"seconds": 0.1},
+            },
+        }
+    ],
+}
 GUARD = {"name": "value", "source": "python", "func": "tests.guard_values:read_value", "max": 10}
 
 
@@ -46,52 +59,129 @@ def write_suite(files: Path, doc: Any) -> str:
 
 
 def base() -> dict[str, Any]:
-    return {"name": "nightly", "policy": "../policy.yaml", "guards": [dict(GUARD)],
-            "experiments": ["../exp/a.yaml", {"path": "../exp/b.json", "weight": 2, "name": "bee",
-                                              "timeout_s": 60, "chaos_args": ["--rollback-strategy", "always"]}]}
+    return {
+        "name": "nightly",
+        "policy": "../policy.yaml",
+        "guards": [dict(GUARD)],
+        "experiments": [
+            "../exp/a.yaml",
+            {
+                "path": "../exp/b.json",
+                "weight": 2,
+                "name": "bee",
+                "timeout_s": 60,
+                "chaos_args": ["--rollback-strategy", "always"],
+            },
+        ],
+    }
 
 
 def test_a_full_suite_loads(files: Path) -> None:
     plan = load_suite(write_suite(files, base()))
     suite = plan.suite
     assert suite.name == "nightly" and suite.policy == str(files / "policy.yaml")
-    assert [e.path for e in suite.experiments] == [str(files / "exp" / "a.yaml"), str(files / "exp" / "b.json")]
+    assert [e.path for e in suite.experiments] == [
+        str(files / "exp" / "a.yaml"),
+        str(files / "exp" / "b.json"),
+    ]
     assert [p.name for p in plan.experiments] == ["waits", "bee"]
-    assert suite.experiments[1].weight == 2 and suite.experiments[1].chaos_args == ("--rollback-strategy", "always")
+    assert suite.experiments[1].weight == 2 and suite.experiments[1].chaos_args == (
+        "--rollback-strategy",
+        "always",
+    )
     assert suite.experiments[0].weight == 1 and suite.experiments[0].timeout_s is None
     assert plan.policy.guard.interval_s == 0.5 and plan.policy.allow_unguarded
     assert suite.recovery.timeout_s == 300 and suite.recovery.on_timeout == "error"
     assert not suite.continue_on_abort and suite.experiment_timeout_s == 3600
 
 
-def test_experiment_files_from_the_command_line(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_experiment_files_from_the_command_line(
+    files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(files)
-    plan = suite_from_experiments(["exp/a.yaml", "exp/b.json"], policy=str(files / "policy.yaml"), guards=[GUARD])
+    plan = suite_from_experiments(
+        ["exp/a.yaml", "exp/b.json"], policy=str(files / "policy.yaml"), guards=[GUARD]
+    )
     assert plan.suite.name == "game day" and [p.name for p in plan.experiments] == ["waits", "b"]
-    with pytest.raises(InvalidArgument, match=r"^invalid argument 'experiments.1.path': file not found: nope.yaml$"):
+    with pytest.raises(
+        InvalidArgument, match=r"^invalid argument 'experiments.1.path': file not found: nope.yaml$"
+    ):
         suite_from_experiments(["exp/a.yaml", "nope.yaml"])
 
 
-@pytest.mark.parametrize(("change", "field", "problem"), [
-    (lambda d: d["experiments"].append("missing.yaml"), "experiments.2.path", "file not found: missing.yaml"),
-    (lambda d: d["experiments"].__setitem__(0, "../exp"), "experiments.0.path", "is not a file: ../exp"),
-    (lambda d: d.pop("experiments"), "experiments", "required field missing"),
-    (lambda d: d.__setitem__("experiments", []), "experiments", "at least 1 item"),
-    (lambda d: d.pop("name"), "name", "required field missing"),
-    (lambda d: d.__setitem__("nmae", "x"), "nmae", "unknown field (did you mean 'name'?)"),
-    (lambda d: d["experiments"][1].__setitem__("weight", 0), "experiments.1.weight", "must be > 0"),
-    (lambda d: d["experiments"][1].__setitem__("wieght", 1), "experiments.1.wieght", "did you mean 'weight'"),
-    (lambda d: d["experiments"][1].__setitem__("chaos_args", "--x"), "experiments.1.chaos_args", "expected a"),
-    (lambda d: d.__setitem__("policy", "../nope.yaml"), "policy", "file not found: ../nope.yaml"),
-    (lambda d: d["guards"][0].pop("max"), "guards.0", "give exactly one of 'max'"),
-    (lambda d: d["guards"][0].__setitem__("source", "htp"), "guards.0.source", "expected one of"),
-    (lambda d: d["guards"].append(dict(GUARD)), "guards.1.name", "duplicate guard name 'value'"),
-    (lambda d: d.__setitem__("recovery", {"on_timeout": "wait"}), "recovery.on_timeout", "expected 'error' or"),
-    (lambda d: d.__setitem__("recovery", {"timeout_s": -1}), "recovery.timeout_s", "must be >= 0"),
-    (lambda d: d.__setitem__("continue_on_abort", "yes"), "continue_on_abort", "expected true or false"),
-    (lambda d: d.__setitem__("experiment_timeout_s", float("inf")), "experiment_timeout_s", "finite"),
-])
-def test_each_problem_is_one_line_naming_the_field(files: Path, change: Any, field: str, problem: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (
+            lambda d: d["experiments"].append("missing.yaml"),
+            "experiments.2.path",
+            "file not found: missing.yaml",
+        ),
+        (
+            lambda d: d["experiments"].__setitem__(0, "../exp"),
+            "experiments.0.path",
+            "is not a file: ../exp",
+        ),
+        (lambda d: d.pop("experiments"), "experiments", "required field missing"),
+        (lambda d: d.__setitem__("experiments", []), "experiments", "at least 1 item"),
+        (lambda d: d.pop("name"), "name", "required field missing"),
+        (lambda d: d.__setitem__("nmae", "x"), "nmae", "unknown field (did you mean 'name'?)"),
+        (
+            lambda d: d["experiments"][1].__setitem__("weight", 0),
+            "experiments.1.weight",
+            "must be > 0",
+        ),
+        (
+            lambda d: d["experiments"][1].__setitem__("wieght", 1),
+            "experiments.1.wieght",
+            "did you mean 'weight'",
+        ),
+        (
+            lambda d: d["experiments"][1].__setitem__("chaos_args", "--x"),
+            "experiments.1.chaos_args",
+            "expected a",
+        ),
+        (
+            lambda d: d.__setitem__("policy", "../nope.yaml"),
+            "policy",
+            "file not found: ../nope.yaml",
+        ),
+        (lambda d: d["guards"][0].pop("max"), "guards.0", "give exactly one of 'max'"),
+        (
+            lambda d: d["guards"][0].__setitem__("source", "htp"),
+            "guards.0.source",
+            "expected one of",
+        ),
+        (
+            lambda d: d["guards"].append(dict(GUARD)),
+            "guards.1.name",
+            "duplicate guard name 'value'",
+        ),
+        (
+            lambda d: d.__setitem__("recovery", {"on_timeout": "wait"}),
+            "recovery.on_timeout",
+            "expected 'error' or",
+        ),
+        (
+            lambda d: d.__setitem__("recovery", {"timeout_s": -1}),
+            "recovery.timeout_s",
+            "must be >= 0",
+        ),
+        (
+            lambda d: d.__setitem__("continue_on_abort", "yes"),
+            "continue_on_abort",
+            "expected true or false",
+        ),
+        (
+            lambda d: d.__setitem__("experiment_timeout_s", float("inf")),
+            "experiment_timeout_s",
+            "finite",
+        ),
+    ],
+)
+def test_each_problem_is_one_line_naming_the_field(
+    files: Path, change: Any, field: str, problem: str
+) -> None:
     doc = base()
     change(doc)
     path = write_suite(files, doc)
@@ -102,12 +192,19 @@ def test_each_problem_is_one_line_naming_the_field(files: Path, change: Any, fie
     assert str(info.value).startswith(f"invalid argument '{field}': ")
 
 
-@pytest.mark.parametrize(("text", "field", "problem"), [
-    ("", "suite", "is empty"),
-    ("- a\n- b\n", "suite", "expected a mapping with 'name' and 'experiments', got list"),
-    ("name: [unclosed\n", "suite", "is not valid YAML"),
-    ("name: x\nexperiments: ['../exp/a.yaml']\npolicy: ../exp/a.yaml\n", "policy.description", "unknown field"),
-])
+@pytest.mark.parametrize(
+    ("text", "field", "problem"),
+    [
+        ("", "suite", "is empty"),
+        ("- a\n- b\n", "suite", "expected a mapping with 'name' and 'experiments', got list"),
+        ("name: [unclosed\n", "suite", "is not valid YAML"),
+        (
+            "name: x\nexperiments: ['../exp/a.yaml']\npolicy: ../exp/a.yaml\n",
+            "policy.description",
+            "unknown field",
+        ),
+    ],
+)
 def test_unreadable_suite_files(files: Path, text: str, field: str, problem: str) -> None:
     with pytest.raises(InvalidArgument) as info:
         load_suite(write_suite(files, text))
@@ -115,24 +212,54 @@ def test_unreadable_suite_files(files: Path, text: str, field: str, problem: str
 
 
 def test_a_broken_experiment_is_found_before_anything_runs(files: Path) -> None:
-    (files / "exp" / "a.yaml").write_text(yaml.safe_dump({"title": "t", "description": "d", "method": [
-        {"type": "action", "name": "x", "provider": {"type": "python", "module": "chaosguard.actions.latency",
-                                                      "func": "set_latency", "arguments": {"latency": 5}}}]}))
+    (files / "exp" / "a.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "t",
+                "description": "d",
+                "method": [
+                    {
+                        "type": "action",
+                        "name": "x",
+                        "provider": {
+                            "type": "python",
+                            "module": "chaosguard.actions.latency",
+                            "func": "set_latency",
+                            "arguments": {"latency": 5},
+                        },
+                    }
+                ],
+            }
+        )
+    )
     with pytest.raises(InvalidArgument) as info:
         load_suite(write_suite(files, base()))
-    assert info.value.field == "experiments.0.path" and "method[0].provider.arguments" in info.value.problem
+    assert (
+        info.value.field == "experiments.0.path"
+        and "method[0].provider.arguments" in info.value.problem
+    )
     assert load_suite(write_suite(files, base()), check=False).suite.name == "nightly"
 
 
 @pytest.mark.parametrize("where", ["extension", "control"])
-def test_a_suite_guard_may_not_share_a_name_with_an_experiment_guard(files: Path, where: str) -> None:
+def test_a_suite_guard_may_not_share_a_name_with_an_experiment_guard(
+    files: Path, where: str
+) -> None:
     guard = {"name": "value", "source": "python", "func": "tests.guard_values:read_value", "max": 3}
     doc = dict(EXPERIMENT)
     if where == "extension":
         doc["extensions"] = [{"name": "chaosguard", "guards": [guard]}]
     else:
-        doc["controls"] = [{"name": "chaosguard", "provider": {"type": "python", "module": "chaosguard.safety.guard",
-                                                                "arguments": {"guards": [guard]}}}]
+        doc["controls"] = [
+            {
+                "name": "chaosguard",
+                "provider": {
+                    "type": "python",
+                    "module": "chaosguard.safety.guard",
+                    "arguments": {"guards": [guard]},
+                },
+            }
+        ]
     (files / "exp" / "b.json").write_text(json.dumps(doc))
     with pytest.raises(InvalidArgument) as info:
         load_suite(write_suite(files, base()))
@@ -149,15 +276,20 @@ def test_a_guard_whose_function_does_not_import_is_found_before_anything_runs(fi
 
 def test_environment_variables(files: Path) -> None:
     doc = base()
-    doc["guards"] = [{"name": "p95", "source": "http", "url": "${SVC_URL}", "max": 5},
-                     {"name": "err", "source": "http", "url": "${OTHER:-http://fallback/}", "max": 1}]
+    doc["guards"] = [
+        {"name": "p95", "source": "http", "url": "${SVC_URL}", "max": 5},
+        {"name": "err", "source": "http", "url": "${OTHER:-http://fallback/}", "max": 1},
+    ]
     doc["description"] = "costs $${HOME} dollars"
     path = write_suite(files, doc)
     plan = load_suite(path, env={"SVC_URL": "http://svc:8080/"})
     assert [g.url for g in plan.suite.guards] == ["http://svc:8080/", "http://fallback/"]
     assert plan.suite.description == "costs ${HOME} dollars"
-    with pytest.raises(InvalidArgument, match=r"^invalid argument 'guards.0.url': environment variable SVC_URL "
-                                              r"is not set \(in .*s.yaml\)$"):
+    with pytest.raises(
+        InvalidArgument,
+        match=r"^invalid argument 'guards.0.url': environment variable SVC_URL "
+        r"is not set \(in .*s.yaml\)$",
+    ):
         load_suite(path, env={})
     lenient = load_suite(path, env={}, check=False, strict_env=False)
     assert lenient.suite.guards[0].url == "${SVC_URL}"
@@ -180,19 +312,50 @@ def test_schema_lists_every_field() -> None:
 # -- fuzzing: whatever the document, a Suite or ONE line naming a field -----------------------------------
 
 JUNK = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-              st.text(max_size=12), st.sampled_from(["../exp/a.yaml", "../policy.yaml", "http", "python",
-                                                     "error", "${NOPE}", "../exp", ""])),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.sampled_from(["name", "path", "weight", "source", "max", "url",
-                                                                "func", "timeout_s", "x"]), children,
-                                               max_size=3)),
-    max_leaves=8)
-PATHS = [("name",), ("description",), ("policy",), ("guards",), ("guards", 0), ("guards", 0, "source"),
-         ("guards", 0, "max"), ("guards", 0, "name"), ("experiments",), ("experiments", 0),
-         ("experiments", 1, "path"), ("experiments", 1, "weight"), ("experiments", 1, "chaos_args"),
-         ("recovery",), ("recovery", "interval_s"), ("continue_on_abort",), ("output_dir",), ("chaos_args",),
-         ("unknown",), ("experiments", 1, "extra")]
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**6), 10**6),
+        st.floats(allow_nan=True),
+        st.text(max_size=12),
+        st.sampled_from(
+            ["../exp/a.yaml", "../policy.yaml", "http", "python", "error", "${NOPE}", "../exp", ""]
+        ),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                ["name", "path", "weight", "source", "max", "url", "func", "timeout_s", "x"]
+            ),
+            children,
+            max_size=3,
+        ),
+    ),
+    max_leaves=8,
+)
+PATHS = [
+    ("name",),
+    ("description",),
+    ("policy",),
+    ("guards",),
+    ("guards", 0),
+    ("guards", 0, "source"),
+    ("guards", 0, "max"),
+    ("guards", 0, "name"),
+    ("experiments",),
+    ("experiments", 0),
+    ("experiments", 1, "path"),
+    ("experiments", 1, "weight"),
+    ("experiments", 1, "chaos_args"),
+    ("recovery",),
+    ("recovery", "interval_s"),
+    ("continue_on_abort",),
+    ("output_dir",),
+    ("chaos_args",),
+    ("unknown",),
+    ("experiments", 1, "extra"),
+]
 
 
 def _set(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
@@ -209,9 +372,13 @@ def _set(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
     return doc
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(changes=st.lists(st.tuples(st.sampled_from(PATHS), JUNK), min_size=1, max_size=3))
-def test_fuzzed_suites_fail_in_one_line_naming_a_field(files: Path, changes: list[tuple[Any, Any]]) -> None:
+def test_fuzzed_suites_fail_in_one_line_naming_a_field(
+    files: Path, changes: list[tuple[Any, Any]]
+) -> None:
     doc = copy.deepcopy(base())
     for path, value in changes:
         doc = _set(doc, path, value)

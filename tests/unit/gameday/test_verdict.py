@@ -23,8 +23,15 @@ def test_verdicts_are_the_cli_exit_codes() -> None:
 def test_every_outcome_the_guard_writes_has_an_exit_code() -> None:
     assert set(JOURNAL_OUTCOMES) <= set(OUTCOMES)
     assert {o: int(verdict_of(o)) for o in OUTCOMES} == {
-        "met": 0, "deviated": 1, "aborted": 2, "refused": 3, "steady-state-unmet": 3, "action-failed": 4,
-        "error": 4, "skipped": 0}
+        "met": 0,
+        "deviated": 1,
+        "aborted": 2,
+        "refused": 3,
+        "steady-state-unmet": 3,
+        "action-failed": 4,
+        "error": 4,
+        "skipped": 0,
+    }
     assert verdict_of("something new") is Verdict.ERROR
 
 
@@ -35,9 +42,17 @@ def test_precedence() -> None:
         assert worst([a, b]) is a and worst([b, a]) is a
 
 
-@pytest.mark.parametrize(("codes", "expected"), [
-    ([0, 0], 0), ([0, 3], 3), ([3, 1], 1), ([1, 2, 3], 2), ([2, 4, 0], 4), ([3, 3, 0], 3),
-])
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        ([0, 0], 0),
+        ([0, 3], 3),
+        ([3, 1], 1),
+        ([1, 2, 3], 2),
+        ([2, 4, 0], 4),
+        ([3, 3, 0], 3),
+    ],
+)
 def test_examples(codes: list[int], expected: int) -> None:
     assert worst(codes) == expected
 

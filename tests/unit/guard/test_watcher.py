@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
+from chaosguard.guard.watcher import Watcher
 from chaosguard.slo.base import Observation
 from chaosguard.slo.check import SloCheck
 from chaosguard.slo.spec import PythonGuard
-from chaosguard.guard.watcher import Watcher
 from tests.helpers import wait_until
 
 

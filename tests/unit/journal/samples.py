@@ -8,7 +8,7 @@ everywhere Chaos Toolkit and chaosguard can put them; :data:`PLANTED` lists the 
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 T0 = 1_795_695_827.0  # 2026-11-26T12:23:47Z
@@ -34,16 +34,35 @@ SECRET_ENV = {
 
 def iso(epoch: float) -> str:
     """ISO-8601 UTC like Chaos Toolkit writes."""
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
 
 
-def _run(kind: str, name: str, start: float, end: float, output: Any = None, status: str | None = "succeeded",
-         **extra: Any) -> dict[str, Any]:
+def _run(
+    kind: str,
+    name: str,
+    start: float,
+    end: float,
+    output: Any = None,
+    status: str | None = "succeeded",
+    **extra: Any,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "activity": {"type": kind, "name": name,
-                     "provider": {"type": "python", "module": "chaosguard.actions.latency", "func": name,
-                                  "arguments": {"name": "${proxy_name}"}}},
-        "output": output, "start": iso(start), "end": iso(end), "duration": end - start, **extra}
+        "activity": {
+            "type": kind,
+            "name": name,
+            "provider": {
+                "type": "python",
+                "module": "chaosguard.actions.latency",
+                "func": name,
+                "arguments": {"name": "${proxy_name}"},
+            },
+        },
+        "output": output,
+        "start": iso(start),
+        "end": iso(end),
+        "duration": end - start,
+        **extra,
+    }
     if status is not None:
         entry["status"] = status
     return entry
@@ -51,48 +70,137 @@ def _run(kind: str, name: str, start: float, end: float, output: Any = None, sta
 
 def _reading(guard: str, at: float, value: float | None, objective: float) -> dict[str, Any]:
     bad = value is None or value > objective
-    return {"guard": guard, "read_at": at, "value": value, "source_at": at if value is not None else None,
-            "violating": bad, "breached": bad, "error": None if value is not None else "no sample"}
+    return {
+        "guard": guard,
+        "read_at": at,
+        "value": value,
+        "source_at": at if value is not None else None,
+        "violating": bad,
+        "breached": bad,
+        "error": None if value is not None else "no sample",
+    }
 
 
 def guarded_journal(title: str = "Latency SLO holds while latency escalates") -> dict[str, Any]:
     """An aborted guarded run: p95 readings rise through a fault window until the breach at +9 s."""
-    values = [140, 142, 150, None, 290, 300, 310, 305, 312, 320, 318, 330, 325, 340, 345, 350, 355, 631]
+    values = [
+        140,
+        142,
+        150,
+        None,
+        290,
+        300,
+        310,
+        305,
+        312,
+        320,
+        318,
+        330,
+        325,
+        340,
+        345,
+        350,
+        355,
+        631,
+    ]
     readings = [_reading("p95-latency", T0 + 0.5 * (i + 1), v, 500) for i, v in enumerate(values)]
-    readings += [_reading("error-rate", T0 + 0.5 * (i + 1) + 0.01, 0.0, 0.01) for i in range(len(values))]
+    readings += [
+        _reading("error-rate", T0 + 0.5 * (i + 1) + 0.01, 0.0, 0.01) for i in range(len(values))
+    ]
     breach_at = T0 + 0.5 * len(values)
     return {
-        "chaoslib-version": "1.44.0", "platform": "Linux", "node": "vm",
+        "chaoslib-version": "1.44.0",
+        "platform": "Linux",
+        "node": "vm",
         "experiment": {"title": title, "description": "test", "method": [], "rollbacks": []},
-        "start": iso(T0), "status": "aborted", "deviated": False,
-        "steady_states": {"before": {"steady_state_met": True, "probes": [
-            {**_run("probe", "p95-under-500ms", T0 + 0.1, T0 + 1.0, 84.2), "tolerance_met": True}]},
-            "after": None, "during": []},
-        "run": [_run("action", "add-100ms-latency", T0 + 1.2, T0 + 1.21, {"latency_ms": 100}),
-                _run("action", "escalate-to-600ms", T0 + 5.0, T0 + 5.01, {"latency_ms": 600}),
-                _run("action", "hold", T0 + 5.02, breach_at + 0.01, None, status=None)],
-        "rollbacks": [_run("action", "remove-latency", breach_at + 0.05, breach_at + 0.06, {"outcome": "ok"})],
-        "end": iso(breach_at + 0.1), "duration": breach_at + 0.1 - T0,
+        "start": iso(T0),
+        "status": "aborted",
+        "deviated": False,
+        "steady_states": {
+            "before": {
+                "steady_state_met": True,
+                "probes": [
+                    {
+                        **_run("probe", "p95-under-500ms", T0 + 0.1, T0 + 1.0, 84.2),
+                        "tolerance_met": True,
+                    }
+                ],
+            },
+            "after": None,
+            "during": [],
+        },
+        "run": [
+            _run("action", "add-100ms-latency", T0 + 1.2, T0 + 1.21, {"latency_ms": 100}),
+            _run("action", "escalate-to-600ms", T0 + 5.0, T0 + 5.01, {"latency_ms": 600}),
+            _run("action", "hold", T0 + 5.02, breach_at + 0.01, None, status=None),
+        ],
+        "rollbacks": [
+            _run("action", "remove-latency", breach_at + 0.05, breach_at + 0.06, {"outcome": "ok"})
+        ],
+        "end": iso(breach_at + 0.1),
+        "duration": breach_at + 0.1 - T0,
         "chaosguard": {
-            "version": "0.1.0", "run_id": "20261126T122347-d7d5871f", "outcome": "aborted", "reason": None,
-            "policy_digest": "sha256:" + "ab" * 32, "policy": {"guard": {"interval_s": 0.5}},
-            "guards": [{"name": "p95-latency", "max": 500.0, "min": None, "source": "http",
-                        "url": "http://127.0.0.1:8080/"},
-                       {"name": "error-rate", "max": 0.01, "min": None, "source": "http",
-                        "url": "http://127.0.0.1:8080/"}],
+            "version": "0.1.0",
+            "run_id": "20261126T122347-d7d5871f",
+            "outcome": "aborted",
+            "reason": None,
+            "policy_digest": "sha256:" + "ab" * 32,
+            "policy": {"guard": {"interval_s": 0.5}},
+            "guards": [
+                {
+                    "name": "p95-latency",
+                    "max": 500.0,
+                    "min": None,
+                    "source": "http",
+                    "url": "http://127.0.0.1:8080/",
+                },
+                {
+                    "name": "error-rate",
+                    "max": 0.01,
+                    "min": None,
+                    "source": "http",
+                    "url": "http://127.0.0.1:8080/",
+                },
+            ],
             "interval_s": 0.5,
             "preflight": [readings[0]],
             "readings": readings,
-            "breach": {"guard": "p95-latency", "value": 631.0, "threshold": "<= 500",
-                       "reason": "objective violated", "observed_at": breach_at, "source_at": breach_at,
-                       "faults_reverted_at": breach_at + 0.003, "abort_issued_at": breach_at + 0.004,
-                       "reverted": [{"record": "r1.aa", "kind": "latency-toxic", "outcome": "reverted",
-                                     "at": breach_at + 0.003}],
-                       "revert_errors": [], "revert_latency_s": 0.003},
-            "rollbacks_played_by_guard": False, "steady_state_after_abort": None, "leftovers_reverted": [],
-            "ledger": [{"id": "r1.aa", "run_id": "r1", "kind": "latency-toxic", "spec": {}, "handles": {},
-                        "revertible": True, "created_at": T0 + 1.21, "closed_at": breach_at + 0.003,
-                        "outcome": "reverted"}],
+            "breach": {
+                "guard": "p95-latency",
+                "value": 631.0,
+                "threshold": "<= 500",
+                "reason": "objective violated",
+                "observed_at": breach_at,
+                "source_at": breach_at,
+                "faults_reverted_at": breach_at + 0.003,
+                "abort_issued_at": breach_at + 0.004,
+                "reverted": [
+                    {
+                        "record": "r1.aa",
+                        "kind": "latency-toxic",
+                        "outcome": "reverted",
+                        "at": breach_at + 0.003,
+                    }
+                ],
+                "revert_errors": [],
+                "revert_latency_s": 0.003,
+            },
+            "rollbacks_played_by_guard": False,
+            "steady_state_after_abort": None,
+            "leftovers_reverted": [],
+            "ledger": [
+                {
+                    "id": "r1.aa",
+                    "run_id": "r1",
+                    "kind": "latency-toxic",
+                    "spec": {},
+                    "handles": {},
+                    "revertible": True,
+                    "created_at": T0 + 1.21,
+                    "closed_at": breach_at + 0.003,
+                    "outcome": "reverted",
+                }
+            ],
             "lock": None,
         },
     }
@@ -102,22 +210,29 @@ def met_journal(title: str = "Service survives a pod kill") -> dict[str, Any]:
     """A guarded run that met its hypothesis."""
     doc = guarded_journal(title)
     section = doc["chaosguard"]
-    section.update(outcome="met", breach=None,
-                   readings=[r for r in section["readings"] if r["value"] is not None and r["value"] < 400])
+    section.update(
+        outcome="met",
+        breach=None,
+        readings=[r for r in section["readings"] if r["value"] is not None and r["value"] < 400],
+    )
     section["ledger"][0]["closed_at"] = T0 + 6.0
     doc["status"] = "completed"
     doc["run"][-1]["status"] = "succeeded"
     return doc
 
 
-def outcome_journal(outcome: str, reason: str | None = None, title: str | None = None) -> dict[str, Any]:
+def outcome_journal(
+    outcome: str, reason: str | None = None, title: str | None = None
+) -> dict[str, Any]:
     """A guarded run with the given chaosguard outcome and reason (no breach unless aborted)."""
     doc = guarded_journal(title or f"experiment that ends {outcome}")
     if outcome != "aborted":
         doc["chaosguard"]["breach"] = None
     doc["chaosguard"].update(outcome=outcome, reason=reason)
     doc["deviated"] = outcome == "deviated"
-    doc["status"] = {"met": "completed", "deviated": "completed", "aborted": "aborted"}.get(outcome, "failed")
+    doc["status"] = {"met": "completed", "deviated": "completed", "aborted": "aborted"}.get(
+        outcome, "failed"
+    )
     return doc
 
 
@@ -128,8 +243,15 @@ def plain_journal(status: str = "completed", deviated: bool = False) -> dict[str
     doc["status"], doc["deviated"] = status, deviated
     doc["run"][-1]["status"] = "succeeded"
     if deviated:
-        doc["steady_states"]["after"] = {"steady_state_met": False, "probes": [
-            {**_run("probe", "p95-under-500ms", T0 + 9.5, T0 + 9.9, 800.0), "tolerance_met": False}]}
+        doc["steady_states"]["after"] = {
+            "steady_state_met": False,
+            "probes": [
+                {
+                    **_run("probe", "p95-under-500ms", T0 + 9.5, T0 + 9.9, 800.0),
+                    "tolerance_met": False,
+                }
+            ],
+        }
     return doc
 
 
@@ -138,20 +260,47 @@ def with_secrets(doc: dict[str, Any] | None = None) -> dict[str, Any]:
     doc = copy.deepcopy(doc or guarded_journal())
     p = PLANTED
     exp = doc["experiment"]
-    exp["secrets"] = {"app": {"literal": p["literal_secret"], "token": {"type": "env", "key": "APP_TOKEN"}}}
-    exp["configuration"] = {"db_password": {"type": "env", "key": "DB_PASSWORD"},
-                            "service_url": "http://127.0.0.1:8080/"}
-    exp["method"] = [{"type": "action", "name": "call-api", "secrets": ["app"], "provider": {
-        "type": "http", "url": "http://127.0.0.1:8080/admin",
-        "headers": {"Authorization": f"Bearer {p['bearer']}", "X-Api-Key": p["api_key"]}}}]
+    exp["secrets"] = {
+        "app": {"literal": p["literal_secret"], "token": {"type": "env", "key": "APP_TOKEN"}}
+    }
+    exp["configuration"] = {
+        "db_password": {"type": "env", "key": "DB_PASSWORD"},
+        "service_url": "http://127.0.0.1:8080/",
+    }
+    exp["method"] = [
+        {
+            "type": "action",
+            "name": "call-api",
+            "secrets": ["app"],
+            "provider": {
+                "type": "http",
+                "url": "http://127.0.0.1:8080/admin",
+                "headers": {"Authorization": f"Bearer {p['bearer']}", "X-Api-Key": p["api_key"]},
+            },
+        }
+    ]
     # values substituted from the secrets into an activity's output and an exception text
-    doc["run"][0]["output"] = {"echo": f"called with {p['literal_secret']} and {p['env_secret']}",
-                               "password": p["password"]}
-    doc["run"][1]["exception"] = [f"ActivityFailed: 401 for token {p['bearer']} (db {p['env_config']})\n"]
-    doc["rollbacks"][0]["output"] = {"url": f"https://admin:{p['password']}@db.local/?api_key={p['api_key']}",
-                                     "headers": {"X-Auth-Token": p["header"]}}
-    doc["chaosguard"]["guards"].append({"name": "prom-errors", "max": 0.1, "min": None, "source": "prometheus",
-                                        "url": "http://127.0.0.1:9090", "query": "up",
-                                        "bearer_token_env": "PROM_TOKEN"})
+    doc["run"][0]["output"] = {
+        "echo": f"called with {p['literal_secret']} and {p['env_secret']}",
+        "password": p["password"],
+    }
+    doc["run"][1]["exception"] = [
+        f"ActivityFailed: 401 for token {p['bearer']} (db {p['env_config']})\n"
+    ]
+    doc["rollbacks"][0]["output"] = {
+        "url": f"https://admin:{p['password']}@db.local/?api_key={p['api_key']}",
+        "headers": {"X-Auth-Token": p["header"]},
+    }
+    doc["chaosguard"]["guards"].append(
+        {
+            "name": "prom-errors",
+            "max": 0.1,
+            "min": None,
+            "source": "prometheus",
+            "url": "http://127.0.0.1:9090",
+            "query": "up",
+            "bearer_token_env": "PROM_TOKEN",
+        }
+    )
     doc["chaosguard"]["readings"][3]["error"] = f"401 Unauthorized (sent {p['prom_token']})"
     return doc

@@ -20,12 +20,18 @@ def test_publishes_when_no_guard_runs(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(list(tmp_path.glob("*/journal.json"))) == 1
 
 
-def test_does_nothing_when_the_guard_session_is_active(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_does_nothing_when_the_guard_session_is_active(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     set_guard_publishes(True)
-    control.after_experiment_control({}, state=plain_journal(), settings=_settings(tmp_path / "runs"))
+    control.after_experiment_control(
+        {}, state=plain_journal(), settings=_settings(tmp_path / "runs")
+    )
     assert not (tmp_path / "runs").exists()
     set_guard_publishes(False)
-    control.after_experiment_control({}, state=plain_journal(), settings=_settings(tmp_path / "runs"))
+    control.after_experiment_control(
+        {}, state=plain_journal(), settings=_settings(tmp_path / "runs")
+    )
     assert len(list((tmp_path / "runs").glob("*/journal.json"))) == 1
 
 

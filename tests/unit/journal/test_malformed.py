@@ -16,16 +16,38 @@ from chaosguard.journal.report import report_html
 from tests.unit.journal.samples import guarded_journal
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10))
-_values = st.recursive(_scalars, lambda kids: st.one_of(st.lists(kids, max_size=3),
-                                                        st.dictionaries(st.text(max_size=6), kids, max_size=3)),
-                       max_leaves=10)
-_paths = st.sampled_from([("status",), ("duration",), ("start",), ("run",), ("run", 0), ("run", 0, "activity"),
-                          ("steady_states",), ("chaosguard",), ("chaosguard", "readings"),
-                          ("chaosguard", "readings", 0), ("chaosguard", "readings", 0, "value"),
-                          ("chaosguard", "breach"), ("chaosguard", "breach", "value"), ("chaosguard", "ledger"),
-                          ("chaosguard", "ledger", 0, "created_at"), ("chaosguard", "guards"),
-                          ("chaosguard", "guards", 0, "max"), ("chaosguard", "outcome"), ("experiment",),
-                          ("experiment", "title"), ("rollbacks",)])
+_values = st.recursive(
+    _scalars,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=3), st.dictionaries(st.text(max_size=6), kids, max_size=3)
+    ),
+    max_leaves=10,
+)
+_paths = st.sampled_from(
+    [
+        ("status",),
+        ("duration",),
+        ("start",),
+        ("run",),
+        ("run", 0),
+        ("run", 0, "activity"),
+        ("steady_states",),
+        ("chaosguard",),
+        ("chaosguard", "readings"),
+        ("chaosguard", "readings", 0),
+        ("chaosguard", "readings", 0, "value"),
+        ("chaosguard", "breach"),
+        ("chaosguard", "breach", "value"),
+        ("chaosguard", "ledger"),
+        ("chaosguard", "ledger", 0, "created_at"),
+        ("chaosguard", "guards"),
+        ("chaosguard", "guards", 0, "max"),
+        ("chaosguard", "outcome"),
+        ("experiment",),
+        ("experiment", "title"),
+        ("rollbacks",),
+    ]
+)
 
 
 def _mutate(changes: list[tuple[tuple[Any, ...], Any]]) -> dict[str, Any]:
@@ -50,8 +72,13 @@ FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCh
 
 
 @FAST
-@given(st.lists(st.one_of(_journals, st.dictionaries(st.text(max_size=8), _values, max_size=4)), min_size=1,
-                max_size=3))
+@given(
+    st.lists(
+        st.one_of(_journals, st.dictionaries(st.text(max_size=8), _values, max_size=4)),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_junit_and_markdown_never_raise(journals: list[dict[str, Any]]) -> None:
     ET.fromstring(junit_xml(journals, "fuzz"))
     assert render_markdown(journals).startswith("### Chaos experiments")

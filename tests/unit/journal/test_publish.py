@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from chaosguard.journal import publishers as publishers_pkg
-from chaosguard.ledger.files import atomic_write
 from chaosguard.journal.config import parse_config
 from chaosguard.journal.publish import publish_journal
 from chaosguard.journal.publishers import PublishError, registry
 from chaosguard.journal.redact import REDACTED
+from chaosguard.ledger.files import atomic_write
 from tests.unit.journal.samples import PLANTED, SECRET_ENV, guarded_journal, with_secrets
 
 
@@ -23,7 +23,9 @@ def _settings(*publishers: dict[str, Any]) -> dict[str, Any]:
     return {"chaosguard": {"publishers": list(publishers)}}
 
 
-def test_nothing_configured_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_configured_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -32,10 +34,17 @@ def test_nothing_configured_publishes_nothing(tmp_path: Path, monkeypatch: pytes
 
 
 def test_directory_first_then_files_in_the_run_dir(tmp_path: Path) -> None:
-    settings = _settings({"type": "markdown", "step_summary": False}, {"type": "junit"},
-                         {"type": "directory", "root": str(tmp_path / "runs")})
+    settings = _settings(
+        {"type": "markdown", "step_summary": False},
+        {"type": "junit"},
+        {"type": "directory", "root": str(tmp_path / "runs")},
+    )
     results = publish_journal(guarded_journal(), settings, env={})
-    assert [(r.type, r.ok) for r in results] == [("directory", True), ("markdown", True), ("junit", True)]
+    assert [(r.type, r.ok) for r in results] == [
+        ("directory", True),
+        ("markdown", True),
+        ("junit", True),
+    ]
     run_dir = tmp_path / "runs" / "20261126T122347Z-latency-slo-holds-while-latency-escalates"
     assert results[0].target == str(run_dir / "journal.json")
     assert sorted(p.name for p in run_dir.iterdir()) == ["journal.json", "junit.xml", "summary.md"]
@@ -44,8 +53,9 @@ def test_directory_first_then_files_in_the_run_dir(tmp_path: Path) -> None:
 
 def test_a_default_directory_is_added(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    results = publish_journal(guarded_journal(), _settings({"type": "junit", "path": str(tmp_path / "j.xml")}),
-                              env={})
+    results = publish_journal(
+        guarded_journal(), _settings({"type": "junit", "path": str(tmp_path / "j.xml")}), env={}
+    )
     assert [r.type for r in results] == ["directory", "junit"] and all(r.ok for r in results)
     assert len(list((tmp_path / "runs").glob("*/journal.json"))) == 1
 
@@ -71,8 +81,15 @@ def test_atomic_write_never_overwrites_when_told(tmp_path: Path) -> None:
 def test_published_copies_are_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "step-summary.md"))
     env = {**SECRET_ENV, "GITHUB_STEP_SUMMARY": str(tmp_path / "step-summary.md")}
-    results = publish_journal(with_secrets(), _settings({"type": "directory", "root": str(tmp_path / "r")},
-                                                        {"type": "junit"}, {"type": "markdown"}), env=env)
+    results = publish_journal(
+        with_secrets(),
+        _settings(
+            {"type": "directory", "root": str(tmp_path / "r")},
+            {"type": "junit"},
+            {"type": "markdown"},
+        ),
+        env=env,
+    )
     assert all(r.ok for r in results), results
     outputs = list((tmp_path / "r").rglob("*")) + [tmp_path / "step-summary.md"]
     for path in outputs:
@@ -112,36 +129,51 @@ def _with(monkeypatch: pytest.MonkeyPatch, kind: str, func: Any) -> None:
     monkeypatch.setattr(publishers_pkg, "registry", lambda: funcs)
 
 
-def test_retries_with_backoff_then_succeeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retries_with_backoff_then_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     flaky = _Flaky(2)
     _with(monkeypatch, "junit", flaky)
-    settings = _settings({"type": "directory", "root": str(tmp_path)},
-                         {"type": "junit", "attempts": 3, "backoff_s": 0.05})
+    settings = _settings(
+        {"type": "directory", "root": str(tmp_path)},
+        {"type": "junit", "attempts": 3, "backoff_s": 0.05},
+    )
     result = publish_journal(guarded_journal(), settings, env={})[1]
     assert result.ok and result.attempts == 3
     gaps = [b - a for a, b in zip(flaky.calls, flaky.calls[1:], strict=False)]
     assert gaps[0] >= 0.05 and gaps[1] >= 0.1  # doubled
 
 
-def test_failure_is_reported_and_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_failure_is_reported_and_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     flaky = _Flaky(99)
     _with(monkeypatch, "junit", flaky)
-    settings = _settings({"type": "directory", "root": str(tmp_path)},
-                         {"type": "junit", "attempts": 10, "backoff_s": 0.2, "max_total_s": 0.5},
-                         {"type": "markdown", "step_summary": False})
+    settings = _settings(
+        {"type": "directory", "root": str(tmp_path)},
+        {"type": "junit", "attempts": 10, "backoff_s": 0.2, "max_total_s": 0.5},
+        {"type": "markdown", "step_summary": False},
+    )
     started = time.monotonic()
     results = publish_journal(guarded_journal(), settings, env={})
     assert time.monotonic() - started < 2
-    assert [(r.type, r.ok) for r in results] == [("directory", True), ("junit", False), ("markdown", True)]
+    assert [(r.type, r.ok) for r in results] == [
+        ("directory", True),
+        ("junit", False),
+        ("markdown", True),
+    ]
     assert results[1].error and results[1].error.startswith("boom") and results[1].attempts < 10
     assert "publisher junit failed" in caplog.text
 
 
-def test_non_retryable_failure_is_tried_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_retryable_failure_is_tried_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     flaky = _Flaky(99, retryable=False)
     _with(monkeypatch, "junit", flaky)
-    settings = _settings({"type": "directory", "root": str(tmp_path)}, {"type": "junit", "attempts": 5})
+    settings = _settings(
+        {"type": "directory", "root": str(tmp_path)}, {"type": "junit", "attempts": 5}
+    )
     assert publish_journal(guarded_journal(), settings, env={})[1].attempts == 1
 
 
@@ -150,19 +182,31 @@ def test_a_crashing_publisher_never_raises(tmp_path: Path, monkeypatch: pytest.M
         raise KeyError("bug")
 
     _with(monkeypatch, "junit", crash)
-    results = publish_journal(guarded_journal(), _settings({"type": "directory", "root": str(tmp_path)},
-                                                           {"type": "junit"}), env={})
+    results = publish_journal(
+        guarded_journal(),
+        _settings({"type": "directory", "root": str(tmp_path)}, {"type": "junit"}),
+        env={},
+    )
     assert results[1].ok is False and "KeyError" in (results[1].error or "")
 
 
 def test_failed_directory_reported_and_others_still_try(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a dir")
-    results = publish_journal(guarded_journal(), _settings({"type": "directory", "root": str(blocker),
-                                                            "attempts": 2, "backoff_s": 0},
-                                                           {"type": "junit", "path": str(tmp_path / "j.xml")},
-                                                           {"type": "markdown", "step_summary": False}), env={})
-    assert [(r.type, r.ok) for r in results] == [("directory", False), ("junit", True), ("markdown", False)]
+    results = publish_journal(
+        guarded_journal(),
+        _settings(
+            {"type": "directory", "root": str(blocker), "attempts": 2, "backoff_s": 0},
+            {"type": "junit", "path": str(tmp_path / "j.xml")},
+            {"type": "markdown", "step_summary": False},
+        ),
+        env={},
+    )
+    assert [(r.type, r.ok) for r in results] == [
+        ("directory", False),
+        ("junit", True),
+        ("markdown", False),
+    ]
     assert "run directory" in (results[2].error or "")
 
 
@@ -175,12 +219,16 @@ def test_invalid_config_still_archives(tmp_path: Path, monkeypatch: pytest.Monke
     assert os.path.exists(results[1].target or "")
 
 
-def test_explicit_config_and_error_texts_are_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_config_and_error_texts_are_redacted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def leak(spec: Any, ctx: Any) -> str:
         raise PublishError(f"server said: bad token {PLANTED['bearer']}", retryable=False)
 
     _with(monkeypatch, "junit", leak)
-    config = parse_config({"publishers": [{"type": "directory", "root": str(tmp_path)}, {"type": "junit"}]})
+    config = parse_config(
+        {"publishers": [{"type": "directory", "root": str(tmp_path)}, {"type": "junit"}]}
+    )
     results = publish_journal(with_secrets(), None, config, env=SECRET_ENV)
     assert PLANTED["bearer"] not in (results[1].error or "")
 
@@ -189,8 +237,12 @@ def test_nothing_configured_imports_nothing_heavy() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, chaosguard.journal.publish as p; assert p.publish_journal({}, {}, env={}) == []; "
-            "print(sorted(m for m in sys.modules if m.startswith(('chaosguard.journal.', 'matplotlib', "
-            "'prometheus_client'))))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys, chaosguard.journal.publish as p; assert p.publish_journal({}, {}, env={}) == []; "
+        "print(sorted(m for m in sys.modules if m.startswith(('chaosguard.journal.', 'matplotlib', "
+        "'prometheus_client'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "['chaosguard.journal._keys', 'chaosguard.journal.publish']"

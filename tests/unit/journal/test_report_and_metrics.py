@@ -24,8 +24,11 @@ from tests.unit.journal.samples import (
 
 def _samples(doc: dict) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     text = exposition(doc, facts_of(doc)).decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for fam in text_string_to_metric_families(text) for s in fam.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for fam in text_string_to_metric_families(text)
+        for s in fam.samples
+    }
 
 
 def test_metrics_of_an_aborted_run() -> None:
@@ -72,22 +75,44 @@ def test_report_is_self_contained(tmp_path: Path) -> None:
 
 def test_report_shows_summary_steps_and_plot(tmp_path: Path) -> None:
     html = _html(tmp_path, [guarded_journal()])
-    for text in ("Nightly chaos", "aborted", "sha256:" + "ab" * 32, "p95-latency", "error-rate",
-                 "escalate-to-600ms", "remove-latency", "hypothesis before", "rollbacks", "interrupted",
-                 "revert latency", "latency-toxic"):
+    for text in (
+        "Nightly chaos",
+        "aborted",
+        "sha256:" + "ab" * 32,
+        "p95-latency",
+        "error-rate",
+        "escalate-to-600ms",
+        "remove-latency",
+        "hypothesis before",
+        "rollbacks",
+        "interrupted",
+        "revert latency",
+        "latency-toxic",
+    ):
         assert text in html, text
     svgs = re.findall(r"<svg.*?</svg>", html, re.S)
     assert len(svgs) == 1
     svg = svgs[0]
     # drawn by matplotlib, text kept as text: the legend names what is shaded and marked
     assert "Matplotlib" in svg or "matplotlib" in svg.lower()
-    for label in ("fault window", "objective ≤ 500", "breach (631)", "faults reverted", "unreadable",
-                  "seconds since the run started"):
+    for label in (
+        "fault window",
+        "objective ≤ 500",
+        "breach (631)",
+        "faults reverted",
+        "unreadable",
+        "seconds since the run started",
+    ):
         assert label in svg, label
 
 
 def test_suite_report_has_a_row_per_run(tmp_path: Path) -> None:
-    runs = [met_journal(), guarded_journal(), outcome_journal("refused", "kill switch: ON"), plain_journal()]
+    runs = [
+        met_journal(),
+        guarded_journal(),
+        outcome_journal("refused", "kill switch: ON"),
+        plain_journal(),
+    ]
     html = _html(tmp_path, runs, "Suite")
     assert html.count('<section class="run"') == 4
     assert all(f'href="#run-{i}"' in html for i in range(1, 5))

@@ -26,7 +26,9 @@ def test_update_and_close_fold_into_state(chaosguard_home: Path) -> None:
     run.close(rec, "reverted")
     state = read_run(run.path)
     assert [r.id for r in state.open_records] == [other.id]
-    assert state.records[rec.id].outcome == "reverted" and state.records[rec.id].handles == {"pid": 123}
+    assert state.records[rec.id].outcome == "reverted" and state.records[rec.id].handles == {
+        "pid": 123
+    }
     run.release()
 
 

@@ -36,10 +36,16 @@ def switch_server() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Switch)
     server.daemon_threads = True
     server.answers = {  # type: ignore[attr-defined]
-        "/on": (200, b"on\n", 0.0), "/off": (200, b"off", 0.0), "/true": (200, b"TRUE", 0.0),
-        "/zero": (200, b"0", 0.0), "/json-on": (200, b'{"enabled": true, "by": "sre"}', 0.0),
-        "/json-off": (200, b'{"enabled": false}', 0.0), "/garbage": (200, b"maybe?", 0.0),
-        "/error": (503, b"off", 0.0), "/slow": (200, b"off", 2.0), "/empty": (200, b"", 0.0),
+        "/on": (200, b"on\n", 0.0),
+        "/off": (200, b"off", 0.0),
+        "/true": (200, b"TRUE", 0.0),
+        "/zero": (200, b"0", 0.0),
+        "/json-on": (200, b'{"enabled": true, "by": "sre"}', 0.0),
+        "/json-off": (200, b'{"enabled": false}', 0.0),
+        "/garbage": (200, b"maybe?", 0.0),
+        "/error": (503, b"off", 0.0),
+        "/slow": (200, b"off", 2.0),
+        "/empty": (200, b"", 0.0),
     }
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -60,7 +66,13 @@ def test_env(monkeypatch: pytest.MonkeyPatch) -> None:
     p = policy(env="CG_TEST_STOP")
     monkeypatch.delenv("CG_TEST_STOP", raising=False)
     assert not kill_switch_state(p).on
-    for value, on in [("1", True), ("yes please", True), ("off", False), ("FALSE", False), ("", False)]:
+    for value, on in [
+        ("1", True),
+        ("yes please", True),
+        ("off", False),
+        ("FALSE", False),
+        ("", False),
+    ]:
         monkeypatch.setenv("CG_TEST_STOP", value)
         state = kill_switch_state(p)
         assert state.on is on, value
@@ -84,10 +96,21 @@ def test_file(tmp_path: Path) -> None:
     assert "fail closed" in kill_switch_state(p).reason
 
 
-@pytest.mark.parametrize(("path", "on"), [
-    ("/on", True), ("/true", True), ("/json-on", True), ("/off", False), ("/zero", False),
-    ("/json-off", False), ("/garbage", True), ("/error", True), ("/missing", True), ("/empty", True),
-])
+@pytest.mark.parametrize(
+    ("path", "on"),
+    [
+        ("/on", True),
+        ("/true", True),
+        ("/json-on", True),
+        ("/off", False),
+        ("/zero", False),
+        ("/json-off", False),
+        ("/garbage", True),
+        ("/error", True),
+        ("/missing", True),
+        ("/empty", True),
+    ],
+)
 def test_url_answers(switch_server: str, path: str, on: bool) -> None:
     state = kill_switch_state(policy(url=switch_server + path, timeout_s=1))
     assert state.on is on, state.reason
@@ -110,8 +133,9 @@ def test_unreachable_url_is_on() -> None:
     assert state.on and "unreachable" in state.reason and "fail closed" in state.reason
 
 
-def test_any_source_on_wins_and_cheap_sources_come_first(switch_server: str, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_any_source_on_wins_and_cheap_sources_come_first(
+    switch_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CG_TEST_STOP", "1")
     p = policy(env="CG_TEST_STOP", file=str(tmp_path / "none"), url=switch_server + "/off")
     assert kill_switch_state(p).source == "env CG_TEST_STOP"
@@ -120,7 +144,7 @@ def test_any_source_on_wins_and_cheap_sources_come_first(switch_server: str, tmp
     assert not state.on and state.reason.startswith("off: ") and "says off" in state.reason
 
 
-def test_configmap_without_a_reachable_cluster_fails_closed(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_configmap_without_a_reachable_cluster_fails_closed(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config

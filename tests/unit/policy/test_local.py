@@ -13,9 +13,17 @@ from chaosguard.policy import Policy, check_local, check_processes
 from chaosguard.policy.local import split_action_name
 from tests.helpers import wait_until
 
-POLICY = Policy.model_validate({"local": {
-    "max_processes": 2, "allow_process_patterns": ["^demo-", "cg-policy-test"],
-    "deny_process_patterns": ["postgres", "sshd"], "max_cpu_workers": 2, "max_memory_mib": 256}})
+POLICY = Policy.model_validate(
+    {
+        "local": {
+            "max_processes": 2,
+            "allow_process_patterns": ["^demo-", "cg-policy-test"],
+            "deny_process_patterns": ["postgres", "sshd"],
+            "max_cpu_workers": 2,
+            "max_memory_mib": 256,
+        }
+    }
+)
 PROCESS = "chaosguard.actions.process:signal_processes"
 
 
@@ -25,26 +33,50 @@ def refused(match: str, action: str, arguments: dict[str, object]) -> None:
 
 
 def test_split_action_name() -> None:
-    assert split_action_name("chaosguard.actions.stress:stress_cpu") == ("chaosguard.actions.stress", "stress_cpu")
-    assert split_action_name("chaosguard.actions.stress.stress_cpu") == ("chaosguard.actions.stress", "stress_cpu")
+    assert split_action_name("chaosguard.actions.stress:stress_cpu") == (
+        "chaosguard.actions.stress",
+        "stress_cpu",
+    )
+    assert split_action_name("chaosguard.actions.stress.stress_cpu") == (
+        "chaosguard.actions.stress",
+        "stress_cpu",
+    )
     assert split_action_name("stress_cpu") == (None, "stress_cpu")
 
 
 def test_process_arguments() -> None:
     check_local(POLICY, PROCESS, {"name_pattern": "demo-worker", "max_processes": 2})
-    check_local(POLICY, PROCESS, {"name_pattern": "^demo-worker$"})  # anchors are ignored in the text check
-    check_local(POLICY, "pause_processes", {"pid_file": "/run/demo.pid"})  # resolved targets judge pid files
-    refused(r"max_processes=3 exceeds policy local\.max_processes=2", PROCESS,
-            {"name_pattern": "demo-x", "max_processes": 3})
-    refused(r"name_pattern 'postgres' matches denied pattern 'postgres'", PROCESS, {"name_pattern": "postgres"})
-    refused(r"matches no pattern of policy local\.allow_process_patterns \('\^demo-', 'cg-policy-test'\)",
-            "chaosguard.actions.process.pause_processes", {"name_pattern": "nginx"})
+    check_local(
+        POLICY, PROCESS, {"name_pattern": "^demo-worker$"}
+    )  # anchors are ignored in the text check
+    check_local(
+        POLICY, "pause_processes", {"pid_file": "/run/demo.pid"}
+    )  # resolved targets judge pid files
+    refused(
+        r"max_processes=3 exceeds policy local\.max_processes=2",
+        PROCESS,
+        {"name_pattern": "demo-x", "max_processes": 3},
+    )
+    refused(
+        r"name_pattern 'postgres' matches denied pattern 'postgres'",
+        PROCESS,
+        {"name_pattern": "postgres"},
+    )
+    refused(
+        r"matches no pattern of policy local\.allow_process_patterns \('\^demo-', 'cg-policy-test'\)",
+        "chaosguard.actions.process.pause_processes",
+        {"name_pattern": "nginx"},
+    )
 
 
 def test_stress_arguments() -> None:
     check_local(POLICY, "chaosguard.actions.stress:stress_cpu", {"workers": 2})
     check_local(POLICY, "stress_cpu", {})  # default: 1 worker
-    refused(r"^refused: workers=4 exceeds policy local\.max_cpu_workers=2$", "stress_cpu", {"workers": 4})
+    refused(
+        r"^refused: workers=4 exceeds policy local\.max_cpu_workers=2$",
+        "stress_cpu",
+        {"workers": 4},
+    )
     refused(r"mib=1024 exceeds policy local\.max_memory_mib=256", "stress_memory", {"mib": 1024})
     check_local(POLICY, "stress_memory", {"mib": 256})
 
@@ -69,9 +101,15 @@ def test_processes() -> None:
 
 
 def test_resolve_processes_finds_what_the_action_would_signal() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "cg-policy-test-marker"])
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)", "cg-policy-test-marker"]
+    )
     try:
-        assert wait_until(lambda: any(p.pid == child.pid for p in resolve_processes(name_pattern="cg-policy-test")))
+        assert wait_until(
+            lambda: any(
+                p.pid == child.pid for p in resolve_processes(name_pattern="cg-policy-test")
+            )
+        )
         found = resolve_processes(name_pattern="cg-policy-test-marker")
         assert [p.pid for p in found] == [child.pid]
         check_processes(POLICY, found)

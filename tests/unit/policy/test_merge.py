@@ -18,10 +18,22 @@ from tests.unit.policy.strategies import PATTERNS, policies
 
 # Every 30 minutes over 9 days around the 2026 spring DST changes (US Mar 8, EU Mar 29), plus Mar 1.
 SAMPLE_TIMES = [datetime(2026, 3, 1, tzinfo=UTC) + timedelta(minutes=30 * i) for i in range(48 * 9)]
-SAMPLE_TIMES += [datetime(2026, 3, 27, tzinfo=UTC) + timedelta(minutes=30 * i) for i in range(48 * 4)]
-LABEL_SETS = [dict(c) for n in range(3) for c in itertools.combinations(
-    [("app", "web"), ("tier", "critical"), ("env", "prod"), ("canary", "yes"), ("env", "dev")], n)]
-LABEL_SETS += [{"app": "api", "env": "dev"}, {"app": "api"}, {"app": "web", "env": "prod", "tier": "critical"}]
+SAMPLE_TIMES += [
+    datetime(2026, 3, 27, tzinfo=UTC) + timedelta(minutes=30 * i) for i in range(48 * 4)
+]
+LABEL_SETS = [
+    dict(c)
+    for n in range(3)
+    for c in itertools.combinations(
+        [("app", "web"), ("tier", "critical"), ("env", "prod"), ("canary", "yes"), ("env", "dev")],
+        n,
+    )
+]
+LABEL_SETS += [
+    {"app": "api", "env": "dev"},
+    {"app": "api"},
+    {"app": "web", "env": "prod", "tier": "critical"},
+]
 TEXTS = ["demo-worker", "python sleep 30", "worker", "SLEEP", "postgres", "demo", "python"]
 
 
@@ -46,8 +58,10 @@ def _windows_open(entries: tuple[Any, ...], when: datetime) -> bool:
 def _pattern_ok(entries: tuple[Any, ...] | None, text: str) -> bool:
     if entries is None:
         return True
-    return any(all(re.search(r, text) for r in (e.all_of if isinstance(e, AllOfPatterns) else (e,)))
-               for e in entries)
+    return any(
+        all(re.search(r, text) for r in (e.all_of if isinstance(e, AllOfPatterns) else (e,)))
+        for e in entries
+    )
 
 
 def _selectors_ok(entries: tuple[str, ...] | None, labels: dict[str, str]) -> bool:
@@ -59,7 +73,9 @@ def at_least_as_strict(key: str, merged: Any, side: Any) -> bool:
     if key == "namespaces.allow":
         return side is None or (merged is not None and set(merged) <= set(side))
     if key == "label_selectors.allow":
-        return all(_selectors_ok(side, labels) for labels in LABEL_SETS if _selectors_ok(merged, labels))
+        return all(
+            _selectors_ok(side, labels) for labels in LABEL_SETS if _selectors_ok(merged, labels)
+        )
     if key == "local.allow_process_patterns":
         return all(_pattern_ok(side, t) for t in TEXTS if _pattern_ok(merged, t))
     if key == "windows":
@@ -104,8 +120,13 @@ def test_merging_with_itself_is_identity(doc: dict) -> None:
 
 
 def test_unset_overlay_fields_keep_the_file_values() -> None:
-    base = Policy.model_validate({"allow_unguarded": True, "guard": {"interval_s": 5, "on_unreadable": "ignore"},
-                                  "respect_pdb": False})
+    base = Policy.model_validate(
+        {
+            "allow_unguarded": True,
+            "guard": {"interval_s": 5, "on_unreadable": "ignore"},
+            "respect_pdb": False,
+        }
+    )
     merged = merge(base, Policy.model_validate({"max_targets": {"count": 1}}))
     assert merged.allow_unguarded and not merged.respect_pdb
     assert merged.guard.interval_s == 5 and merged.guard.on_unreadable == "ignore"
@@ -113,30 +134,57 @@ def test_unset_overlay_fields_keep_the_file_values() -> None:
 
 
 def test_the_block_cannot_loosen_the_file_or_the_defaults() -> None:
-    loose = Policy.model_validate({"allow_unguarded": True, "respect_pdb": False,
-                                   "guard": {"on_unreadable": "ignore", "interval_s": 30}})
+    loose = Policy.model_validate(
+        {
+            "allow_unguarded": True,
+            "respect_pdb": False,
+            "guard": {"on_unreadable": "ignore", "interval_s": 30},
+        }
+    )
     assert merge(Policy(), loose) == Policy()
 
 
 def test_scalar_rules() -> None:
-    a = Policy.model_validate({"max_targets": {"count": 3, "percent": 50}, "guard": {"interval_s": 2,
-                               "error_budget_floor": 0.2}, "local": {"max_memory_mib": 512},
-                               "kill_switch": {"timeout_s": 2}})
-    b = Policy.model_validate({"max_targets": {"count": 5, "percent": 25}, "guard": {"interval_s": 0.1,
-                               "on_unreadable": "ignore", "error_budget_floor": 0.5},
-                               "local": {"max_cpu_workers": 2}, "kill_switch": {"timeout_s": 0.5}})
+    a = Policy.model_validate(
+        {
+            "max_targets": {"count": 3, "percent": 50},
+            "guard": {"interval_s": 2, "error_budget_floor": 0.2},
+            "local": {"max_memory_mib": 512},
+            "kill_switch": {"timeout_s": 2},
+        }
+    )
+    b = Policy.model_validate(
+        {
+            "max_targets": {"count": 5, "percent": 25},
+            "guard": {"interval_s": 0.1, "on_unreadable": "ignore", "error_budget_floor": 0.5},
+            "local": {"max_cpu_workers": 2},
+            "kill_switch": {"timeout_s": 0.5},
+        }
+    )
     m = merge(a, b)
     assert (m.max_targets.count, m.max_targets.percent) == (3, 25)
-    assert (m.guard.interval_s, m.guard.on_unreadable, m.guard.error_budget_floor) == (0.1, "abort", 0.5)
+    assert (m.guard.interval_s, m.guard.on_unreadable, m.guard.error_budget_floor) == (
+        0.1,
+        "abort",
+        0.5,
+    )
     assert (m.local.max_memory_mib, m.local.max_cpu_workers) == (512, 2)
     assert m.kill_switch.timeout_s == 0.5
 
 
 def test_namespace_and_selector_lists() -> None:
-    a = Policy.model_validate({"namespaces": {"allow": ["demo", "team-a"], "deny": ["kube-system"]},
-                               "label_selectors": {"allow": ["app=web"], "deny": ["tier=critical"]}})
-    b = Policy.model_validate({"namespaces": {"allow": ["team-a", "team-b"], "deny": ["team-b"]},
-                               "label_selectors": {"allow": ["env=dev", "app=web"], "deny": ["!owner"]}})
+    a = Policy.model_validate(
+        {
+            "namespaces": {"allow": ["demo", "team-a"], "deny": ["kube-system"]},
+            "label_selectors": {"allow": ["app=web"], "deny": ["tier=critical"]},
+        }
+    )
+    b = Policy.model_validate(
+        {
+            "namespaces": {"allow": ["team-a", "team-b"], "deny": ["team-b"]},
+            "label_selectors": {"allow": ["env=dev", "app=web"], "deny": ["!owner"]},
+        }
+    )
     m = merge(a, b)
     assert m.namespaces.allow == ("team-a",)
     assert m.namespaces.deny == ("kube-system", "team-b")
@@ -149,14 +197,29 @@ def test_namespace_and_selector_lists() -> None:
 def test_windows_same_zone_intersect_exactly_other_zones_become_all_of() -> None:
     paris = {"days": ["mon-fri"], "start": "09:00", "end": "17:00", "timezone": "Europe/Paris"}
     a = Policy.model_validate({"windows": [paris]})
-    b = Policy.model_validate({"windows": [{"days": ["tue-sat"], "start": "13:00", "end": "20:00",
-                                            "timezone": "Europe/Paris"}]})
+    b = Policy.model_validate(
+        {
+            "windows": [
+                {"days": ["tue-sat"], "start": "13:00", "end": "20:00", "timezone": "Europe/Paris"}
+            ]
+        }
+    )
     m = merge(a, b)
     assert m.model_dump(mode="json")["windows"] == [
-        {"days": ["tue", "wed", "thu", "fri"], "start": "13:00", "end": "17:00", "timezone": "Europe/Paris"}]
-    c = Policy.model_validate({"windows": [{"start": "08:00", "end": "12:00", "timezone": "America/New_York"}]})
+        {
+            "days": ["tue", "wed", "thu", "fri"],
+            "start": "13:00",
+            "end": "17:00",
+            "timezone": "Europe/Paris",
+        }
+    ]
+    c = Policy.model_validate(
+        {"windows": [{"start": "08:00", "end": "12:00", "timezone": "America/New_York"}]}
+    )
     assert list(merge(a, c).model_dump(mode="json")["windows"][0]) == ["all_of"]
-    night = Policy.model_validate({"windows": [{"start": "20:00", "end": "23:00", "timezone": "Europe/Paris"}]})
+    night = Policy.model_validate(
+        {"windows": [{"start": "20:00", "end": "23:00", "timezone": "Europe/Paris"}]}
+    )
     never = merge(a, night)
     assert never.windows and not any(_windows_open(never.windows, t) for t in SAMPLE_TIMES)
 

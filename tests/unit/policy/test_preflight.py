@@ -28,14 +28,20 @@ def test_defaults_refuse_only_an_unguarded_experiment() -> None:
 def test_every_reason_is_listed_in_order(tmp_path: Path) -> None:
     stop = tmp_path / "STOP"
     stop.touch()
-    policy = Policy.model_validate({
-        "kill_switch": {"file": str(stop)},
-        "windows": [{"days": ["sat-sun"]}],
-        "freeze": [{"start": "2026-03-20", "end": "2026-03-31", "reason": "quarter end"}],
-    })
+    policy = Policy.model_validate(
+        {
+            "kill_switch": {"file": str(stop)},
+            "windows": [{"days": ["sat-sun"]}],
+            "freeze": [{"start": "2026-03-20", "end": "2026-03-31", "reason": "quarter end"}],
+        }
+    )
     checks = preflight_checks(policy, [], NOW)
     assert [(c.name, c.ok) for c in checks] == [
-        ("kill switch", False), ("time window", False), ("freeze", False), ("guards", False)]
+        ("kill switch", False),
+        ("time window", False),
+        ("freeze", False),
+        ("guards", False),
+    ]
     reasons = preflight_policy(policy, [GUARD], NOW)
     assert [r.split(":")[0] for r in reasons] == ["kill switch", "time window", "freeze"]
     assert reasons[0] == f"kill switch: ON (file {stop}): {stop} exists"
@@ -47,7 +53,8 @@ def test_budget_floor() -> None:
     policy = Policy.model_validate({"guard": {"error_budget_floor": 0.25}})
     assert budget_refusal(policy, 0.5) is None
     assert budget_refusal(policy, 0.1, "budget") == (
-        "error budget (budget): 10.0% remaining is below policy guard.error_budget_floor=0.25")
+        "error budget (budget): 10.0% remaining is below policy guard.error_budget_floor=0.25"
+    )
     assert budget_refusal(Policy(), 0.0) is None
 
 

@@ -67,9 +67,14 @@ def test_any_read_failure_is_unreadable(error: BaseException) -> None:
     assert reading.value is None and reading.breached and reading.error
 
 
-@given(st.dictionaries(st.sampled_from(["name", "source", "max", "min", "for_s", "url", "query", "func",
-                                        "metric", "bogus"]),
-                       st.one_of(st.none(), st.text(max_size=10), st.floats(allow_nan=True), st.integers())))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["name", "source", "max", "min", "for_s", "url", "query", "func", "metric", "bogus"]
+        ),
+        st.one_of(st.none(), st.text(max_size=10), st.floats(allow_nan=True), st.integers()),
+    )
+)
 def test_guard_specs_validate_or_fail_with_a_validation_error(doc: dict) -> None:
     try:
         spec = ADAPTER.validate_python(doc)

@@ -17,8 +17,11 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "slo-prometheus.md"
 def doc_guards() -> list[dict]:
     guards = []
     for block in re.findall(r"```yaml\n(.*?)```", DOC.read_text(), flags=re.S):
-        text = block if not block.startswith("      - ") else "\n".join(
-            line[6:] for line in block.splitlines())
+        text = (
+            block
+            if not block.startswith("      - ")
+            else "\n".join(line[6:] for line in block.splitlines())
+        )
         data = yaml.safe_load(text)
         if isinstance(data, list):
             guards += data
@@ -29,7 +32,12 @@ def doc_guards() -> list[dict]:
 
 def test_the_doc_has_the_promised_snippets() -> None:
     names = [g["name"] for g in doc_guards()]
-    assert names == ["errors-under-1pct", "p95-under-500ms", "burn-rate-under-10", "error-budget-left"]
+    assert names == [
+        "errors-under-1pct",
+        "p95-under-500ms",
+        "burn-rate-under-10",
+        "error-budget-left",
+    ]
 
 
 @pytest.mark.parametrize("guard", doc_guards(), ids=lambda g: g["name"])

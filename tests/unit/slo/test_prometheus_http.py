@@ -22,12 +22,18 @@ Reply = tuple[int, str, bytes]  # status, content type, body
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         srv = self.server
         url = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
-        srv.requests.append({"path": url.path, "params": params,  # type: ignore[attr-defined]
-                             "auth": self.headers.get("Authorization"), "port": self.client_address[1]})
+        srv.requests.append(
+            {
+                "path": url.path,
+                "params": params,  # type: ignore[attr-defined]
+                "auth": self.headers.get("Authorization"),
+                "port": self.client_address[1],
+            }
+        )
         result = srv.script(url.path, params)  # type: ignore[attr-defined]
         if result is None:
             time.sleep(10)  # hang
@@ -47,12 +53,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fake_prometheus(script: Callable[[str, dict], Reply | None | Callable]) -> Iterator[tuple[str, list]]:
+def fake_prometheus(
+    script: Callable[[str, dict], Reply | Callable | None],
+) -> Iterator[tuple[str, list]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.script = script  # type: ignore[attr-defined]
     server.requests = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}", server.requests  # type: ignore[attr-defined]
     finally:
@@ -65,13 +75,21 @@ def ok(data: dict) -> Reply:
 
 
 def vector(*samples: tuple[dict, float, str]) -> Reply:
-    return ok({"resultType": "vector", "result": [{"metric": m, "value": [ts, v]} for m, ts, v in samples]})
+    return ok(
+        {
+            "resultType": "vector",
+            "result": [{"metric": m, "value": [ts, v]} for m, ts, v in samples],
+        }
+    )
 
 
 def test_value_then_freshness_at_the_same_instant_over_one_connection() -> None:
     def script(path: str, params: dict) -> Reply:
         if "chaosguard_input" in params["query"]:
-            return vector(({"chaosguard_input": "0"}, 1000.0, "990.5"), ({"chaosguard_input": "1"}, 1000.0, "998"))
+            return vector(
+                ({"chaosguard_input": "0"}, 1000.0, "990.5"),
+                ({"chaosguard_input": "1"}, 1000.0, "998"),
+            )
         return vector(({"__name__": "x"}, 1000.0, "0.25"))
 
     with fake_prometheus(script) as (url, requests):
@@ -80,8 +98,12 @@ def test_value_then_freshness_at_the_same_instant_over_one_connection() -> None:
         src.read(timeout_s=5)
     assert obs.value == 0.25
     assert obs.at == 990.5  # the stalest input counts
-    assert obs.detail == {"evaluated_at": 1000.0, "labels": {"__name__": "x"}, "age_s": 9.5,
-                          "inputs": {"x": 990.5, "y": 998.0}}
+    assert obs.detail == {
+        "evaluated_at": 1000.0,
+        "labels": {"__name__": "x"},
+        "age_s": 9.5,
+        "inputs": {"x": 990.5, "y": 998.0},
+    }
     assert [r["path"] for r in requests] == ["/prom/api/v1/query"] * 4
     assert "time" not in requests[0]["params"] and requests[1]["params"]["time"] == "1000.000"
     assert {r["auth"] for r in requests} == {"Bearer t0ken"}
@@ -102,21 +124,44 @@ def test_stale_inputs() -> None:
         with pytest.raises(SourceUnreadable, match=stale):
             src.read(timeout_s=5)
         answers["fresh"] = []
-        with pytest.raises(SourceUnreadable, match=r'stale data: no sample of up\{job="a"\} in the last 50s'):
+        with pytest.raises(
+            SourceUnreadable, match=r'stale data: no sample of up\{job="a"\} in the last 50s'
+        ):
             src.read(timeout_s=5)
 
 
-@pytest.mark.parametrize(("reply", "message"), [
-    ((500, "text/html", b"<html>oops</html>"), "query: HTTP 500 Internal Server Error from http://127.0.0.1:"),
-    ((401, "text/plain", b"unauthorized"), "HTTP 401 Unauthorized"),
-    ((302, "text/plain", b""), "HTTP 302 Found"),
-    ((200, "text/html", b"<html>grafana</html>"), "not a Prometheus API answer"),
-    ((200, "application/json", b'{"status": "success", "data": []}'), "not a Prometheus API answer"),
-    ((422, "application/json", b'{"status":"error","errorType":"execution","error":"many-to-many\\nmatching"}'),
-     "query: Prometheus error (execution): many-to-many matching"),
-    ((503, "application/json", b'{"status":"error","errorType":"timeout","error":"query timed out"}'),
-     "Prometheus error (timeout): query timed out"),
-])
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (
+            (500, "text/html", b"<html>oops</html>"),
+            "query: HTTP 500 Internal Server Error from http://127.0.0.1:",
+        ),
+        ((401, "text/plain", b"unauthorized"), "HTTP 401 Unauthorized"),
+        ((302, "text/plain", b""), "HTTP 302 Found"),
+        ((200, "text/html", b"<html>grafana</html>"), "not a Prometheus API answer"),
+        (
+            (200, "application/json", b'{"status": "success", "data": []}'),
+            "not a Prometheus API answer",
+        ),
+        (
+            (
+                422,
+                "application/json",
+                b'{"status":"error","errorType":"execution","error":"many-to-many\\nmatching"}',
+            ),
+            "query: Prometheus error (execution): many-to-many matching",
+        ),
+        (
+            (
+                503,
+                "application/json",
+                b'{"status":"error","errorType":"timeout","error":"query timed out"}',
+            ),
+            "Prometheus error (timeout): query timed out",
+        ),
+    ],
+)
 def test_error_answers_are_one_line(reply: Reply, message: str) -> None:
     with fake_prometheus(lambda p, q: reply) as (url, _):
         with pytest.raises(SourceUnreadable) as err:
@@ -180,34 +225,51 @@ def test_credentials_never_show() -> None:
     assert "pa55" not in str(err.value) and "s3cret" not in str(err.value)
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"resultType": "vector", "result": []}, "query returned no sample"),
-    ({"resultType": "vector", "result": [{"metric": {"a": str(i), "job": "j"}, "value": [1, "1"]} for i in range(5)]},
-     'query returned 5 samples ({a="0"}, {a="1"}, {a="2"}, ...); a guard needs exactly one'),
-    ({"resultType": "vector", "result": [{"metric": {}, "value": [1, "NaN"]}]}, "NaN"),
-    ({"resultType": "scalar", "result": [1, "+Inf"]}, r"\+Inf"),
-    ({"resultType": "scalar", "result": [1, "abc"]}, "not a number"),
-    ({"resultType": "vector", "result": [{"metric": {}}]}, "malformed sample"),
-    ({"resultType": "matrix", "result": []}, "range vector"),
-    ({"resultType": "string", "result": [1, "s"]}, "string result"),
-    ({}, "missing result"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"resultType": "vector", "result": []}, "query returned no sample"),
+        (
+            {
+                "resultType": "vector",
+                "result": [
+                    {"metric": {"a": str(i), "job": "j"}, "value": [1, "1"]} for i in range(5)
+                ],
+            },
+            'query returned 5 samples ({a="0"}, {a="1"}, {a="2"}, ...); a guard needs exactly one',
+        ),
+        ({"resultType": "vector", "result": [{"metric": {}, "value": [1, "NaN"]}]}, "NaN"),
+        ({"resultType": "scalar", "result": [1, "+Inf"]}, r"\+Inf"),
+        ({"resultType": "scalar", "result": [1, "abc"]}, "not a number"),
+        ({"resultType": "vector", "result": [{"metric": {}}]}, "malformed sample"),
+        ({"resultType": "matrix", "result": []}, "range vector"),
+        ({"resultType": "string", "result": [1, "s"]}, "string result"),
+        ({}, "missing result"),
+    ],
+)
 def test_single_value_rejects(data: dict, message: str) -> None:
-    with pytest.raises(SourceUnreadable, match=message.replace("(", r"\(").replace(")", r"\)")
-                       if "..." in message else message):
+    with pytest.raises(
+        SourceUnreadable,
+        match=message.replace("(", r"\(").replace(")", r"\)") if "..." in message else message,
+    ):
         single_value(data)
 
 
 def test_single_value_accepts() -> None:
     assert single_value({"resultType": "scalar", "result": [12.5, "3"]}) == (3.0, 12.5, {})
-    assert single_value({"resultType": "vector", "result": [{"metric": {"a": "b"}, "value": [1, "-0.5"]}]}) == (
-        -0.5, 1.0, {"a": "b"})
+    assert single_value(
+        {"resultType": "vector", "result": [{"metric": {"a": "b"}, "value": [1, "-0.5"]}]}
+    ) == (-0.5, 1.0, {"a": "b"})
 
 
 def test_constructor_validation_names_the_field() -> None:
-    for kwargs, field in [({"url": "ftp://x"}, "url"), ({"query": " "}, "query"),
-                          ({"max_staleness_s": 0}, "max_staleness_s"), ({"bearer_token": "a\nb"}, "bearer_token"),
-                          ({"freshness_query": ""}, "freshness_query")]:
+    for kwargs, field in [
+        ({"url": "ftp://x"}, "url"),
+        ({"query": " "}, "query"),
+        ({"max_staleness_s": 0}, "max_staleness_s"),
+        ({"bearer_token": "a\nb"}, "bearer_token"),
+        ({"freshness_query": ""}, "freshness_query"),
+    ]:
         args = {"url": "http://127.0.0.1:9090", "query": "x", **kwargs}
         with pytest.raises(InvalidArgument) as err:
             PrometheusSource(**args)
@@ -222,16 +284,21 @@ def test_query_value_is_a_one_shot_read() -> None:
     assert len(requests) == 1 and requests[0]["auth"] == "Bearer abc"
 
 
-@pytest.mark.parametrize(("answer", "at"), [
-    (ok({"resultType": "scalar", "result": [1000.0, "995"]}), 995.0),
-    (vector(({"instance": "a"}, 1000.0, "999"), ({"instance": "b"}, 1000.0, "994")), 994.0),
-])
+@pytest.mark.parametrize(
+    ("answer", "at"),
+    [
+        (ok({"resultType": "scalar", "result": [1000.0, "995"]}), 995.0),
+        (vector(({"instance": "a"}, 1000.0, "999"), ({"instance": "b"}, 1000.0, "994")), 994.0),
+    ],
+)
 def test_custom_freshness_query_smallest_value_counts(answer: Reply, at: float) -> None:
     def script(path: str, params: dict) -> Reply:
         return answer if params["query"] == "fresh" else vector(({}, 1000.0, "1"))
 
     with fake_prometheus(script) as (url, requests):
-        obs = PrometheusSource(url, "x", max_staleness_s=10, freshness_query="fresh").read(timeout_s=5)
+        obs = PrometheusSource(url, "x", max_staleness_s=10, freshness_query="fresh").read(
+            timeout_s=5
+        )
         assert obs.at == at and obs.detail["inputs"] == {"freshness_query": at}
         with pytest.raises(SourceUnreadable, match=r"stale data: .* more than max_staleness_s=3$"):
             PrometheusSource(url, "x", max_staleness_s=3, freshness_query="fresh").read(timeout_s=5)

@@ -83,27 +83,40 @@ def test_a_ratio_must_be_finite_and_not_negative(ratio: float) -> None:
 def test_builders() -> None:
     errors, total = 'http_requests_total{code=~"5.."}', "http_requests_total"
     q = rate_ratio_query(errors, total)
-    assert q == 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'
+    assert (
+        q == 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'
+    )
     assert series_selectors(q) == [errors, total]
     assert rate_ratio_query(errors, total, "1h", by=["job"]) == (
-        'sum by (job) (rate(http_requests_total{code=~"5.."}[1h])) / sum by (job) (rate(http_requests_total[1h]))')
+        'sum by (job) (rate(http_requests_total{code=~"5.."}[1h])) / sum by (job) (rate(http_requests_total[1h]))'
+    )
     assert burn_rate_query(errors, total) == f"({rate_ratio_query(errors, total, '1h')}) / 0.001"
-    assert error_budget_remaining_query(errors, total) == f"1 - ({rate_ratio_query(errors, total, '30d')}) / 0.001"
-    assert burn_rate_query(errors, total, "5m", objective=0.99) == f"({rate_ratio_query(errors, total)}) / 0.01"
+    assert (
+        error_budget_remaining_query(errors, total)
+        == f"1 - ({rate_ratio_query(errors, total, '30d')}) / 0.001"
+    )
+    assert (
+        burn_rate_query(errors, total, "5m", objective=0.99)
+        == f"({rate_ratio_query(errors, total)}) / 0.01"
+    )
     assert histogram_quantile_query('http_request_duration_seconds_bucket{job="api"}') == (
-        'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))')
+        'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))'
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"numerator": "sum(x)"}, "numerator"),
-    ({"numerator": "x[5m]"}, "numerator"),
-    ({"numerator": ""}, "numerator"),
-    ({"denominator": "a or b"}, "denominator"),
-    ({"denominator": 'x{a="b"'}, "denominator"),
-    ({"window": "5 minutes"}, "window"),
-    ({"window": "5"}, "window"),
-    ({"by": ["le", "bad-label"]}, "by"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"numerator": "sum(x)"}, "numerator"),
+        ({"numerator": "x[5m]"}, "numerator"),
+        ({"numerator": ""}, "numerator"),
+        ({"denominator": "a or b"}, "denominator"),
+        ({"denominator": 'x{a="b"'}, "denominator"),
+        ({"window": "5 minutes"}, "window"),
+        ({"window": "5"}, "window"),
+        ({"by": ["le", "bad-label"]}, "by"),
+    ],
+)
 def test_builders_reject_bad_input_naming_the_field(kwargs: dict, field: str) -> None:
     args = {"numerator": "errors_total", "denominator": "requests_total", **kwargs}
     with pytest.raises(InvalidArgument) as err:

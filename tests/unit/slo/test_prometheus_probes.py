@@ -33,7 +33,9 @@ def _assert_clean(err: InvalidArgument, field: str) -> None:
     assert err.field == field, str(err)
     text = str(err)
     assert text.startswith(f"invalid argument '{field}': ") and "\n" not in text
-    assert err.__cause__ is None  # raised "from None" or directly: Chaos Toolkit shows no chained traceback
+    assert (
+        err.__cause__ is None
+    )  # raised "from None" or directly: Chaos Toolkit shows no chained traceback
     assert err.__suppress_context__ or err.__context__ is None
 
 
@@ -48,7 +50,8 @@ def test_the_probe_module_follows_the_activity_rules() -> None:
 
     source = inspect.getsource(mod)
     assert "from __future__ import annotations" not in source.replace(
-        "No ``from __future__ import annotations``", "")
+        "No ``from __future__ import annotations``", ""
+    )
     assert mod.__all__ == ["prometheus_value", "error_budget_remaining", "burn_rate"]
     for func in PROBES:
         params = list(inspect.signature(func).parameters.values())
@@ -73,21 +76,40 @@ def test_a_negative_error_ratio_is_refused(no_network: mock.MagicMock) -> None:
 
 
 def _url_is_acceptable(url: str) -> bool:
-    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url) or "?" in url or "#" in url:
+    if (
+        not url
+        or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url)
+        or "?" in url
+        or "#" in url
+    ):
         return False
     try:
         parsed = httpx.URL(url)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
 url_texts = st.one_of(
     st.text(max_size=40),
-    st.builds(lambda s, rest: s + rest, st.sampled_from(["http://", "https://", "ftp://", "http:/", "//", ""]),
-              st.text(alphabet=st.sampled_from(list("ab1:/?#@[]% .\t\n-_")), max_size=20)),
-    st.sampled_from(["http://", "http://:9090", "http://[::1", "http://host:99999", "localhost:9090",
-                     "http://h/?q=1", "http://h/#f", " http://h", "http://h\n"]),
+    st.builds(
+        lambda s, rest: s + rest,
+        st.sampled_from(["http://", "https://", "ftp://", "http:/", "//", ""]),
+        st.text(alphabet=st.sampled_from(list("ab1:/?#@[]% .\t\n-_")), max_size=20),
+    ),
+    st.sampled_from(
+        [
+            "http://",
+            "http://:9090",
+            "http://[::1",
+            "http://host:99999",
+            "localhost:9090",
+            "http://h/?q=1",
+            "http://h/#f",
+            " http://h",
+            "http://h\n",
+        ]
+    ),
 )
 
 
@@ -106,8 +128,10 @@ def test_fuzzed_urls(func: object, url: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(PROBES), st.one_of(st.text(max_size=30), st.just(" \t\n"), st.just("x\x00y"),
-                                          st.just("a" * 20_001)))
+@given(
+    st.sampled_from(PROBES),
+    st.one_of(st.text(max_size=30), st.just(" \t\n"), st.just("x\x00y"), st.just("a" * 20_001)),
+)
 def test_fuzzed_queries(func: object, query: str) -> None:
     with mock.patch.object(prom, "query_value", return_value=0.001):
         try:
@@ -120,8 +144,16 @@ def test_fuzzed_queries(func: object, query: str) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(PROBES), st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(),
-                                          st.booleans(), st.text(max_size=3), st.none()))
+@given(
+    st.sampled_from(PROBES),
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(),
+        st.booleans(),
+        st.text(max_size=3),
+        st.none(),
+    ),
+)
 def test_fuzzed_timeouts(func: object, timeout: object) -> None:
     with mock.patch.object(prom, "query_value", return_value=0.001):
         try:
@@ -134,8 +166,15 @@ def test_fuzzed_timeouts(func: object, timeout: object) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from([probes.error_budget_remaining, probes.burn_rate]),
-       st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.booleans(), st.text(max_size=3)))
+@given(
+    st.sampled_from([probes.error_budget_remaining, probes.burn_rate]),
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(),
+        st.booleans(),
+        st.text(max_size=3),
+    ),
+)
 def test_fuzzed_objectives(func: object, objective: object) -> None:
     with mock.patch.object(prom, "query_value", return_value=0.001):
         try:
@@ -147,10 +186,15 @@ def test_fuzzed_objectives(func: object, objective: object) -> None:
             assert 0 < objective < 1
 
 
-def test_bearer_token_from_secrets_or_environment(no_network: mock.MagicMock,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    probes.prometheus_value(GOOD_URL, "x", secrets={"prometheus_bearer_token": "from-secret"},
-                            bearer_token_env="CG_TOKEN")
+def test_bearer_token_from_secrets_or_environment(
+    no_network: mock.MagicMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probes.prometheus_value(
+        GOOD_URL,
+        "x",
+        secrets={"prometheus_bearer_token": "from-secret"},
+        bearer_token_env="CG_TOKEN",
+    )
     assert no_network.call_args.kwargs == {"bearer_token": "from-secret"}
     with pytest.raises(InvalidArgument) as err:
         probes.prometheus_value(GOOD_URL, "x", bearer_token_env="CG_TOKEN_UNSET_FOR_TEST")
@@ -165,10 +209,17 @@ def test_bearer_token_from_secrets_or_environment(no_network: mock.MagicMock,
 def test_a_bad_argument_through_chaoslib_is_one_line() -> None:
     from chaoslib.activity import run_activity
 
-    probe = {"type": "probe", "name": "p", "provider": {
-        "type": "python", "module": "chaosguard.probes.prometheus", "func": "burn_rate",
-        "arguments": {"url": GOOD_URL, "error_ratio_query": "x", "objective": 99.9}}}
-    with pytest.raises(Exception) as err:  # noqa: PT011 - chaoslib wraps it in ActivityFailed
+    probe = {
+        "type": "probe",
+        "name": "p",
+        "provider": {
+            "type": "python",
+            "module": "chaosguard.probes.prometheus",
+            "func": "burn_rate",
+            "arguments": {"url": GOOD_URL, "error_ratio_query": "x", "objective": 99.9},
+        },
+    }
+    with pytest.raises(Exception) as err:
         run_activity(probe, {}, {})
     assert "invalid argument 'objective': must be in (0, 1)" in str(err.value)
     assert "\n" not in str(err.value)

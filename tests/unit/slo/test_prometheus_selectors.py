@@ -7,34 +7,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chaosguard.slo.prometheus import (
-    PromQLScanError,
     PrometheusSource,
+    PromQLScanError,
     freshness_query_for,
     series_selectors,
 )
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ('sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))',
-     ['http_requests_total{code=~"5.."}', "http_requests_total"]),
-    ('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))',
-     ['http_request_duration_seconds_bucket{job="api"}']),
-    ("sum without (instance) (rate(x[1m] offset 5m)) > bool 0", ["x"]),
-    ("SUM(foo) BY (bar)", ["foo"]),
-    ("sum by (job) (a) / ignoring(code) group_left(team) b", ["a", "b"]),
-    ("a * on(job) group_left b", ["a", "b"]),
-    ('max_over_time(rate(x{a="}"}[1m])[10m:30s]) # a comment: metric_in_comment\n + {__name__=~"foo.*"}',
-     ['x{a="}"}', '{__name__=~"foo.*"}']),
-    ("vector(1)", []),
-    ("time() - 5", []),
-    ("1e-3 * job:requests:rate5m + 0x1F - .5 + Inf", ["job:requests:rate5m"]),
-    ('count_values("v", y) and z @ start() unless w @ 1609746000', ["y", "z", "w"]),
-    ('label_replace(up, "dst", "$1", "job", "(.*)")', ["up"]),
-    ("topk(3, x) or x", ["x"]),
-    ("x {a='b\\'c'}", ["x{a='b\\'c'}"]),
-    ("x{a=`raw\\`} / y", ["x{a=`raw\\`}", "y"]),
-    ("min_over_time((a - b)[5m:])", ["a", "b"]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))',
+            ['http_requests_total{code=~"5.."}', "http_requests_total"],
+        ),
+        (
+            'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))',
+            ['http_request_duration_seconds_bucket{job="api"}'],
+        ),
+        ("sum without (instance) (rate(x[1m] offset 5m)) > bool 0", ["x"]),
+        ("SUM(foo) BY (bar)", ["foo"]),
+        ("sum by (job) (a) / ignoring(code) group_left(team) b", ["a", "b"]),
+        ("a * on(job) group_left b", ["a", "b"]),
+        (
+            'max_over_time(rate(x{a="}"}[1m])[10m:30s]) # a comment: metric_in_comment\n + {__name__=~"foo.*"}',
+            ['x{a="}"}', '{__name__=~"foo.*"}'],
+        ),
+        ("vector(1)", []),
+        ("time() - 5", []),
+        ("1e-3 * job:requests:rate5m + 0x1F - .5 + Inf", ["job:requests:rate5m"]),
+        ('count_values("v", y) and z @ start() unless w @ 1609746000', ["y", "z", "w"]),
+        ('label_replace(up, "dst", "$1", "job", "(.*)")', ["up"]),
+        ("topk(3, x) or x", ["x"]),
+        ("x {a='b\\'c'}", ["x{a='b\\'c'}"]),
+        ("x{a=`raw\\`} / y", ["x{a=`raw\\`}", "y"]),
+        ("min_over_time((a - b)[5m:])", ["a", "b"]),
+    ],
+)
 def test_known_queries(query: str, expected: list[str]) -> None:
     assert series_selectors(query) == expected
 
@@ -46,30 +55,64 @@ def test_unbalanced_queries_raise(query: str) -> None:
 
 
 def test_a_query_the_scanner_cannot_read_is_still_sent_to_prometheus() -> None:
-    src = PrometheusSource("http://127.0.0.1:9", 'sum(x{a="b})')  # Prometheus will say what is wrong
+    src = PrometheusSource(
+        "http://127.0.0.1:9", 'sum(x{a="b})'
+    )  # Prometheus will say what is wrong
     assert src.freshness_query is None and src._scan_error
 
 
 def test_freshness_query_shape() -> None:
     q = freshness_query_for(["a", 'b{x="y"}'], 30)
-    assert q == ('label_replace(max(timestamp(a)) or max(max_over_time(timestamp(a)[50s:1s])), '
-                 '"chaosguard_input", "0", "__name__", ".*") or '
-                 'label_replace(max(timestamp(b{x="y"})) or max(max_over_time(timestamp(b{x="y"})[50s:1s])), '
-                 '"chaosguard_input", "1", "__name__", ".*")')
+    assert q == (
+        "label_replace(max(timestamp(a)) or max(max_over_time(timestamp(a)[50s:1s])), "
+        '"chaosguard_input", "0", "__name__", ".*") or '
+        'label_replace(max(timestamp(b{x="y"})) or max(max_over_time(timestamp(b{x="y"})[50s:1s])), '
+        '"chaosguard_input", "1", "__name__", ".*")'
+    )
     assert "[5405s:4s]" in freshness_query_for(["a"], 3600)  # at most 1800 steps per series
     assert series_selectors(q) == ["a", 'b{x="y"}']
 
 
 # ------------------------------------------------------------------------ property: generated expressions
 
-RESERVED = {"and", "or", "unless", "bool", "offset", "inf", "nan", "atan2", "by", "without", "on",
-            "ignoring", "group_left", "group_right", "sum", "min", "max", "avg", "group", "stddev", "stdvar",
-            "count", "count_values", "bottomk", "topk", "quantile", "limitk", "limit_ratio", "start", "end"}
+RESERVED = {
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "inf",
+    "nan",
+    "atan2",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "group",
+    "stddev",
+    "stdvar",
+    "count",
+    "count_values",
+    "bottomk",
+    "topk",
+    "quantile",
+    "limitk",
+    "limit_ratio",
+    "start",
+    "end",
+}
 
 names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}(:[a-z_]{1,4})?", fullmatch=True).filter(
-    lambda n: n.lower() not in RESERVED)
+    lambda n: n.lower() not in RESERVED
+)
 label_names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,6}", fullmatch=True)
-values = st.text(alphabet=st.sampled_from(list('ab {}[]()#,:"\'`\\=~!.*5')), max_size=8)
+values = st.text(alphabet=st.sampled_from(list("ab {}[]()#,:\"'`\\=~!.*5")), max_size=8)
 
 
 def _quote(value: str) -> str:
@@ -78,8 +121,11 @@ def _quote(value: str) -> str:
 
 @st.composite
 def selectors(draw: st.DrawFn) -> str:
-    matchers = draw(st.lists(st.tuples(label_names, st.sampled_from(["=", "!=", "=~", "!~"]), values),
-                             max_size=3))
+    matchers = draw(
+        st.lists(
+            st.tuples(label_names, st.sampled_from(["=", "!=", "=~", "!~"]), values), max_size=3
+        )
+    )
     body = ",".join(f"{n}{op}{_quote(v)}" for n, op, v in matchers)
     if not matchers:
         return draw(names)
@@ -91,8 +137,12 @@ def _leaf(draw: st.DrawFn) -> tuple[str, list[str]]:
     form = draw(st.sampled_from(["plain", "rate", "offset", "at", "number"]))
     if form == "number":
         return draw(st.sampled_from(["1", "0.5", "1e-3", "Inf", "0x10"])), []
-    text = {"plain": sel, "rate": f"rate({sel}[5m])", "offset": f"rate({sel}[1m] offset 5m)",
-            "at": f"{sel} @ start()"}[form]
+    text = {
+        "plain": sel,
+        "rate": f"rate({sel}[5m])",
+        "offset": f"rate({sel}[1m] offset 5m)",
+        "at": f"{sel} @ start()",
+    }[form]
     return text, [sel]
 
 
