@@ -10,7 +10,7 @@ K8S_LOG := $(HOME)/.cache/chaosguard/k8s-build.log
 # cluster keys).
 DEB_PACKAGES := stress-ng prometheus prometheus-pushgateway chromium openssl
 
-.PHONY: demo test venv system-deps k8s-bins k8s-bins-background clean
+.PHONY: demo test lint fuzz venv system-deps k8s-bins k8s-bins-background clean
 
 venv: $(STAMP)
 
@@ -48,8 +48,20 @@ k8s-bins:
 	  while kill -0 $$(cat $$pidf) 2>/dev/null; do sleep 5; done; fi; \
 	rm -f $$pidf; scripts/k8s-test-bins
 
-test: k8s-bins-background system-deps venv k8s-bins
-	$(BIN)/python -m pytest
+# ruff (lint + format), mypy and the import-linter layer contract: any failure fails `make test`.
+lint: venv
+	$(BIN)/ruff check chaosguard tests benchmarks
+	$(BIN)/ruff format --check chaosguard tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# Hypothesis runs derandomized in `make test` (profile "ci": the same examples every run, so CI is
+# deterministic); `make fuzz` runs the property tests random and long.
+test: k8s-bins-background system-deps venv lint k8s-bins
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
+
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m "not kubernetes" tests/unit tests/integration
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
