@@ -13,8 +13,8 @@ error                  4           anything else (bad journal, unknown status)
 skipped                0           a game day did not run the experiment (not a run's outcome)
 =====================  ==========  =========================================================
 
-:func:`outcome_of` derives the outcome from a journal the same way wherever it is needed (the guard at
-the end of a run, the publishers for journals written without the guard).
+:func:`outcome_of` derives the outcome from a journal the same way wherever it is needed (the guard
+at the end of a run, the publishers for journals written without the guard).
 """
 
 from __future__ import annotations

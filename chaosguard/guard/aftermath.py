@@ -1,11 +1,14 @@
 """After the experiment: leftovers reverted, rollbacks an abort skipped, the status told truthfully.
 
-Chaos Toolkit 1.19 skips rollbacks after an interruption (unless ``--rollback-strategy always``), exits 0
-when an action failed, and exits 0 when the steady state was not met before the method. Here:
-- a guard abort plays the declared rollbacks if Chaos Toolkit did not, then re-checks the steady state;
-- the journal status becomes ``aborted`` (guard breach) or ``failed`` (refused, failed action, steady state
-  unmet before the method), so ``chaos run`` exits non-zero;
-- the ``chaosguard`` section of the journal holds the evidence (see :mod:`chaosguard.guard.evidence`).
+Chaos Toolkit 1.19 skips rollbacks after an interruption (unless ``--rollback-strategy always``),
+exits 0 when an action failed, and exits 0 when the steady state was not met before the method.
+Here:
+- a guard abort plays the declared rollbacks if Chaos Toolkit did not, then re-checks the steady
+  state;
+- the journal status becomes ``aborted`` (guard breach) or ``failed`` (refused, failed action,
+  steady state unmet before the method), so ``chaos run`` exits non-zero;
+- the ``chaosguard`` section of the journal holds the evidence (see
+  :mod:`chaosguard.guard.evidence`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 from typing import Any
 
 from chaosguard.guard.evidence import build_evidence
+from chaosguard.guard.session import GuardSession
 from chaosguard.outcomes import Outcome, outcome_of
 
 __all__ = ["finish"]
@@ -52,15 +56,16 @@ def _recheck_steady_state(
 
     logger.info("chaosguard: re-checking the steady state after the abort")
     try:
-        return run_steady_state_hypothesis(
+        result: dict[str, Any] | None = run_steady_state_hypothesis(
             experiment, configuration, secrets, None, EventHandlerRegistry()
         )
+        return result
     except Exception as exc:
         return {"steady_state_met": False, "error": str(exc)}
 
 
 def finish(
-    session: Any,
+    session: GuardSession,
     experiment: dict[str, Any],
     journal: dict[str, Any],
     configuration: dict[str, Any],

@@ -6,30 +6,37 @@ Per experiment::
       - name: chaosguard
         provider:
           type: python
-          module: chaosguard.safety.guard
+          module: chaosguard.guard      # or, as before, chaosguard.safety.guard
           arguments: {policy_file: policy.yaml}
 
-or globally, for every experiment (``~/.chaostoolkit/settings.yaml`` or ``chaos run --control-file``)::
+or globally, for every experiment (``~/.chaostoolkit/settings.yaml`` or
+``chaos run --control-file``)::
 
     controls:
       chaosguard:
-        provider: {type: python, module: chaosguard.safety.guard, arguments: {policy_file: policy.yaml}}
+        provider:
+          {type: python, module: chaosguard.guard, arguments: {policy_file: policy.yaml}}
 
-Guards come from the experiment's ``extensions: [{name: chaosguard, guards: [...]}]`` and/or the control's
-``guards`` argument. Only experiment- and activity-level hooks are used: Chaos Toolkit drops global
-method/rollback hooks when the experiment declares controls of its own. Wired twice (globally and in the
-experiment) the guard still runs once. Hooks never raise anything but ``InterruptExecution``: Chaos Toolkit
-swallows other exceptions, and a guard that silently stops guarding is the one thing we must not ship.
+Guards come from the experiment's ``extensions: [{name: chaosguard, guards: [...]}]`` and/or the
+control's ``guards`` argument. Only experiment- and activity-level hooks are used: Chaos Toolkit
+drops global method/rollback hooks when the experiment declares controls of its own. Wired twice
+(globally and in the experiment) the guard still runs once. Hooks never raise anything but
+``InterruptExecution``: Chaos Toolkit swallows other exceptions, and a guard that silently stops
+guarding is the one thing we must not ship. So a check that fails for an unexpected reason refuses
+(fail closed), and a phase change the session finds illegal is logged, never raised.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaoslib.exceptions import InterruptExecution
 
 from chaosguard.errors import ChaosGuardError
+
+if TYPE_CHECKING:  # the session (pydantic, the policy) is imported when the first hook runs
+    from chaosguard.guard.session import GuardSession
 
 __all__ = [
     "configure_control",
@@ -42,10 +49,11 @@ __all__ = [
 
 logger = logging.getLogger("chaostoolkit")
 
-_session: Any = None
+#: The guard session of this process (one per run; forgotten by :func:`cleanup_control`).
+_session: GuardSession | None = None
 
 
-def _current() -> Any:
+def _current() -> GuardSession:
     global _session
     if _session is None:
         from chaosguard.guard.session import GuardSession
@@ -79,9 +87,10 @@ def before_experiment_control(
 ) -> None:
     """Preflight: policy, kill switch, window, lock, SLOs already breached. Then start watching."""
     from chaosguard.guard.scope import scope_of
+    from chaosguard.guard.session import Phase
 
     session = _current()
-    if session.phase != "configured":
+    if session.phase is not Phase.CONFIGURED:
         return  # wired twice: the first registration does the work
     try:
         session.preflight(session.control_args.get("scope") or scope_of(context))
@@ -102,18 +111,14 @@ def before_activity_control(
     secrets: dict = None,
     **kwargs: Any,
 ) -> None:
-    """Before an action: refuse it after an abort or when it breaks the blast radius."""
+    """Before an action: refuse it after an abort or when it breaks the blast radius (a check that
+    fails for another reason refuses too: fail closed)."""
     from chaosguard.guard.phases import phase_of
 
     session = _current()
-    phase = phase_of(experiment or {}, context)
-    if phase == "method" and session.phase == "watching":
-        session.phase = "method"
-    elif phase == "rollbacks" and session.phase in ("watching", "method"):
-        session.phase = (
-            "rollbacks"  # a breach now reverts faults but never interrupts the rollbacks
-        )
-    if phase != "method" or context.get("type") != "action":
+    section = phase_of(experiment or {}, context)
+    session.reached(section)
+    if section != "method" or context.get("type") != "action":
         return
     try:
         session.before_action(context, configuration, secrets)
@@ -121,6 +126,13 @@ def before_activity_control(
         session.refused = session.refused or f"action '{context.get('name')}' refused: {exc}"
         logger.error("chaosguard: %s", session.refused)
         raise InterruptExecution(f"chaosguard: {exc}") from None
+    except Exception as exc:
+        reason = (
+            f"guard check of action '{context.get('name')}' failed: {type(exc).__name__}: {exc}"
+        )
+        session.refused = session.refused or reason
+        logger.exception("chaosguard: %s", reason)
+        raise InterruptExecution(f"chaosguard: {reason}") from None
 
 
 def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> None:
@@ -135,19 +147,21 @@ def after_experiment_control(
     settings: dict = None,
     **kwargs: Any,
 ) -> None:
-    """Stop watching, revert leftovers, play rollbacks an abort skipped, fix the status, add evidence,
-    then publish the journal (directory archive first; publishers configured in the settings)."""
+    """Stop watching, revert leftovers, play rollbacks an abort skipped, fix the status, add
+    evidence, then publish the journal (directory archive first; publishers configured in the
+    settings)."""
     from chaosguard.guard.aftermath import finish
+    from chaosguard.guard.session import Phase
 
     session = _current()
-    if session.phase == "finished" or state is None:
+    if session.phase is Phase.FINISHED or state is None:
         return
     try:
         finish(session, context, state, configuration or {}, secrets or {})
     except Exception:
         logger.exception("chaosguard: finishing the run failed")
     finally:
-        session.phase = "finished"
+        session.enter(Phase.FINISHED)
         from chaosguard.journal.publish import publish_journal
 
         publish_journal(state, settings, secrets=secrets, configuration=configuration)
@@ -157,11 +171,16 @@ def cleanup_control() -> None:
     """Last hook: make sure nothing is left (watcher, lock, faults), then forget the session."""
     global _session
     session, _session = _session, None
-    if session is not None:
-        from chaosguard.journal.publish import set_guard_publishes
-        from chaosguard.policy.active import set_active_policy
+    if session is None:
+        return
+    from chaosguard.guard.session import Phase
+    from chaosguard.journal.publish import set_guard_publishes
+    from chaosguard.policy.active import set_active_policy
 
-        set_active_policy(None)
-        set_guard_publishes(False)
-    if session is not None and session.phase != "finished":
-        session.stop()
+    set_active_policy(None)
+    set_guard_publishes(False)
+    if session.phase is not Phase.FINISHED:
+        try:
+            session.stop()
+        except Exception:  # Chaos Toolkit would only log it at debug level
+            logger.exception("chaosguard: stopping the guard at cleanup failed")

@@ -8,31 +8,39 @@ import json
 from typing import Any
 
 from chaosguard import __version__
+from chaosguard.guard.session import GuardSession
+from chaosguard.outcomes import Outcome
+from chaosguard.policy.model import Policy
 
 __all__ = ["build_evidence", "policy_digest"]
 
 
-def policy_digest(policy: Any) -> str:
-    """sha256 of the merged policy's canonical JSON (``none`` when no policy loaded)."""
+def policy_digest(policy: Policy | None) -> str:
+    """sha256 of the merged policy's canonical JSON (``none`` when no policy loaded).
+
+    The canonical form is ``json.dumps(..., sort_keys=True)`` with the default separators; journals
+    already written carry digests made this way (:meth:`Policy.digest` is a different form).
+    """
     if policy is None:
         return "none"
-    data = policy.model_dump(mode="json") if hasattr(policy, "model_dump") else policy
+    data = policy.model_dump(mode="json")
     return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def build_evidence(
-    session: Any,
+    session: GuardSession,
     *,
-    outcome: str,
+    outcome: Outcome,
     reason: str | None,
     leftovers: list[dict[str, Any]],
     rollbacks_played_by_guard: bool,
-    steady_state_after_abort: Any,
+    steady_state_after_abort: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Everything an auditor needs to trust the run, as plain JSON."""
+    """Everything an auditor needs to trust the run, as plain JSON (the journal's ``chaosguard``
+    section)."""
     from chaosguard.ledger.store import existing_run
 
-    records = []
+    records: list[dict[str, Any]] = []
     run = existing_run() if session.run_id else None
     if run is not None:
         records = [r.model_dump(mode="json") for r in run.state().records.values()]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Literal
 
+from chaosguard.policy.model import Policy
 from chaosguard.slo.base import Observation
 from chaosguard.slo.check import SloCheck
 from chaosguard.slo.spec import GuardBase
@@ -19,8 +20,16 @@ class _KillSwitchSpec(GuardBase):
 
 
 class _KillSwitchSource:
-    def __init__(self, policy: Any) -> None:
+    """An :class:`~chaosguard.slo.base.SloSource` reading the policy's kill-switch sources."""
+
+    def __init__(self, policy: Policy) -> None:
         self.policy = policy
+
+    def start(self) -> None:
+        """Nothing to start: every read asks the sources afresh."""
+
+    def stop(self) -> None:
+        """Nothing to release."""
 
     def read(self, timeout_s: float) -> Observation:
         from chaosguard.policy import kill_switch_state
@@ -34,12 +43,12 @@ class _KillSwitchSource:
         return "kill switch (" + ", ".join(k for k, _ in self.policy.kill_switch.sources()) + ")"
 
 
-def kill_switch_configured(policy: Any) -> bool:
+def kill_switch_configured(policy: Policy) -> bool:
     """True when the policy names at least one kill-switch source."""
     return bool(policy.kill_switch.sources())
 
 
-def kill_switch_check(policy: Any) -> SloCheck:
+def kill_switch_check(policy: Policy) -> SloCheck:
     """A check that breaches as soon as the kill switch is on (value 1) or cannot be read."""
     return SloCheck(
         _KillSwitchSpec(name=KILL_SWITCH, max=0.5), _KillSwitchSource(policy), fail_closed=True

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from rich.console import Console
 
 from chaosguard.slo.check import Reading
+from chaosguard.slo.spec import GuardBase
+
+__all__ = ["show_reading"]
 
 _console = Console(stderr=True, highlight=False)
 
 
-def show_reading(reading: Reading, spec: Any) -> None:
-    """One line per reading: time, guard, value against the objective, verdict."""
+def show_reading(reading: Reading, spec: GuardBase | None) -> None:
+    """One line per reading: time, guard, value against the objective (``off`` for the kill switch,
+    whose ``spec`` is None), verdict."""
     stamp = time.strftime("%H:%M:%S", time.localtime(reading.read_at))
     if reading.value is None:
         value = f"[yellow]unreadable[/] ({reading.error})"

@@ -1,9 +1,17 @@
-"""One guarded run: configuration, preflight, watching, abort, and what the journal needs afterwards.
+"""One guarded run: configuration, preflight, watching, abort, and what the journal needs after.
 
-The control hooks in :mod:`chaosguard.safety.guard` only forward to the process's :class:`GuardSession`.
-Abort order on breach (from the watcher thread): revert every open fault of this run, *then* interrupt
-the experiment (SIGUSR1: Chaos Toolkit cuts the running activity short), so the faults are gone even if
-the main thread is stuck in a blocking call.
+The control hooks in :mod:`chaosguard.guard.control` only forward to the process's
+:class:`GuardSession`. Abort order on breach (from the watcher thread): revert every open fault of
+this run, *then* interrupt the experiment (SIGUSR1: Chaos Toolkit cuts the running activity short),
+so the faults are gone even if the main thread is stuck in a blocking call.
+
+The session's :class:`Phase` only moves along :data:`TRANSITIONS`, through
+:meth:`GuardSession.enter` (and :meth:`GuardSession.reached` for the experiment's sections); nothing
+else writes it::
+
+    configured ─▶ preflight ─▶ watching ─▶ method ─▶ rollbacks
+        │             │           │          │          │
+        └─────────────┴───────────┴──────────┴──────────┴─▶ ended ─▶ finished
 """
 
 from __future__ import annotations
@@ -14,17 +22,65 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+from chaosguard import faults
 from chaosguard.errors import ChaosGuardError, Refused
+from chaosguard.guard.document import substituted, with_control_guards
 from chaosguard.guard.killswitch import KILL_SWITCH, kill_switch_check, kill_switch_configured
 from chaosguard.guard.watcher import Watcher
 from chaosguard.ledger.lock import ScopeLock, acquire_scope
+from chaosguard.policy import (
+    Policy,
+    check_activity,
+    error_budget_check,
+    load_guards,
+    load_policy,
+    preflight_policy,
+)
+from chaosguard.policy.active import set_active_policy
+from chaosguard.slo.build import build_source
 from chaosguard.slo.check import Reading, SloCheck
+from chaosguard.slo.spec import GuardBase, GuardSpec
 
-__all__ = ["Breach", "GuardSession"]
+__all__ = ["TRANSITIONS", "Breach", "GuardSession", "Phase"]
 
 logger = logging.getLogger("chaostoolkit")
+
+
+class Phase(StrEnum):
+    """Where a guarded run is (its value is what logs print)."""
+
+    CONFIGURED = "configured"  # policy and guards loaded (or their errors kept)
+    PREFLIGHT = "preflight"  # before the experiment: checking whether it may start
+    WATCHING = "watching"  # the watcher runs; steady-state hypothesis before the method
+    METHOD = "method"  # the method's activities run
+    ROLLBACKS = "rollbacks"  # the rollbacks run: a breach reverts faults but interrupts nothing
+    ENDED = "ended"  # watching stopped, leftovers reverted, the scope lock released
+    FINISHED = "finished"  # the after-experiment duties are done (evidence, status, publishing)
+
+    @property
+    def watched(self) -> bool:
+        """The watcher runs (readings are shown live)."""
+        return self in (Phase.WATCHING, Phase.METHOD, Phase.ROLLBACKS)
+
+    @property
+    def interruptible(self) -> bool:
+        """A breach interrupts the experiment (not during the rollbacks, not after the end)."""
+        return self in (Phase.WATCHING, Phase.METHOD)
+
+
+#: The phases each phase may move to (staying in the same phase is always allowed: a no-op).
+TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    Phase.CONFIGURED: frozenset({Phase.PREFLIGHT, Phase.ENDED}),
+    Phase.PREFLIGHT: frozenset({Phase.WATCHING, Phase.ENDED}),
+    Phase.WATCHING: frozenset({Phase.METHOD, Phase.ROLLBACKS, Phase.ENDED}),
+    Phase.METHOD: frozenset({Phase.ROLLBACKS, Phase.ENDED}),
+    Phase.ROLLBACKS: frozenset({Phase.ENDED}),
+    Phase.ENDED: frozenset({Phase.FINISHED}),
+    Phase.FINISHED: frozenset(),
+}
 
 
 @dataclass
@@ -49,19 +105,58 @@ class GuardSession:
     def __init__(self) -> None:
         self.config_errors: list[str] = []
         self.control_args: dict[str, Any] = {}
-        self.policy: Any = None
-        self.guard_specs: list[Any] = []
+        self.policy: Policy | None = None
+        self.guard_specs: list[GuardSpec] = []
         self.checks: list[SloCheck] = []
         self.watcher: Watcher | None = None
         self.lock: ScopeLock | None = None
         self.refused: str | None = None
         self.breach: Breach | None = None
-        self.phase = "configured"
         self.preflight_readings: list[Reading] = []
         self.started_at = time.time()
         self.run_id = ""
         self.live = False
+        self._phase = Phase.CONFIGURED
+        self._phase_lock = threading.Lock()
         self._abort_lock = threading.Lock()
+
+    # -- phases -----------------------------------------------------------------------------------
+    @property
+    def phase(self) -> Phase:
+        """Where the run is; moved only by :meth:`enter` (and :meth:`reached`)."""
+        return self._phase
+
+    def enter(self, phase: Phase) -> bool:
+        """Move to ``phase`` when :data:`TRANSITIONS` allows it; True when the session is there.
+
+        An illegal move is refused and logged as an error, never raised: this runs inside Chaos
+        Toolkit hooks, which must raise nothing but ``InterruptExecution``.
+        """
+        with self._phase_lock:
+            current = self._phase
+            if phase is current:
+                return True
+            if phase not in TRANSITIONS[current]:
+                logger.error(
+                    "chaosguard: illegal phase change %s -> %s refused (a bug: please report it)",
+                    current,
+                    phase,
+                )
+                return False
+            self._phase = phase
+            return True
+
+    def reached(self, section: str) -> None:
+        """An activity of the experiment's ``section`` (``hypothesis``, ``method``, ``rollbacks``,
+        ``unknown``) is about to run: follow the run into its method, then into its rollbacks.
+
+        Only a watched run moves: a hypothesis probe, a refused run or the rollbacks the guard plays
+        after the end leave the phase as it is.
+        """
+        if section == "method" and self.phase is Phase.WATCHING:
+            self.enter(Phase.METHOD)
+        elif section == "rollbacks" and self.phase.interruptible:
+            self.enter(Phase.ROLLBACKS)  # a breach now reverts faults but never interrupts them
 
     # -- configuration ----------------------------------------------------------------------------
     def configure(
@@ -76,9 +171,6 @@ class GuardSession:
         ``${...}`` values in the chaosguard extension are substituted from the experiment's
         configuration and secrets, like activity arguments.
         """
-        from chaosguard.policy import load_guards, load_policy
-        from chaosguard.policy.active import set_active_policy
-
         guards = list(self.control_args.get("guards") or [])
         names = {g.get("name") for g in guards if isinstance(g, dict)}
         guards += [
@@ -86,16 +178,14 @@ class GuardSession:
             for g in args.get("guards") or []
             if not (isinstance(g, dict) and g.get("name") in names)
         ]
-        self.control_args = {
-            **args,
-            **self.control_args,
-        }  # the first registration's arguments win...
+        # the first registration's arguments win...
+        self.control_args = {**args, **self.control_args}
         if guards:
             self.control_args["guards"] = guards  # ...but no registration's guards are dropped
         self.live = bool(self.control_args.get("live", False))
         try:
-            doc = _substituted(
-                _with_control_guards(experiment, self.control_args.get("guards")),
+            doc = substituted(
+                with_control_guards(experiment, self.control_args.get("guards")),
                 configuration or {},
                 secrets or {},
             )
@@ -115,15 +205,13 @@ class GuardSession:
     # -- preflight ------------------------------------------------------------------------------
     def preflight(self, scope: str) -> None:
         """Refuse (``Refused``) unless everything allows the run; then start watching."""
-        from chaosguard.faults import run_ledger
-        from chaosguard.policy import preflight_policy
-        from chaosguard.slo.build import build_source
-
-        self.phase = "preflight"
-        self.run_id = run_ledger().run_id  # starting the run reverts dead runs' leftovers first
+        self.enter(Phase.PREFLIGHT)
+        # starting the run reverts dead runs' leftovers first
+        self.run_id = faults.run_ledger().run_id
         if self.config_errors:
             raise Refused(f"guard configuration is invalid: {self.config_errors[0]}")
-        reasons = preflight_policy(self.policy, self.guard_specs, time.time())
+        policy = self._policy()
+        reasons = preflight_policy(policy, self.guard_specs, time.time())
         if reasons:
             raise Refused(reasons[0])
         self.lock = acquire_scope(scope, self.run_id)
@@ -132,10 +220,10 @@ class GuardSession:
                 "chaosguard: took over the scope lock of dead run %s",
                 self.lock.previous.get("run_id"),
             )
-        fail_closed = self.policy.guard.on_unreadable != "ignore"
+        fail_closed = policy.guard.on_unreadable != "ignore"
         self.checks = [SloCheck(spec, build_source(spec), fail_closed) for spec in self.guard_specs]
-        if kill_switch_configured(self.policy):
-            self.checks.append(kill_switch_check(self.policy))
+        if kill_switch_configured(policy):
+            self.checks.append(kill_switch_check(policy))
         self._start_sources()
         self.watcher = Watcher(self.checks, self.interval_s, self._on_breach, self._on_reading)
         self.preflight_readings = self._first_readings()
@@ -147,17 +235,22 @@ class GuardSession:
                 f"SLO '{r.guard}' is already breached before any fault: {what}, objective "
                 f"{self._spec(r.guard).threshold()}"
             )
-        self._check_budget()
-        self.phase = "watching"
+        self._check_budget(policy)
+        self.enter(Phase.WATCHING)
         for reading in self.preflight_readings:
             self._on_reading(reading)
         self.watcher.start()
 
+    def _policy(self) -> Policy:
+        """The merged policy; refuse (fail closed) when none was loaded (the control never
+        configured)."""
+        if self.policy is None:
+            raise Refused("guard configuration is invalid: no policy was loaded")
+        return self.policy
+
     def _start_sources(self) -> None:
         for check in self.checks:
-            start = getattr(check.source, "start", None)
-            if start is not None:
-                start()
+            check.source.start()
 
     def _first_readings(self) -> list[Reading]:
         """Read every guard until each has a value (HTTP windows need a moment), bounded to 10 s."""
@@ -172,28 +265,27 @@ class GuardSession:
                 return readings
             time.sleep(0.1)
 
-    def _check_budget(self) -> None:
+    def _check_budget(self, policy: Policy) -> None:
         """Refuse when the error budget left is under the policy floor (no reading: fail closed)."""
-        from chaosguard.policy import error_budget_check
-
         budget = [
             r
             for r in self.preflight_readings
             if r.guard != KILL_SWITCH and self._spec(r.guard).role == "error-budget"
         ]
-        reasons = [error_budget_check(self.policy, r.value, r.guard) for r in budget] or [
-            error_budget_check(self.policy, None)
+        reasons = [error_budget_check(policy, r.value, r.guard) for r in budget] or [
+            error_budget_check(policy, None)
         ]
         reason = next((r for r in reasons if r), None)
         if reason:
             raise Refused(reason)
 
-    def _spec(self, name: str) -> Any:
+    def _spec(self, name: str) -> GuardBase:
+        """The spec of the guard named ``name`` (the kill switch's included)."""
         return next(c.spec for c in self.checks if c.name == name)
 
     # -- watching ---------------------------------------------------------------------------------
     def _on_reading(self, reading: Reading) -> None:
-        if self.live and self.phase in ("watching", "method", "rollbacks"):
+        if self.live and self.phase.watched:
             from chaosguard.guard.live import show_reading
 
             show_reading(
@@ -202,8 +294,6 @@ class GuardSession:
 
     def _on_breach(self, readings: list[Reading]) -> None:
         """Watcher thread: revert every open fault of this run, then interrupt the experiment."""
-        from chaosguard import faults
-
         breached = [r for r in readings if r.breached]
         first = breached[0] if breached else None
         with self._abort_lock:
@@ -221,7 +311,7 @@ class GuardSession:
                 observed_at=first.read_at if first else time.time(),
                 source_at=first.source_at if first else None,
             )
-        self.breach.reverted, self.breach.revert_errors = revert_open_faults(faults)
+        self.breach.reverted, self.breach.revert_errors = revert_open_faults()
         self.breach.faults_reverted_at = time.time()
         logger.critical(
             "chaosguard: guard '%s' breached (%s, objective %s): faults reverted, aborting",
@@ -229,7 +319,7 @@ class GuardSession:
             _fmt(self.breach.value),
             self.breach.threshold,
         )
-        if self.phase in ("watching", "method") and signal.getsignal(signal.SIGUSR1) not in (
+        if self.phase.interruptible and signal.getsignal(signal.SIGUSR1) not in (
             signal.SIG_DFL,
             signal.SIG_IGN,
             None,
@@ -245,38 +335,39 @@ class GuardSession:
         secrets: dict[str, Any] | None,
     ) -> None:
         """Refuse an action after an abort, or when its targets break the policy's blast radius."""
-        from chaosguard.policy import check_activity
-
         if self.breach is not None:
             raise Refused(f"guard '{self.breach.guard}' aborted this run; no further action runs")
-        check_activity(self.policy, activity, configuration, secrets)
+        check_activity(self._policy(), activity, configuration, secrets)
 
     # -- the end ---------------------------------------------------------------------------------
     def stop(self) -> list[dict[str, Any]]:
-        """Stop watching, revert leftovers of this run, release the lock; return what was reverted."""
-        from chaosguard import faults
+        """Stop watching, revert leftovers of this run, release the lock; return what was reverted.
 
-        self.phase = "ended"
+        Safe to call again (a breach's aftermath stops twice: rollbacks may have injected faults).
+        """
+        self.enter(Phase.ENDED)
         if self.watcher is not None:
             self.watcher.stop()
         for check in self.checks:
-            stop = getattr(check.source, "stop", None)
-            if stop is not None:
-                stop()
+            try:
+                check.source.stop()
+            except Exception:  # one source that cannot stop must not keep the faults or the lock
+                logger.exception("chaosguard: stopping the source of guard '%s' failed", check.name)
         leftovers: list[dict[str, Any]] = []
         if self.run_id:
-            leftovers, _ = revert_open_faults(faults)
+            leftovers, _ = revert_open_faults()
         if self.lock is not None:
             self.lock.release()
         return leftovers
 
 
-def revert_open_faults(faults_mod: Any) -> tuple[list[dict[str, Any]], list[str]]:
+def revert_open_faults() -> tuple[list[dict[str, Any]], list[str]]:
     """Revert every open record of this run; return (closed records, error messages)."""
-    done, errors = [], []
-    for record in faults_mod.open_records():
+    done: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for record in faults.open_records():
         try:
-            closed = faults_mod.revert(record)
+            closed = faults.revert(record)
             done.append(
                 {
                     "record": closed.id,
@@ -288,39 +379,6 @@ def revert_open_faults(faults_mod: Any) -> tuple[list[dict[str, Any]], list[str]
         except Exception as exc:
             errors.append(f"{record.kind} {record.id}: {exc}")
     return done, errors
-
-
-def _with_control_guards(experiment: dict[str, Any], guards: Any) -> dict[str, Any]:
-    """The experiment with guards given as control arguments added to its chaosguard extension."""
-    if not guards:
-        return experiment
-    doc = dict(experiment)
-    exts = [dict(e) for e in doc.get("extensions") or []]
-    ours = next((e for e in exts if e.get("name") == "chaosguard"), None)
-    if ours is None:
-        ours = {"name": "chaosguard"}
-        exts.append(ours)
-    ours["guards"] = list(ours.get("guards") or []) + list(guards)
-    doc["extensions"] = exts
-    return doc
-
-
-def _substituted(
-    experiment: dict[str, Any], configuration: dict[str, Any], secrets: dict[str, Any]
-) -> dict[str, Any]:
-    """The experiment with ``${...}`` resolved inside its chaosguard extension."""
-    if not (configuration or secrets) or not isinstance(experiment.get("extensions"), list):
-        return experiment
-    from chaoslib import substitute
-
-    doc = dict(experiment)
-    doc["extensions"] = [
-        substitute(e, configuration, secrets)
-        if isinstance(e, dict) and e.get("name") == "chaosguard"
-        else e
-        for e in experiment["extensions"]
-    ]
-    return doc
 
 
 def _fmt(value: float | None) -> str:

@@ -1,8 +1,9 @@
 """The watcher: read every guard each interval, evaluate right after the read, call back on breach.
 
-Reads run in parallel, each bounded by a timeout shorter than the interval, so one slow source can neither
-delay the others nor stretch the interval; a read still pending at the next tick counts as unreadable
-(fail closed). Ticks are scheduled on the monotonic clock from the start, so the interval does not drift.
+Reads run in parallel, each bounded by a timeout shorter than the interval, so one slow source can
+neither delay the others nor stretch the interval; a read still pending at the next tick counts as
+unreadable (fail closed). Ticks are scheduled on the monotonic clock from the start, so the interval
+does not drift.
 """
 
 from __future__ import annotations

@@ -1,16 +1,21 @@
 """The chaosguard policy: what may be targeted, when, how much, and what stops everything.
 
 One job: turn a policy file plus an experiment's ``chaosguard`` block into a frozen :class:`Policy`
-(the stricter value of the two winning, field by field) and judge it with pure functions — time windows
-and freezes at an injected ``now``, the kill switch (fail closed), the blast radius of Kubernetes and
-local faults, and the preflight rules. The guard control calls these; ``chaos guard check`` shows them.
+(the stricter value of the two winning, field by field) and judge it with pure functions — time
+windows and freezes at an injected ``now``, the kill switch (fail closed), the blast radius of
+Kubernetes and local faults, and the preflight rules. The guard control calls these; ``chaos guard
+check`` shows them.
 
-Modules: ``model`` (pydantic models), ``load`` (files and experiment block → Policy, one-line
-errors), ``merge`` (stricter-wins rules), ``windows``, ``killswitch``, ``blast`` (targets against
-the limits), ``kube_blast`` and ``kube_plans`` (Kubernetes actions: request → namespace rules → cluster →
-pods → limits → PodDisruptionBudgets), ``local`` (process and stress actions), ``activity`` (the
-per-action check), ``experiment`` (the experiment file's structure), ``active`` (the policy actions obey
-in this process), ``preflight``, ``selectors`` (label selectors), ``schema``.
+Modules: ``model`` (pydantic models; their validated scalar types in the private ``_types``),
+``load`` (files and experiment block → Policy; one-line errors through
+:func:`chaosguard.validation.invalid_argument`), ``merge`` (stricter-wins rules), ``windows``,
+``killswitch``, ``blast`` (targets against the limits), ``kube_blast`` and ``kube_plans``
+(Kubernetes actions: request → namespace rules → cluster → pods → limits → PodDisruptionBudgets),
+``local`` (process and stress actions), ``activity`` (the per-action check), ``experiment`` (the
+experiment file: :func:`~chaosguard.policy.experiment.load_experiment` and
+:func:`~chaosguard.policy.experiment.check_experiment`, what ``chaos guard check`` runs), ``active``
+(the policy actions obey in this process), ``preflight``, ``selectors`` (label selectors),
+``schema``.
 """
 
 from chaosguard.policy.activity import check_activity

@@ -1,8 +1,10 @@
 """Validated scalar types of the policy model: names, regexes, times of day, time zones, dates.
 
 Every validator raises ``ValueError`` (never anything else: pydantic only converts ValueError and
-AssertionError, hence ``noqa: TRY004``) with a message that names the bad value, so
-pydantic turns it into one clean error that :mod:`._errors` reports as one line.
+AssertionError) with a message that names the bad value, cut by
+:func:`~chaosguard.validation.short_repr` (a value can be a whole document: its full ``repr`` once
+made a 1,083-character message), so pydantic turns it into one clean error that
+:func:`chaosguard.validation.invalid_argument` reports as one short line.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydantic import (
 
 from chaosguard.kube.names import valid_namespace
 from chaosguard.policy.selectors import parse_selector
+from chaosguard.validation import short_repr
 
 __all__ = [
     "DAY_NAMES",
@@ -66,25 +69,25 @@ def _regex(value: str) -> str:
     try:
         re.compile(value)
     except (re.error, OverflowError, RecursionError, ValueError) as exc:
-        raise ValueError(f"not a regular expression: {value!r} ({exc})") from None
+        raise ValueError(f"not a regular expression: {short_repr(value)} ({exc})") from None
     return value
 
 
 def _env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
-        raise ValueError(f"{value!r} is not an environment variable name")
+        raise ValueError(f"{short_repr(value)} is not an environment variable name")
     return value
 
 
 def _url(value: str) -> str:
     if not _URL.match(value):
-        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        raise ValueError(f"{short_repr(value)} is not an http:// or https:// URL")
     return value
 
 
 def _file_path(value: str) -> str:
     if not value.strip() or "\x00" in value:
-        raise ValueError(f"{value!r} is not a file path")
+        raise ValueError(f"{short_repr(value)} is not a file path")
     return value
 
 
@@ -94,7 +97,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except Exception:
-        raise ValueError(f"unknown time zone {name!r}") from None
+        raise ValueError(f"unknown time zone {short_repr(name)}") from None
 
 
 def _time_zone(value: str) -> str:
@@ -106,16 +109,18 @@ def _time_of_day(value: Any) -> Any:
     """``"09:00"`` → ``"09:00"``; also a whole number of minutes after midnight (YAML 1.1 reads an
     unquoted ``17:00`` as the sexagesimal number 1020, which is exactly that)."""
     if isinstance(value, bool):
-        raise ValueError(f'expected a time of day like "09:30" (got {value!r})')
+        raise ValueError(f'expected a time of day like "09:30" (got {short_repr(value)})')
     if isinstance(value, int):
         if not 0 <= value <= 1440:
-            raise ValueError(f'expected a time of day like "09:30" (got {value!r})')
+            raise ValueError(f'expected a time of day like "09:30" (got {short_repr(value)})')
         return f"{value // 60:02d}:{value % 60:02d}"
     if not isinstance(value, str):
-        raise ValueError(f'expected a time of day like "09:30" (got {value!r})')
+        raise ValueError(f'expected a time of day like "09:30" (got {short_repr(value)})')
     m = _HHMM.match(value.strip())
     if not m or int(m.group(2)) > 59 or int(m.group(1)) * 60 + int(m.group(2)) > 1440:
-        raise ValueError(f'expected a time of day from "00:00" to "24:00" (got {value!r})')
+        raise ValueError(
+            f'expected a time of day from "00:00" to "24:00" (got {short_repr(value)})'
+        )
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
@@ -129,17 +134,17 @@ def _days(value: Any) -> Any:
     """Day names (``mon`` … ``sun``, any case) and ranges (``mon-fri``) → sorted unique names."""
     items = (value,) if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
-        raise ValueError(f"expected a list of days like [mon-fri, sat] (got {value!r})")
+        raise ValueError(f"expected a list of days like [mon-fri, sat] (got {short_repr(value)})")
     found: set[int] = set()
     for item in items:
         if not isinstance(item, str):
             raise ValueError(
-                f"expected a day name like 'mon' or a range like 'mon-fri' (got {item!r})"
+                f"expected a day name like 'mon' or a range like 'mon-fri' (got {short_repr(item)})"
             )
         first, _, last = item.strip().lower().partition("-")
         if first not in DAY_NAMES or (last and last not in DAY_NAMES):
             raise ValueError(
-                f"unknown day {item!r} (use mon, tue, wed, thu, fri, sat, sun or "
+                f"unknown day {short_repr(item)} (use mon, tue, wed, thu, fri, sat, sun or "
                 "a range like mon-fri)"
             )
         i, j = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
@@ -162,7 +167,8 @@ def _date_or_datetime(value: Any) -> Any:
         except ValueError:
             pass
     raise ValueError(
-        f"expected a date (2026-12-24) or a date and time (2026-12-24T18:00) (got {value!r})"
+        "expected a date (2026-12-24) or a date and time (2026-12-24T18:00) "
+        f"(got {short_repr(value)})"
     )
 
 

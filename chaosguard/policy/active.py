@@ -20,7 +20,8 @@ _active: Policy | None = None
 
 
 def set_active_policy(policy: Policy | None) -> None:
-    """Make ``policy`` the one actions obey in this process (``None``: back to the operator's file)."""
+    """Make ``policy`` the one actions obey in this process (``None``: back to the operator's
+    file)."""
     global _active
     with _lock:
         _active = policy

@@ -1,8 +1,9 @@
 """The guard's per-action check: one call with the activity as Chaos Toolkit hands it to a control.
 
-:func:`check_activity` substitutes ``${...}`` values (when configuration/secrets are given), judges the
-arguments of local fault actions with :func:`~.local.check_local`, and for process actions also the
-processes they would signal right now (:func:`~chaosguard.local.processes.resolve_processes` + :func:`~.local.check_processes`).
+:func:`check_activity` substitutes ``${...}`` values (when configuration/secrets are given), judges
+the arguments of local fault actions with :func:`~.local.check_local`, and for process actions also
+the processes they would signal right now (:func:`~chaosguard.local.processes.resolve_processes` +
+:func:`~.local.check_processes`).
 Kubernetes actions are judged by :func:`~.blast.check_blast_radius` once their targets are resolved
 (the Kubernetes support plugs that in); until then they pass here.
 """

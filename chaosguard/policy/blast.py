@@ -1,8 +1,8 @@
-"""Blast radius of Kubernetes faults: namespaces, label selectors, max targets, PodDisruptionBudgets.
+"""Blast radius of Kubernetes faults: namespaces, label selectors, max targets, PDBs.
 
 Pure checks on targets the caller has already resolved (the guard, before each action). Each raises
-:class:`~chaosguard.errors.Refused` with a one-line message naming the policy field that refused, and
-returns ``None`` when the action may go ahead.
+:class:`~chaosguard.errors.Refused` with a one-line message naming the policy field that refused,
+and returns ``None`` when the action may go ahead.
 """
 
 from __future__ import annotations
@@ -70,10 +70,11 @@ def check_blast_radius(
     """Refuse when the ``targets`` one action would hit break the policy.
 
     :param targets: what the action would hit, already selected (after its own ``mode``/``qty``).
-    :param total_matching: how many objects matched the action's selector before it picked ``targets``
-        (the base of ``max_targets.percent``).
+    :param total_matching: how many objects matched the action's selector before it picked
+        ``targets`` (the base of ``max_targets.percent``).
     :param namespace: the namespace the action names (checked even when no target was found).
-    :raises Refused: naming the limit, e.g. ``refused: 5 targets exceed policy max_targets.count=3``.
+    :raises Refused: naming the limit, e.g.
+        ``refused: 5 targets exceed policy max_targets.count=3``.
     """
     if total_matching < len(targets):
         raise InvalidArgument(
@@ -101,7 +102,8 @@ def check_blast_radius(
 
 
 def check_pdb(policy: Policy, budgets: Sequence[PdbBudget]) -> None:
-    """Refuse when ``respect_pdb`` is on and an action would disrupt more pods than a budget allows now."""
+    """Refuse when ``respect_pdb`` is on and an action would disrupt more pods than a budget allows
+    now."""
     if not policy.respect_pdb:
         return
     for budget in budgets:

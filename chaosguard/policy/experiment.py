@@ -1,12 +1,15 @@
 """Experiment validation beyond ``chaos validate``: every problem as one line naming where it is.
 
-On top of :func:`chaoslib.experiment.ensure_experiment_is_valid` (called, its exception turned into one
-line) this catches what Chaos Toolkit 1.19 lets through or shows as a traceback: bad JSON/YAML, an
-empty file, a top-level list, an action inside the steady-state hypothesis, a title that is not a
-string, an empty method, a provider ``timeout`` that is not a number, a malformed chaosguard block,
-and, for python providers of a ``chaosguard.*`` module, an unknown function, unknown or missing
-arguments and literal argument values whose type does not match the annotation (``${...}`` values are
-skipped). Example: ``method[2].provider.arguments.latency_ms: expected float, got str``.
+On top of :func:`chaoslib.experiment.ensure_experiment_is_valid` (called, its exception turned into
+one line) this catches what Chaos Toolkit 1.19 lets through or shows as a traceback: bad JSON/YAML,
+an empty file, a top-level list (:func:`load_experiment` refuses those as one line), an action
+inside the steady-state hypothesis, a title that is not a string, an empty method, a provider
+``timeout`` that is not a number, a malformed chaosguard block, and, for python providers of a
+``chaosguard.*`` module, an unknown function, unknown or missing arguments and literal argument
+values whose type does not match the annotation (``${...}`` values are skipped). Example:
+``method[2].provider.arguments.latency_ms: expected float, got str``.
+
+``chaos guard check`` runs ``check_experiment(load_experiment(path))``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.policy._errors import short_repr
 from chaosguard.policy.load import find_block, read_document
+from chaosguard.validation import short_repr
 
-__all__ = ["check_experiment", "check_experiment_file", "iter_activities", "load_experiment"]
+__all__ = ["check_experiment", "iter_activities", "load_experiment"]
 
 _HYPOTHESIS = "steady-state-hypothesis"
 _INJECTED = ("configuration", "secrets")
@@ -34,7 +37,8 @@ _NAMES = {int: "int", float: "float", str: "str", bool: "bool", dict: "dict", li
 
 
 def load_experiment(path: str) -> dict[str, Any]:
-    """Read an experiment file; ``InvalidArgument('experiment', ...)`` (one line) when it is not one."""
+    """Read an experiment file; ``InvalidArgument('experiment', ...)`` (one line) when it is not
+    one (unreadable, not JSON/YAML, empty, not a mapping)."""
     data = read_document(path, "experiment")
     if not isinstance(data, dict):
         raise InvalidArgument(
@@ -48,7 +52,8 @@ def _type_name(value: Any) -> str:
 
 
 def iter_activities(experiment: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """``(path, activity)`` of every activity that is a mapping: hypothesis probes, method, rollbacks."""
+    """``(path, activity)`` of every activity that is a mapping: hypothesis probes, method,
+    rollbacks."""
     hypothesis = experiment.get(_HYPOTHESIS)
     probes = hypothesis.get("probes") if isinstance(hypothesis, Mapping) else None
     sections = [
@@ -190,7 +195,9 @@ def _check_python(path: str, provider: Mapping[str, Any]) -> list[str]:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
-        return [f"{where}.module: cannot import {module_name!r} ({type(exc).__name__}: {exc})"]
+        return [
+            f"{where}.module: cannot import {short_repr(module_name)} ({type(exc).__name__}: {exc})"
+        ]
     func = getattr(module, func_name, None) if isinstance(func_name, str) else None
     if not isinstance(func_name, str) or func_name.startswith("_") or not inspect.isfunction(func):
         public = [
@@ -253,7 +260,8 @@ def _quiet(name: str) -> Iterator[None]:
 
 
 def _chaoslib_problem(experiment: Mapping[str, Any]) -> tuple[str, str] | None:
-    """chaoslib's verdict as ``(kind, one line)``: kind is ``activity``, ``experiment`` or ``crash``."""
+    """chaoslib's verdict as ``(kind, one line)``: kind is ``activity``, ``experiment`` or
+    ``crash``."""
     from chaoslib.exceptions import ChaosException, InvalidActivity
     from chaoslib.experiment import ensure_experiment_is_valid
 
@@ -273,7 +281,8 @@ def _chaoslib_problem(experiment: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def check_experiment(experiment: Any) -> list[str]:
-    """Every problem found in an experiment document, one line each (``[]`` = valid). Never raises."""
+    """Every problem found in an experiment document, one line each (``[]`` = valid). Never
+    raises."""
     if not isinstance(experiment, Mapping):
         return [f"experiment: expected a mapping at the top level, got {_type_name(experiment)}"]
     if not experiment:
@@ -289,12 +298,3 @@ def check_experiment(experiment: Any) -> list[str]:
     if verdict is not None and (not problems or verdict[0] == "experiment"):
         problems.append(f"experiment: {verdict[1]}")
     return problems
-
-
-def check_experiment_file(path: str) -> list[str]:
-    """:func:`check_experiment` of a file; an unreadable or unparsable file is one problem."""
-    try:
-        experiment = load_experiment(path)
-    except InvalidArgument as exc:
-        return [f"{exc.field}: {exc.problem}"]
-    return check_experiment(experiment)

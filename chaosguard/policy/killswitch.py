@@ -2,20 +2,21 @@
 
 Sources and what "on" means (words are compared after stripping and lower-casing):
 
-- ``env``: on while the variable is set and non-empty, unless its value is ``0``/``false``/``off``/``no``.
-  It is the runner's own environment: it can keep a run from starting, not stop a running one (use a
-  file or URL for that).
-- ``file``: on while the file exists, unless its content is ``0``/``false``/``off``/``no``; a path that
-  exists but cannot be read (a directory, no permission) is on.
+- ``env``: on while the variable is set and non-empty, unless its value is
+  ``0``/``false``/``off``/``no``. It is the runner's own environment: it can keep a run from
+  starting, not stop a running one (use a file or URL for that).
+- ``file``: on while the file exists, unless its content is ``0``/``false``/``off``/``no``; a path
+  that exists but cannot be read (a directory, no permission) is on.
 - ``url``: ``GET`` with ``timeout_s``; off only when it answers **200** with a body that is
   ``off``/``false``/``0``/``no`` or JSON ``{"enabled": false}`` / ``false`` / ``0``. A body of
-  ``on``/``true``/``1``/``yes`` or ``{"enabled": true}`` is on; any other status, an unrecognised body, a
-  timeout or a connection error is on too (fail closed).
-- ``configmap``: read from the cluster by :mod:`chaosguard.kube.configmaps` (imported only when such a
-  switch is configured); another reader can be installed with :func:`register_reader`. A ConfigMap that
-  cannot be read counts as on.
+  ``on``/``true``/``1``/``yes`` or ``{"enabled": true}`` is on; any other status, an unrecognised
+  body, a timeout or a connection error is on too (fail closed).
+- ``configmap``: read from the cluster by :mod:`chaosguard.kube.configmaps` (imported only when such
+  a switch is configured); another reader can be installed with :func:`register_reader`. A ConfigMap
+  that cannot be read counts as on.
 
-Readers are plain callables ``(spec, timeout_s) -> (on, reason)``; any exception they raise counts as on.
+Readers are plain callables ``(spec, timeout_s) -> (on, reason)``; any exception they raise counts
+as on.
 """
 
 from __future__ import annotations
@@ -138,8 +139,9 @@ def read_url(url: str, timeout_s: float) -> tuple[bool, str]:
 
 
 def read_configmap_switch(ref: ConfigMapRef, timeout_s: float) -> tuple[bool, str]:
-    """A key of a ConfigMap, with the ``file`` source's meaning: missing ConfigMap or key → off; ``0``,
-    ``false``, ``off``, ``no`` → off; any other value → on; cannot be read → on (fail closed).
+    """A key of a ConfigMap, with the ``file`` source's meaning: missing ConfigMap or key → off;
+    ``0``, ``false``, ``off``, ``no`` → off; any other value → on; cannot be read → on (fail
+    closed).
 
     The Kubernetes client is imported only when such a switch is configured (it is heavy).
     """
@@ -190,7 +192,8 @@ def _label(kind: str, spec: Any) -> str:
 def kill_switch_state(policy: Policy) -> KillSwitchState:
     """Read the sources of ``policy.kill_switch``, cheapest first; stop at the first that is on.
 
-    Never raises: a reader that fails counts as on. Takes at most about ``timeout_s`` per remote source.
+    Never raises: a reader that fails counts as on. Takes at most about ``timeout_s`` per remote
+    source.
     """
     sources = policy.kill_switch.sources()
     if not sources:

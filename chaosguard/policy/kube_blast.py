@@ -1,12 +1,13 @@
 """The policy checks of a Kubernetes action, run by the action itself at injection time.
 
-Every Kubernetes fault action calls these with :func:`~chaosguard.policy.active.active_policy` right
-before it changes anything, so the blast radius is enforced whether or not the guard control is wired:
+Every Kubernetes fault action calls these with :func:`~chaosguard.policy.active.active_policy`
+right before it changes anything, so the blast radius is enforced whether or not the guard control
+is wired:
 
 1. :func:`check_namespace` — before any API call (a denied namespace never reaches the cluster);
-2. :func:`check_targets` — label rules over every pod the action *could* hit (all matching pods when the
-   pick is random: a refusal must not depend on a dice roll), then ``max_targets`` count/percent over the
-   pods it *will* hit;
+2. :func:`check_targets` — label rules over every pod the action *could* hit (all matching pods
+   when the pick is random: a refusal must not depend on a dice roll), then ``max_targets``
+   count/percent over the pods it *will* hit;
 3. :func:`check_budgets` — PodDisruptionBudgets (``respect_pdb``), for faults that disrupt pods.
 
 """
@@ -51,7 +52,8 @@ def check_targets(
 def check_budgets(
     policy: Policy, api: Api, namespace: str, will_hit: Sequence[Pod]
 ) -> list[PdbBudget]:
-    """Refuse when killing ``will_hit`` exceeds a PodDisruptionBudget (``respect_pdb``); the budgets."""
+    """Refuse when killing ``will_hit`` exceeds a PodDisruptionBudget (``respect_pdb``); return the
+    budgets."""
     if not policy.respect_pdb:
         return []
     from chaosguard.kube.pdb import budgets

@@ -1,7 +1,7 @@
-"""Plans of Kubernetes faults: arguments checked, cluster resolved, targets selected, policy enforced.
+"""Plans of Kubernetes faults: arguments checked, cluster resolved, targets picked, policy enforced.
 
-A plan is everything a fault kind needs to act, decided before anything changes. Order matters and is
-the same for every Kubernetes action:
+A plan is everything a fault kind needs to act, decided before anything changes. Order matters and
+is the same for every Kubernetes action:
 
 1. arguments → frozen request (one-line ``InvalidArgument`` naming the argument, no network);
 2. the policy's namespace rules (a denied namespace never reaches the cluster);
@@ -28,7 +28,7 @@ from chaosguard.kube.pods import Pod, list_pods, namespace_exists, pick
 from chaosguard.policy.kube_blast import check_budgets, check_namespace, check_targets
 from chaosguard.policy.model import Policy
 from chaosguard.policy.selectors import parse_selector
-from chaosguard.validation import parse
+from chaosguard.validation import parse, short_repr
 
 __all__ = [
     "CHAOS_MESH_MODES",
@@ -116,24 +116,27 @@ class ChaosMeshRequest(_Request):
             if self.mode_value:
                 raise InvalidArgument(
                     "mode_value",
-                    f"mode '{self.mode}' takes no mode_value (got {self.mode_value!r})",
+                    f"mode '{self.mode}' takes no mode_value (got {short_repr(self.mode_value)})",
                 )
             return self
         try:
             number = float(self.mode_value)
         except ValueError:
             raise InvalidArgument(
-                "mode_value", f"mode '{self.mode}' needs a number (got {self.mode_value!r})"
+                "mode_value",
+                f"mode '{self.mode}' needs a number (got {short_repr(self.mode_value)})",
             ) from None
         if self.mode == "fixed" and (number < 1 or number != int(number)):
             raise InvalidArgument(
                 "mode_value",
-                f"mode 'fixed' needs a whole number of pods >= 1 (got {self.mode_value!r})",
+                "mode 'fixed' needs a whole number of pods >= 1 "
+                f"(got {short_repr(self.mode_value)})",
             )
         if self.mode != "fixed" and not 0 < number <= 100:
             raise InvalidArgument(
                 "mode_value",
-                f"mode '{self.mode}' needs a percent in (0, 100] (got {self.mode_value!r})",
+                f"mode '{self.mode}' needs a percent in (0, 100] "
+                f"(got {short_repr(self.mode_value)})",
             )
         return self
 
@@ -146,7 +149,7 @@ class ChaosMeshRequest(_Request):
         value = float(self.mode_value)
         if self.mode == "fixed":
             return min(int(value), total)
-        return int(math.floor(total * value / 100))
+        return math.floor(total * value / 100)
 
 
 def _matching(api: Api, namespace: str, label_selector: str, name_pattern: str = "") -> list[Pod]:
@@ -189,8 +192,8 @@ def plan_pod_kill(
     percent: float = 0.0,
     order: str = "random",
     grace_period_s: int = -1,
-    configuration: dict | None = None,
-    secrets: dict | None = None,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
 ) -> KillPlan:
     """Check, select and judge a pod kill (see the module docstring); change nothing."""
     request = parse(
@@ -255,8 +258,8 @@ def plan_chaos_mesh(
     label_selector: str,
     mode: str = "all",
     mode_value: str = "",
-    configuration: dict | None = None,
-    secrets: dict | None = None,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
 ) -> ChaosMeshPlan:
     """Check and judge where a Chaos Mesh fault lands; change nothing."""
     request = parse(

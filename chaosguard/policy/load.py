@@ -4,8 +4,8 @@ Every problem becomes ONE :class:`~chaosguard.errors.InvalidArgument` naming the
 ``invalid argument 'policy.windows.0.timezone': unknown time zone 'Mars/Base' (in policy.yaml)``;
 nothing here lets another exception out for bad input.
 
-The policy file comes from the ``policy_file`` argument, else from ``$CHAOSGUARD_POLICY``, else there is
-none and the defaults apply (``Policy()``).
+The policy file comes from the ``policy_file`` argument, else from ``$CHAOSGUARD_POLICY``, else
+there is none and the defaults apply (``Policy()``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import yaml
 from pydantic import ValidationError
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.policy._errors import invalid_argument
 from chaosguard.policy.merge import merge
 from chaosguard.policy.model import EXTENSION_NAME, ChaosguardBlock, Policy
 from chaosguard.slo.spec import GuardSpec
+from chaosguard.validation import invalid_argument
 
 __all__ = [
     "ENV_VAR",
@@ -64,8 +64,8 @@ def _parse_text(text: str, path: str, field: str) -> Any:
 
 
 def read_document(path: str, field: str) -> Any:
-    """Read and parse a YAML or JSON file (JSON when it ends in ``.json``); ``InvalidArgument(field)``
-    for an unreadable file, a parse error or an empty document."""
+    """Read and parse a YAML or JSON file (JSON when it ends in ``.json``);
+    ``InvalidArgument(field)`` for an unreadable file, a parse error or an empty document."""
     target = Path(path).expanduser()
     try:
         with target.open("rb") as fh:
@@ -134,9 +134,10 @@ def find_block(experiment: Mapping[str, Any] | None) -> ChaosguardBlock | None:
 def load_policy(policy_file: str | None, experiment: Mapping[str, Any] | None) -> Policy:
     """The effective policy of ``experiment``: the policy file (or defaults) merged with its block.
 
-    :param policy_file: path of a YAML/JSON policy file; None or "" → ``$CHAOSGUARD_POLICY`` → defaults.
-    :param experiment: the experiment document (its ``extensions[name=chaosguard].policy`` is merged,
-        the stricter value winning); None when there is none.
+    :param policy_file: path of a YAML/JSON policy file; None or "" → ``$CHAOSGUARD_POLICY`` →
+        defaults.
+    :param experiment: the experiment document (its ``extensions[name=chaosguard].policy`` is
+        merged, the stricter value winning); None when there is none.
     :raises InvalidArgument: one line naming ``policy_file`` (unreadable), ``policy.<path>`` (file
         content) or ``extensions.chaosguard.policy.<path>`` (experiment block).
     """

@@ -1,13 +1,13 @@
-"""Blast radius of local faults: process signals (count, allowed/denied patterns), CPU and memory stress.
+"""Blast radius of local faults: process signals (count, allowed/denied patterns), CPU, memory.
 
 Two levels:
 
-- :func:`check_local` judges an action's *arguments* (before anything is resolved): ``max_processes``
-  against ``local.max_processes``, the literal ``name_pattern`` text (without its ``^``/``$`` anchors;
-  a best effort) against the allowed/denied regexes, ``workers`` against ``local.max_cpu_workers``,
-  ``mib`` against ``local.max_memory_mib``. It is what ``chaos guard check`` can say without touching
-  the machine. Values still holding ``${...}`` are skipped: substitute them first
-  (``chaoslib.substitute``) to have them checked.
+- :func:`check_local` judges an action's *arguments* (before anything is resolved):
+  ``max_processes`` against ``local.max_processes``, the literal ``name_pattern`` text (without its
+  ``^``/``$`` anchors; a best effort) against the allowed/denied regexes, ``workers`` against
+  ``local.max_cpu_workers``, ``mib`` against ``local.max_memory_mib``. It is what ``chaos guard
+  check`` can say without touching the machine. Values still holding ``${...}`` are skipped:
+  substitute them first (``chaoslib.substitute``) to have them checked.
 - :func:`check_processes` judges the processes the action would actually signal (name and command
   line against the regexes, their count against the limit);
   :func:`~chaosguard.local.processes.resolve_processes` finds them the way the process actions do,
@@ -84,7 +84,8 @@ def check_local(policy: Policy, action_name: str, arguments: Mapping[str, Any]) 
     :param action_name: the provider's function, as ``module:func``, ``module.func`` or ``func``;
         anything that is not one of :data:`LOCAL_ACTIONS` passes.
     :param arguments: the provider's arguments (defaults are applied for absent ones).
-    :raises Refused: naming the limit, e.g. ``refused: workers=8 exceeds policy local.max_cpu_workers=2``.
+    :raises Refused: naming the limit, e.g.
+        ``refused: workers=8 exceeds policy local.max_cpu_workers=2``.
     """
     module, func = split_action_name(action_name)
     if func not in LOCAL_ACTIONS or (module is not None and module != LOCAL_ACTIONS[func]):
@@ -126,7 +127,8 @@ def check_local(policy: Policy, action_name: str, arguments: Mapping[str, Any]) 
 
 
 def check_processes(policy: Policy, processes: Sequence[ProcessInfo]) -> None:
-    """Refuse when the processes an action would signal break ``policy.local`` (count and patterns)."""
+    """Refuse when the processes an action would signal break ``policy.local`` (count and
+    patterns)."""
     limit = policy.local.max_processes
     if limit is not None and len(processes) > limit:
         raise Refused(

@@ -2,8 +2,8 @@
 
 ``merge(base, overlay)``: ``base`` is the policy file (or the defaults) and counts with every field,
 defaults included; ``overlay`` is the experiment's block and counts only with the fields it writes
-(pydantic's ``model_fields_set``). So an experiment can only make its policy stricter, never looser, and
-a block that does not mention a field leaves the file's value alone. ``merge(p, p) == p``.
+(pydantic's ``model_fields_set``). So an experiment can only make its policy stricter, never looser,
+and a block that does not mention a field leaves the file's value alone. ``merge(p, p) == p``.
 
 Every leaf field has exactly one rule in :data:`RULES` (a test checks that none is missing); the
 table in ``docs/policy.md`` is the same list in prose.
@@ -84,7 +84,7 @@ def _window_meet(
 
 def _intersect_windows(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
     if not a or not b or a == b:
-        return b if not a else a
+        return a if a else b
     return _union((), tuple(_window_meet(x, y) for x in a for y in b))
 
 

@@ -1,4 +1,4 @@
-"""The policy model: what a policy file (and the ``policy`` of an experiment's chaosguard block) may say.
+"""The policy model: what a policy file (and the ``policy`` of an experiment's block) may say.
 
 Every model is frozen and refuses unknown keys. Lists are stored as tuples. ``None`` in an ``allow``
 list means "no restriction"; an empty ``allow`` list means "nothing is allowed". Field-by-field
@@ -110,7 +110,8 @@ class MaxTargets(_Model):
 
 
 class TimeWindow(_Model):
-    """Open on ``days`` from ``start`` (inclusive) to ``end`` (exclusive), wall-clock time in ``timezone``."""
+    """Open on ``days`` from ``start`` (inclusive) to ``end`` (exclusive), wall-clock time in
+    ``timezone``."""
 
     days: Days = Field(
         default=DAY_NAMES, description="mon..sun or ranges like mon-fri (default every day)"
@@ -259,7 +260,8 @@ class GuardSettings(_Model):
 
 
 class AllOfPatterns(_Model):
-    """Matches only what every one of its regexes matches (what merging two allow lists produces)."""
+    """Matches only what every one of its regexes matches (what merging two allow lists
+    produces)."""
 
     all_of: tuple[Regex, ...] = Field(min_length=1)
 

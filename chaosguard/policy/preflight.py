@@ -39,7 +39,8 @@ def preflight_checks(
     """Kill switch, time window, freeze, unguarded rule — in that order.
 
     :param guards: the experiment's guards (only their number matters here).
-    :param now: an aware datetime or epoch seconds (inject it in tests; ``time.time()`` at run time).
+    :param now: an aware datetime or epoch seconds (inject it in tests; ``time.time()`` at run
+        time).
     :param kill_switch: an already-read state (to avoid reading twice); read now when None.
     """
     state = kill_switch if kill_switch is not None else kill_switch_state(policy)
@@ -79,7 +80,8 @@ def preflight_policy(policy: Policy, guards: Sequence[Any], now: datetime | floa
 
 
 def budget_refusal(policy: Policy, remaining: float, guard_name: str = "") -> str | None:
-    """A reason to refuse when ``remaining`` (fraction 0..1 of the error budget left) is below the floor."""
+    """A reason to refuse when ``remaining`` (fraction 0..1 of the error budget left) is below the
+    floor."""
     floor = policy.guard.error_budget_floor
     if remaining < floor:
         who = f" ({guard_name})" if guard_name else ""
@@ -95,8 +97,9 @@ def error_budget_check(
 ) -> str | None:
     """A reason to refuse the start because of the error budget, or None.
 
-    :param remaining: fraction (0..1) of the error budget left, as read by a guard; ``None`` when no
-        figure was read. With ``guard.error_budget_floor`` > 0 a missing figure refuses (fail closed).
+    :param remaining: fraction (0..1) of the error budget left, as read by a guard; ``None`` when
+        no figure was read. With ``guard.error_budget_floor`` > 0 a missing figure refuses (fail
+        closed).
     """
     floor = policy.guard.error_budget_floor
     if floor <= 0:

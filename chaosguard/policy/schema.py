@@ -1,4 +1,4 @@
-"""JSON Schemas of what users write: the policy file and the experiment's chaosguard extension block."""
+"""JSON Schemas of what users write: the policy file and the experiment's chaosguard block."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def policy_schema() -> dict[str, Any]:
 
 
 def experiment_schema() -> dict[str, Any]:
-    """The JSON Schema of the experiment block ``extensions: [{name: chaosguard, policy, guards}]``."""
+    """The JSON Schema of the experiment block
+    ``extensions: [{name: chaosguard, policy, guards}]``."""
     schema = ChaosguardBlock.model_json_schema(mode="validation")
     schema["title"] = "chaosguard experiment extension"
     return {"$schema": _DIALECT, **schema}

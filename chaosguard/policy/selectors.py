@@ -1,9 +1,9 @@
-"""Kubernetes label selectors: parse ``tier=critical,app in (web, api),!canary`` and match label sets.
+"""Kubernetes label selectors: parse ``tier=critical,app in (web, api),!canary``, match label sets.
 
-The grammar and semantics are those of ``kubectl get -l``: comma-separated requirements, all of which
-must hold. Equality-based: ``key=value``, ``key==value``, ``key!=value``; set-based: ``key in (a, b)``,
-``key notin (a, b)``, ``key`` (label present), ``!key`` (label absent). ``!=`` and ``notin`` also match
-pods that do not have the label at all, exactly as Kubernetes does.
+The grammar and semantics are those of ``kubectl get -l``: comma-separated requirements, all of
+which must hold. Equality-based: ``key=value``, ``key==value``, ``key!=value``; set-based:
+``key in (a, b)``, ``key notin (a, b)``, ``key`` (label present), ``!key`` (label absent). ``!=``
+and ``notin`` also match pods that do not have the label at all, exactly as Kubernetes does.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from chaosguard.validation import short_repr
 
 __all__ = ["LabelSelector", "Requirement", "conjoin", "parse_selector", "selector_matches"]
 
@@ -55,13 +57,13 @@ class LabelSelector:
 def _check_key(key: str, text: str) -> str:
     match = _KEY_RE.match(key)
     if not match or len(match.group("prefix") or "") > 253:
-        raise ValueError(f"invalid label key {key!r} in selector {text!r}")
+        raise ValueError(f"invalid label key {short_repr(key)} in selector {short_repr(text)}")
     return key
 
 
 def _check_value(value: str, text: str) -> str:
     if len(value) > 63 or not _VALUE_RE.match(value):
-        raise ValueError(f"invalid label value {value!r} in selector {text!r}")
+        raise ValueError(f"invalid label value {short_repr(value)} in selector {short_repr(text)}")
     return value
 
 
@@ -76,14 +78,14 @@ def _split(text: str) -> list[str]:
         elif char == ")":
             depth -= 1
             if depth < 0:
-                raise ValueError(f"unbalanced ')' in selector {text!r}")
+                raise ValueError(f"unbalanced ')' in selector {short_repr(text)}")
         if char == "," and depth == 0:
             parts.append("".join(current))
             current = []
         else:
             current.append(char)
     if depth != 0:
-        raise ValueError(f"unbalanced '(' in selector {text!r}")
+        raise ValueError(f"unbalanced '(' in selector {short_repr(text)}")
     parts.append("".join(current))
     return parts
 
@@ -95,11 +97,11 @@ _EQ_RE = re.compile(r"^(?P<key>[^=!\s]+)\s*(?P<op>==|!=|=)\s*(?P<value>\S*)$")
 def _requirement(part: str, text: str) -> Requirement:
     part = part.strip()
     if not part:
-        raise ValueError(f"empty requirement in selector {text!r}")
+        raise ValueError(f"empty requirement in selector {short_repr(text)}")
     if m := _SET_RE.match(part):
         values = [_check_value(v.strip(), text) for v in m.group("values").split(",")]
         if not any(values):
-            raise ValueError(f"empty value set in selector {text!r}")
+            raise ValueError(f"empty value set in selector {short_repr(text)}")
         op = m.group("op")
         return Requirement(_check_key(m.group("key"), text), op, frozenset(values))
     if m := _EQ_RE.match(part):

@@ -1,8 +1,9 @@
-"""When experiments may start: allowed time windows and freeze periods, evaluated at an injected ``now``.
+"""When experiments may start: allowed time windows and freezes, evaluated at an injected ``now``.
 
-A window is judged on the wall clock of its own time zone (``now`` converted there), so daylight-saving
-changes move the window with local time, as people expect: "09:00-17:00 Europe/Paris" is 08:00-16:00 UTC
-in winter and 07:00-15:00 UTC in summer. ``now`` is an aware datetime or epoch seconds (``time.time()``).
+A window is judged on the wall clock of its own time zone (``now`` converted there), so
+daylight-saving changes move the window with local time, as people expect: "09:00-17:00
+Europe/Paris" is 08:00-16:00 UTC in winter and 07:00-15:00 UTC in summer. ``now`` is an aware
+datetime or epoch seconds (``time.time()``).
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ def _starts(window: TimeWindow, now: datetime, days: int) -> list[datetime]:
 
 
 def next_opening(policy: Policy, now: datetime | float, horizon_days: int = 8) -> datetime | None:
-    """The first instant after ``now`` when a window of ``policy`` is open (None: none in the horizon).
+    """The first instant after ``now`` when a window of ``policy`` is open (None: none in the
+    horizon).
 
-    An intersection opens when its last member opens, so the candidates are the members' start times.
+    An intersection opens when its last member opens, so the candidates are the members' start
+    times.
     """
     now = _aware(now)
     candidates: set[datetime] = set()

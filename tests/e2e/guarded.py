@@ -19,6 +19,15 @@ GUARD_CONTROL = {
 }
 
 
+def guard_control(module: str = "chaosguard.guard", **arguments: Any) -> dict:
+    """The chaosguard control block naming ``module`` (``chaosguard.guard``, or the old
+    ``chaosguard.safety.guard``), with optional control ``arguments``."""
+    provider: dict[str, Any] = {"type": "python", "module": module}
+    if arguments:
+        provider["arguments"] = arguments
+    return {"name": "chaosguard", "provider": provider}
+
+
 def action(step: str, module: str, func: str, pauses: dict | None = None, **arguments: Any) -> dict:
     """A python action step."""
     out: dict[str, Any] = {

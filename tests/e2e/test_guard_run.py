@@ -1,7 +1,8 @@
-"""The guard through ``chaos run``: preflight refusals, abort on breach, rollbacks, status and exit codes.
+"""The guard through ``chaos run``: preflight refusals, abort on breach, rollbacks, exit status.
 
 The SLO source here is a Python callable reading a number the test controls; the Prometheus-backed
-scenarios are in ``tests/integration/slo``. Faults are real (a latency proxy process, a paused process).
+scenarios are in ``tests/integration/slo``. Faults are real (a latency proxy process, a paused
+process).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.e2e.guarded import (
     action,
     chaos_run,
     experiment,
+    guard_control,
     python_guard,
     set_value,
     value_env,
@@ -297,3 +299,21 @@ def test_breach_during_rollbacks_reverts_but_lets_them_finish(
         ("stop-proxy", "succeeded"),
     ]  # ...and the rollbacks not cut short
     assert live_fault_processes(chaosguard_home) == []
+
+
+@pytest.mark.parametrize("module", ["chaosguard.safety.guard", "chaosguard.guard"])
+def test_both_module_paths_guard_a_run(module: str, tmp_path: Path, chaos_env: dict) -> None:
+    """Experiment files that name the old path (``chaosguard.safety.guard``) keep working."""
+    env = value_env(tmp_path, chaos_env, 1)
+    doc = experiment(
+        [action("short-wait", WAIT, "wait", seconds=0.3)],
+        policy={"guard": {"interval_s": 0.1}},
+        controls=[guard_control(module)],
+    )
+    res = chaos_run(tmp_path, doc, env)
+    assert res.rc == 0 and res.journal["status"] == "completed", res.stderr[-2000:]
+    g = res.guard
+    assert g["outcome"] == "met" and g["reason"] is None and g["breach"] is None
+    assert [r["guard"] for r in g["preflight"]] == ["value"]
+    assert g["readings"] and all(r["value"] == 1 for r in g["readings"])
+    assert g["lock"]["scope"].startswith("host:") and g["run_id"]

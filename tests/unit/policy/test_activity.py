@@ -1,4 +1,4 @@
-"""The guard's per-action check on activity dicts, with ${...} substitution and live process targets."""
+"""The guard's per-action check on activity dicts, ${...} substitution and live process targets."""
 
 from __future__ import annotations
 

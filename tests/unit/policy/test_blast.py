@@ -1,4 +1,4 @@
-"""Blast radius of Kubernetes faults: namespaces, label selectors, max targets, PodDisruptionBudgets."""
+"""Blast radius of Kubernetes faults: namespaces, label selectors, max targets, PDBs."""
 
 from __future__ import annotations
 
@@ -64,13 +64,15 @@ def test_namespaces() -> None:
 
 def test_selectors() -> None:
     refused(
-        "refused: pod 'demo/web-0' matches denied selector 'tier=critical' (policy label_selectors.deny)",
+        "refused: pod 'demo/web-0' matches denied selector 'tier=critical' "
+        "(policy label_selectors.deny)",
         pods(1, tier="critical"),
         2,
         "demo",
     )
     refused(
-        "refused: pod 'demo/db-0' matches no selector of policy label_selectors.allow ('app in (web, api)')",
+        "refused: pod 'demo/db-0' matches no selector of policy label_selectors.allow "
+        "('app in (web, api)')",
         [Target("db-0", "demo", {"app": "db"})],
         2,
         "demo",

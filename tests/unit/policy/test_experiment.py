@@ -9,11 +9,7 @@ from typing import Any
 import pytest
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.policy.experiment import (
-    check_experiment,
-    check_experiment_file,
-    load_experiment,
-)
+from chaosguard.policy.experiment import check_experiment, load_experiment
 
 GOOD: dict[str, Any] = {
     "title": "CPU stress keeps p95 under 500 ms",
@@ -109,8 +105,8 @@ def test_a_good_experiment_has_no_problem() -> None:
             ["steady-state-hypothesis", "probes", 0, "type"],
             "action",
             (
-                "steady-state-hypothesis.probes[0]: is an action ('always'); the steady-state hypothesis may only "
-                "hold probes"
+                "steady-state-hypothesis.probes[0]: is an action ('always'); the steady-state "
+                "hypothesis may only hold probes"
             ),
         ),
         (
@@ -137,8 +133,9 @@ def test_a_good_experiment_has_no_problem() -> None:
             ["method", 0, "provider", "arguments", "cores"],
             2,
             (
-                "method[0].provider.arguments.cores: unknown argument of chaosguard.actions.stress:stress_cpu "
-                "(known: workers, load_percent, duration_s, backend)"
+                "method[0].provider.arguments.cores: unknown argument of "
+                "chaosguard.actions.stress:stress_cpu (known: workers, load_percent, duration_s, "
+                "backend)"
             ),
         ),
         (
@@ -161,8 +158,8 @@ def test_a_good_experiment_has_no_problem() -> None:
             ["method", 0, "provider", "module"],
             "chaosguard.actions.nope",
             (
-                "method[0].provider.module: cannot import 'chaosguard.actions.nope' (ModuleNotFoundError: No module "
-                "named 'chaosguard.actions.nope')"
+                "method[0].provider.module: cannot import 'chaosguard.actions.nope' "
+                "(ModuleNotFoundError: No module named 'chaosguard.actions.nope')"
             ),
         ),
         (
@@ -216,31 +213,36 @@ def test_chaoslib_problems_are_one_line() -> None:
 @pytest.mark.parametrize(
     ("name", "text", "problem"),
     [
-        ("e.yaml", "", "experiment: {path} is empty"),
-        ("e.json", "", "experiment: {path} is not valid JSON: Expecting value at line 1 column 1"),
-        (
-            "e.yaml",
-            "- 1\n- 2\n",
-            "experiment: {path}: expected a mapping at the top level, got list",
-        ),
-        ("e.json", "[1]", "experiment: {path}: expected a mapping at the top level, got list"),
+        ("e.yaml", "", "{path} is empty"),
+        ("e.json", "", "{path} is not valid JSON: Expecting value at line 1 column 1"),
+        ("e.yaml", "- 1\n- 2\n", "{path}: expected a mapping at the top level, got list"),
+        ("e.json", "[1]", "{path}: expected a mapping at the top level, got list"),
         (
             "e.yaml",
             "title: [",
             (
-                "experiment: {path} is not valid YAML: expected the node content, but found "
+                "{path} is not valid YAML: expected the node content, but found "
                 "'<stream end>' at line 1 column 9"
             ),
         ),
-        ("e.yaml", "{}", "experiment: is empty"),
     ],
 )
 def test_files_that_chaos_validate_shows_as_tracebacks(
     tmp_path: Path, name: str, text: str, problem: str
 ) -> None:
+    """What ``chaos guard check`` says of them: :func:`load_experiment` refuses with one line."""
     path = tmp_path / name
     path.write_text(text)
-    assert check_experiment_file(str(path)) == [problem.format(path=path)]
+    with pytest.raises(InvalidArgument) as info:
+        load_experiment(str(path))
+    assert (info.value.field, info.value.problem) == ("experiment", problem.format(path=path))
+    assert str(info.value) == f"invalid argument 'experiment': {problem.format(path=path)}"
+
+
+def test_an_empty_mapping_loads_and_is_one_problem(tmp_path: Path) -> None:
+    path = tmp_path / "e.yaml"
+    path.write_text("{}")
+    assert check_experiment(load_experiment(str(path))) == ["experiment: is empty"]
 
 
 def test_load_experiment_raises_invalid_argument(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The kill switch from env, file and URL (a real HTTP server on loopback); fail closed when unreadable."""
+"""The kill switch from env, file and URL (a real HTTP server on loopback); unreadable = on."""
 
 from __future__ import annotations
 

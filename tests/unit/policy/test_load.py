@@ -16,6 +16,7 @@ from chaosguard.policy import (
     load_policy,
     policy_schema,
 )
+from chaosguard.policy.load import parse_policy
 from chaosguard.slo.spec import HttpGuard, PrometheusGuard
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -85,7 +86,10 @@ def test_env_var_names_the_file_and_the_argument_wins(
     [
         (
             "windows:\n  - timezone: Mars/Base\n",
-            "invalid argument 'policy.windows.0.timezone': unknown time zone 'Mars/Base' (in {path})",
+            (
+                "invalid argument 'policy.windows.0.timezone': unknown time zone 'Mars/Base' "
+                "(in {path})"
+            ),
         ),
         (
             "windws: []\n",
@@ -104,13 +108,16 @@ def test_env_var_names_the_file_and_the_argument_wins(
         ),
         (
             "freeze: [{start: 2026-12-31, end: 2026-12-01}]\n",
-            "invalid argument 'policy.freeze.0': end 2026-12-01 is not after start 2026-12-31 (in {path})",
+            (
+                "invalid argument 'policy.freeze.0': end 2026-12-01 is not after start 2026-12-31 "
+                "(in {path})"
+            ),
         ),
         (
             "local: {allow_process_patterns: ['ok', {all_of: ['(x']}]}\n",
             (
-                "invalid argument 'policy.local.allow_process_patterns.1.all_of.0': not a regular expression: '(x' "
-                "(missing ), unterminated subpattern at position 0) (in {path})"
+                "invalid argument 'policy.local.allow_process_patterns.1.all_of.0': not a regular "
+                "expression: '(x' (missing ), unterminated subpattern at position 0) (in {path})"
             ),
         ),
         ("- 1\n", "invalid argument 'policy': expected a mapping, got list (in {path})"),
@@ -158,7 +165,8 @@ def test_unparsable_files(tmp_path: Path, name: str, text: str | bytes, problem:
 
 def test_missing_file_names_policy_file(tmp_path: Path) -> None:
     assert error_of(str(tmp_path / "nope.yaml")) == (
-        f"invalid argument 'policy_file': cannot read {tmp_path / 'nope.yaml'}: No such file or directory"
+        f"invalid argument 'policy_file': cannot read {tmp_path / 'nope.yaml'}: "
+        "No such file or directory"
     )
 
 
@@ -184,7 +192,8 @@ def test_experiment_block_is_merged_stricter(tmp_path: Path) -> None:
 
 def test_experiment_block_errors() -> None:
     assert error_of(None, block(policy={"windows": [{"timezone": "Mars/Base"}]})) == (
-        "invalid argument 'extensions.chaosguard.policy.windows.0.timezone': unknown time zone 'Mars/Base'"
+        "invalid argument 'extensions.chaosguard.policy.windows.0.timezone': "
+        "unknown time zone 'Mars/Base'"
     )
     assert error_of(None, block(polcy={})) == (
         "invalid argument 'extensions.chaosguard.polcy': unknown field (did you mean 'policy'?)"
@@ -234,3 +243,50 @@ def test_schemas_are_json_and_describe_the_fields() -> None:
 def test_digest_is_stable_and_sensitive() -> None:
     assert Policy().digest() == Policy().digest()
     assert Policy().digest() != Policy.model_validate({"allow_unguarded": True}).digest()
+
+
+#: A value whose ``repr`` is about a thousand characters (the fuzzer once put one in
+#: ``freeze.start`` and got a 1,083-character message).
+BIG = {f"key-{i:02d}": ["x" * 30, i] for i in range(20)}
+
+
+def test_a_whole_document_as_a_freeze_start_is_one_short_line() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        parse_policy({"freeze": [{"start": BIG, "end": "2026-12-24"}]})
+    assert str(info.value) == (
+        "invalid argument 'policy.freeze.0.start': expected a date (2026-12-24) or a date and "
+        "time (2026-12-24T18:00) (got {'key-00': ['xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 0], 'key-01...)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"freeze": [{"start": "2026-12-24", "end": "y" * 2000}]}, "policy.freeze.0.end"),
+        ({"windows": [{"start": BIG}]}, "policy.windows.0.start"),
+        ({"windows": [{"start": "9" * 500}]}, "policy.windows.0.start"),
+        ({"windows": [{"days": BIG}]}, "policy.windows.0.days"),
+        ({"windows": [{"days": ["d" * 500]}]}, "policy.windows.0.days"),
+        ({"windows": [{"days": [BIG]}]}, "policy.windows.0.days"),
+        ({"windows": [{"timezone": "Mars/" + "x" * 500}]}, "policy.windows.0.timezone"),
+        ({"kill_switch": {"env": ["1" * 500]}}, "policy.kill_switch.env.0"),
+        ({"kill_switch": {"url": ["ftp://" + "x" * 500]}}, "policy.kill_switch.url.0"),
+        ({"kill_switch": {"file": [" " * 500]}}, "policy.kill_switch.file.0"),
+        (
+            {"local": {"deny_process_patterns": ["(" + "x" * 500]}},
+            "policy.local.deny_process_patterns.0",
+        ),
+        ({"label_selectors": {"deny": ["app=" + "v" * 900]}}, "policy.label_selectors.deny.0"),
+        ({"label_selectors": {"deny": ["a" * 900 + "=v"]}}, "policy.label_selectors.deny.0"),
+        ({"label_selectors": {"deny": ["(" + "a" * 900]}}, "policy.label_selectors.deny.0"),
+        ({"max_targets": {"count": BIG}}, "policy.max_targets.count"),
+        ({"guard": {"on_unreadable": "z" * 500}}, "policy.guard.on_unreadable"),
+        ({"windows": [{"k" * 500: 1}]}, "policy.windows.0." + "k" * 57 + "..."),
+    ],
+)
+def test_messages_that_echo_the_input_cut_it(doc: dict, field: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        parse_policy(doc)
+    message = str(info.value)
+    assert info.value.field == field, message
+    assert "\n" not in message and len(message) <= 250 and "..." in message, message

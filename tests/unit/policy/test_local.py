@@ -63,7 +63,8 @@ def test_process_arguments() -> None:
         {"name_pattern": "postgres"},
     )
     refused(
-        r"matches no pattern of policy local\.allow_process_patterns \('\^demo-', 'cg-policy-test'\)",
+        r"matches no pattern of policy local\.allow_process_patterns "
+        r"\('\^demo-', 'cg-policy-test'\)",
         "chaosguard.actions.process.pause_processes",
         {"name_pattern": "nginx"},
     )

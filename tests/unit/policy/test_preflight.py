@@ -1,4 +1,4 @@
-"""Preflight rules that need no live system: kill switch, window, freeze, unguarded, error budget."""
+"""Preflight rules that need no live system: kill switch, window, freeze, unguarded, budget."""
 
 from __future__ import annotations
 

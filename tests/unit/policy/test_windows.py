@@ -1,4 +1,4 @@
-"""Time windows and freezes across time zones and daylight-saving changes, at an injected ``now``."""
+"""Time windows and freezes across time zones and daylight-saving changes, at a given ``now``."""
 
 from __future__ import annotations
 
@@ -99,7 +99,8 @@ def test_next_opening_of_an_intersection_across_zones() -> None:
             ]
         }
     )
-    # On 2026-03-16 New York is already on EDT (UTC-4), Paris still on CET (UTC+1): overlap 13:00-16:00 UTC
+    # On 2026-03-16 New York is already on EDT (UTC-4), Paris still on CET (UTC+1):
+    # overlap 13:00-16:00 UTC
     assert next_opening(policy, at("2026-03-16T00:00+00:00")) == at("2026-03-16T13:00+00:00")
     assert window_open(policy, at("2026-03-16T15:59+00:00"))[0]
     assert not window_open(policy, at("2026-03-16T16:00+00:00"))[0]
