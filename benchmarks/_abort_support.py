@@ -1,24 +1,28 @@
-"""Support for ``benchmarks/abort_latency.py``: the SLO source the benchmark controls, and trial plumbing.
+"""Support for ``benchmarks/abort_latency.py``: the SLO source the benchmark controls, and trial
+plumbing.
 
 The *source server* runs in its own process (``python benchmarks/_abort_support.py serve``) so the
-benchmark's polling threads never compete with it for the GIL. One ``ThreadingHTTPServer`` on loopback:
+benchmark's polling threads never compete with it for the GIL. One ``ThreadingHTTPServer`` on
+loopback:
 
-* ``GET /``        — the guarded service: ``200 ok`` while healthy, ``500`` once flipped (``what=http``).
-* ``GET /metrics`` — a Prometheus exporter with one gauge, ``cgbench_error_ratio``: 0.001 while healthy,
-  0.2 once flipped (``what=prom``).
-* ``GET /_flip?what=http|prom`` — flip that side to its bad value; ``/_reset`` — both healthy again and
-  forget the times; ``/_state`` — JSON with the times below.
+* ``GET /``        — the guarded service: ``200 ok`` while healthy, ``500`` once flipped
+  (``what=http``).
+* ``GET /metrics`` — a Prometheus exporter with one gauge, ``cgbench_error_ratio``: 0.001 while
+  healthy, 0.2 once flipped (``what=prom``).
+* ``GET /_flip?what=http|prom`` — flip that side to its bad value; ``/_reset`` — both healthy again
+  and forget the times; ``/_state`` — JSON with the times below.
 
 It records, on its own clock (the same machine clock as everything else here):
 
-* ``first_bad_http_at`` — when the first ``500`` had been *written* to a client (right after the write
-  and flush of the response): the moment the breach is observable at the HTTP source;
-* ``first_bad_metrics_at`` — when the first ``/metrics`` answer carrying the bad gauge had been written
-  to *Prometheus* (User-Agent ``Prometheus/...``): the first scrape that carries the new value.
+* ``first_bad_http_at`` — when the first ``500`` had been *written* to a client (right after the
+  write and flush of the response): the moment the breach is observable at the HTTP source;
+* ``first_bad_metrics_at`` — when the first ``/metrics`` answer carrying the bad gauge had been
+  written to *Prometheus* (User-Agent ``Prometheus/...``): the first scrape that carries the new
+  value.
 
-A *user traffic* thread inside the server process requests ``GET /`` ``--user-rps`` times a second over
-keep-alive, like real users of the service would, so "first bad response sent" is a property of the
-service (≈ the flip + at most one user period) and not of whichever guard happens to read next.
+A *user traffic* thread inside the server process requests ``GET /`` ``--user-rps`` times a second
+over keep-alive, like real users of the service would, so "first bad response sent" is a property of
+the service (≈ the flip + at most one user period) and not of whichever guard happens to read next.
 
 Nothing here imports chaosguard: a bug in the code under test cannot hide behind the harness.
 """
@@ -168,7 +172,8 @@ def _user_traffic(port: int, rps: float, stop: threading.Event) -> None:
 
 
 def serve(user_rps: float) -> None:
-    """Run the source server on a free loopback port; print the port; serve until SIGTERM/stdin EOF."""
+    """Run the source server on a free loopback port; print the port; serve until SIGTERM/stdin
+    EOF."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.state = _State()  # type: ignore[attr-defined]
     port = server.server_address[1]
@@ -248,9 +253,10 @@ class SourceServer:
             proc.wait(timeout=5)
 
 
-# ------------------------------------------------------------------------------------ ledger, processes
+# -------------------------------------------------------------------------------- ledger, processes
 def read_ledger(home: Path) -> dict[str, FaultRecord]:
-    """Every record under ``home/ledger`` (archived run files included), folded by the ledger itself."""
+    """Every record under ``home/ledger`` (archived run files included), folded by the ledger
+    itself."""
     out: dict[str, FaultRecord] = {}
     root = home / "ledger"
     if root.exists():
@@ -296,7 +302,7 @@ def fault_processes(homes: Iterable[Path]) -> list[int]:
     return out
 
 
-# ------------------------------------------------------------------------------------------ statistics
+# --------------------------------------------------------------------------------------- statistics
 def pct(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (``q`` in (0, 100]); with 20 values p99 is the maximum."""
     if not values:

@@ -1,8 +1,8 @@
 """Build, start and configure toxiproxy (the latency benchmark's anchor).
 
 toxiproxy v2.12.0 is built from the Go module proxy with ``go install`` and cached under
-``~/.cache/chaosguard/toxiproxy-v2.12.0/toxiproxy-server``. Run this module directly to build it ahead of
-time: ``python benchmarks/_toxiproxy.py``.
+``~/.cache/chaosguard/toxiproxy-v2.12.0/toxiproxy-server``. Run this module directly to build it
+ahead of time: ``python benchmarks/_toxiproxy.py``.
 """
 
 from __future__ import annotations

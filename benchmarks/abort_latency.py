@@ -1,49 +1,53 @@
-"""Abort latency of the chaosguard guard vs chaostoolkit-addons safeguards, through the real ``chaos run``.
+"""Abort latency of the chaosguard guard vs chaostoolkit-addons safeguards, through the real
+``chaos run``.
 
 Every trial is one ``chaos run`` (Chaos Toolkit 1.19) of the same experiment shape:
 
-    method:    start_latency_proxy(name=p, listen=127.0.0.1:0, upstream=<service>, latency_ms=100)  # real fault
-               tests.guard_values.wait(seconds=60)                                                  # long action
+    method:    start_latency_proxy(name=p, listen=127.0.0.1:0, upstream=<service>,
+                                   latency_ms=100)                            # real fault
+               tests.guard_values.wait(seconds=60)                            # long action
     rollbacks: stop_latency_proxy(name=p)
 
-guarded either by the chaosguard control (``chaosguard.safety.guard``; guard + ``policy.guard.interval_s``
-in the experiment's chaosguard extension; ``--rollback-strategy default``) or by the addons safeguards
-control (``chaosaddons.controls.safeguards``; one probe with ``frequency`` = the interval reading the same
-source; no chaosguard control; ``--rollback-strategy default`` and ``always``). Once the fault's ledger
-record carries the proxy's pid (the fault is up), the SLO flips to breach after a random delay
-U(0.25, 1.5) s. Sources (see ``_abort_support.py``), in a separate process on loopback:
+guarded either by the chaosguard control (``chaosguard.safety.guard``; guard +
+``policy.guard.interval_s`` in the experiment's chaosguard extension;
+``--rollback-strategy default``) or by the addons safeguards control
+(``chaosaddons.controls.safeguards``; one probe with ``frequency`` = the interval reading the same
+source; no chaosguard control; ``--rollback-strategy default`` and ``always``). Once the fault's
+ledger record carries the proxy's pid (the fault is up), the SLO flips to breach after a random
+delay U(0.25, 1.5) s. Sources (see ``_abort_support.py``), in a separate process on loopback:
 
-* **http** — a service answering ``200``, then ``500``; user traffic (40 req/s) keeps it busy. Source time
-  = the first ``500`` written to any client. chaosguard guard: ``source: http``, ``metric: error_ratio``,
-  ``max: 0.01``, ``window_s: 1``, ``rate_per_s: 20``. addons probe: the ``http`` provider on the same URL,
-  ``tolerance: 200``.
-* **prom** — a gauge scraped every 1 s by a Debian Prometheus 2.42 (0.001, then 0.2). Source time = the
-  first ``/metrics`` answer carrying 0.2 written to Prometheus. chaosguard guard: ``source: prometheus``,
-  ``max: 0.01``. addons probe: ``chaosguard.probes.prometheus.prometheus_value`` (one instant query) with
+* **http** — a service answering ``200``, then ``500``; user traffic (40 req/s) keeps it busy.
+  Source time = the first ``500`` written to any client. chaosguard guard: ``source: http``,
+  ``metric: error_ratio``, ``max: 0.01``, ``window_s: 1``, ``rate_per_s: 20``. addons probe: the
+  ``http`` provider on the same URL, ``tolerance: 200``.
+* **prom** — a gauge scraped every 1 s by a Debian Prometheus 2.42 (0.001, then 0.2). Source time =
+  the first ``/metrics`` answer carrying 0.2 written to Prometheus. chaosguard guard:
+  ``source: prometheus``, ``max: 0.01``. addons probe:
+  ``chaosguard.probes.prometheus.prometheus_value`` (one instant query) with
   ``tolerance: {type: range, range: [0, 0.01]}``.
 
 Figures per trial (all on the one machine clock):
 
-* **A (revert)** = ledger ``close`` time of the proxy record − source time, counted only when the record
-  was closed *by the experiment* — by the guard (the evidence's ``breach.reverted``) or by the declared
-  rollback (journal ``rollbacks``: ``stop-proxy`` → ``reverted``) — and the benchmark saw the proxy
-  process gone (pid polled every 5 ms) before the runner logged ``Experiment ended with status`` and its
-  port refusing connections afterwards. The evidence's ``faults_reverted_at`` and the polled death time
-  are cross-checks against the ledger time.
+* **A (revert)** = ledger ``close`` time of the proxy record − source time, counted only when the
+  record was closed *by the experiment* — by the guard (the evidence's ``breach.reverted``) or by
+  the declared rollback (journal ``rollbacks``: ``stop-proxy`` → ``reverted``) — and the benchmark
+  saw the proxy process gone (pid polled every 5 ms) before the runner logged
+  ``Experiment ended with status`` and its port refusing connections afterwards. The evidence's
+  ``faults_reverted_at`` and the polled death time are cross-checks against the ledger time.
 * **B (ended)** = ``chaos run`` process exit (seen by the benchmark's ``wait()``) − source time.
 
-addons with ``--rollback-strategy default`` skips rollbacks after its SIGUSR1: the proxy is then still
-running when the runner reports the end, and only dies when the process exits (chaosguard's at-exit
-ledger cleanup, or the worker's lifeline). That is counted *not reverted* (A undefined); the table shows
-how many of those trials had the proxy alive at the ``Experiment ended`` log line.
+addons with ``--rollback-strategy default`` skips rollbacks after its SIGUSR1: the proxy is then
+still running when the runner reports the end, and only dies when the process exits (chaosguard's
+at-exit ledger cleanup, or the worker's lifeline). That is counted *not reverted* (A undefined); the
+table shows how many of those trials had the proxy alive at the ``Experiment ended`` log line.
 
-Also: the wall time of ``chaos run`` of a trivial experiment (one ``os.path.exists`` probe) without and
-with the chaosguard control (guard: ``source: python``, ``func: os:cpu_count``, ``min: 1`` — a constant),
-interleaved, median of ``--overhead-runs`` each.
+Also: the wall time of ``chaos run`` of a trivial experiment (one ``os.path.exists`` probe) without
+and with the chaosguard control (guard: ``source: python``, ``func: os:cpu_count``, ``min: 1`` — a
+constant), interleaved, median of ``--overhead-runs`` each.
 
-Run: ``.venv/bin/python benchmarks/abort_latency.py [--trials 20] [--overhead-runs 20]``. Prints a table,
-then one JSON line. Never asserts. Everything it starts (Prometheus, the source server, chaos runs) is
-stopped at the end; state lives in a temporary directory.
+Run: ``.venv/bin/python benchmarks/abort_latency.py [--trials 20] [--overhead-runs 20]``. Prints a
+table, then one JSON line. Never asserts. Everything it starts (Prometheus, the source server, chaos
+runs) is stopped at the end; state lives in a temporary directory.
 """
 
 from __future__ import annotations
@@ -142,7 +146,7 @@ class Trial:
     debug: dict[str, Any] = field(default_factory=dict)
 
 
-# ------------------------------------------------------------------------------------------ experiments
+# -------------------------------------------------------------------------------------- experiments
 def _action(step: str, module: str, func: str, **arguments: Any) -> dict[str, Any]:
     return {
         "type": "action",
@@ -249,7 +253,7 @@ def chaos_env(home: Path) -> dict[str, str]:
     return env
 
 
-# ----------------------------------------------------------------------------------------------- trial
+# -------------------------------------------------------------------------------------------- trial
 class Run:
     """One ``chaos run`` child with timestamped stderr lines and its exit time."""
 
@@ -463,7 +467,7 @@ def run_trial(
     return tr
 
 
-# -------------------------------------------------------------------------------------------- overhead
+# ----------------------------------------------------------------------------------------- overhead
 def overhead(work: Path, runs: int, rng: random.Random) -> dict[str, Any]:
     """Wall time of ``chaos run`` of a trivial experiment, without and with the guard control."""
     probe = {
@@ -552,7 +556,7 @@ def overhead(work: Path, runs: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-# -------------------------------------------------------------------------------------------- reporting
+# ---------------------------------------------------------------------------------------- reporting
 def _r(value: float | None, nd: int = 3) -> float | None:
     return None if value is None else round(value, nd)
 
@@ -622,16 +626,19 @@ def report(
     summ = {c: summarize(trials, c) for c in configs}
     print()
     print(
-        f"abort latency — {n_trials} trials per configuration; times in seconds from 'breach observable at "
-        f"the source'; percentiles nearest-rank (with 20 trials p99 = the maximum)"
+        f"abort latency — {n_trials} trials per configuration; times in seconds from "
+        f"'breach observable at the source'; percentiles nearest-rank "
+        f"(with 20 trials p99 = the maximum)"
     )
     print(
-        "A = every fault reverted (ledger close, proxy verified gone)   B = chaos run process exited   "
+        "A = every fault reverted (ledger close, proxy verified gone)   "
+        "B = chaos run process exited   "
         "detect = guard saw it (chaosguard: breach.observed_at; addons: its 'triggered' log line)"
     )
     head = (
         f"{'system':<15} {'src':<4} {'int':>4} {'n':>3} | {'A p50':>6} {'A p99':>6} | {'B p50':>6} "
-        f"{'B p99':>6} | {'det50':>6} {'det99':>6} | {'reverted':>8} {'rollback':>8} {'alive@end':>9} "
+        f"{'B p99':>6} | {'det50':>6} {'det99':>6} | "
+        f"{'reverted':>8} {'rollback':>8} {'alive@end':>9} "
         f"{'gone@exit50':>11} | status"
     )
     print(head)
@@ -640,22 +647,26 @@ def report(
         s = summ[c]
         gone = s["dead_after_source_p50"] if c.system == "addons-default" else None
         print(
-            f"{c.system:<15} {c.source:<4} {c.interval:>4g} {s['ok']:>3} | {_f(s['a_p50'])} {_f(s['a_p99'])} | "
+            f"{c.system:<15} {c.source:<4} {c.interval:>4g} {s['ok']:>3} | "
+            f"{_f(s['a_p50'])} {_f(s['a_p99'])} | "
             f"{_f(s['b_p50'])} {_f(s['b_p99'])} | {_f(s['detect_p50'])} {_f(s['detect_p99'])} | "
-            f"{_f(s['reverted_pct'], '7.0f')}% {s['rollback_ran']:>4}/{s['ok']:<3} {s['alive_at_end']:>5}/{s['ok']:<3} "
+            f"{_f(s['reverted_pct'], '7.0f')}% {s['rollback_ran']:>4}/{s['ok']:<3} "
+            f"{s['alive_at_end']:>5}/{s['ok']:<3} "
             f"{_f(gone, '11.3f')} | {','.join(s['statuses'])}"
         )
     print(
-        "\nchaosguard watcher schedule (diagnostic): trials whose breach reading came more than 1.5 intervals "
-        "after the previous reading, and A over the other trials only"
+        "\nchaosguard watcher schedule (diagnostic): trials whose breach reading came more than "
+        "1.5 intervals after the previous reading, and A over the other trials only"
     )
     for c in configs:
         if c.system != "chaosguard":
             continue
         s = summ[c]
         print(
-            f"  {c.source:<4} {c.interval:>4g} s: {s['gapped']:>2}/{s['ok']} gapped (largest gap {_f(s['gap_max'], '.2f')} s); "
-            f"A without them: p50 {_f(s['a_p50_ungapped'], '.3f')} p99 {_f(s['a_p99_ungapped'], '.3f')} "
+            f"  {c.source:<4} {c.interval:>4g} s: {s['gapped']:>2}/{s['ok']} gapped "
+            f"(largest gap {_f(s['gap_max'], '.2f')} s); "
+            f"A without them: p50 {_f(s['a_p50_ungapped'], '.3f')} "
+            f"p99 {_f(s['a_p99_ungapped'], '.3f')} "
             f"(n={s['ok'] - s['gapped']})"
         )
     print(
@@ -772,8 +783,10 @@ def report(
     out["targets_met"] = targets
 
     print(
-        f"\nstartup overhead (chaos run of one os.path.exists probe, {len(over['plain'])} interleaved runs each, "
-        f"median): plain {_f(over['plain_median_s'])} s, with the chaosguard control {_f(over['guarded_median_s'])} s "
+        f"\nstartup overhead (chaos run of one os.path.exists probe, "
+        f"{len(over['plain'])} interleaved runs each, "
+        f"median): plain {_f(over['plain_median_s'])} s, "
+        f"with the chaosguard control {_f(over['guarded_median_s'])} s "
         f"→ overhead_ratio {_f(over['ratio'], '.3f')} (guard: python os:cpu_count >= 1, a constant)"
     )
     for p in over["problems"][:5]:
@@ -790,7 +803,7 @@ def report(
     print(json.dumps(out, separators=(", ", ": ")))
 
 
-# ------------------------------------------------------------------------------------------------ main
+# --------------------------------------------------------------------------------------------- main
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trials", type=int, default=20, help="trials per configuration (default 20)")
@@ -829,7 +842,8 @@ def main() -> None:
         prom.start(timeout=60)
         wait_for_value(prom.url, METRIC, lambda v: v == GOOD_RATIO, timeout=20)
         print(
-            f"source server {src.address} (user traffic 40 req/s), Prometheus {prom.url} (1 s scrape), "
+            f"source server {src.address} (user traffic 40 req/s), "
+            f"Prometheus {prom.url} (1 s scrape), "
             f"work dir {work}, seed {seed}; load avg {load['loadavg_start']}, other processes' CPU "
             f"{load['other_cpu_pct_start']} % (200 = both cores)",
             flush=True,

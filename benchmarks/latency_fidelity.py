@@ -1,8 +1,9 @@
-"""Latency fidelity and throughput of chaosguard's latency proxy, with toxiproxy v2.12.0 as the anchor.
+"""Latency fidelity and throughput of chaosguard's latency proxy, with toxiproxy v2.12.0 as the
+anchor.
 
-Setup (all on loopback, each piece in its own process): an asyncio/uvloop echo server answering 1 KiB
-round trips; a uvloop load client keeping N connections busy (closed loop: send 1 KiB, wait for the
-echo, repeat); between them nothing (``direct``), a chaosguard latency proxy, or toxiproxy.
+Setup (all on loopback, each piece in its own process): an asyncio/uvloop echo server answering
+1 KiB round trips; a uvloop load client keeping N connections busy (closed loop: send 1 KiB, wait
+for the echo, repeat); between them nothing (``direct``), a chaosguard latency proxy, or toxiproxy.
 
 The requested delay is applied to the **downstream direction only** in both proxies (toxiproxy's
 default stream; chaosguard ``direction="downstream"``), so one round trip should gain exactly the
@@ -11,8 +12,8 @@ direct p50 RTT with one connection (the bare loopback round trip). Throughput is
 Each client connection starts at a random offset within the first 100 ms of the warm-up, so the
 closed-loop connections do not move in lockstep bursts.
 
-Run: ``.venv/bin/python benchmarks/latency_fidelity.py [--seconds 3]``. Prints a table, then one JSON
-line. Never asserts. Builds toxiproxy on first use (``benchmarks/_toxiproxy.py``).
+Run: ``.venv/bin/python benchmarks/latency_fidelity.py [--seconds 3]``. Prints a table, then one
+JSON line. Never asserts. Builds toxiproxy on first use (``benchmarks/_toxiproxy.py``).
 """
 
 from __future__ import annotations
@@ -245,7 +246,8 @@ def _bench(seconds: float, nice: int = 0) -> None:
         baseline = _pct(_load(echo_port, 1, seconds), 50)
         for conns in CONNS:
             for delay in DELAYS:
-                # direct: saturated at 0 ms; paced like the proxied clients otherwise (think = delay)
+                # direct: saturated at 0 ms; paced like the proxied clients otherwise
+                # (think = delay)
                 rows.append(
                     _row("direct", conns, delay, _load(echo_port, conns, seconds, delay), seconds)
                 )

@@ -3,21 +3,25 @@
 
 Prints figures, asserts nothing. The last line is one JSON object (machine-readable summary).
 
-* Cluster: its own :class:`tests.k8s_cluster.TestCluster` with node Leases on (see ``BenchCluster``):
-  real etcd, kube-apiserver with TLS and RBAC, controller-manager, scheduler; kwok fakes the kubelet on
-  ``--nodes`` (8) fake nodes of 110 pods each (the capacity the test cluster registers; 500 replicas
-  plus their replacements need at least 6).
+* Cluster: its own :class:`tests.k8s_cluster.TestCluster` with node Leases on (see
+  ``BenchCluster``): real etcd, kube-apiserver with TLS and RBAC, controller-manager, scheduler;
+  kwok fakes the kubelet on ``--nodes`` (8) fake nodes of 110 pods each (the capacity the test
+  cluster registers; 500 replicas plus their replacements need at least 6).
 * Workload: one Deployment of ``--replicas`` (500) pods.
-* Each round kills ``--kill`` (250) pods, random pick, grace period 0 (deleted at once), with one tool:
-  - ``delete_s``: from the call until it returned (select: list + pick; delete: every DELETE answered);
-  - ``recovered_s``: from the call until the Deployment is whole again — the same check for both tools
-    (:func:`chaosguard.kube.workloads.wait_recovered`: controller status ready AND a pod list showing
-    that many Ready pods, none of them a killed one; polled every 0.1 s).
+* Each round kills ``--kill`` (250) pods, random pick, grace period 0 (deleted at once), with
+  one tool:
+  - ``delete_s``: from the call until it returned (select: list + pick; delete: every DELETE
+    answered);
+  - ``recovered_s``: from the call until the Deployment is whole again — the same check for both
+    tools (:func:`chaosguard.kube.workloads.wait_recovered`: controller status ready AND a pod list
+    showing that many Ready pods, none of them a killed one; polled every 0.1 s).
   Rounds alternate between the tools (chaosguard first); before each round the Deployment is back to
-  all replicas ready. Each kill runs in a fresh child process, as in a `chaos run`: modules are imported
-  before the clock starts; kubeconfig loading and TLS connections are inside it, for both tools.
-* chaosguard runs with the default policy (``respect_pdb``: it also lists the PodDisruptionBudgets, and
-  asks RBAC whether it may delete) and records the kill in its ledger (fsync) — all inside ``delete_s``.
+  all replicas ready. Each kill runs in a fresh child process, as in a `chaos run`: modules are
+  imported before the clock starts; kubeconfig loading and TLS connections are inside it, for both
+  tools.
+* chaosguard runs with the default policy (``respect_pdb``: it also lists the PodDisruptionBudgets,
+  and asks RBAC whether it may delete) and records the kill in its ledger (fsync) — all inside
+  ``delete_s``.
 
 Recovery time is dominated by the control plane (ReplicaSet controller's API rate limit, scheduler,
 kwok), identical for both tools; it is reported, not compared.
@@ -55,8 +59,8 @@ class BenchCluster(TestCluster):
     """The test cluster with kwok keeping node Leases (``--node-lease-duration-seconds=40``).
 
     Without a lease kwok heartbeats each node's status only every ~50-60 s, right at the controller
-    manager's 50 s node-monitor grace period: under load a node flaps NotReady, every pod on it loses
-    Ready, and kwok (whose pod-ready stage only acts on Pending pods) never gives it back.
+    manager's 50 s node-monitor grace period: under load a node flaps NotReady, every pod on it
+    loses Ready, and kwok (whose pod-ready stage only acts on Pending pods) never gives it back.
     """
 
     def _spawn(self, name: str, args: Any) -> Any:
@@ -91,17 +95,14 @@ def one_kill(tool: str, count: int) -> None:
     """Child process: one kill with one tool, as a `chaos run` would do it (fresh process, cold
     connections). Imports happen before the clock starts; the last stdout line is JSON."""
     from chaosguard.kube.api import Api
-    from chaosguard.kube.config import resolve_cluster
+    from chaosguard.kube.config import forget_clients, resolve_cluster
 
     if tool == "chaosk8s":
         from chaosk8s.pod.actions import terminate_pods
 
-        before = uids_by_name(
-            Api(resolve_cluster())
-        )  # not timed: which uids die, for the recovery check
-        import chaosguard.kube.config
-
-        chaosguard.kube.config._clients.clear()  # no connection of ours left open during the kill
+        # not timed: which uids die, for the recovery check
+        before = uids_by_name(Api(resolve_cluster()))
+        forget_clients()  # no connection of ours left open during the kill
         t0 = time.time()
         names = terminate_pods(
             label_selector="app=web", rand=True, mode="fixed", qty=count, grace_period=0, ns=NS
@@ -109,14 +110,20 @@ def one_kill(tool: str, count: int) -> None:
         delete_s = time.time() - t0
         uids = [before[n] for n in names if n in before]
     else:
-        import kubernetes.client  # noqa: F401 - imported by the kill otherwise: not what we time
-        import urllib3  # noqa: F401
+        import importlib
 
-        import chaosguard.faults.podkill
-        import chaosguard.kube.pdb
-        import chaosguard.policy.active
-        import chaosguard.policy.kube_plans
         from chaosguard.actions.pods import kill_pods
+
+        # imported by the kill otherwise: not what we time
+        for module in (
+            "kubernetes.client",
+            "urllib3",
+            "chaosguard.faults.podkill",
+            "chaosguard.kube.pdb",
+            "chaosguard.policy.active",
+            "chaosguard.policy.kube_plans",
+        ):
+            importlib.import_module(module)
 
         t0 = time.time()
         out = kill_pods(NS, label_selector="app=web", count=count, order="random", grace_period_s=0)

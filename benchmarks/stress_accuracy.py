@@ -1,23 +1,25 @@
-"""How exactly does chaosguard's stress hit its targets? Side by side with stress-ng, same measurements.
+"""How exactly does chaosguard's stress hit its targets? Side by side with stress-ng, same
+measurements.
 
 Prints figures, asserts nothing. The last line is one JSON object (machine-readable summary).
 
-* CPU: 2 workers at 25/50/75/100 %, builtin (closed loop) vs stress-ng ``--cpu 2 --cpu-load L`` (through
-  chaosguard's stress-ng backend: same nice 19, same wrapper). Achieved = the fault's processes' own CPU
-  time from ``/proc/<pid>/schedstat`` (ns) per worker over the window after settling; settle = end of the
-  first 1 s moving-average window after which every later one stays within ±2 pp (1.0 s = settled at
-  once, by construction). Repeated with a competing busy process at nice 0; with one core taken by it,
-  2 workers can get at most ``100·(cpus-1)/2`` % each, so levels above that are reported, not scored.
-  "wait" is the run-queue wait (CPU the workers wanted and the scheduler gave to others; both tools run
-  at nice 19); ``*_when_cpu_available`` scores only levels where it stayed under 10 %.
+* CPU: 2 workers at 25/50/75/100 %, builtin (closed loop) vs stress-ng ``--cpu 2 --cpu-load L``
+  (through chaosguard's stress-ng backend: same nice 19, same wrapper). Achieved = the fault's
+  processes' own CPU time from ``/proc/<pid>/schedstat`` (ns) per worker over the window after
+  settling; settle = end of the first 1 s moving-average window after which every later one stays
+  within ±2 pp (1.0 s = settled at once, by construction). Repeated with a competing busy process at
+  nice 0; with one core taken by it, 2 workers can get at most ``100·(cpus-1)/2`` % each, so levels
+  above that are reported, not scored. "wait" is the run-queue wait (CPU the workers wanted and the
+  scheduler gave to others; both tools run at nice 19); ``*_when_cpu_available`` scores only levels
+  where it stayed under 10 %.
 * Memory 512 MiB: time from the call to the target being resident, and the error; vs stress-ng
-  ``--vm 1 --vm-bytes 512M --vm-keep`` with and without ``--vm-populate`` (started directly, RSS polled
-  every 2 ms). "warm" trials first allocate and free 1 GiB, so that memory the micro-VM's balloon has
-  handed back to the host does not skew the figure; "cold" trials start after 3 s idle.
+  ``--vm 1 --vm-bytes 512M --vm-keep`` with and without ``--vm-populate`` (started directly, RSS
+  polled every 2 ms). "warm" trials first allocate and free 1 GiB, so that memory the micro-VM's
+  balloon has handed back to the host does not skew the figure; "cold" trials start after 3 s idle.
 * Stop: revert call → every process of the fault gone.
 
-Run: ``.venv/bin/python benchmarks/stress_accuracy.py`` (about 3 minutes; ``STRESS_BENCH_QUICK=1``: a
-one-minute smoke run of the script, figures not comparable).
+Run: ``.venv/bin/python benchmarks/stress_accuracy.py`` (about 3 minutes; ``STRESS_BENCH_QUICK=1``:
+a one-minute smoke run of the script, figures not comparable).
 """
 
 from __future__ import annotations
@@ -36,14 +38,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("CHAOSGUARD_HOME", tempfile.mkdtemp(prefix="chaosguard-stress-bench-"))
-
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
 
 from chaosguard import faults
 from chaosguard.actions.stress import stop_stress, stress_cpu, stress_memory
+
+# chaosguard reads its state directory when a fault starts, not at import
+os.environ.setdefault("CHAOSGUARD_HOME", tempfile.mkdtemp(prefix="chaosguard-stress-bench-"))
 
 MIB = 1 << 20
 LEVELS = (25, 50, 75, 100)
@@ -55,9 +58,10 @@ if os.environ.get("STRESS_BENCH_QUICK"):  # a smoke run of the script itself (~1
     RUN_S, MEASURE_FROM_S, MEM_TRIALS = 3.0, 1.5, 1
 
 
-# -- measuring -----------------------------------------------------------------------------------------
+# -- measuring -------------------------------------------------------------------------------------
 def sched_ns(pid: int) -> tuple[int, int]:
-    """(CPU time, run-queue wait) of a process in ns, from ``/proc/<pid>/schedstat`` ((0, 0) if gone)."""
+    """(CPU time, run-queue wait) of a process in ns, from ``/proc/<pid>/schedstat`` ((0, 0) if
+    gone)."""
     try:
         with open(f"/proc/{pid}/schedstat") as fh:
             run, wait = fh.read().split()[:2]
@@ -83,7 +87,8 @@ def gone(pids: list[int]) -> bool:
 
 
 def sample_cpu(pids: list[int], seconds: float) -> list[tuple[float, float, float]]:
-    """(t, cumulative CPU s, cumulative run-queue wait s of ``pids``) every SAMPLE_S for ``seconds``."""
+    """(t, cumulative CPU s, cumulative run-queue wait s of ``pids``) every SAMPLE_S for
+    ``seconds``."""
     start = time.monotonic()
     out, nxt = [], start
     while True:
@@ -138,7 +143,7 @@ def timed_stop(pids: list[int]) -> float:
     return time.monotonic() - start
 
 
-# -- CPU ------------------------------------------------------------------------------------------------
+# -- CPU -------------------------------------------------------------------------------------------
 def cpu_run(level: int, backend: str) -> dict[str, Any]:
     stress_cpu(workers=WORKERS, load_percent=level, backend=backend)
     (record,) = faults.open_records("cpu-stress")
@@ -174,7 +179,7 @@ def cpu_section(backends: list[str], loaded: bool) -> Results:
     return results
 
 
-# -- memory ---------------------------------------------------------------------------------------------
+# -- memory ----------------------------------------------------------------------------------------
 def prewarm(mib: int = 1024) -> None:
     """Allocate and free memory so the next allocation finds host-backed pages (see module doc)."""
     block = mmap.mmap(
@@ -244,7 +249,7 @@ def mem_section(trials: int = MEM_TRIALS) -> dict[str, dict[str, list[dict[str, 
     return out
 
 
-# -- report ---------------------------------------------------------------------------------------------
+# -- report ----------------------------------------------------------------------------------------
 def fmt(value: float | None, spec: str = "6.2f") -> str:
     return "   n/a" if value is None else format(value, spec)
 
@@ -262,7 +267,10 @@ def contention() -> str:
 def print_cpu(title: str, res: Results, backends: list[str], cap: float) -> None:
     print(f"\n{title}  (per worker; wait = run-queue wait: CPU wanted but given to others)")
     print(f"{'target %':>8} | " + " | ".join(f"{b:^51}" for b in backends))
-    head = f"{'achieved':>8} {'err pp':>6} {'1s-MA range':>13} {'settle s':>8} {'wait %':>6} {'hog %':>5}"
+    head = (
+        f"{'achieved':>8} {'err pp':>6} {'1s-MA range':>13} {'settle s':>8} {'wait %':>6} "
+        f"{'hog %':>5}"
+    )
     print(f"{'':>8} | " + " | ".join(head for _ in backends))
     for level in LEVELS:
         cells = []
@@ -331,7 +339,8 @@ def main() -> None:
         return round(max(abs(res[(b, lv)]["err"]) for lv in LEVELS if lv <= top), 2)
 
     def available(res: Results, b: str) -> tuple[float | None, list[int]]:
-        """Worst error over the levels where the workers waited < 10 % for a CPU (capacity existed)."""
+        """Worst error over the levels where the workers waited < 10 % for a CPU (capacity
+        existed)."""
         rows = [lv for lv in LEVELS if res[(b, lv)]["wait"] < 10.0]
         worst_err = max((abs(res[(b, lv)]["err"]) for lv in rows), default=None)
         return (None if worst_err is None else round(worst_err, 2)), rows

@@ -1,4 +1,5 @@
-"""A Python SLO source for guard tests: the value is whatever the test wrote to ``$CG_TEST_VALUE_FILE``."""
+"""A Python SLO source for guard tests: the value is whatever the test wrote to
+``$CG_TEST_VALUE_FILE``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def read_value() -> float:
 
 
 def wait(seconds: float = 30.0, marker: str = "") -> float:
-    """A long action: sleep in small steps (a guard abort must cut it short); touch ``marker`` first."""
+    """A long action: sleep in small steps (a guard abort must cut it short); touch ``marker``
+    first."""
     if marker:
         open(marker, "w").close()
     end = time.monotonic() + seconds

@@ -1,15 +1,18 @@
-"""Real Prometheus for tests: a loopback test exporter and a Debian ``/usr/bin/prometheus`` that scrapes it.
+"""Real Prometheus for tests: a loopback test exporter and a Debian ``/usr/bin/prometheus`` that
+scrapes it.
 
-Nothing here imports chaosguard, so a bug in the code under test cannot hide behind a broken fixture.
+Nothing here imports chaosguard, so a bug in the code under test cannot hide behind a broken
+fixture.
 
-* :class:`Exporter` — stdlib ``http.server`` on ``127.0.0.1:<free port>`` serving ``/metrics`` in the
-  Prometheus text format. Tests change values at runtime (``set``/``inc``/``remove``) and can make the
-  target go down: ``stop()`` (connection refused) / ``start()`` (same port again), or ``hang()`` (accepts,
-  never answers: the scrape times out) / ``answer()``.
+* :class:`Exporter` — stdlib ``http.server`` on ``127.0.0.1:<free port>`` serving ``/metrics`` in
+  the Prometheus text format. Tests change values at runtime (``set``/``inc``/``remove``) and can
+  make the target go down: ``stop()`` (connection refused) / ``start()`` (same port again), or
+  ``hang()`` (accepts, never answers: the scrape times out) / ``answer()``.
 * :class:`PrometheusServer` — one Prometheus process on ``127.0.0.1:<free port>`` with a temporary
-  ``--storage.tsdb.path`` and a config scraping the given targets every second. ``start()`` waits for
-  ``/-/ready`` and for the first successful scrape of every target; ``stop()``/``start()`` can be used
-  mid-test (same port, same storage, so history survives). The child gets SIGTERM if the test process dies.
+  ``--storage.tsdb.path`` and a config scraping the given targets every second. ``start()`` waits
+  for ``/-/ready`` and for the first successful scrape of every target; ``stop()``/``start()`` can
+  be used mid-test (same port, same storage, so history survives). The child gets SIGTERM if the
+  test process dies.
 * :func:`wait_for_value` — poll an instant query until a predicate holds.
 
 The pytest fixtures that wire these together live in ``tests/integration/slo/conftest.py``.
@@ -70,7 +73,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# --------------------------------------------------------------------------------------------- exporter
+# ----------------------------------------------------------------------------------------- exporter
 
 
 def _escape(value: str) -> str:
@@ -133,7 +136,8 @@ class _ExporterServer(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """Scrapes cut by :meth:`Exporter.stop` or a stopping Prometheus are expected: stay quiet."""
+        """Scrapes cut by :meth:`Exporter.stop` or a stopping Prometheus are expected: stay
+        quiet."""
 
     def cut_connections(self) -> None:
         with self.connections_lock:
@@ -161,14 +165,14 @@ class Exporter:
         self._hanging = threading.Event()
         self._released = threading.Event()
 
-    # values ------------------------------------------------------------------------------------------
+    # values ---------------------------------------------------------------------------------------
     def set(
         self, name: str, value: float, labels: dict[str, str] | None = None, kind: str = "gauge"
     ) -> None:
         """Set sample ``name{labels}`` to ``value`` (a gauge unless ``kind`` says otherwise)."""
         key: LabelKey = tuple(sorted((labels or {}).items()))
         with self._lock:
-            typ, series = self._metrics.setdefault(name, (kind, {}))
+            _typ, series = self._metrics.setdefault(name, (kind, {}))
             series[key] = float(value)
 
     def inc(self, name: str, by: float = 1.0, labels: dict[str, str] | None = None) -> float:
@@ -205,7 +209,7 @@ class Exporter:
                     )
         return "\n".join(lines) + "\n"
 
-    # lifecycle -----------------------------------------------------------------------------------------
+    # lifecycle ------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         return self._server is not None
@@ -262,7 +266,7 @@ class Exporter:
         self.stop()
 
 
-# ------------------------------------------------------------------------------------------ prometheus
+# --------------------------------------------------------------------------------------- prometheus
 
 
 def _set_parent_death_signal() -> None:  # runs in the child between fork and exec
@@ -297,10 +301,11 @@ def wait_for_value(
     timeout: float = 15.0,
     step: float = 0.1,
 ) -> float:
-    """Poll ``query`` until it yields exactly one sample whose value satisfies ``predicate``; return it.
+    """Poll ``query`` until it yields exactly one sample whose value satisfies ``predicate``; return
+    it.
 
-    Errors and empty/multi-sample answers count as 'not yet'. Raises ``AssertionError`` (with the last
-    answer) after ``timeout`` seconds.
+    Errors and empty/multi-sample answers count as 'not yet'. Raises ``AssertionError`` (with the
+    last answer) after ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
     last: object = "nothing yet"
@@ -404,7 +409,8 @@ class PrometheusServer:
             log.close()
 
     def start(self, timeout: float = 60.0, wait_scrape: bool = True) -> PrometheusServer:
-        """Start (or restart on the same port), wait for ``/-/ready`` and the first scrape of each target."""
+        """Start (or restart on the same port), wait for ``/-/ready`` and the first scrape of each
+        target."""
         if self.running:
             return self
         self.scraped = False
@@ -442,8 +448,8 @@ class PrometheusServer:
     def wait_scraped(self, timeout: float = 30.0) -> None:
         """Wait until every target has a successful scrape (``up == 1``) newer than this call.
 
-        Prometheus 2.42 hands new targets to the scrape loop on a 5 s discovery tick, so the first scrape
-        after a (re)start takes ~5 s; later calls return within a scrape interval.
+        Prometheus 2.42 hands new targets to the scrape loop on a 5 s discovery tick, so the first
+        scrape after a (re)start takes ~5 s; later calls return within a scrape interval.
         """
         since = time.time() - 0.5
         for job, address in self.targets:
@@ -453,7 +459,8 @@ class PrometheusServer:
         self.scraped = True
 
     def ensure_scraped(self, timeout: float = 30.0) -> None:
-        """Start if stopped, thaw if frozen, and wait for a scrape unless one is known since the last start."""
+        """Start if stopped, thaw if frozen, and wait for a scrape unless one is known since the
+        last start."""
         self.thaw()
         if not self.running:
             self.start(wait_scrape=False)
@@ -487,7 +494,8 @@ class PrometheusServer:
             proc.wait(timeout=5)
 
     def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL); the port and storage are kept for :meth:`start`."""
+        """Stop the process (SIGTERM, then SIGKILL); the port and storage are kept for
+        :meth:`start`."""
         self._terminate()
 
     def query(self, query: str) -> list[tuple[dict[str, str], float]]:

@@ -7,11 +7,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    routes: dict[str, tuple[float, int]] = {}
+    routes: ClassVar[dict[str, tuple[float, int]]] = {}
 
     def do_GET(self) -> None:
         delay, status = self.server.routes.get(self.path, (0.0, 404))  # type: ignore[attr-defined]
@@ -31,10 +32,10 @@ class _Handler(BaseHTTPRequestHandler):
 def http_server(
     routes: dict[str, tuple[float, int]],
 ) -> Iterator[tuple[str, dict[str, tuple[float, int]]]]:
-    """Serve ``routes`` (path → (delay s, status)) on 127.0.0.1; yields (base URL, mutable routes)."""
-    ThreadingHTTPServer.request_queue_size = (
-        512  # stdlib default 5 drops SYNs under bursts (1 s stalls)
-    )
+    """Serve ``routes`` (path → (delay s, status)) on 127.0.0.1; yields (base URL, mutable
+    routes)."""
+    # stdlib default 5 drops SYNs under bursts (1 s stalls)
+    ThreadingHTTPServer.request_queue_size = 512
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.routes = dict(routes)  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""``python -m chaosguard.demo`` (what ``make demo`` runs): the latency SLO experiment, end to end."""
+"""``python -m chaosguard.demo`` (``make demo`` runs it): the latency SLO experiment, end to end."""
 
 from chaosguard.demo.run import main
 

@@ -1,7 +1,7 @@
 """The demo's users: steady traffic through the latency proxy, with a live one-line summary.
 
-``python -m chaosguard.demo.load --url URL --rate R`` runs a background sampler against ``URL`` and prints
-``p95`` and error ratio over the last 5 s every ``--every`` seconds until terminated.
+``python -m chaosguard.demo.load --url URL --rate R`` runs a background sampler against ``URL`` and
+prints ``p95`` and error ratio over the last 5 s every ``--every`` seconds until terminated.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ def main() -> None:
         time.sleep(args.every)
         try:
             s = sampler.stats(5.0)
-            line = f"[users] last 5 s: {s.requests} req, p95 {s.p95_ms:.0f} ms, errors {s.error_ratio:.1%}"
+            line = (
+                f"[users] last 5 s: {s.requests} req, p95 {s.p95_ms:.0f} ms, "
+                f"errors {s.error_ratio:.1%}"
+            )
         except NoSamples:
             line = "[users] last 5 s: no completed request"
         print(line, file=sys.stderr, flush=True)

@@ -1,4 +1,4 @@
-"""Run the demo: build the topology, ``chaos run`` the experiment against it, summarize the journal."""
+"""Run the demo: build the topology, ``chaos run`` the experiment on it, summarize the journal."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -26,7 +27,7 @@ def _chaos() -> str:
     return str(local) if local.exists() else "chaos"
 
 
-def _summary(console: Console, journal: dict) -> None:
+def _summary(console: Console, journal: dict[str, Any]) -> None:
     table = Table(
         title=f"Journal: {journal.get('experiment', {}).get('title', '')}", title_justify="left"
     )
@@ -66,7 +67,8 @@ def _summary(console: Console, journal: dict) -> None:
     if breach:
         took = (breach["faults_reverted_at"] - breach["observed_at"]) * 1000
         console.print(
-            f"Guard [bold]{breach['guard']}[/] read {breach['value']:.0f} (objective {breach['threshold']}); "
+            f"Guard [bold]{breach['guard']}[/] read {breach['value']:.0f} "
+            f"(objective {breach['threshold']}); "
             f"every fault reverted {took:.0f} ms after that reading: "
             + ", ".join(f"{r['kind']} {r['outcome']}" for r in breach["reverted"])
         )
@@ -82,7 +84,8 @@ def _short(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
     if isinstance(value, dict) and isinstance(value.get("toxic"), dict):
-        return f"latency now {value['toxic'].get('latency_ms', 0):g} ms ({value['toxic'].get('direction')})"
+        toxic = value["toxic"]
+        return f"latency now {toxic.get('latency_ms', 0):g} ms ({toxic.get('direction')})"
     text = json.dumps(value) if not isinstance(value, str) else value
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -11,6 +11,7 @@ import json
 import random
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -25,7 +26,7 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(work)
         self._reply(200, {"items": 3, "work_ms": round(work * 1000, 1)})
 
-    def _reply(self, status: int, payload: dict) -> None:
+    def _reply(self, status: int, payload: dict[str, Any]) -> None:
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -42,9 +43,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    ThreadingHTTPServer.request_queue_size = (
-        512  # the stdlib default (5) drops SYNs under bursts: +1 s
-    )
+    # the stdlib default (5) drops SYNs under bursts: +1 s
+    ThreadingHTTPServer.request_queue_size = 512
     server = ThreadingHTTPServer(("127.0.0.1", args.port), _Handler)
     server.daemon_threads = True
     server.serve_forever()

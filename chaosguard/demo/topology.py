@@ -1,7 +1,8 @@
 """The demo's little world on loopback: a service, a latency proxy in front of it, and users.
 
-Every process started here dies with the demo: the service and the users get ``PR_SET_PDEATHSIG`` from
-the main thread (which lives as long as the demo), and the proxy is a chaosguard fault with a lifeline.
+Every process started here dies with the demo: the service and the users get ``PR_SET_PDEATHSIG``
+from the main thread (which lives as long as the demo), and the proxy is a chaosguard fault with a
+lifeline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -41,7 +43,7 @@ class Topology:
         self.users_rate = users_rate
         self.service_port = _free_port()
         self.url = ""
-        self.proxy: dict = {}
+        self.proxy: dict[str, Any] = {}
         self._procs: list[subprocess.Popen[bytes]] = []
 
     def _spawn(self, *args: str, quiet: bool = True) -> subprocess.Popen[bytes]:

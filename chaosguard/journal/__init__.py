@@ -1,13 +1,19 @@
-"""What happens to a journal after the run: redaction, publishers, JUnit, Markdown and the HTML report.
+"""What happens to a journal after the run: redaction, publishers, JUnit, Markdown, the HTML report.
 
-``publish_journal(journal, settings)`` runs at the very end of every experiment (the guard's
-after-experiment hook, or :mod:`chaosguard.journal.control` for unguarded ones): it redacts the journal
-once (:mod:`~chaosguard.journal.redact`), writes the directory archive first, then the webhook,
-Pushgateway, JUnit, Markdown and HTML publishers configured in the settings (:mod:`~chaosguard.journal.config`).
-``chaos report`` renders the HTML report of any journals.
-
-Nothing here imports ``chaosguard.actions``. Names are imported on first use, so a run with nothing to
-publish imports almost nothing; matplotlib is imported only when a report is rendered.
+One job: take the journal ``chaos run`` wrote (guarded or not) to wherever it must go, with every
+secret hidden; it reads journals, never the guard or the actions.
+``publish_journal(journal, settings)`` (:mod:`~chaosguard.journal.publish`) runs at the very end of
+every experiment (the guard's after-experiment hook, or the :mod:`~chaosguard.journal.control`
+control for unguarded ones): it redacts the journal once, writes the directory archive first, then
+runs the webhook, Pushgateway, JUnit, Markdown and HTML publishers the settings configure, with
+bounded retries. Its modules: ``config`` validates the publishers configuration (settings block and
+``$CHAOSGUARD_PUBLISHERS``); ``redact`` hides secrets by name, by value and by shape; ``facts`` and
+``steps`` read the few facts and the step rows every output needs; ``publishers`` holds one module
+per destination (``directory``, ``webhook`` and ``pushgateway`` over a shared HTTP sender,
+``junit``, ``markdown``, ``html``); ``report`` renders the self-contained HTML report (also
+``chaos report``), whose ``timeline`` is drawn by matplotlib. Names are imported on first use, so a
+run with nothing to publish imports almost nothing; matplotlib is imported only when a report is
+rendered.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where the publishers configuration lives (kept apart so checking for it imports nothing heavy)."""
+"""Where the publishers configuration lives (kept apart: checking for it imports nothing heavy)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ From the Chaos Toolkit settings file (``~/.chaostoolkit/settings.yaml`` or ``cha
 
     chaosguard:
       publishers:
-        - type: directory                 # always runs first (added with root "runs" when not listed)
+        - type: directory                 # always runs first (added with root "runs" if absent)
           root: /var/lib/chaos/runs
         - type: webhook
           url: https://hooks.example.com/chaos
@@ -19,8 +19,8 @@ From the Chaos Toolkit settings file (``~/.chaostoolkit/settings.yaml`` or ``cha
         env: [MY_SERVICE_PASSWORD]        # more environment variables whose values are secrets
 
 and/or from the YAML file named by ``$CHAOSGUARD_PUBLISHERS`` (the same mapping, or just the list).
-Both sources are concatenated. Errors are one :class:`~chaosguard.errors.InvalidArgument` naming the field,
-e.g. ``invalid argument 'chaosguard.publishers.1.url': required field missing``.
+Both sources are concatenated. Errors are one :class:`~chaosguard.errors.InvalidArgument` naming the
+field, e.g. ``invalid argument 'chaosguard.publishers.1.url': required field missing``.
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ class HttpTarget(PublisherBase):
 
 
 class DirectoryPublisher(PublisherBase):
-    """``<root>/<UTC start>-<slug>/journal.json``, written atomically; an existing run dir is never reused."""
+    """``<root>/<UTC start>-<slug>/journal.json``, written atomically; an existing run dir is never
+    reused."""
 
     type: Literal["directory"]
     root: Path = Path("runs")
@@ -141,7 +142,8 @@ class WebhookPublisher(HttpTarget):
 
 
 class PushgatewayPublisher(HttpTarget):
-    """PUT the run's metrics to a Prometheus Pushgateway (group: job + experiment slug + ``grouping``)."""
+    """PUT the run's metrics to a Prometheus Pushgateway (group: job + experiment slug +
+    ``grouping``)."""
 
     type: Literal["pushgateway"]
     job: str = Field(default="chaosguard", min_length=1)
@@ -172,7 +174,8 @@ class JunitPublisher(PublisherBase):
 
 
 class MarkdownPublisher(PublisherBase):
-    """A Markdown summary: appended to ``$GITHUB_STEP_SUMMARY`` when set (and ``step_summary``), else ``path``."""
+    """A Markdown summary: appended to ``$GITHUB_STEP_SUMMARY`` when set (and ``step_summary``),
+    else ``path``."""
 
     type: Literal["markdown"]
     path: str = "{run_dir}/summary.md"
@@ -210,7 +213,8 @@ class RedactSettings(BaseModel):
 
 
 class PublishersConfig(BaseModel):
-    """The ``chaosguard`` block of the settings (only ``publishers`` and ``redact`` are read here)."""
+    """The ``chaosguard`` block of the settings (only ``publishers`` and ``redact`` are read
+    here)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -248,7 +252,8 @@ def _one_line(exc: ValidationError, prefix: str) -> InvalidArgument:
 
 
 def parse_config(data: Any, where: str = "chaosguard") -> PublishersConfig:
-    """Validate one document (a mapping with ``publishers``/``redact``, or a bare list of publishers)."""
+    """Validate one document (a mapping with ``publishers``/``redact``, or a bare list of
+    publishers)."""
     if isinstance(data, list):
         data = {"publishers": data}
     if data is None:
@@ -283,7 +288,8 @@ def _from_file(path: str) -> PublishersConfig:
 def load_config(
     settings: Mapping[str, Any] | None, env: Mapping[str, str] | None = None
 ) -> PublishersConfig | None:
-    """The publishers configured in ``settings['chaosguard']`` plus ``$CHAOSGUARD_PUBLISHERS``; None if neither."""
+    """The publishers configured in ``settings['chaosguard']`` plus ``$CHAOSGUARD_PUBLISHERS``;
+    None if neither."""
     env = os.environ if env is None else env
     parts: list[PublishersConfig] = []
     block = settings.get(SETTINGS_KEY) if isinstance(settings, Mapping) else None

@@ -1,4 +1,4 @@
-"""A Chaos Toolkit control that publishes the journal of experiments run without the chaosguard guard.
+"""A Chaos Toolkit control that publishes the journal of experiments run without chaosguard's guard.
 
 Wire it per experiment::
 
@@ -6,8 +6,8 @@ Wire it per experiment::
       - name: chaosguard-publish
         provider: {type: python, module: chaosguard.journal.control}
 
-or for every experiment in ``~/.chaostoolkit/settings.yaml`` (next to the ``chaosguard: {publishers: …}``
-block it reads)::
+or for every experiment in ``~/.chaostoolkit/settings.yaml`` (next to the
+``chaosguard: {publishers: …}`` block it reads)::
 
     controls:
       chaosguard-publish:

@@ -1,8 +1,8 @@
-"""The few facts every output needs from a journal: outcome, reason, times, slug, breach, fault windows.
+"""What every output needs from a journal: outcome, reason, times, slug, breach, fault windows.
 
-Journals come from ``chaos run`` with or without the guard. With the guard, its ``chaosguard`` section is
-the truth (outcome, reason, policy digest); without it, the outcome is derived from the plain journal the
-same way the guard would (:func:`chaosguard.outcomes.outcome_of`).
+Journals come from ``chaos run`` with or without the guard. With the guard, its ``chaosguard``
+section is the truth (outcome, reason, policy digest); without it, the outcome is derived from the
+plain journal the same way the guard would (:func:`chaosguard.outcomes.outcome_of`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ __all__ = ["RunFacts", "FaultWindow", "facts_of", "slug_of", "epoch_of", "as_dic
 
 @dataclass(frozen=True)
 class FaultWindow:
-    """One ledger record as a time window (``closed_at`` None: still open when the journal was written)."""
+    """One ledger record as a time window (``closed_at`` None: still open when the journal was
+    written)."""
 
     id: str
     kind: str
@@ -51,7 +52,8 @@ class RunFacts:
 
 
 def as_dict(value: Any) -> dict[str, Any]:
-    """``value`` if it is a mapping, else ``{}`` (journals are read defensively: any field may be odd)."""
+    """``value`` if it is a mapping, else ``{}`` (journals are read defensively: any field may be
+    odd)."""
     return value if isinstance(value, dict) else {}
 
 

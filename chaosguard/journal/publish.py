@@ -1,10 +1,10 @@
-"""Publish one journal to every configured publisher: redact once, directory copy first, bounded retries.
+"""Publish one journal to every configured publisher: redact once, directory first, bounded retries.
 
-Order: every ``directory`` publisher first (one with root ``runs`` is added when none is configured), then
-the others in the order given. Each publisher gets the same redacted copy. A publisher that fails is
-retried with exponential backoff within its ``attempts`` and ``max_total_s`` budget, then reported (log
-line and :class:`PublishResult`); the others still run. Nothing here raises: a control must not lose the
-run over publishing.
+Order: every ``directory`` publisher first (one with root ``runs`` is added when none is
+configured), then the others in the order given. Each publisher gets the same redacted copy. A
+publisher that fails is retried with exponential backoff within its ``attempts`` and
+``max_total_s`` budget, then reported (log line and :class:`PublishResult`); the others still run.
+Nothing here raises: a control must not lose the run over publishing.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ _guard_publishes = threading.Event()
 
 
 def set_guard_publishes(on: bool) -> None:
-    """Say that this process's guard publishes the journal itself (so the publish control stays out)."""
+    """Say that this process's guard publishes the journal itself (so the publish control stays
+    out)."""
     if on:
         _guard_publishes.set()
     else:
@@ -145,11 +146,12 @@ def publish_journal(
 
     :param journal: the Chaos Toolkit journal (not changed).
     :param settings: the Chaos Toolkit settings (their ``chaosguard.publishers``), plus
-        ``$CHAOSGUARD_PUBLISHERS``; None: the settings ``chaos`` loaded in this process. Ignored when
-        ``config`` is given. Nothing configured: nothing is done.
+        ``$CHAOSGUARD_PUBLISHERS``; None: the settings ``chaos`` loaded in this process. Ignored
+        when ``config`` is given. Nothing configured: nothing is done.
     :param secrets: the resolved secrets Chaos Toolkit passed to the control, to redact by value.
     :param configuration: the resolved configuration, to redact secret-named values.
-    :param env: environment to read auth values and env-sourced secrets from (default ``os.environ``).
+    :param env: environment to read auth values and env-sourced secrets from (default
+        ``os.environ``).
     """
     env = os.environ if env is None else env
     results: list[PublishResult] = []
@@ -180,8 +182,9 @@ def publish_journal(
         ctx = PublishContext(journal=safe, facts=facts_of(safe), env=env)
     except Exception as exc:
         logger.exception("chaosguard: could not redact the journal; nothing published")
-        return results + [
-            PublishResult("redact", "redact", False, 1, 0.0, error=f"{type(exc).__name__}")
+        return [
+            *results,
+            PublishResult("redact", "redact", False, 1, 0.0, error=f"{type(exc).__name__}"),
         ]
     funcs = registry()
     for spec in specs:

@@ -1,23 +1,25 @@
-"""Redaction: one function that every published copy, report, JUnit file, summary and webhook body goes through.
+"""Redaction: one function that every published copy, report, JUnit file, summary and webhook body
+goes through.
 
 Three rules, applied together by :func:`redact_journal` (a deep copy; the input is never changed):
 
-* **By name** — a mapping entry whose key looks secret (``password``, ``token``, ``secret``, ``api_key``,
-  ``Authorization``, ``X-Auth-Token``, ``credentials``, ``cookie`` …) has its value replaced by
-  :data:`REDACTED`, all the way down. Keys that *name* a secret rather than hold it keep their value:
-  ``bearer_token_env``, ``auth_header``, ``token_file``, ``secret_name`` (suffixes env/var/file/path/name/
-  type/header/url). A Chaos Toolkit reference ``{type: env|vault, key: NAME}`` keeps its type and key.
-  An activity's ``secrets: [scope, …]`` list names scopes and is kept.
-* **By value** — every value known to be secret is replaced wherever it occurs, inside any string (outputs,
-  exception texts, URLs, keys): the experiment's ``secrets`` values (literals, and ``env`` ones read from
-  the environment), the resolved ``secrets`` Chaos Toolkit hands to controls, ``env``-sourced
-  configuration values whose name looks secret, the environment variables that keys like
-  ``bearer_token_env`` name, values found under secret-named keys anywhere in the journal (at least
-  :data:`HARVEST_MIN` characters, so an ``Authorization`` header's token is also hidden where an output
-  echoes it), and any extra values (the webhook's auth header value). Values shorter than
+* **By name** — a mapping entry whose key looks secret (``password``, ``token``, ``secret``,
+  ``api_key``, ``Authorization``, ``X-Auth-Token``, ``credentials``, ``cookie`` …) has its value
+  replaced by :data:`REDACTED`, all the way down. Keys that *name* a secret rather than hold it keep
+  their value: ``bearer_token_env``, ``auth_header``, ``token_file``, ``secret_name`` (suffixes
+  env/var/file/path/name/type/header/url). A Chaos Toolkit reference
+  ``{type: env|vault, key: NAME}`` keeps its type and key. An activity's ``secrets: [scope, …]``
+  list names scopes and is kept.
+* **By value** — every value known to be secret is replaced wherever it occurs, inside any string
+  (outputs, exception texts, URLs, keys): the experiment's ``secrets`` values (literals, and ``env``
+  ones read from the environment), the resolved ``secrets`` Chaos Toolkit hands to controls,
+  ``env``-sourced configuration values whose name looks secret, the environment variables that keys
+  like ``bearer_token_env`` name, values found under secret-named keys anywhere in the journal (at
+  least :data:`HARVEST_MIN` characters, so an ``Authorization`` header's token is also hidden where
+  an output echoes it), and any extra values (the webhook's auth header value). Values shorter than
   :data:`MIN_SUBSTRING` characters are only replaced where they are the whole string.
-* **By shape** — ``Bearer …``/``Basic …`` credentials, ``user:password@`` in URLs, secret-named query
-  parameters and ``password=…``-style pairs inside any string.
+* **By shape** — ``Bearer …``/``Basic …`` credentials, ``user:password@`` in URLs, secret-named
+  query parameters and ``password=…``-style pairs inside any string.
 
 Redaction is idempotent: redacting a redacted journal changes nothing.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 from typing import Any
 
 __all__ = [
@@ -94,8 +97,8 @@ _SHAPES: list[tuple[re.Pattern[str], str]] = [  # each with a cheap trigger in _
     # secret-named query parameters: ?access_token=..., &api-key=..., &key=...
     (
         re.compile(
-            r"(?i)([?&;](?:[^=&#\s]*(?:token|secret|passw|api[-_]?key|signature|credential)[^=&#\s]*"
-            r"|key|auth|sig)=)(?!\*\*\*)[^&#\s\"']+"
+            r"(?i)([?&;](?:[^=&#\s]*(?:token|secret|passw|api[-_]?key|signature|credential)"
+            r"[^=&#\s]*|key|auth|sig)=)(?!\*\*\*)[^&#\s\"']+"
         ),
         rf"\1{REDACTED}",
     ),
@@ -108,7 +111,7 @@ _SHAPES: list[tuple[re.Pattern[str], str]] = [  # each with a cheap trigger in _
         rf"\1{REDACTED}",
     ),
 ]
-#: a shape's regex runs only when its trigger is in the (lower-cased) text: most strings skip them all
+#: a shape's regex runs only if its trigger is in the (lower-cased) text: most strings skip them all
 _TRIGGERS: list[tuple[str, ...]] = [
     ("bearer",),
     ("basic",),
@@ -133,7 +136,7 @@ def is_secret_key(key: Any) -> bool:
     joined = "".join(words)
     if any(w in _SECRET_EXACT for w in words) or any(s in joined for s in _SECRET_WORDS):
         return True
-    return any(pair in _KEY_PAIRS for pair in zip(words, words[1:], strict=False))
+    return any(pair in _KEY_PAIRS for pair in pairwise(words))
 
 
 def _is_reference(value: Any) -> bool:
@@ -160,7 +163,8 @@ def _leaves(value: Any, depth: int = 0) -> Iterable[Any]:
 
 
 class Redactor:
-    """Applies the three rules with a fixed set of secret values; build one with :func:`redactor_for`."""
+    """Applies the three rules with a fixed set of secret values; build one with
+    :func:`redactor_for`."""
 
     def __init__(self, values: Iterable[Any] = ()) -> None:
         texts = {str(v) for v in values if v is not None and not isinstance(v, bool)}
@@ -213,7 +217,8 @@ class Redactor:
         return value if value is None or isinstance(value, bool) else REDACTED
 
     def value(self, value: Any, depth: int = 0) -> Any:
-        """A redacted deep copy of a JSON-like ``value`` (tuples become lists, other objects text)."""
+        """A redacted deep copy of a JSON-like ``value`` (tuples become lists, other objects
+        text)."""
         if depth > _MAX_DEPTH:
             return REDACTED
         if isinstance(value, Mapping):
@@ -233,7 +238,8 @@ class Redactor:
 
 
 def _named_env_values(node: Any, env: Mapping[str, str], depth: int = 0) -> Iterable[str]:
-    """Values of the environment variables that secret-ish ``*_env`` keys name (``bearer_token_env``)."""
+    """Values of the environment variables that secret-ish ``*_env`` keys name
+    (``bearer_token_env``)."""
     if depth > _MAX_DEPTH:
         return
     if isinstance(node, Mapping):
@@ -249,7 +255,8 @@ def _named_env_values(node: Any, env: Mapping[str, str], depth: int = 0) -> Iter
 
 
 def _named_values(node: Any, depth: int = 0) -> Iterable[str]:
-    """Values found under secret-named keys anywhere in ``node`` (and the credential of ``Bearer x``)."""
+    """Values found under secret-named keys anywhere in ``node`` (and the credential of
+    ``Bearer x``)."""
     if depth > _MAX_DEPTH:
         return
     if isinstance(node, Mapping):
@@ -271,7 +278,8 @@ def _named_values(node: Any, depth: int = 0) -> Iterable[str]:
 
 
 def _declared_values(declared: Any, env: Mapping[str, str], all_secret: bool) -> Iterable[Any]:
-    """Values of an experiment's ``secrets``/``configuration`` declarations (``env`` ones read from ``env``)."""
+    """Values of an experiment's ``secrets``/``configuration`` declarations (``env`` ones read from
+    ``env``)."""
     if not isinstance(declared, Mapping):
         return
     for name, item in declared.items():
@@ -298,7 +306,8 @@ def secret_values(
 ) -> set[str]:
     """Every value known to be secret for ``journal`` (see the module docstring for the sources)."""
     env = os.environ if env is None else env
-    experiment = journal.get("experiment") if isinstance(journal.get("experiment"), Mapping) else {}
+    raw = journal.get("experiment")
+    experiment: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     found: list[Any] = list(extra_values)
     found += _declared_values(experiment.get("secrets"), env, all_secret=True)
     found += _declared_values(experiment.get("configuration"), env, all_secret=False)
@@ -312,7 +321,8 @@ def secret_values(
 
 
 def redactor_for(journals: Iterable[Mapping[str, Any]], **kwargs: Any) -> Redactor:
-    """One :class:`Redactor` knowing the secret values of all ``journals`` (kwargs: see :func:`secret_values`)."""
+    """One :class:`Redactor` knowing the secret values of all ``journals`` (kwargs: see
+    :func:`secret_values`)."""
     values: set[str] = set()
     for journal in journals:
         values |= secret_values(journal, **kwargs)
@@ -327,7 +337,8 @@ def redact_journal(
     env: Mapping[str, str] | None = None,
     extra_values: Iterable[Any] = (),
 ) -> dict[str, Any]:
-    """A redacted deep copy of ``journal``; ``secrets``/``configuration`` are the resolved dicts, if known."""
+    """A redacted deep copy of ``journal``; ``secrets``/``configuration`` are the resolved dicts, if
+    known."""
     redactor = redactor_for(
         [journal], secrets=secrets, configuration=configuration, env=env, extra_values=extra_values
     )

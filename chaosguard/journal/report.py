@@ -1,9 +1,9 @@
-"""The HTML report: one self-contained file (CSS and SVG inline, no URL fetched) for a run or a suite.
+"""The HTML report: one self-contained file (CSS and SVG inline, no URL fetched) for a run or suite.
 
-Per run: a summary (outcome, status, duration, policy digest, reason), the breach and what was reverted,
-the timeline (steps, guard readings against their objective, fault windows shaded, breach marked — see
-:mod:`chaosguard.journal.timeline`), the steps with timings and outcomes, the guards, the fault ledger,
-and the full redacted journal. A suite report starts with one summary row per run.
+Per run: a summary (outcome, status, duration, policy digest, reason), the breach and what was
+reverted, the timeline (steps, guard readings against their objective, fault windows shaded, breach
+marked — see :mod:`chaosguard.journal.timeline`), the steps with timings and outcomes, the guards,
+the fault ledger, and the full redacted journal. A suite report starts with one summary row per run.
 Every journal is redacted (:mod:`chaosguard.journal.redact`) before anything is rendered.
 """
 
@@ -39,16 +39,18 @@ _COLOURS = {
 }
 
 _CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px;color:#1d1d1f;
-background:#fff}h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid #ddd;
-padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}.meta{color:#555;font-size:12px}
-table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;
-text-align:left;vertical-align:top}th{background:#f5f5f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.badge{display:inline-block;color:#fff;border-radius:4px;padding:1px 8px;font-weight:600;white-space:nowrap}
-.summary td:first-child{font-weight:600;background:#fafafa}.reason{font-weight:600}
-.breach{border-left:4px solid #d62728;background:#fff5f5;padding:8px 12px;margin:8px 0}
-.bad{color:#c62828;font-weight:600}.ok{color:#2e7d32}.code{font-family:ui-monospace,monospace;font-size:12px;
-word-break:break-all}details pre{max-height:480px;overflow:auto;background:#f7f7f7;padding:8px;font-size:11px}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px;
+color:#1d1d1f;background:#fff}h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;
+border-bottom:2px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
+.meta{color:#555;font-size:12px}table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f5f5f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;color:#fff;border-radius:4px;padding:1px 8px;font-weight:600;
+white-space:nowrap}.summary td:first-child{font-weight:600;background:#fafafa}
+.reason{font-weight:600}.breach{border-left:4px solid #d62728;background:#fff5f5;padding:8px 12px;
+margin:8px 0}.bad{color:#c62828;font-weight:600}.ok{color:#2e7d32}
+.code{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
+details pre{max-height:480px;overflow:auto;background:#f7f7f7;padding:8px;font-size:11px}
 .figure svg{max-width:100%;height:auto}section.run{margin-bottom:40px}
 """
 
@@ -58,7 +60,8 @@ def _e(value: Any) -> str:
 
 
 def _badge(outcome: str) -> str:
-    return f'<span class="badge" style="background:{_COLOURS.get(outcome, "#555")}">{_e(outcome)}</span>'
+    colour = _COLOURS.get(outcome, "#555")
+    return f'<span class="badge" style="background:{colour}">{_e(outcome)}</span>'
 
 
 def _when(epoch: float | None) -> str:
@@ -176,7 +179,8 @@ def _guards(f: RunFacts, journal: dict[str, Any]) -> str:
         objective = f"≤ {_num(g['max'])}" if g.get("max") is not None else f"≥ {_num(g.get('min'))}"
         hit = f.breach is not None and f.breach.get("guard") == g.get("name")
         rows.append(
-            f"<tr><td>{_e(g.get('name'))}</td><td>{_e(g.get('source'))}</td><td>{_e(objective)}</td>"
+            f"<tr><td>{_e(g.get('name'))}</td><td>{_e(g.get('source'))}</td>"
+            f"<td>{_e(objective)}</td>"
             f'<td class="num">{len(mine)}</td>'
             f'<td class="num">{sum(1 for r in mine if r.get("error"))}</td>'
             f'<td class="num">{_e(f"{min(values):.4g}" if values else "–")}</td>'
@@ -200,7 +204,8 @@ def _ledger(f: RunFacts) -> str:
         f'<tr><td class="code">{_e(w.id)}</td><td>{_e(w.kind)}</td>'
         f'<td class="num">{_rel(w.created_at, f.start)}</td>'
         f'<td class="num">{_rel(w.closed_at, f.start)}</td>'
-        f'<td class="num">{_secs(w.closed_at - w.created_at if w.closed_at is not None else None)}</td>'
+        f'<td class="num">'
+        f"{_secs(w.closed_at - w.created_at if w.closed_at is not None else None)}</td>"
         f'<td class="{"bad" if w.closed_at is None else "ok"}">{_e(w.outcome or "OPEN")}</td></tr>'
         for w in f.windows
     )
@@ -225,7 +230,8 @@ def _run_section(index: int, journal: dict[str, Any]) -> tuple[RunFacts, str]:
     body = (
         f'<section class="run" id="run-{index}"><h2>{_e(f.title)} {_badge(f.outcome)}</h2>'
         f"{_summary(f, journal)}{_breach(f)}<h3>Timeline</h3>{figure}<h3>Steps</h3>"
-        f"{_steps(steps, f.start)}<h3>Guards</h3>{_guards(f, journal)}<h3>Fault ledger</h3>{_ledger(f)}"
+        f"{_steps(steps, f.start)}<h3>Guards</h3>{_guards(f, journal)}"
+        f"<h3>Fault ledger</h3>{_ledger(f)}"
         f"<details><summary>Journal (redacted JSON)</summary><pre>{raw}</pre></details></section>"
     )
     return f, body
@@ -251,7 +257,8 @@ def report_html(journals: list[dict[str, Any]], title: str) -> str:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{_e(redactor.text(title))}</title><style>{_CSS}</style></head><body>"
-        f'<h1>{_e(redactor.text(title))}</h1><p class="meta">{len(parts)} run(s), {failed} not met · '
+        f"<h1>{_e(redactor.text(title))}</h1>"
+        f'<p class="meta">{len(parts)} run(s), {failed} not met · '
         f"generated {_e(_when(time.time()))} by chaosguard {_e(__version__)}</p>"
         f"{overview}{''.join(body for _, body in parts)}</body></html>\n"
     )
@@ -259,5 +266,6 @@ def report_html(journals: list[dict[str, Any]], title: str) -> str:
 
 
 def render_report(journals: list[dict[str, Any]], path: Path, title: str) -> Path:
-    """Write the self-contained HTML report of ``journals`` to ``path`` (atomically); return the path."""
+    """Write the self-contained HTML report of ``journals`` to ``path`` (atomically); return the
+    path."""
     return atomic_write(Path(path), report_html(journals, title).encode("utf-8"))

@@ -1,4 +1,5 @@
-"""The steps of a run as rows: hypothesis before, method, hypothesis after, rollbacks, re-check after abort."""
+"""The steps of a run as rows: hypothesis before, method, hypothesis after, rollbacks, re-check
+after abort."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ __all__ = ["Step", "steps_of", "short"]
 
 @dataclass(frozen=True)
 class Step:
-    """One activity run (times are epoch seconds; ``status`` is ``interrupted`` when the journal has none)."""
+    """One activity run (times are epoch seconds; ``status`` is ``interrupted`` when the journal has
+    none)."""
 
     phase: str
     name: str

@@ -1,9 +1,9 @@
 """The run's timeline as an inline SVG, drawn with matplotlib.
 
-One panel for the steps (a bar per activity, by phase), then one panel per guard: its readings over time,
-the objective line, the fault windows shaded (ledger ``created_at`` → ``closed_at``; still open: to the end
-of the run), unreadable reads as crosses on the axis, and the breach marked where it was observed, with
-the moment the faults were reverted. Time is seconds since the run started.
+One panel for the steps (a bar per activity, by phase), then one panel per guard: its readings over
+time, the objective line, the fault windows shaded (ledger ``created_at`` → ``closed_at``; still
+open: to the end of the run), unreadable reads as crosses on the axis, and the breach marked where
+it was observed, with the moment the faults were reverted. Time is seconds since the run started.
 """
 
 from __future__ import annotations
@@ -177,8 +177,8 @@ def _guard_panel(
 
 
 def _clean(svg: str, prefix: str) -> str:
-    """Inline-ready SVG: no XML declaration, DOCTYPE, metadata or namespace URLs (the HTML parser knows
-    ``svg`` and ``xlink:href``); every id prefixed so several plots can share one document."""
+    """Inline-ready SVG: no XML declaration, DOCTYPE, metadata or namespace URLs (the HTML parser
+    knows ``svg`` and ``xlink:href``); every id prefixed so several plots can share one document."""
     svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
     svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)

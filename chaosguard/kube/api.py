@@ -1,18 +1,21 @@
-"""Raw JSON requests to the API server, errors converted at the boundary into one-line chaosguard errors.
+"""Raw JSON requests to the API server, errors converted at the boundary into one-line chaosguard
+errors.
 
-The official client builds a model object for every item of every answer, and reloads the kubeconfig's
-credentials on every request; a pod kill needs a few fields of one list and nothing of the answers to its
-deletions. This module keeps the client for what it does well — kubeconfig auth, TLS, the urllib3
-connection pool — and reads and writes plain JSON; :meth:`Api.delete_many` is the concurrent hot path.
+The official client builds a model object for every item of every answer, and reloads the
+kubeconfig's credentials on every request; a pod kill needs a few fields of one list and nothing of
+the answers to its deletions. This module keeps the client for what it does well — kubeconfig auth,
+TLS, the urllib3 connection pool — and reads and writes plain JSON; :meth:`Api.delete_many` is the
+concurrent hot path.
 
 Errors:
 
-- 403 → :class:`~chaosguard.errors.Refused` carrying the API server's own sentence, which names the user,
-  the verb, the resource and the namespace (``pods is forbidden: User "…" cannot delete resource "pods"
-  … in the namespace "x"``).
+- 403 → :class:`~chaosguard.errors.Refused` carrying the API server's own sentence, which names the
+  user, the verb, the resource and the namespace (``pods is forbidden: User "…" cannot delete
+  resource "pods" … in the namespace "x"``).
 - 401 → :class:`ApiError` (credentials of the context rejected).
 - 422 → :class:`ApiError` with ``causes`` (field, message) for callers to name the bad field.
-- unreachable, TLS failure, timeout → :class:`ApiError` (status 0) naming the server and the context.
+- unreachable, TLS failure, timeout → :class:`ApiError` (status 0) naming the server and the
+  context.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from chaosguard.kube.config import Cluster, api_client
 __all__ = ["Api", "ApiError"]
 
 DEFAULT_TIMEOUT = 15.0
+#: what :meth:`Api.delete_many` returns (named here: inside ``Api``, ``list`` is the method)
+_Answers = list[tuple[int, ChaosGuardError | None, float]]
 
 
 class ApiError(ChaosGuardError):
@@ -79,7 +84,8 @@ class Api:
         content_type: str = "application/json",
         want_body: bool = True,
     ) -> tuple[int, dict[str, Any]]:
-        """``(status, JSON body)``; raises :class:`ApiError` / :class:`Refused` for anything but 2xx/404/409.
+        """``(status, JSON body)``; raises :class:`ApiError` / :class:`Refused` for anything but
+        2xx/404/409.
 
         ``want_body=False`` skips parsing a successful answer (``{}`` is returned in its place).
         """
@@ -161,7 +167,8 @@ class Api:
     def list(
         self, path: str, query: Mapping[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT
     ) -> list[dict[str, Any]] | None:
-        """The ``items`` of a list (``None`` when the resource type or namespace path is unknown)."""
+        """The ``items`` of a list (``None`` when the resource type or namespace path is
+        unknown)."""
         doc = self.get(path, query, timeout)
         return None if doc is None else list(doc.get("items") or [])
 
@@ -172,7 +179,8 @@ class Api:
         dry_run: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
-        """POST ``body``; with ``dry_run`` the server validates (schema, admission) and stores nothing."""
+        """POST ``body``; with ``dry_run`` the server validates (schema, admission) and stores
+        nothing."""
         status, doc = self.request(
             "POST", path, {"dryRun": "All"} if dry_run else None, body, timeout
         )
@@ -194,13 +202,14 @@ class Api:
         items: Sequence[tuple[str, dict[str, Any]]],
         workers: int = 64,
         timeout: float = DEFAULT_TIMEOUT,
-    ) -> list[tuple[int, ChaosGuardError | None, float]]:
-        """DELETE every ``(path, body)`` concurrently; ``[(status, error or None, time answered)]`` in order.
+    ) -> _Answers:
+        """DELETE every ``(path, body)`` concurrently; ``[(status, error or None, time answered)]``
+        in order.
 
         The hot path of a pod kill: authentication is resolved once for the batch (the stock client
         reloads the kubeconfig's credentials on every request), requests go straight to the client's
-        urllib3 pool (as many connections as workers, kept alive), successful answers are not parsed.
-        A failure is returned, not raised (status 0 when the server could not be reached).
+        urllib3 pool (as many connections as workers, kept alive), successful answers are not
+        parsed. A failure is returned, not raised (status 0 when the server could not be reached).
         """
         import json
         import time

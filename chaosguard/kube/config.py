@@ -2,21 +2,23 @@
 
 Resolution (first match wins), the same names chaostoolkit-kubernetes uses where it has one:
 
-==================  ====================================================================================
+==================  ================================================================================
 kubeconfig          experiment ``configuration.kubeconfig_path`` → secret ``KUBECONFIG`` → env
-                    ``$KUBECONFIG`` (``:``-separated list, merged like kubectl) → ``~/.kube/config`` →
-                    in-cluster service account (when ``CHAOSTOOLKIT_IN_POD=true``, or inside a pod)
+                    ``$KUBECONFIG`` (``:``-separated list, merged like kubectl) →
+                    ``~/.kube/config`` → in-cluster service account (when
+                    ``CHAOSTOOLKIT_IN_POD=true``, or inside a pod)
 context             ``configuration.kubernetes_context`` → secret / env ``KUBERNETES_CONTEXT`` →
                     the kubeconfig's ``current-context``
-TLS verification    ON. Off only when secret / env ``KUBERNETES_VERIFY_SSL`` is ``false``/``0``/``no``/
-                    ``off`` (or the kubeconfig itself says ``insecure-skip-tls-verify: true``); a
-                    warning is logged either way.
-==================  ====================================================================================
+TLS verification    ON. Off only when secret / env ``KUBERNETES_VERIFY_SSL`` is
+                    ``false``/``0``/``no``/``off`` (or the kubeconfig itself says
+                    ``insecure-skip-tls-verify: true``); a warning is logged either way.
+==================  ================================================================================
 
-Nothing found is ``InvalidArgument('kubeconfig', 'no kubeconfig found: ...')`` — never the stock client's
-silent ``http://localhost``. An unknown context is ``InvalidArgument('kubernetes_context', ...)`` listing
-the contexts that exist. A :class:`Cluster` holds only paths and names (no credentials), so a ledger
-record can carry it and ``chaos cleanup`` can reconnect without the original process.
+Nothing found is ``InvalidArgument('kubeconfig', 'no kubeconfig found: ...')`` — never the stock
+client's silent ``http://localhost``. An unknown context is
+``InvalidArgument('kubernetes_context', ...)`` listing the contexts that exist. A :class:`Cluster`
+holds only paths and names (no credentials), so a ledger record can carry it and ``chaos cleanup``
+can reconnect without the original process.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 from chaosguard.errors import InvalidArgument
 
-__all__ = ["Cluster", "api_client", "resolve_cluster", "POOL_SIZE"]
+__all__ = ["Cluster", "api_client", "forget_clients", "resolve_cluster", "POOL_SIZE"]
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -49,7 +51,8 @@ POOL_SIZE = 64
 
 @dataclass(frozen=True)
 class Cluster:
-    """A way to reach one cluster: kubeconfig path(s) + context, or in-cluster (``kubeconfig == ""``)."""
+    """A way to reach one cluster: kubeconfig path(s) + context, or in-cluster
+    (``kubeconfig == ""``)."""
 
     kubeconfig: str
     context: str
@@ -80,7 +83,10 @@ class Cluster:
 
 
 def _lookup(
-    key_conf: str | None, key_env: str, configuration: dict | None, secrets: dict | None
+    key_conf: str | None,
+    key_env: str,
+    configuration: dict[str, Any] | None,
+    secrets: dict[str, Any] | None,
 ) -> tuple[str, str] | None:
     """(value, where) from configuration, then secrets, then the environment."""
     if key_conf and configuration and configuration.get(key_conf):
@@ -99,7 +105,8 @@ def _in_pod() -> bool:
 
 
 def _read_kubeconfigs(paths: list[Path], where: str) -> tuple[dict[str, Any], str]:
-    """(contexts by name, current-context) merged like kubectl: the first file to set a value wins."""
+    """(contexts by name, current-context) merged like kubectl: the first file to set a value
+    wins."""
     import yaml
 
     contexts: dict[str, Any] = {}
@@ -127,7 +134,9 @@ def _read_kubeconfigs(paths: list[Path], where: str) -> tuple[dict[str, Any], st
     return contexts, current
 
 
-def resolve_cluster(configuration: dict | None = None, secrets: dict | None = None) -> Cluster:
+def resolve_cluster(
+    configuration: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None
+) -> Cluster:
     """The cluster an activity targets (see the module docstring); one-line errors, no network."""
     found = _lookup(CONF_PATH, ENV_KUBECONFIG, configuration, secrets)
     verify = _lookup(None, ENV_VERIFY, configuration, secrets)
@@ -194,10 +203,11 @@ def _mtimes(cluster: Cluster) -> tuple[float, ...]:
 
 
 def api_client(cluster: Cluster) -> Any:
-    """A ``kubernetes.client.ApiClient`` for ``cluster`` (cached; rebuilt when a kubeconfig changes).
+    """A ``kubernetes.client.ApiClient`` for ``cluster`` (cached; rebuilt when a kubeconfig
+    changes).
 
-    Each cluster gets its own ``Configuration`` object: the stock client's process-wide default (which
-    chaostoolkit-kubernetes mutates) is never read or written.
+    Each cluster gets its own ``Configuration`` object: the stock client's process-wide default
+    (which chaostoolkit-kubernetes mutates) is never read or written.
     """
     key = (cluster, _mtimes(cluster))
     with _clients_lock:
@@ -207,17 +217,18 @@ def api_client(cluster: Cluster) -> Any:
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
+    loaders: Any = config  # the client's config loaders are untyped
     cfg = client.Configuration()
     try:
         if cluster.kubeconfig:
-            config.load_kube_config(
+            loaders.load_kube_config(
                 config_file=cluster.kubeconfig,
                 context=cluster.context,
                 client_configuration=cfg,
                 persist_config=False,
             )
         else:
-            config.load_incluster_config(client_configuration=cfg)
+            loaders.load_incluster_config(client_configuration=cfg)
     except ConfigException as exc:
         field = "kubeconfig" if cluster.kubeconfig else "in-cluster"
         raise InvalidArgument(
@@ -238,3 +249,9 @@ def api_client(cluster: Cluster) -> Any:
         for old in [k for k in _clients if k[0] == cluster]:
             _clients.pop(old)
         return _clients.setdefault(key, api)
+
+
+def forget_clients() -> None:
+    """Drop every cached ``ApiClient`` (the next :func:`api_client` call builds a new one)."""
+    with _clients_lock:
+        _clients.clear()

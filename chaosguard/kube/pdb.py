@@ -1,13 +1,13 @@
 """PodDisruptionBudget math: which budgets cover the selected pods, and what each allows right now.
 
-A PDB covers a pod when it is in the same namespace and its ``spec.selector`` (a LabelSelector object:
-``matchLabels`` + ``matchExpressions``) matches the pod's labels. policy/v1 semantics: an empty selector
-``{}`` matches every pod of the namespace; a missing (null) selector matches none.
+A PDB covers a pod when it is in the same namespace and its ``spec.selector`` (a LabelSelector
+object: ``matchLabels`` + ``matchExpressions``) matches the pod's labels. policy/v1 semantics: an
+empty selector ``{}`` matches every pod of the namespace; a missing (null) selector matches none.
 
-What a budget allows is the disruption controller's ``status.disruptionsAllowed`` — a PDB whose status
-the controller has not computed yet (``observedGeneration`` behind ``generation``) allows nothing (fail
-closed). :func:`budgets` returns one :class:`PdbBudget` per PDB covering at
-least one target; :func:`~chaosguard.policy.check_pdb` judges them.
+What a budget allows is the disruption controller's ``status.disruptionsAllowed`` — a PDB whose
+status the controller has not computed yet (``observedGeneration`` behind ``generation``) allows
+nothing (fail closed). :func:`budgets` returns one :class:`PdbBudget` per PDB covering at least one
+target; :func:`~chaosguard.policy.check_pdb` judges them.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def _expression(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
         return key in labels
     if op == "DoesNotExist":
         return key not in labels
-    return False  # an operator we do not know: cover nothing we cannot judge (the API server refuses them)
+    # an operator we do not know: cover nothing we cannot judge (the API server refuses them)
+    return False
 
 
 def selector_object_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
@@ -74,7 +75,8 @@ def covered(pdb: Mapping[str, Any], targets: Sequence[Pod]) -> list[Pod]:
 
 
 def budgets(api: Api, namespace: str, targets: Sequence[Pod]) -> list[PdbBudget]:
-    """The budgets of ``namespace`` that cover at least one of ``targets``, as the cluster has them now."""
+    """The budgets of ``namespace`` that cover at least one of ``targets``, as the cluster has them
+    now."""
     items = api.list(f"/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets") or []
     out = []
     for pdb in items:

@@ -1,10 +1,11 @@
 """Select pods: the one place that decides which pods a Kubernetes fault hits.
 
-``list_pods`` returns the *active* pods of a namespace matching a label selector and/or a name pattern
-(a pod already terminating, Succeeded or Failed is not a target: killing it changes nothing, and counting
-it would inflate the percent base). ``pick`` chooses ``count`` of them, or ``percent`` (rounded down —
-never more than asked, so ``percent: 34`` stays within a policy's ``max_targets.percent: 34`` — but at
-least one), in random, alphabetic, oldest-first or newest-first order.
+``list_pods`` returns the *active* pods of a namespace matching a label selector and/or a name
+pattern (a pod already terminating, Succeeded or Failed is not a target: killing it changes nothing,
+and counting it would inflate the percent base). ``pick`` chooses ``count`` of them, or ``percent``
+(rounded down — never more than asked, so ``percent: 34`` stays within a policy's
+``max_targets.percent: 34`` — but at least one), in random, alphabetic, oldest-first or newest-first
+order.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def namespace_exists(api: Api, namespace: str) -> bool | None:
 
 
 def how_many(total: int, count: int = 0, percent: float = 0.0) -> int:
-    """``count``, or ``percent`` of ``total`` rounded down (at least 1 when anything matches), capped."""
+    """``count``, or ``percent`` of ``total`` rounded down (at least 1 when anything matches),
+    capped."""
     if percent > 0:
         wanted = math.floor(total * percent / 100 + 1e-9)
         return min(total, max(1, wanted)) if total else 0

@@ -1,12 +1,13 @@
-"""Deployments and StatefulSets: ready replicas, and how long they take to be whole again after a kill.
+"""Deployments and StatefulSets: ready replicas, and how long they take to be whole after a kill.
 
-"Recovered" means: the workload's controller has seen its current spec (``observedGeneration``), reports
-``readyReplicas >= spec.replicas``, AND a fresh list of its pods (its own selector) shows at least
-``spec.replicas`` pods that are Ready, not terminating and none of them one of the killed pods. The pod
-list guards against a status the controller has not refreshed yet right after a kill.
+"Recovered" means: the workload's controller has seen its current spec (``observedGeneration``),
+reports ``readyReplicas >= spec.replicas``, AND a fresh list of its pods (its own selector) shows at
+least ``spec.replicas`` pods that are Ready, not terminating and none of them one of the killed
+pods. The pod list guards against a status the controller has not refreshed yet right after a kill.
 
-Kills made by this process are remembered per namespace (:func:`note_kill`), so the recovery probe can
-count from the moment of the kill (as the ledger records it), not from the moment the probe started.
+Kills made by this process are remembered per namespace (:func:`note_kill`), so the recovery probe
+can count from the moment of the kill (as the ledger records it), not from the moment the probe
+started.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def last_kill(namespace: str) -> Kill | None:
 
 
 def workload(api: Api, namespace: str, kind: str, name: str) -> dict[str, Any]:
-    """The Deployment/StatefulSet object; one-line errors for an unknown kind or a missing object."""
+    """The Deployment/StatefulSet object; one-line errors for an unknown kind or a missing
+    object."""
     plural = KINDS.get(kind.lower())
     if plural is None:
         raise InvalidArgument("kind", f"expected one of {', '.join(KINDS)} (got {kind!r})")

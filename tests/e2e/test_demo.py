@@ -34,7 +34,8 @@ def test_make_demo(tmp_path: Path, chaosguard_home: Path) -> None:
     assert journal["steady_states"]["before"]["steady_state_met"] is True
     steps = {r["activity"]["name"]: r for r in journal["run"]}
     assert steps["p95-at-100ms"]["output"] < 500 and steps["p95-at-250ms"]["output"] < 500
-    # ...and the 600 ms step was stopped by the p95 guard, the latency reverted, the rollback played.
+    # ...and the 600 ms step was stopped by the p95 guard, the latency reverted, the rollback
+    # played.
     assert guard["outcome"] == "aborted" and journal["status"] == "aborted"
     assert guard["breach"]["guard"] == "p95-latency" and guard["breach"]["value"] > 500
     assert [r["kind"] for r in guard["breach"]["reverted"]] == ["latency-toxic"]

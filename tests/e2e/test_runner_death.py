@@ -1,8 +1,9 @@
 """SIGKILL the ``chaos run`` process while a latency proxy and stress workers are active.
 
-By themselves, the workers and the proxy must be gone within 2 s (lifeline pipe), leaving nothing for
-``chaos cleanup`` but closing the records. With the death path disabled (``CHAOSGUARD_LIFELINE=off``,
-simulating its failure), the survivors must be reverted by ``chaos cleanup``.
+By themselves, the workers and the proxy must be gone within 2 s (lifeline pipe), leaving nothing
+for ``chaos cleanup`` but closing the records. With the death path disabled
+(``CHAOSGUARD_LIFELINE=off``, simulating its failure), the survivors must be reverted by
+``chaos cleanup``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Fixtures and helpers for chaosguard's Kubernetes tests (import the fixtures into a test module).
 
-Everything runs against the session's real API server (``k8s_cluster``): kwok plays the kubelet (pods
-become Running/Ready, deleted pods go away, ReplicaSets replace them). No Chaos Mesh controller or
-daemon runs: Chaos Mesh objects are stored and schema-validated, never applied.
+Everything runs against the session's real API server (``k8s_cluster``): kwok plays the kubelet
+(pods become Running/Ready, deleted pods go away, ReplicaSets replace them). No Chaos Mesh
+controller or daemon runs: Chaos Mesh objects are stored and schema-validated, never applied.
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ EXAMPLES = ROOT / "experiments" / "kubernetes"
 def node_heartbeat(k8s_cluster: TestCluster) -> Iterator[None]:
     """Renew a Lease for each of kwok's fake nodes every 10 s while the session lasts.
 
-    kwok (started without ``--node-lease-duration-seconds``) keeps no node Lease and posts node status
-    only every ~50-60 s, right at the controller manager's 50 s node-monitor grace period: in a session
-    longer than a minute a node flaps NotReady, the node lifecycle controller marks every pod on it not
-    Ready, and kwok never makes them Ready again (its pod-ready stage only acts on Pending pods). The
-    node lifecycle controller counts a renewed Lease as a heartbeat, so these leases keep the nodes
-    Ready. (The lasting fix is that kwok flag in ``tests/k8s_cluster.py``.)
+    kwok (started without ``--node-lease-duration-seconds``) keeps no node Lease and posts node
+    status only every ~50-60 s, right at the controller manager's 50 s node-monitor grace period: in
+    a session longer than a minute a node flaps NotReady, the node lifecycle controller marks every
+    pod on it not Ready, and kwok never makes them Ready again (its pod-ready stage only acts on
+    Pending pods). The node lifecycle controller counts a renewed Lease as a heartbeat, so these
+    leases keep the nodes Ready. (The lasting fix is that kwok flag in ``tests/k8s_cluster.py``.)
     """
     from chaosguard.kube.api import Api
     from chaosguard.kube.config import Cluster
@@ -216,7 +216,8 @@ def chaos_cmd(*args: str) -> list[str]:
 
 def guarded_example(path: Path, tmp: Path) -> Path:
     """A copy of an example with its Prometheus guards swapped for a python guard reading a constant
-    (``tests.guard_values:read_value``, the file ``<tmp>/slo-value`` holding 1.0): no Prometheus here."""
+    (``tests.guard_values:read_value``, the file ``<tmp>/slo-value`` holding 1.0): no Prometheus
+    here."""
     doc = yaml.safe_load(path.read_text())
     block = next(e for e in doc["extensions"] if e["name"] == "chaosguard")
     block["guards"] = [

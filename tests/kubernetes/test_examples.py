@@ -1,9 +1,9 @@
-"""The example experiments of experiments/kubernetes/: they pass `chaos guard check`, and `chaos run` of
-each, pointed at a test namespace, does what it says against the test control plane.
+"""The example experiments of experiments/kubernetes/: they pass `chaos guard check`, and
+`chaos run` of each, pointed at a test namespace, does what it says against the test control plane.
 
-Their Prometheus guards are swapped for a python guard reading a constant (no Prometheus here). For the
-Chaos Mesh examples, no Chaos Mesh daemon runs: the run creates and, in its rollback, deletes the
-NetworkChaos / StressChaos object; no latency or stress is actually applied.
+Their Prometheus guards are swapped for a python guard reading a constant (no Prometheus here). For
+the Chaos Mesh examples, no Chaos Mesh daemon runs: the run creates and, in its rollback, deletes
+the NetworkChaos / StressChaos object; no latency or stress is actually applied.
 """
 
 from __future__ import annotations

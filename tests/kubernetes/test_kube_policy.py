@@ -1,4 +1,5 @@
-"""The ConfigMap kill switch against the real API server: read directly, and refusing a guarded run."""
+"""The ConfigMap kill switch against the real API server: read directly, and refusing a guarded
+run."""
 
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def test_the_configmap_kill_switch(
 def test_a_guarded_run_is_refused_while_the_configmap_switch_is_on(
     kube: TestCluster, k8s_namespace: str, tmp_path: Path, chaos_env: dict[str, str]
 ) -> None:
-    """End to end: the guard's preflight reads the ConfigMap switch and refuses; nothing is killed."""
+    """End to end: the guard's preflight reads the ConfigMap switch and refuses; nothing is
+    killed."""
     ns = k8s_namespace
     deployment(kube, ns, replicas=3)
     before = active_pods(kube, ns)

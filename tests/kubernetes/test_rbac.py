@@ -1,4 +1,5 @@
-"""RBAC: a ServiceAccount allowed to kill pods in one namespace only is refused elsewhere, in one line.
+"""RBAC: a ServiceAccount allowed to kill pods in one namespace only is refused elsewhere, in one
+line.
 
 The token comes from the TokenRequest API (``kubectl create token``); the kubeconfig we write for it
 verifies TLS against the test API server's CA, like the admin one.
@@ -98,7 +99,8 @@ def test_a_service_account_confined_to_one_namespace_is_refused_elsewhere(
         }
         user = f"system:serviceaccount:{home}:chaos"
 
-        # elsewhere: the API server refuses the listing; one line naming user, verb, resource, namespace
+        # elsewhere: the API server refuses the listing; one line naming user, verb, resource,
+        # namespace
         before = active_pods(kube, other)
         with pytest.raises(Refused) as refused:
             kill_pods(other, label_selector="app=web", count=1, configuration=conf)

@@ -1,9 +1,9 @@
 """Publishers: each takes the already-redacted journal to one destination.
 
-Every publisher is a function ``publish(spec, ctx) -> str`` (the returned text says where it went) that
-raises :class:`PublishError` (``retryable`` or not) or any ``OSError``; retries, timing and reporting live
-in :mod:`chaosguard.journal.publish`. The directory publisher runs first and sets ``ctx.run_dir``, which
-the others use for their default paths.
+Every publisher is a function ``publish(spec, ctx) -> str`` (the returned text says where it went)
+that raises :class:`PublishError` (``retryable`` or not) or any ``OSError``; retries, timing and
+reporting live in :mod:`chaosguard.journal.publish`. The directory publisher runs first and sets
+``ctx.run_dir``, which the others use for their default paths.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ __all__ = ["PublishContext", "PublishError", "registry", "expand_path"]
 
 
 class PublishError(ChaosGuardError):
-    """A publisher failed; ``retryable`` says whether trying again may help (never leaves publish_journal)."""
+    """A publisher failed; ``retryable`` says whether trying again may help (never leaves
+    publish_journal)."""
 
     def __init__(
         self, message: str, retryable: bool = True, retry_after: float | None = None
@@ -34,7 +35,8 @@ class PublishError(ChaosGuardError):
 
 @dataclass
 class PublishContext:
-    """What publishers share for one run: the redacted journal, its facts, the environment, the run dir."""
+    """What publishers share for one run: the redacted journal, its facts, the environment, the
+    run dir."""
 
     journal: dict[str, Any]
     facts: RunFacts
@@ -48,7 +50,8 @@ class PublishContext:
 
 
 def expand_path(template: str, ctx: PublishContext) -> Path:
-    """``template`` with ``{run_dir}``, ``{slug}`` and ``{timestamp}`` filled in (nothing else is special)."""
+    """``template`` with ``{run_dir}``, ``{slug}`` and ``{timestamp}`` filled in (nothing else is
+    special)."""
     if "{run_dir}" in template and ctx.run_dir is None:
         raise PublishError(
             "no run directory to write into: the directory publisher failed", retryable=False

@@ -1,9 +1,10 @@
-"""One HTTP request for the webhook and Pushgateway publishers: TLS, auth from the environment, errors classified.
+"""One HTTP request for the webhook and Pushgateway publishers: TLS, auth from the environment,
+errors classified.
 
-TLS verification is on unless the spec says ``verify: false``; ``verify: <path>`` trusts that CA bundle
-(file or directory) instead of the system store. The auth header's value is read from the environment
-variable ``auth_env`` at send time and is never logged. Redirects are not followed (a redirect could
-carry the journal and the auth header elsewhere).
+TLS verification is on unless the spec says ``verify: false``; ``verify: <path>`` trusts that CA
+bundle (file or directory) instead of the system store. The auth header's value is read from the
+environment variable ``auth_env`` at send time and is never logged. Redirects are not followed (a
+redirect could carry the journal and the auth header elsewhere).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
 def auth_value(spec: HttpTarget, env: Mapping[str, str]) -> str | None:
-    """The auth header value (scheme + the environment variable's value), None when not configured."""
+    """The auth header value (scheme + the environment variable's value), None when not
+    configured."""
     if not spec.auth_env:
         return None
     raw = env.get(spec.auth_env)

@@ -1,8 +1,9 @@
-"""Directory archive: ``<root>/<UTC start>-<slug>/journal.json``, the copy on disk nothing later can lose.
+"""Directory archive: ``<root>/<UTC start>-<slug>/journal.json``, the copy on disk nothing later
+can lose.
 
-The run directory is created exclusively (``-2``, ``-3`` … when the name is taken: never reused, never
-overwritten); the journal is written to a temp file, fsynced and linked into place, so a crash at any
-moment leaves either no ``journal.json`` or a complete one.
+The run directory is created exclusively (``-2``, ``-3`` … when the name is taken: never reused,
+never overwritten); the journal is written to a temp file, fsynced and linked into place, so a crash
+at any moment leaves either no ``journal.json`` or a complete one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def archive(journal: dict[str, Any], root: Path, name: str) -> Path:
 
 
 def publish(spec: DirectoryPublisher, ctx: PublishContext) -> str:
-    """Archive ``ctx.journal`` under ``spec.root``; the first successful archive becomes ``ctx.run_dir``."""
+    """Archive ``ctx.journal`` under ``spec.root``; the first successful archive becomes
+    ``ctx.run_dir``."""
     path = archive(ctx.journal, spec.root, f"{ctx.timestamp}-{ctx.facts.slug}")
     if ctx.run_dir is None:
         ctx.run_dir = path.parent

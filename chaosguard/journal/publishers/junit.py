@@ -1,9 +1,10 @@
 """JUnit XML: one ``<testsuite>``, one ``<testcase>`` per experiment run, for CI test reports.
 
-``met`` passes; ``deviated``, ``aborted``, ``refused``, ``action-failed`` and ``steady-state-unmet`` are
-``<failure type="<outcome>" message="<reason>">``; ``error`` is ``<error>``; ``skipped`` (a game day that
-did not run the experiment) is ``<skipped>``. Each test case carries
-``<properties>`` (outcome, status, policy digest, run id, breach) and its steps in ``<system-out>``.
+``met`` passes; ``deviated``, ``aborted``, ``refused``, ``action-failed`` and
+``steady-state-unmet`` are ``<failure type="<outcome>" message="<reason>">``; ``error`` is
+``<error>``; ``skipped`` (a game day that did not run the experiment) is ``<skipped>``. Each test
+case carries ``<properties>`` (outcome, status, policy digest, run id, breach) and its steps in
+``<system-out>``.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from typing import Any
 from chaosguard import __version__
 from chaosguard.journal.config import JunitPublisher
 from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
-from chaosguard.ledger.files import atomic_write
-from chaosguard.outcomes import Outcome
-
-SKIPPED = Outcome.SKIPPED
 from chaosguard.journal.publishers import PublishContext, expand_path
 from chaosguard.journal.redact import redactor_for
 from chaosguard.journal.steps import steps_of
+from chaosguard.ledger.files import atomic_write
+from chaosguard.outcomes import Outcome
 
 __all__ = ["write_junit", "junit_xml", "publish"]
+
+SKIPPED = Outcome.SKIPPED
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -141,7 +142,8 @@ def junit_xml(journals: list[dict[str, Any]], suite_name: str = "chaosguard") ->
         node.set("time", total_time)
     suite.set("skipped", str(skipped))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
 
 
 def write_junit(

@@ -53,7 +53,8 @@ def _breach_line(facts: RunFacts) -> str:
 
 
 def render_markdown(journals: list[dict[str, Any]]) -> str:
-    """A Markdown summary of ``journals``: one table row per run, then each run's breach and fault windows."""
+    """A Markdown summary of ``journals``: one table row per run, then each run's breach and fault
+    windows."""
     redactor = redactor_for(journals)
     facts = [facts_of(redactor.value(j)) for j in journals]
     counts: dict[str, int] = {}
@@ -88,7 +89,8 @@ def render_markdown(journals: list[dict[str, Any]]) -> str:
 
 
 def publish(spec: MarkdownPublisher, ctx: PublishContext) -> str:
-    """Append to ``$GITHUB_STEP_SUMMARY`` (when set and ``step_summary``), else write ``spec.path``."""
+    """Append to ``$GITHUB_STEP_SUMMARY`` (when set and ``step_summary``), else write
+    ``spec.path``."""
     text = render_markdown([ctx.journal])
     summary = ctx.env.get("GITHUB_STEP_SUMMARY") if spec.step_summary else None
     if summary:

@@ -1,11 +1,12 @@
-"""Prometheus Pushgateway: the run's metrics, PUT to the group ``job=<job>, experiment=<slug>[, grouping…]``.
+"""Prometheus Pushgateway: the run's metrics, PUT to the group
+``job=<job>, experiment=<slug>[, grouping…]``.
 
 PUT replaces the whole group, so the gateway always holds the *last* run of each experiment:
 
-==========================================  =====  ========================================================
+==========================================  =====  =================================================
 metric                                      type   meaning
-==========================================  =====  ========================================================
-chaos_experiment_status{outcome}            gauge  1 for the run's outcome, 0 for every other outcome
+==========================================  =====  =================================================
+chaos_experiment_status{outcome}            gauge  1 for the run's outcome, 0 for each other outcome
 chaos_experiment_duration_seconds           gauge  run duration
 chaos_experiment_start_timestamp_seconds    gauge  run start (epoch)
 chaos_experiment_deviated                   gauge  1 when the hypothesis deviated
@@ -17,11 +18,12 @@ chaos_guard_last_value{guard}               gauge  the guard's last readable val
 chaos_fault_revert_latency_seconds          gauge  breach observed → faults reverted (aborted runs)
 chaos_faults_injected{kind}                 gauge  fault ledger records of the run, by kind
 chaos_faults_left_open                      gauge  records not closed when the journal was written
-==========================================  =====  ========================================================
+==========================================  =====  =================================================
 
-These are gauges of the last run (the gateway keeps one push per group, plus ``push_time_seconds``), not
-counters across runs: alert on ``chaos_experiment_status{outcome!="met"} == 1`` or
-``chaos_faults_left_open > 0``; count runs from the archived journals.
+These are gauges of the last run (the gateway keeps one push per group, plus
+``push_time_seconds``), not counters across runs: alert on
+``chaos_experiment_status{outcome!="met"} == 1`` or ``chaos_faults_left_open > 0``; count runs from
+the archived journals.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Webhook: POST the redacted journal as JSON (``Idempotency-Key`` lets a receiver drop retried copies)."""
+"""Webhook: POST the redacted journal as JSON (``Idempotency-Key`` lets a receiver drop retried
+copies)."""
 
 from __future__ import annotations
 

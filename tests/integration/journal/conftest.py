@@ -1,9 +1,11 @@
-"""Real servers for the publisher tests: an HTTPS webhook receiver with a test CA, a Debian Pushgateway.
+"""Real servers for the publisher tests: an HTTPS webhook receiver with a test CA, a Debian
+Pushgateway.
 
 * ``tls`` (session) — a CA and a server certificate for 127.0.0.1, made with the ``openssl`` CLI.
 * ``receiver`` — an HTTPS server on 127.0.0.1 recording every request (path, headers, body); it can
   fail the first N requests with a status (``fail_first``), or accept and never answer (``hang``).
-* ``pushgateway`` (module) — ``/usr/bin/prometheus-pushgateway`` on a free loopback port, no persistence.
+* ``pushgateway`` (module) — ``/usr/bin/prometheus-pushgateway`` on a free loopback port, no
+  persistence.
 
 Missing binaries fail the tests (with the install hint), never skip them.
 """

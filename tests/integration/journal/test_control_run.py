@@ -1,10 +1,10 @@
-"""A real ``chaos run`` with the publishing control: every publisher gets the run, no output holds a secret;
-failed and interrupted runs are published too.
+"""A real ``chaos run`` with the publishing control: every publisher gets the run, no output holds a
+secret; failed and interrupted runs are published too.
 
-The experiment plants secrets the ways Chaos Toolkit allows (a ``secrets`` block with env and literal
-values substituted into arguments, an env-sourced configuration value) and its activities echo them in
-an output and an exception. Outputs grepped: the directory copy, JUnit, Markdown, the HTML report, the
-body the HTTPS webhook receiver got, and what the real Pushgateway serves.
+The experiment plants secrets the ways Chaos Toolkit allows (a ``secrets`` block with env and
+literal values substituted into arguments, an env-sourced configuration value) and its activities
+echo them in an output and an exception. Outputs grepped: the directory copy, JUnit, Markdown, the
+HTML report, the body the HTTPS webhook receiver got, and what the real Pushgateway serves.
 """
 
 from __future__ import annotations

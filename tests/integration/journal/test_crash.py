@@ -1,8 +1,9 @@
-"""A crash while publishing loses nothing: the directory copy is written (and synced) before anything else.
+"""A crash while publishing loses nothing: the directory copy is written (and synced) before
+anything else.
 
-A child process publishes; the test SIGKILLs it (a) while the webhook request is in flight, (b) while the
-directory copy itself is being written. Afterwards ``journal.json`` is either complete, valid and redacted,
-or (b only) not there at all — never half written.
+A child process publishes; the test SIGKILLs it (a) while the webhook request is in flight, (b)
+while the directory copy itself is being written. Afterwards ``journal.json`` is either complete,
+valid and redacted, or (b only) not there at all — never half written.
 """
 
 from __future__ import annotations
@@ -93,9 +94,8 @@ def test_killed_mid_webhook_the_directory_copy_is_complete(
 def _big_journal() -> dict[str, Any]:
     doc = guarded_journal()
     blob = "x" * 10_000
-    doc["run"][0]["output"] = {
-        f"k{i}": blob for i in range(2_000)
-    }  # ~20 MB: a write worth interrupting
+    # ~20 MB: a write worth interrupting
+    doc["run"][0]["output"] = {f"k{i}": blob for i in range(2_000)}
     return doc
 
 
@@ -106,7 +106,9 @@ def test_killed_while_writing_the_copy_never_leaves_half_a_journal(tmp_path: Pat
         root = tmp_path / f"runs{i}"
         proc = _child(tmp_path, doc, [{"type": "directory", "root": str(root)}])
         try:
-            assert wait_until(lambda: root.exists() and any(root.iterdir()), timeout=60, step=0.002)
+            assert wait_until(
+                lambda root=root: root.exists() and any(root.iterdir()), timeout=60, step=0.002
+            )
             wait_until(lambda: False, timeout=random.uniform(0, 0.05))
         finally:
             _kill(proc)

@@ -1,4 +1,4 @@
-"""Pushgateway publisher against a real Debian ``prometheus-pushgateway``: push, then scrape /metrics."""
+"""Pushgateway publisher against a real Debian ``prometheus-pushgateway``: push, scrape /metrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The HTML report renders in a real headless Chromium (Debian package): a non-blank page with the key text."""
+"""The HTML report renders in a real headless Chromium (Debian package): a non-blank page with the
+key text."""
 
 from __future__ import annotations
 

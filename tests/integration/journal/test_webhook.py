@@ -1,4 +1,4 @@
-"""Webhook publisher against a real local HTTPS receiver (certificate from a CA made in the test)."""
+"""Webhook publisher against a real local HTTPS receiver (its certificate from a test CA)."""
 
 from __future__ import annotations
 

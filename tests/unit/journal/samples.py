@@ -1,8 +1,9 @@
 """Journals for the journal tests: shaped like the real ones ``chaos run`` + the guard write.
 
-``guarded_journal()`` is an aborted run modelled on the demo: hypothesis before, three actions, a guard
-read every 0.5 s, one fault window (ledger record) and a breach. ``with_secrets()`` plants secret values
-everywhere Chaos Toolkit and chaosguard can put them; :data:`PLANTED` lists the values tests grep for.
+``guarded_journal()`` is an aborted run modelled on the demo: hypothesis before, three actions, a
+guard read every 0.5 s, one fault window (ledger record) and a breach. ``with_secrets()`` plants
+secret values everywhere Chaos Toolkit and chaosguard can put them; :data:`PLANTED` lists the values
+tests grep for.
 """
 
 from __future__ import annotations
@@ -256,7 +257,8 @@ def plain_journal(status: str = "completed", deviated: bool = False) -> dict[str
 
 
 def with_secrets(doc: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``doc`` (default: the aborted guarded run) with every :data:`PLANTED` value placed where it can leak."""
+    """``doc`` (default: the aborted guarded run) with every :data:`PLANTED` value placed where it
+    can leak."""
     doc = copy.deepcopy(doc or guarded_journal())
     p = PLANTED
     exp = doc["experiment"]

@@ -1,4 +1,5 @@
-"""Publishers configuration: settings block, $CHAOSGUARD_PUBLISHERS file, one-line errors (fuzzed)."""
+"""Publishers configuration: settings block, $CHAOSGUARD_PUBLISHERS file, one-line errors
+(fuzzed)."""
 
 from __future__ import annotations
 
@@ -174,7 +175,7 @@ def test_env_file_errors(tmp_path: Path) -> None:
     assert f"'{bad}:publishers.0.url'" in _invalid(None, {ENV_VAR: str(bad)})
 
 
-# ------------------------------------------------------------------------------------------------ fuzz
+# --------------------------------------------------------------------------------------------- fuzz
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
 _values = st.recursive(

@@ -1,4 +1,4 @@
-"""The publishing control: publishes unguarded runs, stays out of the way when the guard is active."""
+"""The publishing control: publishes unguarded runs, stays out of the way while the guard runs."""
 
 from __future__ import annotations
 

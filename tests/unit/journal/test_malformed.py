@@ -1,4 +1,5 @@
-"""Whatever a journal looks like, JUnit, Markdown, metrics and the HTML report are produced (nothing raises)."""
+"""Whatever a journal looks like, JUnit, Markdown, metrics and the HTML report are produced
+(nothing raises)."""
 
 from __future__ import annotations
 

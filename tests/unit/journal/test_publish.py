@@ -1,4 +1,5 @@
-"""publish_journal: directory first, never overwrite, bounded retries, failures reported, nothing raised."""
+"""publish_journal: directory first, never overwrite, bounded retries, failures reported, nothing
+raised."""
 
 from __future__ import annotations
 
@@ -66,8 +67,10 @@ def test_never_overwrites_a_run_dir(tmp_path: Path) -> None:
     doc = guarded_journal()
     doc["chaosguard"]["run_id"] = "second"
     second = publish_journal(doc, settings, env={})[0]
-    assert first.target != second.target and second.target.endswith("-2/journal.json")  # type: ignore[union-attr]
-    assert json.loads(Path(first.target).read_text())["chaosguard"]["run_id"] != "second"  # type: ignore[arg-type]
+    assert first.target != second.target
+    assert second.target.endswith("-2/journal.json")  # type: ignore[union-attr]
+    first_doc = json.loads(Path(first.target).read_text())  # type: ignore[arg-type]
+    assert first_doc["chaosguard"]["run_id"] != "second"
 
 
 def test_atomic_write_never_overwrites_when_told(tmp_path: Path) -> None:
@@ -91,7 +94,7 @@ def test_published_copies_are_redacted(tmp_path: Path, monkeypatch: pytest.Monke
         env=env,
     )
     assert all(r.ok for r in results), results
-    outputs = list((tmp_path / "r").rglob("*")) + [tmp_path / "step-summary.md"]
+    outputs = [*(tmp_path / "r").rglob("*"), tmp_path / "step-summary.md"]
     for path in outputs:
         if path.is_file():
             text = path.read_text()
@@ -238,7 +241,8 @@ def test_nothing_configured_imports_nothing_heavy() -> None:
     import sys
 
     code = (
-        "import sys, chaosguard.journal.publish as p; assert p.publish_journal({}, {}, env={}) == []; "
+        "import sys, chaosguard.journal.publish as p; "
+        "assert p.publish_journal({}, {}, env={}) == []; "
         "print(sorted(m for m in sys.modules if m.startswith(('chaosguard.journal.', 'matplotlib', "
         "'prometheus_client'))))"
     )

@@ -155,7 +155,7 @@ def test_secret_values_sources() -> None:
     assert set(PLANTED.values()) <= values | {PLANTED["header"]}
 
 
-# ---------------------------------------------------------------------------------------- properties
+# --------------------------------------------------------------------------------------- properties
 
 _secret = st.text(
     alphabet=string.ascii_letters + string.digits + "-_.~+/!@#$%^&()[]{}<>'\"\\ ",

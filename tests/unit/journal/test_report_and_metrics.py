@@ -1,4 +1,5 @@
-"""The HTML report (self-contained, plotted with matplotlib) and the Pushgateway payload, without servers."""
+"""The HTML report (self-contained, plotted with matplotlib) and the Pushgateway payload, without
+servers."""
 
 from __future__ import annotations
 

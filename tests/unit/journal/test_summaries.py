@@ -123,7 +123,8 @@ def test_junit_structure(tmp_path: Path) -> None:
     )
     assert refused.find("failure").get("message") == "kill switch: ON"  # type: ignore[union-attr]
     assert error.find("error") is not None and error.find("failure") is None
-    assert "p95-under-500ms not met" in deviated.find("failure").get("message", "")  # type: ignore[union-attr]
+    deviated_message = deviated.find("failure").get("message", "")  # type: ignore[union-attr]
+    assert "p95-under-500ms not met" in deviated_message
     props = {p.get("name"): p.get("value") for p in aborted.iter("property")}
     assert props["outcome"] == "aborted" and props["policy_digest"] == "sha256:" + "ab" * 32
     assert props["breach_guard"] == "p95-latency"
