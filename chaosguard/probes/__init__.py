@@ -1,5 +1,10 @@
-"""Probes: the functions experiments name to observe. No side effects.
+"""Probes: the thin, typed, documented functions experiment files name to observe; no side effects.
 
-Each public module lists its probes in ``__all__`` (see :mod:`chaosguard.actions` for the annotation
-rule). Probes return plain numbers or dicts that Chaos Toolkit tolerances check directly.
+:mod:`~chaosguard.probes.http` (status, latency, error ratio, now or over a sampler window),
+:mod:`~chaosguard.probes.prometheus` (a PromQL value, error budget left, burn rate) and
+:mod:`~chaosguard.probes.kubernetes` (ready replicas, pods ready, time to recovery) list their
+probes in ``__all__``, take simple annotated arguments with ``configuration`` and ``secrets`` last,
+and return plain numbers, booleans or dicts that Chaos Toolkit tolerances check directly. Bad
+arguments raise :class:`~chaosguard.errors.InvalidArgument` naming the field; the work is done by
+:mod:`chaosguard.slo` and :mod:`chaosguard.kube`.
 """

@@ -1,8 +1,9 @@
-"""HTTP probes: status, latency percentiles and error ratio — now, or from a background sampler window.
+"""HTTP probes: status, latency percentiles and error ratio, now or over a sampler window.
 
-Each probe returns a plain number so a Chaos Toolkit tolerance can check it directly, e.g. a p95 under the
-500 ms SLO is ``tolerance: {type: range, range: [0, 500]}`` and a 1 % error ratio ``range: [0, 0.01]``.
-Every request has an explicit timeout; a timeout counts as an error *and* as a slow request.
+Each probe returns a plain number so a Chaos Toolkit tolerance can check it directly, e.g. a p95
+under the 500 ms SLO is ``tolerance: {type: range, range: [0, 500]}`` and a 1 % error ratio ``range:
+[0, 0.01]``. Every request has an explicit timeout; a timeout counts as an error *and* as a slow
+request.
 """
 
 from typing import Any
@@ -11,8 +12,8 @@ from chaoslib.exceptions import ActivityFailed
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.slo.http.sampler import NoSamples, get_sampler
+from chaosguard.slo.http.stats import Stats, summarize
 from chaosguard.slo.http.stats import percentile as nearest_rank
-from chaosguard.slo.http.stats import summarize
 from chaosguard.slo.http.target import HttpTarget, measure
 from chaosguard.validation import parse
 
@@ -88,7 +89,9 @@ def http_measure(
     configuration: dict = None,
     secrets: dict = None,
 ) -> dict[str, Any]:
-    """Send ``requests`` GETs and return ``{requests, errors, error_ratio, p50_ms, p95_ms, p99_ms, max_ms}``.
+    """Send ``requests`` GETs; return their figures (``requests``, ``errors``, ``p95_ms``, ...).
+
+    Keys: ``requests, errors, error_ratio, p50_ms, p95_ms, p99_ms, max_ms``.
 
     :param url: http:// or https:// URL.
     :param requests: how many requests (1–100000).
@@ -134,7 +137,7 @@ def http_error_ratio(
     configuration: dict = None,
     secrets: dict = None,
 ) -> float:
-    """Fraction (0–1) of ``requests`` GETs that failed: transport error, timeout or status > max_ok_status.
+    """Fraction (0–1) of ``requests`` GETs that failed: transport error, timeout, status too high.
 
     :param url: http:// or https:// URL.
     :param requests: how many requests (1–100000).
@@ -148,7 +151,7 @@ def http_error_ratio(
     ).error_ratio
 
 
-def _window(name: str, window_s: float):
+def _window(name: str, window_s: float) -> Stats:
     if window_s <= 0:
         raise InvalidArgument("window_s", f"must be > 0 (got {window_s})")
     try:

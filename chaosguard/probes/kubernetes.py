@@ -1,10 +1,16 @@
-"""Probes of Kubernetes workloads: ready replicas, all pods ready, and time to recover after a pod kill.
+"""Probes of Kubernetes workloads: ready replicas, all pods ready, time to recover after a pod kill.
 
-Read-only. Kubeconfig and TLS are resolved as for the Kubernetes actions (``configuration.kubeconfig_path``
-/ ``kubernetes_context``, secrets or environment ``KUBECONFIG`` / ``KUBERNETES_CONTEXT``; TLS verified).
+Read-only. Kubeconfig and TLS are resolved as for the Kubernetes actions
+(``configuration.kubeconfig_path`` / ``kubernetes_context``, secrets or environment ``KUBECONFIG`` /
+``KUBERNETES_CONTEXT``; TLS verified).
 """
 
-# No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotation types.
+# No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotations.
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chaosguard.kube.api import Api
 
 __all__ = [
     "all_pods_ready",
@@ -14,7 +20,7 @@ __all__ = [
 ]
 
 
-def _api(configuration: dict, secrets: dict):
+def _api(configuration: dict | None, secrets: dict | None) -> "Api":
     from chaosguard.kube.api import Api
     from chaosguard.kube.config import resolve_cluster
 
@@ -78,7 +84,8 @@ def all_pods_ready(
 
     :param namespace: the pods' namespace.
     :param label_selector: kubectl-style label selector, e.g. ``app=web`` (required).
-    :param min_pods: fewer matching pods than this is False (default 1: no pod at all is not "ready").
+    :param min_pods: fewer matching pods than this is False (default 1: no pod at all is not
+        "ready").
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``).
     """
@@ -103,18 +110,19 @@ def time_to_recovery(
     configuration: dict = None,
     secrets: dict = None,
 ) -> float:
-    """Wait, bounded, until the workload is fully ready again; return the seconds it took since the kill.
+    """Wait, bounded, until the workload is fully ready again; return the seconds since the kill.
 
     The clock starts at the last pod kill this run made in ``namespace`` (``kill_pods``), or at the
-    probe's start when there was none. Fully ready: the controller has seen the current spec, reports
-    ``readyReplicas >= replicas``, and a fresh pod list confirms that many Ready pods, none of them a
-    killed one. Fails (naming the ready count) when ``timeout_s`` passes first.
+    probe's start when there was none. Fully ready: the controller has seen the current spec,
+    reports ``readyReplicas >= replicas``, and a fresh pod list confirms that many Ready pods, none
+    of them a killed one. Fails (naming the ready count) when ``timeout_s`` passes first.
 
     :param namespace: the workload's namespace.
     :param name: the Deployment's (or StatefulSet's) name.
     :param kind: ``deployment`` (default) or ``statefulset``.
     :param timeout_s: give up after this many seconds of waiting.
-    :param interval_s: seconds between two looks (default 0.2; it bounds the measurement's resolution).
+    :param interval_s: seconds between two looks (default 0.2; it bounds the measurement's
+        resolution).
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``).
     """

@@ -1,8 +1,12 @@
-"""SLO sources the guard watches: Prometheus, HTTP (a sampler window) and any Python callable.
+"""SLO sources: read the numbers the guard watches, and judge them against a guard's objective.
 
-A source only *reads* a number (:class:`Observation`) or raises :class:`SourceUnreadable`; judging it
-(objective, ``for`` duration, fail-closed on unreadable) is done by :mod:`chaosguard.slo.check`.
-Guard definitions (what users write) are the pydantic models in :mod:`chaosguard.slo.spec`.
+A source (:class:`SloSource`: Prometheus in :mod:`~chaosguard.slo.prometheus`, an HTTP sampler
+window in :mod:`~chaosguard.slo.http`, any Python callable in :mod:`~chaosguard.slo.python_source`)
+is started, read and stopped; a read gives an :class:`Observation` or raises
+:class:`SourceUnreadable`. :mod:`~chaosguard.slo.check` judges readings (objective, ``for``
+duration, fail closed on unreadable), :mod:`~chaosguard.slo.spec` holds the guard definitions users
+write and :mod:`~chaosguard.slo.build` turns one into its source. This layer knows no guard session,
+fault or policy.
 """
 
 from chaosguard.slo.base import Observation, SloSource, SourceUnreadable

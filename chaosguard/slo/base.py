@@ -1,4 +1,10 @@
-"""The contract of an SLO source."""
+"""The contract of an SLO source: read one number (or say why not), describe it, start and stop.
+
+A source only *reads*; judging the value is :mod:`chaosguard.slo.check`'s job. Whoever watches
+sources (the guard session, the game day's recovery wait) calls :meth:`SloSource.start` before the
+first read and :meth:`SloSource.stop` after the last, so background samplers and HTTP clients end
+with the run.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,8 @@ __all__ = ["Observation", "SloSource", "SourceUnreadable"]
 class Observation:
     """A value read from a source, and when it was true there (epoch seconds).
 
-    For Prometheus ``at`` is the newest sample's timestamp behind the value (so staleness is visible);
-    for an HTTP sampler it is the end of the window; for a callable, the time of the call.
+    For Prometheus ``at`` is the newest sample's timestamp behind the value (so staleness is
+    visible); for an HTTP sampler it is the end of the window; for a callable, the time of the call.
     """
 
     value: float
@@ -29,7 +35,20 @@ class SourceUnreadable(ChaosGuardError):
 
 @runtime_checkable
 class SloSource(Protocol):
-    """Something that reads one number. Must return or raise within ``timeout_s``."""
+    """Something that reads one number. Must return or raise within ``timeout_s``.
+
+    Lifecycle: ``start()`` once before reading, ``stop()`` once after; both idempotent. A class that
+    names ``SloSource`` as a base inherits no-op ``start``/``stop`` (for sources with nothing to
+    start or release) and has its ``read``/``describe`` checked by mypy.
+    """
+
+    def start(self) -> None:
+        """Get ready to be read (e.g. start a background sampler); by default nothing to do."""
+        return None
+
+    def stop(self) -> None:
+        """Release what the source holds (threads, connections); by default nothing to do."""
+        return None
 
     def read(self, timeout_s: float) -> Observation:
         """Read the current value; raise :class:`SourceUnreadable` when it cannot be trusted."""

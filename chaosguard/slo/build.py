@@ -12,7 +12,7 @@ __all__ = ["build_source"]
 
 
 def build_source(spec: GuardBase) -> SloSource:
-    """The :class:`SloSource` that reads ``spec``; bad fields are named ``guards.<name>.<field>``."""
+    """The :class:`SloSource` reading ``spec``; bad fields are named ``guards.<name>.<field>``."""
     try:
         return _build(spec)
     except InvalidArgument as exc:
@@ -27,7 +27,7 @@ def _build(spec: GuardBase) -> SloSource:
 
         return HttpSource(spec)
     if isinstance(spec, PrometheusGuard):
-        from chaosguard.slo.prometheus import PrometheusSource
+        from chaosguard.slo.prometheus.source import PrometheusSource
 
         token = None
         if spec.bearer_token_env:

@@ -1,9 +1,10 @@
 """Judge readings against a guard's objective, with an alerting rule's ``for`` semantics.
 
-A reading is *violating* when the value breaks the objective, or when the source could not be read and
-the policy fails closed (the default). The guard is *breached* once violations have lasted ``for_s``
-without interruption, timed like an alerting rule: from the first violating *evaluation*, not from the
-sample's own time (which may be up to a scrape interval old). ``for_s = 0``: the first violation breaches.
+A reading is *violating* when the value breaks the objective, or when the source could not be read
+and the policy fails closed (the default). The guard is *breached* once violations have lasted
+``for_s`` without interruption, timed like an alerting rule: from the first violating *evaluation*,
+not from the sample's own time (which may be up to a scrape interval old). ``for_s = 0``: the first
+violation breaches.
 """
 
 from __future__ import annotations

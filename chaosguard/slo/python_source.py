@@ -1,4 +1,4 @@
-"""Python SLO source: any ``module:function`` returning a number."""
+"""Python SLO source: any ``module:function`` (no arguments) returning a number, called per read."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import time
 from collections.abc import Callable
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.slo.base import Observation, SourceUnreadable
+from chaosguard.slo.base import Observation, SloSource, SourceUnreadable
 from chaosguard.slo.spec import PythonGuard
 
 __all__ = ["PythonSource"]
 
 
-class PythonSource:
-    """Calls the function each read; its exceptions make the source unreadable."""
+class PythonSource(SloSource):
+    """Calls the function each read; its exceptions make the source unreadable.
+
+    Nothing to start or stop (the function is imported when the source is built): the lifecycle
+    methods are :class:`SloSource`'s no-ops.
+    """
 
     def __init__(self, spec: PythonGuard) -> None:
         self.spec = spec

@@ -1,4 +1,4 @@
-"""What users write to define a guard (experiment ``extensions[name=chaosguard].guards`` or control args).
+"""What users write to define a guard (``extensions[name=chaosguard].guards`` or control args).
 
 Example (YAML)::
 
@@ -44,8 +44,8 @@ class GuardBase(BaseModel):
     min: float | None = None
     for_s: float = Field(default=0.0, ge=0, le=3600)
     timeout_s: float | None = Field(default=None, gt=0, le=60)
-    #: ``error-budget``: the value is the fraction (0–1) of the error budget left; preflight compares it
-    #: with the policy's ``guard.error_budget_floor`` (and it is watched like any guard).
+    #: ``error-budget``: the value is the fraction (0–1) of the error budget left; preflight
+    #: compares it with the policy's ``guard.error_budget_floor`` (and watches it like any guard).
     role: Literal["slo", "error-budget"] = "slo"
 
     @model_validator(mode="after")
@@ -85,7 +85,8 @@ class PrometheusGuard(GuardBase):
     query: str = Field(min_length=1)
     max_staleness_s: float = Field(default=30.0, gt=0, le=3600)
     bearer_token_env: str = ""
-    #: PromQL giving the sample time(s) behind the value, when the query is too complex to derive it.
+    #: PromQL giving the sample time(s) behind the value, when the query is too complex for the
+    #: scanner.
     freshness_query: str | None = Field(default=None, min_length=1)
 
 

@@ -1,8 +1,9 @@
 """A background HTTP sampler: requests at a steady rate, a sliding window the experiment can read.
 
-Samplers live in the runner process, by name. They are read by the ``sampled_*`` probes and by the guard's
-HTTP SLO source. The schedule is open-loop (a slow answer does not slow the next request down, up to
-``concurrency`` requests in flight), so the window shows what users would see, not what a polite client sees.
+Samplers live in the runner process, by name. They are read by the ``sampled_*`` probes and by the
+guard's HTTP SLO source. The schedule is open-loop (a slow answer does not slow the next request
+down, up to ``concurrency`` requests in flight), so the window shows what users would see, not what
+a polite client sees.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import threading
 import time
 from collections import deque
 
+from chaosguard.errors import ChaosGuardError
 from chaosguard.slo.http.stats import Sample, Stats, summarize
 from chaosguard.slo.http.target import HttpTarget, client_for, timed_request
 
 __all__ = ["Sampler", "get_sampler", "start_sampler", "stop_sampler", "NoSamples"]
 
 
-class NoSamples(LookupError):
+class NoSamples(ChaosGuardError):
     """The window holds no completed request (the sampler just started or the target hangs)."""
 
 

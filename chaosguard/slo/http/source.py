@@ -1,10 +1,14 @@
-"""HTTP SLO source: a figure of a background sampler's window (started for the guard, on the runner)."""
+"""HTTP SLO source: a figure of a background sampler's window (its own sampler, on the runner).
+
+:class:`HttpSource` follows the :class:`~chaosguard.slo.base.SloSource` lifecycle: ``start()``
+starts its sampler's threads, ``stop()`` stops them.
+"""
 
 from __future__ import annotations
 
 import time
 
-from chaosguard.slo.base import Observation, SourceUnreadable
+from chaosguard.slo.base import Observation, SloSource, SourceUnreadable
 from chaosguard.slo.http.sampler import NoSamples, Sampler
 from chaosguard.slo.http.target import HttpTarget
 from chaosguard.slo.spec import HttpGuard
@@ -12,7 +16,7 @@ from chaosguard.slo.spec import HttpGuard
 __all__ = ["HttpSource"]
 
 
-class HttpSource:
+class HttpSource(SloSource):
     """Reads ``metric`` over the last ``window_s`` seconds of its own sampler on ``url``."""
 
     def __init__(self, spec: HttpGuard) -> None:

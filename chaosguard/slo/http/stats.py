@@ -12,7 +12,7 @@ __all__ = ["Sample", "Stats", "percentile", "summarize"]
 
 @dataclass(frozen=True)
 class Sample:
-    """One request: when it started (epoch s), how long it took (ms), status (0 = transport error)."""
+    """One request: when it started (epoch s), how long it took (ms), status (0: no answer)."""
 
     at: float
     latency_ms: float
@@ -44,7 +44,7 @@ class Stats:
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile of ``values`` (``pct`` in (0, 100]); the value an SLO would report."""
+    """Nearest-rank percentile of ``values`` (``pct`` in (0, 100]): the value an SLO reports."""
     if not values:
         raise ValueError("no samples")
     ordered = sorted(values)
@@ -53,7 +53,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 def summarize(samples: Sequence[Sample]) -> Stats:
-    """Stats over ``samples`` (latency percentiles include failed requests: a timeout is slow, not fast)."""
+    """Stats over ``samples``; latency percentiles include failed requests (a timeout is slow)."""
     if not samples:
         raise ValueError("no samples")
     lat = [s.latency_ms for s in samples]

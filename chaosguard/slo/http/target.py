@@ -57,7 +57,7 @@ def client_for(target: HttpTarget, pool: int = 4) -> httpx.Client:
 
 
 def timed_request(client: httpx.Client, target: HttpTarget) -> Sample:
-    """One request; transport errors and timeouts are samples too (status 0, latency = time spent)."""
+    """One request; transport errors and timeouts are samples too (status 0, time spent)."""
     at = time.time()
     start = time.perf_counter()
     try:

@@ -95,7 +95,7 @@ def test_sampler_with_no_completed_request_fails_closed() -> None:
 
 
 def test_unknown_sampler_names_the_field() -> None:
-    with pytest.raises(InvalidArgument, match="'name'.*running: none|'name'"):
+    with pytest.raises(InvalidArgument, match=r"'name'.*running: none|'name'"):
         sampled_error_ratio("nope")
 
 

@@ -1,12 +1,15 @@
-"""Fixtures for tests against a real Prometheus: one exporter + one Prometheus for the whole session.
+"""Fixtures for tests against a real Prometheus: one exporter + one Prometheus for the session.
 
-* ``prometheus_stack`` (session) — starts :class:`tests.prometheus_server.Exporter` and a Debian Prometheus
-  scraping it every second; yields ``(exporter, prometheus)``. Fails (not skips) when the binary is missing.
-* ``exporter`` — the shared exporter, answering; whatever the test did to it (``stop()``, ``hang()``) is
-  undone afterwards. Use a fresh metric name per test (``metric`` fixture): Prometheus keeps history.
-* ``prometheus`` — the shared :class:`tests.prometheus_server.PrometheusServer`, running (and scraped at
-  least once since the session started; after a restart call ``ensure_scraped()`` if the test needs it);
-  the test may ``stop()``/``start()``/``freeze()``/``thaw()`` it: it is running again afterwards.
+* ``prometheus_stack`` (session) — starts :class:`tests.prometheus_server.Exporter` and a Debian
+  Prometheus scraping it every second; yields ``(exporter, prometheus)``. Fails (not skips) when the
+  binary is missing.
+* ``exporter`` — the shared exporter, answering; whatever the test did to it (``stop()``,
+  ``hang()``) is undone afterwards. Use a fresh metric name per test (``metric`` fixture):
+  Prometheus keeps history.
+* ``prometheus`` — the shared :class:`tests.prometheus_server.PrometheusServer`, running (and
+  scraped at least once since the session started; after a restart call ``ensure_scraped()`` if the
+  test needs it); the test may ``stop()``/``start()``/``freeze()``/``thaw()`` it: it is running
+  again afterwards.
 * ``prom_url`` — its base URL. ``metric`` — a metric name unique to the test.
 """
 
@@ -72,8 +75,9 @@ def prometheus(prometheus_stack: tuple[Exporter, PrometheusServer]) -> Iterator[
     server.thaw()
     if not server.running:
         server.start(wait_scrape=False)
-    # No scrape wait here: tests wait for *their* value (wait_for_value), which implies a fresh scrape;
-    # call prometheus.ensure_scraped() when a test needs the target up without setting a value.
+    # No scrape wait here: tests wait for *their* value (wait_for_value), which implies a fresh
+    # scrape; call prometheus.ensure_scraped() when a test needs the target up without setting a
+    # value.
     yield server
     server.thaw()
     if not server.running:

@@ -1,4 +1,4 @@
-"""The Prometheus probes against the real Prometheus, directly and through a Chaos Toolkit experiment."""
+"""The Prometheus probes against a real Prometheus, directly and through a Chaos Toolkit run."""
 
 from __future__ import annotations
 

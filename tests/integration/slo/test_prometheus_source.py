@@ -10,7 +10,9 @@ import pytest
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.slo.base import Observation, SloSource, SourceUnreadable
-from chaosguard.slo.prometheus import PrometheusSource, query_value, rate_ratio_query
+from chaosguard.slo.prometheus.client import query_value
+from chaosguard.slo.prometheus.queries import rate_ratio_query
+from chaosguard.slo.prometheus.source import PrometheusSource
 from chaosguard.slo.spec import PrometheusGuard
 from tests.helpers import wait_until
 from tests.prometheus_server import Exporter, PrometheusServer, wait_for_value
@@ -163,8 +165,9 @@ def test_target_down_becomes_stale_after_max_staleness(
 ) -> None:
     exporter.set(metric, 0.001)
     wait_for_value(prometheus.url, metric, lambda v: v == 0.001)
-    # last_over_time keeps yielding the old value after the target dies, like rate() over a window does;
-    # `up` is a second input that stays fresh (Prometheus writes up=0): the stalest input must count.
+    # last_over_time keeps yielding the old value after the target dies, like rate() over a window
+    # does; `up` is a second input that stays fresh (Prometheus writes up=0): the stalest input must
+    # count.
     query = f'last_over_time({metric}[5m]) + 0 * scalar(max(up{{job="exporter"}}))'
     src = PrometheusSource(prometheus.url, query, max_staleness_s=3)
     assert wait_until(
@@ -229,7 +232,8 @@ def test_prometheus_stopped_or_hung_is_unreadable_within_the_timeout(
 ) -> None:
     exporter.set(metric, 3)
     wait_for_value(prometheus.url, metric, lambda v: v == 3)
-    # last_over_time: the value survives the failed scrape that follows a freeze (which stale-marks the gauge)
+    # last_over_time: the value survives the failed scrape that follows a freeze (which stale-marks
+    # the gauge)
     src = PrometheusSource(prometheus.url, f"last_over_time({metric}[5m])", max_staleness_s=600)
     assert src.read(timeout_s=5).value == 3  # the client now holds a keep-alive connection
 

@@ -1,4 +1,4 @@
-"""The guard snippets in docs/slo-prometheus.md are valid guard definitions with readable selectors."""
+"""The guard snippets in docs/slo-prometheus.md are valid guards the scanner can read."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaosguard.slo.prometheus import PrometheusSource, series_selectors
+from chaosguard.slo.prometheus.scanner import series_selectors
+from chaosguard.slo.prometheus.source import PrometheusSource
 from chaosguard.slo.spec import PrometheusGuard
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "slo-prometheus.md"

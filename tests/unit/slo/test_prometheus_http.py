@@ -1,4 +1,7 @@
-"""PrometheusSource's HTTP side against a scripted loopback server (errors, auth, timeouts, keep-alive)."""
+"""PrometheusSource's HTTP side against a scripted loopback server.
+
+Errors, authentication, timeouts and keep-alive.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ import pytest
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.slo.base import SourceUnreadable
-from chaosguard.slo.prometheus import PrometheusSource, query_value, single_value
+from chaosguard.slo.prometheus.client import query_value, single_value
+from chaosguard.slo.prometheus.source import PrometheusSource
 
 Reply = tuple[int, str, bytes]  # status, content type, body
 
@@ -163,9 +167,8 @@ def test_stale_inputs() -> None:
     ],
 )
 def test_error_answers_are_one_line(reply: Reply, message: str) -> None:
-    with fake_prometheus(lambda p, q: reply) as (url, _):
-        with pytest.raises(SourceUnreadable) as err:
-            PrometheusSource(url, "x").read(timeout_s=5)
+    with fake_prometheus(lambda p, q: reply) as (url, _), pytest.raises(SourceUnreadable) as err:
+        PrometheusSource(url, "x").read(timeout_s=5)
     assert message in str(err.value) and "\n" not in str(err.value)
 
 

@@ -9,17 +9,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.slo.prometheus import (
+from chaosguard.slo.prometheus.budget import (
     DEFAULT_BUDGET_PERIOD,
     DEFAULT_OBJECTIVE,
     burn_rate,
-    burn_rate_query,
     error_budget_remaining,
+)
+from chaosguard.slo.prometheus.queries import (
+    burn_rate_query,
     error_budget_remaining_query,
     histogram_quantile_query,
     rate_ratio_query,
-    series_selectors,
 )
+from chaosguard.slo.prometheus.scanner import series_selectors
 
 objectives = st.floats(min_value=1e-6, max_value=1 - 1e-6)
 ratios = st.floats(min_value=0, max_value=1)
@@ -88,7 +90,8 @@ def test_builders() -> None:
     )
     assert series_selectors(q) == [errors, total]
     assert rate_ratio_query(errors, total, "1h", by=["job"]) == (
-        'sum by (job) (rate(http_requests_total{code=~"5.."}[1h])) / sum by (job) (rate(http_requests_total[1h]))'
+        'sum by (job) (rate(http_requests_total{code=~"5.."}[1h])) '
+        "/ sum by (job) (rate(http_requests_total[1h]))"
     )
     assert burn_rate_query(errors, total) == f"({rate_ratio_query(errors, total, '1h')}) / 0.001"
     assert (
@@ -100,7 +103,8 @@ def test_builders() -> None:
         == f"({rate_ratio_query(errors, total)}) / 0.01"
     )
     assert histogram_quantile_query('http_request_duration_seconds_bucket{job="api"}') == (
-        'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))'
+        "histogram_quantile(0.95, sum by (le) "
+        '(rate(http_request_duration_seconds_bucket{job="api"}[5m])))'
     )
 
 

@@ -6,12 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chaosguard.slo.prometheus import (
-    PrometheusSource,
-    PromQLScanError,
-    freshness_query_for,
-    series_selectors,
-)
+from chaosguard.errors import ChaosGuardError
+from chaosguard.slo.prometheus.queries import freshness_query_for
+from chaosguard.slo.prometheus.scanner import PromQLScanError, series_selectors
+from chaosguard.slo.prometheus.source import PrometheusSource
 
 
 @pytest.mark.parametrize(
@@ -22,7 +20,8 @@ from chaosguard.slo.prometheus import (
             ['http_requests_total{code=~"5.."}', "http_requests_total"],
         ),
         (
-            'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))',
+            "histogram_quantile(0.95, sum by (le) "
+            '(rate(http_request_duration_seconds_bucket{job="api"}[5m])))',
             ['http_request_duration_seconds_bucket{job="api"}'],
         ),
         ("sum without (instance) (rate(x[1m] offset 5m)) > bool 0", ["x"]),
@@ -30,7 +29,8 @@ from chaosguard.slo.prometheus import (
         ("sum by (job) (a) / ignoring(code) group_left(team) b", ["a", "b"]),
         ("a * on(job) group_left b", ["a", "b"]),
         (
-            'max_over_time(rate(x{a="}"}[1m])[10m:30s]) # a comment: metric_in_comment\n + {__name__=~"foo.*"}',
+            'max_over_time(rate(x{a="}"}[1m])[10m:30s]) # a comment: metric_in_comment\n'
+            ' + {__name__=~"foo.*"}',
             ['x{a="}"}', '{__name__=~"foo.*"}'],
         ),
         ("vector(1)", []),
@@ -50,8 +50,9 @@ def test_known_queries(query: str, expected: list[str]) -> None:
 
 @pytest.mark.parametrize("query", ['x{a="b"', 'sum(x{a="b})', "rate(x[5m)"])
 def test_unbalanced_queries_raise(query: str) -> None:
-    with pytest.raises(PromQLScanError):
+    with pytest.raises(PromQLScanError) as err:
         series_selectors(query)
+    assert isinstance(err.value, ChaosGuardError) and "\n" not in str(err.value)
 
 
 def test_a_query_the_scanner_cannot_read_is_still_sent_to_prometheus() -> None:
@@ -66,14 +67,15 @@ def test_freshness_query_shape() -> None:
     assert q == (
         "label_replace(max(timestamp(a)) or max(max_over_time(timestamp(a)[50s:1s])), "
         '"chaosguard_input", "0", "__name__", ".*") or '
-        'label_replace(max(timestamp(b{x="y"})) or max(max_over_time(timestamp(b{x="y"})[50s:1s])), '
+        'label_replace(max(timestamp(b{x="y"})) or '
+        'max(max_over_time(timestamp(b{x="y"})[50s:1s])), '
         '"chaosguard_input", "1", "__name__", ".*")'
     )
     assert "[5405s:4s]" in freshness_query_for(["a"], 3600)  # at most 1800 steps per series
     assert series_selectors(q) == ["a", 'b{x="y"}']
 
 
-# ------------------------------------------------------------------------ property: generated expressions
+# -- property: generated expressions ---------------------------------------------------------------
 
 RESERVED = {
     "and",

@@ -1,4 +1,5 @@
-"""Prometheus probes: fuzzed bad arguments give one-line InvalidArgument naming the field, before any request."""
+"""Prometheus probes: fuzzed bad arguments give a one-line InvalidArgument naming the field, before
+any request is made."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.probes import prometheus as probes
-from chaosguard.slo import prometheus as prom
+from chaosguard.slo.prometheus import client as prom_client
+from chaosguard.slo.prometheus.validate import MAX_QUERY_CHARS
 
 GOOD_URL = "http://127.0.0.1:9090"
 PROBES = [probes.prometheus_value, probes.error_budget_remaining, probes.burn_rate]
@@ -41,7 +43,7 @@ def _assert_clean(err: InvalidArgument, field: str) -> None:
 
 @pytest.fixture()
 def no_network() -> mock.MagicMock:
-    with mock.patch.object(prom, "query_value", return_value=0.002) as stub:
+    with mock.patch.object(prom_client, "query_value", return_value=0.002) as stub:
         yield stub
 
 
@@ -116,7 +118,7 @@ url_texts = st.one_of(
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(PROBES), url_texts)
 def test_fuzzed_urls(func: object, url: str) -> None:
-    with mock.patch.object(prom, "query_value", return_value=0.001) as stub:
+    with mock.patch.object(prom_client, "query_value", return_value=0.001) as stub:
         try:
             _call(func, url=url)
         except InvalidArgument as err:
@@ -133,12 +135,12 @@ def test_fuzzed_urls(func: object, url: str) -> None:
     st.one_of(st.text(max_size=30), st.just(" \t\n"), st.just("x\x00y"), st.just("a" * 20_001)),
 )
 def test_fuzzed_queries(func: object, query: str) -> None:
-    with mock.patch.object(prom, "query_value", return_value=0.001):
+    with mock.patch.object(prom_client, "query_value", return_value=0.001):
         try:
             _call(func, **{_query_arg(func): query})
         except InvalidArgument as err:
             _assert_clean(err, _query_arg(func))
-            assert not query.strip() or "\x00" in query or len(query.strip()) > prom.MAX_QUERY_CHARS
+            assert not query.strip() or "\x00" in query or len(query.strip()) > MAX_QUERY_CHARS
         else:
             assert query.strip() and "\x00" not in query
 
@@ -155,7 +157,7 @@ def test_fuzzed_queries(func: object, query: str) -> None:
     ),
 )
 def test_fuzzed_timeouts(func: object, timeout: object) -> None:
-    with mock.patch.object(prom, "query_value", return_value=0.001):
+    with mock.patch.object(prom_client, "query_value", return_value=0.001):
         try:
             _call(func, timeout_s=timeout)
         except InvalidArgument as err:
@@ -176,7 +178,7 @@ def test_fuzzed_timeouts(func: object, timeout: object) -> None:
     ),
 )
 def test_fuzzed_objectives(func: object, objective: object) -> None:
-    with mock.patch.object(prom, "query_value", return_value=0.001):
+    with mock.patch.object(prom_client, "query_value", return_value=0.001):
         try:
             _call(func, objective=objective)
         except InvalidArgument as err:
