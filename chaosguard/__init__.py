@@ -1,9 +1,10 @@
 """chaosguard: guarded chaos engineering on Chaos Toolkit.
 
-Faults (``chaosguard.faults``) are recorded in a crash-safe ledger (``chaosguard.ledger.store``) before they
-touch the world, so every one of them can be reverted — by a rollback, by the guard, or by ``chaos cleanup``
-after the runner died. Experiments call the thin activity functions in ``chaosguard.actions`` and
-``chaosguard.probes``; ``discover()`` builds their catalogue for ``chaos discover chaosguard``.
+Faults (``chaosguard.faults``) are recorded in a crash-safe ledger (``chaosguard.ledger.store``)
+before they touch the world, so every one of them can be reverted — by a rollback, by the guard, or
+by ``chaos cleanup`` after the runner died. Experiments call the thin activity functions in
+``chaosguard.actions`` and ``chaosguard.probes``; ``discover()`` builds their catalogue for ``chaos
+discover chaosguard``.
 
 This module imports nothing heavy: fault worker processes import the package on start-up.
 """

@@ -30,7 +30,7 @@ def discover(discover_system: bool = True) -> dict[str, Any]:
     """Catalogue every function listed in ``__all__`` of each actions/probes module."""
     from chaosguard import __version__
 
-    result = initialize_discovery_result("chaosguard", __version__, "chaosguard")
+    result: dict[str, Any] = initialize_discovery_result("chaosguard", __version__, "chaosguard")
     for mod in activity_modules(ACTION_PACKAGE):
         result["activities"].extend(discover_actions(mod))
     for mod in activity_modules(PROBE_PACKAGE):

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import click
 
-from chaosguard.cli._exit import CommandFailed, ExitCode
+from chaosguard.cli.boundary import Command
+from chaosguard.errors import RevertError
+
+__all__ = ["cleanup"]
 
 
-@click.command("cleanup")
+@click.command("cleanup", cls=Command)
 @click.option("--dry-run", is_flag=True, help="List what would be reverted; change nothing.")
 @click.option(
     "--state-dir",
@@ -19,22 +22,21 @@ from chaosguard.cli._exit import CommandFailed, ExitCode
     help="chaosguard state directory (default: $CHAOSGUARD_HOME or ~/.local/state/chaosguard).",
 )
 def cleanup(dry_run: bool, state_dir: Path | None) -> None:
-    """Revert the faults left open by runs whose runner died (SIGKILL, crash, lost node)."""
+    """Revert the faults left open by runs whose runner died (SIGKILL, crash, lost node).
+
+    Exit codes: 0 nothing left open · 4 a fault could not be reverted (it stays open for the next
+    cleanup), or invalid input.
+    """
     from rich.console import Console
     from rich.table import Table
 
-    from chaosguard.faults.cleanup import cleanup_dead_runs
+    from chaosguard.faults.cleanup import sweep
     from chaosguard.ledger.paths import state_dir as default_state_dir
 
     root = state_dir or default_state_dir()
     if state_dir is not None:
         os.environ["CHAOSGUARD_HOME"] = str(state_dir)
-    items = cleanup_dead_runs(root, dry_run=dry_run)
-    from chaosguard.faults.chaosmesh.sweep import sweep_leftovers
-
-    items += sweep_leftovers(
-        root, dry_run=dry_run
-    )  # labelled Chaos Mesh objects of dead/unknown runs
+    items = sweep(root, dry_run=dry_run)  # dead runs' records, then labelled Chaos Mesh objects
     console = Console(highlight=False)
     if not items:
         console.print(f"Nothing open: no fault of a dead run is left in {root}.")
@@ -49,7 +51,6 @@ def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     console.print(table)
     failed = [i for i in items if i.outcome.startswith("failed")]
     if failed:
-        raise CommandFailed(
-            f"{len(failed)} fault(s) could not be reverted; they stay open for the next cleanup",
-            ExitCode.ERROR,
+        raise RevertError(
+            f"{len(failed)} fault(s) could not be reverted; they stay open for the next cleanup"
         )

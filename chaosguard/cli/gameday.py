@@ -1,45 +1,40 @@
 """``chaos gameday``: run a suite of guarded experiments, print its JSON Schema, schedule it.
 
-Exit codes of ``chaos gameday run``: 0 every experiment met its hypothesis · 1 a hypothesis deviated ·
-2 a guard aborted an experiment · 3 refused by policy or preflight · 4 error (invalid input,
+Exit codes of ``chaos gameday run``: 0 every experiment met its hypothesis · 1 a hypothesis deviated
+· 2 a guard aborted an experiment · 3 refused by policy or preflight · 4 error (invalid input,
 infrastructure, chaos crashed) — the worst across the suite, by the precedence 4 > 2 > 1 > 3 > 0
-(:mod:`chaosguard.gameday.verdict`). ``schema`` and ``schedule`` exit 0, or 4 on invalid input. Invalid
-input is always ONE ``Error: ...`` line, never a traceback.
+(:mod:`chaosguard.gameday.verdict`). A verdict other than 0 ends the command as the error that
+carries its code (:data:`VERDICT_ERRORS`), through :mod:`chaosguard.cli.boundary` like any other
+error: one ``Error: ...`` line, never a traceback. ``schema`` and ``schedule`` exit 0, or 4 on
+invalid input.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shlex
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from chaosguard.cli._exit import CommandFailed, ExitCode, Group
+from chaosguard.cli.boundary import Group
+from chaosguard.errors import (
+    Aborted,
+    ChaosGuardError,
+    Deviated,
+    ExitCode,
+    InvalidArgument,
+    Refused,
+)
 
-logger = logging.getLogger("chaostoolkit")
-T = TypeVar("T")
+__all__ = ["gameday"]
 
-
-def _one_line(fn: Callable[[], T], what: str) -> T:
-    """Run ``fn``; bad input → ``CommandFailed`` (exit 4) with one line; anything else too, logged."""
-    from chaosguard.errors import InvalidArgument
-
-    try:
-        return fn()
-    except click.ClickException:
-        raise
-    except InvalidArgument as exc:
-        raise CommandFailed(str(exc)) from None
-    except Exception as exc:  # never a traceback: one line, the details in the log file
-        logger.debug("chaos gameday %s failed", what, exc_info=True)
-        raise CommandFailed(
-            f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())}"
-        ) from None
+#: The error a game day's verdict ends the command with (its class carries the exit code).
+VERDICT_ERRORS: dict[ExitCode, type[ChaosGuardError]] = {
+    error.exit_code: error for error in (Deviated, Aborted, Refused, ChaosGuardError)
+}
 
 
 @click.group("gameday", cls=Group)
@@ -54,7 +49,6 @@ def _is_suite(data: Any) -> bool:
 def _guards_file(path: str | None) -> list[Any]:
     if path is None:
         return []
-    from chaosguard.errors import InvalidArgument
     from chaosguard.gameday.suite import expand_env
     from chaosguard.policy.load import read_document
 
@@ -71,7 +65,6 @@ def _guards_file(path: str | None) -> list[Any]:
 def _absolute(path: str | None, option: str) -> str | None:
     if path is None:
         return None
-    from chaosguard.errors import InvalidArgument
 
     target = Path(path).expanduser()
     if not target.is_file():
@@ -87,7 +80,6 @@ def _load(
     continue_on_abort: bool,
     chaos_args: str | None,
 ) -> Any:
-    from chaosguard.errors import InvalidArgument
     from chaosguard.gameday.suite import load_suite, suite_from_experiments
     from chaosguard.policy.load import read_document
 
@@ -172,18 +164,13 @@ def run(
     from chaosguard.gameday.progress import RichEvents
     from chaosguard.gameday.runner import run_gameday
 
-    plan = _one_line(
-        lambda: _load(files, name, policy, guards, continue_on_abort, chaos_args), "run"
-    )
+    plan = _load(files, name, policy, guards, continue_on_abort, chaos_args)
     if dry_run:
         _show_plan(plan)
         return
-    result = _one_line(
-        lambda: run_gameday(plan, Path(output_dir) if output_dir else None, RichEvents()), "run"
-    )
-    code = ExitCode(int(result.verdict))
-    if code is not ExitCode.OK:
-        raise CommandFailed(_verdict_line(result), code)
+    result = run_gameday(plan, Path(output_dir) if output_dir else None, RichEvents())
+    if result.verdict is not ExitCode.OK:
+        raise VERDICT_ERRORS[result.verdict](_verdict_line(result))
 
 
 def _show_plan(plan: Any) -> None:
@@ -260,7 +247,6 @@ def schema() -> None:
 
 
 def _env_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
-    from chaosguard.errors import InvalidArgument
 
     out: dict[str, str] = {}
     for pair in pairs:
@@ -351,24 +337,21 @@ def schedule(
     output_pvc: str | None,
     log_file: str | None,
 ) -> None:
-    """Print a crontab line (default) or Kubernetes manifests (--kubernetes) that run SUITE.yaml on a
-    schedule. The suite is validated first; variables (${...}) may stay unset here."""
-    _one_line(
-        lambda: _schedule(
-            suite_file,
-            cron,
-            kubernetes,
-            namespace,
-            image,
-            targets,
-            suite_path,
-            workdir,
-            timezone,
-            _env_pairs(env_pairs),
-            output_pvc,
-            log_file,
-        ),
-        "schedule",
+    """Print a crontab line (default) or Kubernetes manifests (--kubernetes) that run SUITE.yaml
+    on a schedule. The suite is validated first; variables (${...}) may stay unset here."""
+    _schedule(
+        suite_file,
+        cron,
+        kubernetes,
+        namespace,
+        image,
+        targets,
+        suite_path,
+        workdir,
+        timezone,
+        _env_pairs(env_pairs),
+        output_pvc,
+        log_file,
     )
 
 
@@ -386,7 +369,6 @@ def _schedule(
     output_pvc: str | None,
     log_file: str | None,
 ) -> None:
-    from chaosguard.errors import InvalidArgument
     from chaosguard.gameday.launch import chaos_executable
     from chaosguard.gameday.schedule import (
         crontab_entry,

@@ -1,4 +1,4 @@
-"""``chaos guard``: print the policy schemas, check an experiment against the policy without running it.
+"""``chaos guard``: the policy schemas, and a dry check of an experiment against the policy.
 
 Exit codes: 0 the experiment would run · 3 the policy would refuse it · 4 invalid input (experiment,
 policy, guards or command line: one ``Error: ...`` line, never a traceback).
@@ -7,21 +7,22 @@ policy, guards or command line: one ``Error: ...`` line, never a traceback).
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime
 from typing import Any
 
 import click
 
-from chaosguard.cli._exit import CommandFailed, ExitCode, Group
+from chaosguard.cli.boundary import Group
+from chaosguard.errors import ChaosGuardError, InvalidArgument, Refused
 
-logger = logging.getLogger("chaostoolkit")
+__all__ = ["guard"]
+
 Row = tuple[str, bool | None, str]  # check, verdict (None = judged at run time), why
 
 
 @click.group("guard", cls=Group)
 def guard() -> None:
-    """Policy of guarded experiments: its JSON Schema, and a dry check of an experiment against it."""
+    """Policy of guarded experiments: its JSON Schema, a dry check of an experiment against it."""
 
 
 @guard.command("schema")
@@ -41,9 +42,8 @@ def _parse_at(at: str | None) -> datetime:
     try:
         when = datetime.fromisoformat(at.strip())
     except ValueError:
-        raise CommandFailed(
-            f"invalid argument '--at': expected an ISO 8601 time like "
-            f"2026-12-24T10:00+01:00 (got {at!r})"
+        raise InvalidArgument(
+            "--at", f"expected an ISO 8601 time like 2026-12-24T10:00+01:00 (got {at!r})"
         ) from None
     return when if when.tzinfo is not None else when.astimezone()  # naive = this machine's zone
 
@@ -70,36 +70,26 @@ def check(experiment: str, policy_file: str | None, at: str | None) -> None:
     unguarded experiment, and the local blast radius of literal action arguments. Exit 0 when the
     experiment would run, 3 when the policy refuses it, 4 on invalid input.
     """
-    try:
-        _check(experiment, policy_file, _parse_at(at))
-    except click.ClickException:
-        raise
-    except Exception as exc:  # never a traceback: one line, the details in the log file
-        logger.debug("chaos guard check failed", exc_info=True)
-        raise CommandFailed(f"unexpected {type(exc).__name__}: {exc}") from None
+    _check(experiment, policy_file, _parse_at(at))
 
 
 def _check(path: str, policy_file: str | None, now: datetime) -> None:
     from rich.console import Console
 
-    from chaosguard.errors import InvalidArgument
     from chaosguard.policy import load_guards, load_policy, preflight_checks
     from chaosguard.policy.experiment import check_experiment, load_experiment
     from chaosguard.policy.load import policy_file_path
 
-    try:
-        experiment = load_experiment(path)
-        problems = check_experiment(experiment)
-        if len(problems) == 1:
-            raise CommandFailed(problems[0])
-        if problems:
-            for problem in problems:
-                click.echo(f"Problem: {problem}", err=True)
-            raise CommandFailed(f"{len(problems)} problems in {path} (listed above)")
-        policy = load_policy(policy_file, experiment)
-        guards = load_guards(experiment)
-    except InvalidArgument as exc:
-        raise CommandFailed(str(exc)) from None
+    experiment = load_experiment(path)
+    problems = check_experiment(experiment)
+    if len(problems) == 1:
+        raise ChaosGuardError(problems[0])  # the problem names its field: "title: expected ..."
+    if problems:
+        for problem in problems:
+            click.echo(f"Problem: {problem}", err=True)
+        raise ChaosGuardError(f"{len(problems)} problems in {path} (listed above)")
+    policy = load_policy(policy_file, experiment)
+    guards = load_guards(experiment)
     source = policy_file_path(policy_file) or "built-in defaults"
     rows: list[Row] = [(c.name, c.ok, c.detail) for c in preflight_checks(policy, guards, now)]
     rows += _local_rows(policy, experiment)
@@ -109,16 +99,12 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
     console.print(f"policy: {source} ({policy.digest()[:19]})")
     refused = [f"{name}: {detail}" for name, ok, detail in rows if ok is False]
     if refused:
-        raise CommandFailed(
-            f"refused by policy: {refused[0]}"
-            + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""),
-            ExitCode.REFUSED,
-        )
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise Refused(f"refused by policy: {refused[0]}{more}")
     console.print("would run: the policy refuses nothing that can be checked before the run")
 
 
 def _local_rows(policy: Any, experiment: dict[str, Any]) -> list[Row]:
-    from chaosguard.errors import Refused
     from chaosguard.policy.experiment import iter_activities
     from chaosguard.policy.local import LOCAL_ACTIONS, check_local
 

@@ -1,4 +1,8 @@
-"""``chaos report``: the self-contained HTML report (and optionally JUnit XML / Markdown) of journals."""
+"""``chaos report``: the self-contained HTML report of journals (and JUnit XML, Markdown).
+
+Exit codes: 0 written · 4 invalid input (a bad command line, a file that is not a journal, a path
+that cannot be read or written: one ``Error: ...`` line, never a traceback).
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,26 @@ from typing import Any
 
 import click
 
-from chaosguard.cli._exit import CommandFailed, ExitCode
+from chaosguard.cli.boundary import Command
+from chaosguard.errors import InvalidArgument
 
 __all__ = ["report"]
 
 
 def _load(path: Path) -> dict[str, Any]:
+    """The journal at ``path``; one that cannot be read fails at the boundary (exit 4)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CommandFailed(f"cannot read {path}: {exc.strerror or exc}", ExitCode.ERROR) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CommandFailed(f"{path} is not a JSON journal: {exc}", ExitCode.ERROR) from None
+        raise InvalidArgument("journal", f"{path} is not a JSON journal: {exc}") from None
     if not isinstance(data, dict) or "experiment" not in data:
-        raise CommandFailed(
-            f"{path} is not a Chaos Toolkit journal (no 'experiment' key)", ExitCode.ERROR
+        raise InvalidArgument(
+            "journal", f"{path} is not a Chaos Toolkit journal (no 'experiment' key)"
         )
     return data
 
 
-@click.command("report")
+@click.command("report", cls=Command)
 @click.argument(
     "journals",
     nargs=-1,
@@ -66,7 +70,7 @@ def report(
     junit: Path | None,
     markdown: Path | None,
 ) -> None:
-    """Render the HTML report of JOURNAL... (secrets redacted, CSS and plots inline, no external URL)."""
+    """Render the HTML report of JOURNAL... (secrets redacted, CSS and plots inline, no URL)."""
     from chaosguard.journal import render_markdown, render_report, write_junit
     from chaosguard.journal.facts import facts_of
 
@@ -77,15 +81,12 @@ def report(
             if len(docs) == 1
             else f"Chaos suite: {len(docs)} runs"
         )
-    try:
-        written = [render_report(docs, output, title)]
-        if junit is not None:
-            written.append(write_junit(docs, junit, "chaosguard"))
-        if markdown is not None:
-            from chaosguard.ledger.files import atomic_write
+    written = [render_report(docs, output, title)]
+    if junit is not None:
+        written.append(write_junit(docs, junit, "chaosguard"))
+    if markdown is not None:
+        from chaosguard.ledger.files import atomic_write
 
-            written.append(atomic_write(markdown, render_markdown(docs).encode("utf-8")))
-    except OSError as exc:
-        raise CommandFailed(f"cannot write the report: {exc}", ExitCode.ERROR) from None
+        written.append(atomic_write(markdown, render_markdown(docs).encode("utf-8")))
     for path in written:
         click.echo(f"wrote {path}")

@@ -1,15 +1,11 @@
 """Game days: run a suite of experiments in order, under one shared policy and shared SLO guards.
 
-One job: turn a suite file into guarded ``chaos run`` processes, one per experiment, waiting for the suite
-SLOs to recover between them, and into one verdict (exit code), one resilience score and one set of
-reports (JUnit, HTML, Markdown, ``summary.json``); and render schedules for recurring game days.
-
-Modules: ``suite`` (the pydantic model of the suite file, loading, JSON Schema), ``launch`` (one
-``chaos run`` subprocess and the global control file carrying the suite's policy and guards),
-``recovery`` (wait until the suite SLOs are healthy), ``results`` (outcome of a run from its journal),
-``verdict`` (outcome → exit code, precedence), ``score`` (resilience score), ``reports`` (files written
-through :mod:`chaosguard.journal`), ``progress`` (rich display), ``runner`` (the loop), ``schedule``
-(crontab line, Kubernetes CronJob + RBAC). The ``chaos gameday`` command is :mod:`chaosguard.cli.gameday`.
+One job: turn a suite file into guarded ``chaos run`` processes, one per experiment (``launch``),
+waiting for the suite SLOs to recover between them (``recovery``), then into one verdict, the exit
+code (``verdict``), one resilience score (``score``) and one set of reports (``reports``: JUnit,
+HTML, Markdown, ``summary.json``); and render the schedules of recurring game days (``schedule``:
+crontab line, Kubernetes CronJob + RBAC). ``suite`` is the suite file's model, ``runner`` the loop;
+the ``chaos gameday`` command is :mod:`chaosguard.cli.gameday`.
 """
 
 from chaosguard.gameday.runner import run_gameday

@@ -1,21 +1,24 @@
-"""One experiment of a suite as its own ``chaos run`` subprocess, guarded by the suite's control file.
+"""One experiment of a suite as its own ``chaos run`` process, guarded by the suite's control file.
 
-Each experiment runs in a fresh process (its own runner id, ledger run, guard session): nothing leaks from
-one experiment into the next, and a crash ends one experiment, not the suite. The command line is::
+Each experiment runs in a fresh process (its own runner id, ledger run, guard session): nothing
+leaks from one experiment into the next, and a crash ends one experiment, not the suite. The command
+line is::
 
     chaos --no-version-check --log-file DIR/chaostoolkit.log run --journal-path DIR/journal.json \\
-          --control-file DIR/chaosguard-control.yaml [suite chaos_args] [experiment chaos_args] EXPERIMENT
+          --control-file DIR/chaosguard-control.yaml [suite chaos_args] [experiment chaos_args] \\
+          EXPERIMENT
 
 with ``CHAOSGUARD_POLICY`` set to the suite's policy file. The control file declares the chaosguard
 control globally, with the suite's ``policy_file`` and ``guards`` as arguments
 (:func:`control_arguments`): Chaos Toolkit applies global controls to any experiment, so every
 experiment is guarded even when it declares no control. An experiment that declares the chaosguard
-control too is still guarded once: the global registration is configured first and its arguments win,
-so the file carries the suite's guards *and* those the experiment's control passes; the guards of the
-experiment's chaosguard extension are watched as well.
+control too is still guarded once: the global registration is configured first and its arguments
+win, so the file carries the suite's guards *and* those the experiment's control passes; the guards
+of the experiment's chaosguard extension are watched as well.
 
-The child gets its own session: Ctrl-C (or a timeout) reaches it as one SIGINT sent by the runner, which
-Chaos Toolkit turns into a graceful interruption (the guard reverts faults and plays the rollbacks).
+The child gets its own session: Ctrl-C (or a timeout) reaches it as one SIGINT sent by the runner,
+which Chaos Toolkit turns into a graceful interruption (the guard reverts faults and plays the
+rollbacks).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from typing import Any
 
 import yaml
 
+from chaosguard.errors import ChaosGuardError
+
 __all__ = [
     "ChaosRun",
     "Interrupted",
@@ -40,18 +45,28 @@ __all__ = [
     "chaos_executable",
     "child_env",
     "control_arguments",
+    "GUARD_MODULES",
     "own_control_arguments",
     "run_chaos",
     "sigterm_as_interrupt",
     "write_control_file",
 ]
 
-GUARD_MODULE = "chaosguard.safety.guard"
+GUARD_MODULE = "chaosguard.guard"
+#: Every name the guard control goes by in experiment files (the older one still works).
+GUARD_MODULES = frozenset({GUARD_MODULE, "chaosguard.guard.control", "chaosguard.safety.guard"})
 GRACE_S = 60.0  # after SIGINT, how long the guard may take to revert and write the journal
 
 
-class Interrupted(Exception):
-    """The runner was asked to stop (SIGINT or SIGTERM) while an experiment was running."""
+class Interrupted(ChaosGuardError):
+    """The runner was asked to stop (SIGINT or SIGTERM); ``run`` is how the ``chaos run`` ended.
+
+    ``run`` is None when no experiment was running (the signal came between two steps).
+    """
+
+    def __init__(self, run: ChaosRun | None = None) -> None:
+        super().__init__("interrupted (SIGINT/SIGTERM)")
+        self.run = run
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ def own_control_arguments(experiment: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments of the experiment's own chaosguard control (``{}`` when it declares none)."""
     for control in experiment.get("controls") or []:
         provider = control.get("provider") if isinstance(control, Mapping) else None
-        if isinstance(provider, Mapping) and provider.get("module") == GUARD_MODULE:
+        if isinstance(provider, Mapping) and provider.get("module") in GUARD_MODULES:
             args = provider.get("arguments")
             return dict(args) if isinstance(args, Mapping) else {}
     return {}
@@ -189,8 +204,8 @@ def run_chaos(
 ) -> ChaosRun:
     """Run ``cmd`` (stdout and stderr to ``output``) for at most ``timeout_s`` seconds.
 
-    :raises Interrupted: after stopping the child gracefully, when the runner got SIGINT/SIGTERM; the
-        exception's ``args[0]`` is the :class:`ChaosRun`.
+    :raises Interrupted: after stopping the child gracefully, when the runner got SIGINT/SIGTERM;
+        its ``run`` is the :class:`ChaosRun`.
     """
     started = time.monotonic()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -227,14 +242,14 @@ def run_chaos(
 
 
 def sigterm_as_interrupt() -> Callable[[], None]:
-    """Turn SIGTERM into :class:`Interrupted` (main thread only); return the function restoring it."""
+    """Turn SIGTERM into :class:`Interrupted` (main thread only); return what restores it."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
     def handler(signum: int, frame: Any) -> None:
-        raise Interrupted(None)
+        raise Interrupted()
 
     previous = signal.signal(signal.SIGTERM, handler)
 

@@ -1,4 +1,4 @@
-"""Rich progress of a running game day: a live bar on a terminal, one line per step anywhere (CI logs)."""
+"""Rich progress of a running game day: a live bar on a terminal, one line per step (CI logs)."""
 
 from __future__ import annotations
 
@@ -113,9 +113,8 @@ class RichEvents:
         style, label = STYLES.get(result.outcome, ("red", result.outcome))
         reason = f" — {escape(result.reason)}" if result.reason else ""
         took = f" ({result.duration_s:.1f} s)" if result.outcome != "skipped" else ""
-        self._line(
-            f"[{style}]{label}[/] {result.index + 1}/{self.total} {escape(result.name)}{took}{reason}"
-        )
+        step = f"{result.index + 1}/{self.total}"
+        self._line(f"[{style}]{label}[/] {step} {escape(result.name)}{took}{reason}")
         self.progress.advance(self.task)
 
     def suite_ended(self, result: SuiteResult) -> None:

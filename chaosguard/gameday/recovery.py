@@ -1,9 +1,9 @@
 """Between two experiments: wait, bounded, until every suite SLO is healthy again.
 
 The suite guards are read with the same machinery as the guard control (:func:`build_source` +
-:class:`SloCheck`): a reading is healthy when it is not *violating* (objective met; an unreadable source is
-violating unless the policy says ``guard.on_unreadable: ignore``). Healthy means every guard healthy on
-the same round, and staying so for ``settle_s`` seconds.
+:class:`SloCheck`): a reading is healthy when it is not *violating* (objective met; an unreadable
+source is violating unless the policy says ``guard.on_unreadable: ignore``). Healthy means every
+guard healthy on the same round, and staying so for ``settle_s`` seconds.
 """
 
 from __future__ import annotations
@@ -64,10 +64,12 @@ def wait_until_healthy(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RecoveryResult:
-    """Read every guard each ``interval_s`` until all are healthy for ``settle_s`` or ``timeout_s`` passed.
+    """Read every guard each ``interval_s`` until all are healthy for ``settle_s``, or until
+    ``timeout_s`` passed.
 
     Always reads at least once (``timeout_s = 0``: a single check). No guards: healthy at once.
-    :raises InvalidArgument: a guard whose source cannot be built (e.g. a Python function not found).
+    :raises InvalidArgument: a guard whose source cannot be built (e.g. a Python function not
+        found).
     """
     if not guards:
         return RecoveryResult(True, 0.0, 0)

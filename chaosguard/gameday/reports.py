@@ -3,11 +3,12 @@
 * ``summary.json`` — the suite result (exit code, score, every experiment's outcome and reason);
 * ``junit.xml`` — one test case per experiment (``chaosguard.journal.write_junit``);
 * ``report.html`` — the suite report (``chaosguard.journal.render_report``);
-* ``summary.md`` — a Markdown summary (for ``$GITHUB_STEP_SUMMARY``; ``chaosguard.journal.render_markdown``).
+* ``summary.md`` — a Markdown summary (for ``$GITHUB_STEP_SUMMARY``;
+  ``chaosguard.journal.render_markdown``).
 
-The journal writers live in :mod:`chaosguard.journal` and are imported lazily. A writer that is missing
-from this installation is a warning; a writer that fails is an error of the suite (exit 4): a pipeline
-must not pass without its test report.
+The journal writers live in :mod:`chaosguard.journal` and are imported when a report is written
+(matplotlib comes with the HTML report). A writer that fails is an error of the suite (exit 4): a
+pipeline must not pass without its test report.
 """
 
 from __future__ import annotations
@@ -25,14 +26,6 @@ __all__ = ["markdown_header", "write_reports", "write_summary"]
 logger = logging.getLogger("chaostoolkit")
 
 
-def _writer(name: str) -> Callable[..., Any] | None:
-    try:
-        import chaosguard.journal as journal_pkg
-    except ImportError:
-        return None
-    return getattr(journal_pkg, name, None)
-
-
 def markdown_header(result: SuiteResult) -> str:
     """The suite table in Markdown: verdict, score, one row per experiment."""
     score = "n/a" if result.score is None else f"{result.score:.0f}/100"
@@ -40,8 +33,8 @@ def markdown_header(result: SuiteResult) -> str:
         f"# Game day: {result.name}",
         "",
         (
-            f"**{result.verdict.name.lower()}** (exit code {int(result.verdict)}) · resilience score "
-            f"**{score}**"
+            f"**{result.verdict.name.lower()}** (exit code {int(result.verdict)}) · "
+            f"resilience score **{score}**"
         ),
         "",
     ]
@@ -61,12 +54,6 @@ def markdown_header(result: SuiteResult) -> str:
 
 
 def _call(result: SuiteResult, key: str, name: str, fn: Callable[[], Any]) -> None:
-    if _writer(name) is None:
-        result.reports[key] = None
-        result.warnings.append(
-            f"{key}: chaosguard.journal.{name} is not available in this installation"
-        )
-        return
     try:
         fn()
     except Exception as exc:
@@ -78,24 +65,25 @@ def _call(result: SuiteResult, key: str, name: str, fn: Callable[[], Any]) -> No
 
 
 def write_reports(result: SuiteResult) -> None:
-    """Write JUnit, HTML and Markdown; ``result.reports``, ``errors`` and ``warnings`` say how it went."""
+    """Write JUnit, HTML and Markdown; ``result.reports`` and ``errors`` say how it went."""
+    from chaosguard import journal
+
     out = result.output_dir
     journals = [r.report_journal(result.name) for r in result.results]
     score = "n/a" if result.score is None else f"{result.score:.0f}/100"
     title = f"Game day {result.name}: {result.verdict.name.lower()}, resilience score {score}"
 
     def junit() -> None:
-        result.reports["junit"] = str(
-            _writer("write_junit")(journals, out / "junit.xml", result.name)
-        )  # type: ignore[misc]
+        path = journal.write_junit(journals, out / "junit.xml", result.name)
+        result.reports["junit"] = str(path)
 
     def html() -> None:
-        result.reports["html"] = str(_writer("render_report")(journals, out / "report.html", title))  # type: ignore[misc]
+        result.reports["html"] = str(journal.render_report(journals, out / "report.html", title))
 
     def markdown() -> None:
-        body = _writer("render_markdown")(journals)  # type: ignore[misc]
+        body = journal.render_markdown(journals)
         path = out / "summary.md"
-        path.write_text(markdown_header(result) + "\n" + str(body))
+        path.write_text(markdown_header(result) + "\n" + body)
         result.reports["markdown"] = str(path)
 
     _call(result, "junit", "write_junit", junit)

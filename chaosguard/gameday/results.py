@@ -1,7 +1,8 @@
 """Results of a game day: one :class:`ExperimentResult` per experiment, one :class:`SuiteResult`.
 
-:func:`classify` reads an experiment's outcome from its journal (the ``chaosguard`` section the guard
-writes) and from how ``chaos run`` ended; a run without that evidence is an ``error``: it was not guarded.
+:func:`classify` reads an experiment's outcome from its journal (the ``chaosguard`` section the
+guard writes) and from how ``chaos run`` ended; a run without that evidence is an ``error``: it was
+not guarded.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def _breach(guard: dict[str, Any]) -> str:
         else str(value)
     )
     why = f", {breach['reason']}" if value is None and breach.get("reason") else ""
-    return f"guard '{breach.get('guard', '?')}' breached: {shown} (objective {breach.get('threshold', '?')}{why})"
+    name, threshold = breach.get("guard", "?"), breach.get("threshold", "?")
+    return f"guard '{name}' breached: {shown} (objective {threshold}{why})"
 
 
 def classify(
@@ -57,7 +59,7 @@ def classify(
     output: Path | None = None,
     timeout_s: float | None = None,
 ) -> tuple[str, str | None]:
-    """``(outcome, reason)`` of one ``chaos run`` (see :mod:`chaosguard.gameday.verdict` for outcomes)."""
+    """``(outcome, reason)`` of one ``chaos run`` (outcomes: :mod:`chaosguard.gameday.verdict`)."""
     tail = last_line(output) if output is not None else ""
     if run.timed_out:
         return "error", f"timed out after {timeout_s:g} s; chaos run was interrupted" + (
@@ -137,7 +139,8 @@ class ExperimentResult:
 
     def report_journal(self, suite: str) -> dict[str, Any]:
         """The journal handed to the report writers: the real one with the runner's verdict in its
-        ``chaosguard`` section, or a minimal one for an experiment without a journal (error, skipped)."""
+        ``chaosguard`` section, or a minimal one for an experiment without a journal (error,
+        skipped)."""
         verdict = {"outcome": self.outcome, "reason": self.reason}
         gameday = {
             "suite": suite,

@@ -2,16 +2,18 @@
 
 For each experiment, in order:
 
-1. from the second one on, wait (bounded by ``recovery.timeout_s``) until every suite guard is healthy
-   again (:mod:`.recovery`); on timeout stop the suite with an error, or go on (``on_timeout: continue``);
+1. from the second one on, wait (bounded by ``recovery.timeout_s``) until every suite guard is
+   healthy again (:mod:`.recovery`); on timeout stop the suite with an error, or go on
+   (``on_timeout: continue``);
 2. ``chaos run`` it in a subprocess with the suite's policy and guards (:mod:`.launch`); its control
    file, journal, Chaos Toolkit log and console output go to ``OUT/NN-<name>/``;
-3. classify the outcome from the journal (:func:`.results.classify`); stop after a guard abort unless
-   ``continue_on_abort``, after an error unless ``continue_on_error``; the rest is ``skipped``.
+3. classify the outcome from the journal (:func:`.results.classify`); stop after a guard abort
+   unless ``continue_on_abort``, after an error unless ``continue_on_error``; the rest is
+   ``skipped``.
 
-Then: the exit code (worst by :data:`.verdict.PRECEDENCE`), the resilience score (:mod:`.score`), and the
-reports (:mod:`.reports`). The runner never raises for what happens to an experiment; only invalid
-input (found before anything runs) raises :class:`~chaosguard.errors.InvalidArgument`.
+Then: the exit code (worst by :data:`.verdict.PRECEDENCE`), the resilience score (:mod:`.score`),
+and the reports (:mod:`.reports`). The runner never raises for what happens to an experiment; only
+invalid input (found before anything runs) raises :class:`~chaosguard.errors.InvalidArgument`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from chaosguard.gameday.suite import GameDay, PlannedExperiment
 from chaosguard.gameday.verdict import Verdict, worst
 from chaosguard.slo.check import Reading
 
-__all__ = ["DEFAULT_OUTPUT", "Events", "default_output_dir", "output_path", "run_gameday"]
+__all__ = ["DEFAULT_OUTPUT", "Events", "output_path", "run_gameday"]
 
 
 class Events(Protocol):
@@ -75,11 +77,6 @@ def output_path(template: str, name: str, now: float | None = None) -> Path:
     ``20261201T090000Z``) replaced; relative to the working directory."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
     return Path(template.replace("{name}", _slug(name)).replace("{time}", stamp))
-
-
-def default_output_dir(name: str, now: float | None = None) -> Path:
-    """``runs/<name>-<UTC time>`` (relative to the working directory)."""
-    return output_path(DEFAULT_OUTPUT, name, now)
 
 
 def _read_journal(path: Path) -> dict[str, Any] | None:
@@ -181,11 +178,7 @@ class _Run:
         try:
             run = run_chaos(cmd, self.env, output, timeout, tick=self.events.experiment_tick)
         except Interrupted as exc:
-            run = (
-                exc.args[0]
-                if exc.args and isinstance(exc.args[0], ChaosRun)
-                else ChaosRun(None, 0.0, interrupted=True)
-            )
+            run = exc.run or ChaosRun(None, 0.0, interrupted=True)
             interrupted = True
         journal = _read_journal(journal_path)
         outcome, reason = classify(journal, run, output, timeout)
@@ -252,7 +245,8 @@ def run_gameday(
 ) -> SuiteResult:
     """Run ``gameday``; write its journals and reports under ``output_dir``; return the result.
 
-    :param output_dir: default ``suite.output_dir``, else ``runs/{name}-{time}`` (see :func:`output_path`).
+    :param output_dir: default ``suite.output_dir``, else ``runs/{name}-{time}`` (see
+        :func:`output_path`).
     :param env: environment of the ``chaos run`` processes (default: this process's).
     :param chaos: the ``chaos`` executable (default: the one next to this interpreter).
     """

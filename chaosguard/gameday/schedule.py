@@ -1,15 +1,15 @@
-"""Scheduled game days: a crontab line, or a Kubernetes CronJob with its ServiceAccount, Role and RoleBinding.
+"""Scheduled game days: a crontab line, or a Kubernetes CronJob with its ServiceAccount and RBAC.
 
-The cron expression is checked with croniter and must also be one that cron(8) and Kubernetes accept: five
-fields (minute hour day-of-month month day-of-week) or one of ``@yearly @annually @monthly @weekly @daily
-@midnight @hourly``; it must fire at least once (``0 9 31 2 *`` never does).
+The cron expression is checked with croniter and must also be one that cron(8) and Kubernetes
+accept: five fields (minute hour day-of-month month day-of-week) or one of ``@yearly @annually
+@monthly @weekly @daily @midnight @hourly``; it must fire at least once (``0 9 31 2 *`` never does).
 
 The CronJob never runs two game days at once (``concurrencyPolicy: Forbid``), never retries one
 (``backoffLimit: 0``: a game day that failed must be looked at, not replayed) and is bounded by
-``activeDeadlineSeconds`` = every experiment's timeout + every recovery wait + 5 minutes. Its Role grants
-exactly what chaosguard's Kubernetes faults and checks use, in each target namespace: pods (get, list,
-delete), PodDisruptionBudgets and Deployments/StatefulSets (get, list), ConfigMaps (get: kill switch),
-Chaos Mesh NetworkChaos/StressChaos (get, list, create, delete).
+``activeDeadlineSeconds`` = every experiment's timeout + every recovery wait + 5 minutes. Its Role
+grants exactly what chaosguard's Kubernetes faults and checks use, in each target namespace: pods
+(get, list, delete), PodDisruptionBudgets and Deployments/StatefulSets (get, list), ConfigMaps
+(get: kill switch), Chaos Mesh NetworkChaos/StressChaos (get, list, create, delete).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ OUTPUT_ROOT = "/var/run/chaosguard"
 
 
 def validate_cron(expression: str, field: str = "--cron") -> str:
-    """The expression normalized (single spaces); :class:`InvalidArgument` naming ``field`` otherwise."""
+    """The expression normalized (single spaces); else :class:`InvalidArgument` naming ``field``."""
     from croniter import CroniterBadDateError, croniter
 
     text = expression.strip() if isinstance(expression, str) else ""
@@ -144,9 +144,10 @@ def crontab_entry(
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
     log_dir = log_file.rsplit("/", 1)[0] or "/"
     command = (
-        f"mkdir -p {shlex.quote(log_dir)} && cd {shlex.quote(workdir)} && {exports + ' ' if exports else ''}flock -n {shlex.quote(lock)} "
-        f"{shlex.quote(chaos)} --no-version-check --no-log-file gameday run {shlex.quote(suite_path)} "
-        f">> {shlex.quote(log_file)} 2>&1"
+        f"mkdir -p {shlex.quote(log_dir)} && cd {shlex.quote(workdir)} && "
+        f"{exports + ' ' if exports else ''}flock -n {shlex.quote(lock)} "
+        f"{shlex.quote(chaos)} --no-version-check --no-log-file gameday run "
+        f"{shlex.quote(suite_path)} >> {shlex.quote(log_file)} 2>&1"
     )
     lines = [f"# chaosguard game day {name or suite_path}: next runs {runs}"]
     if timezone is not None:
@@ -183,7 +184,8 @@ def kubernetes_manifests(
     workdir: str | None = None,
     output_pvc: str | None = None,
 ) -> list[dict[str, Any]]:
-    """ServiceAccount, a Role + RoleBinding per target namespace (default: ``namespace``), CronJob."""
+    """A ServiceAccount, a Role + RoleBinding per target namespace (default: ``namespace``), the
+    CronJob."""
     expression = validate_cron(cron)
     _check_zone(timezone)
     _check_env(env or {})

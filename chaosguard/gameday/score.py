@@ -8,18 +8,19 @@
 
 * **met** earns its weight;
 * **deviated** earns nothing (the system is not resilient to that fault);
-* **failed** (``action-failed``, ``error``) earns nothing: it proved nothing, and the score must never rise
-  because experiments break (the exit code 4 already flags the suite);
-* **aborted** earns nothing and costs its weight **twice**: the guard saw real SLO damage, which is worse
-  than a hypothesis that failed within the SLOs.
+* **failed** (``action-failed``, ``error``) earns nothing: it proved nothing, and the score must
+  never rise because experiments break (the exit code 4 already flags the suite);
+* **aborted** earns nothing and costs its weight **twice**: the guard saw real SLO damage, which is
+  worse than a hypothesis that failed within the SLOs.
 
-**Refused**, **steady-state-unmet** (nothing injected) and **skipped** (never started) experiments are left
-out of both sums: they say nothing about resilience. When nothing was put to the test the score is
-``None`` (shown as "n/a").
+**Refused**, **steady-state-unmet** (nothing injected) and **skipped** (never started) experiments
+are left out of both sums: they say nothing about resilience. When nothing was put to the test the
+score is ``None`` (shown as "n/a").
 
 Properties (property-tested): 0 ≤ score ≤ 100; all met → 100; none met → 0; improving one experiment
-(aborted → deviated/failed → met) never lowers it; adding a refused or skipped experiment changes nothing;
-scaling every weight by the same factor changes nothing; adding a met experiment never lowers it.
+(aborted → deviated/failed → met) never lowers it; adding a refused or skipped experiment changes
+nothing; scaling every weight by the same factor changes nothing; adding a met experiment never
+lowers it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ FORMULA = (
 
 
 def resilience_score(results: Iterable[tuple[str, float]]) -> float | None:
-    """The score of ``(outcome, weight)`` pairs (weights > 0), or ``None`` when none was put to the test."""
+    """The score of ``(outcome, weight)`` pairs (weights > 0); ``None`` when none was put to the
+    test."""
     earned = cost = 0.0
     for outcome, weight in results:
         if outcome in EXCLUDED:

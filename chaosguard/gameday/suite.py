@@ -1,20 +1,21 @@
-"""The suite file: which experiments a game day runs, in which order, under which shared policy and guards.
+"""The suite file: which experiments a game day runs, in which order, under which policy and guards.
 
 Example (``experiments/suites/demo.yaml``)::
 
     name: demo-latency
     policy: ../policy.example.yaml        # relative to this file; shared by every experiment
-    guards:                               # suite SLOs: guard every experiment, read between experiments
+    guards:                               # suite SLOs: guard every experiment, read between them
       - {name: p95, source: http, url: "${DEMO_SERVICE_URL}", metric: p95_ms, max: 500}
     experiments:
       - ../demo/latency-slo.yaml          # short form
-      - {path: ../demo/other.yaml, weight: 2, timeout_s: 600, chaos_args: [--rollback-strategy, always]}
+      - {path: ../demo/other.yaml, weight: 2, timeout_s: 600,
+         chaos_args: [--rollback-strategy, always]}
     recovery: {timeout_s: 300, interval_s: 2, settle_s: 5, on_timeout: error}
     continue_on_abort: false
 
-``${NAME}`` (or ``${NAME:-default}``) in any string is replaced by the environment variable ``NAME`` when
-the suite is loaded (``$${`` is a literal ``${``): suite guards are read by the runner itself between
-experiments, so they cannot use an experiment's ``configuration``. Paths (``policy``,
+``${NAME}`` (or ``${NAME:-default}``) in any string is replaced by the environment variable ``NAME``
+when the suite is loaded (``$${`` is a literal ``${``): suite guards are read by the runner itself
+between experiments, so they cannot use an experiment's ``configuration``. Paths (``policy``,
 ``experiments[].path``) are relative to the suite file; ``output_dir`` is relative to the working
 directory. Every problem is ONE :class:`~chaosguard.errors.InvalidArgument` naming the field, e.g.
 ``invalid argument 'experiments.2.path': file not found: missing.yaml (in suite.yaml)``.
@@ -39,10 +40,10 @@ from pydantic import (
 )
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.policy._errors import invalid_argument
 from chaosguard.policy.load import parse_policy, policy_file_path, read_document
 from chaosguard.policy.model import Policy
 from chaosguard.slo.spec import GuardSpec
+from chaosguard.validation import invalid_argument
 
 __all__ = [
     "ExperimentRef",
@@ -67,7 +68,7 @@ class _Model(BaseModel):
 
 
 def _file(value: str, info: ValidationInfo) -> str:
-    """``value`` resolved against the suite's directory (validation context ``base``); must be a file."""
+    """``value`` resolved against the suite's directory (validation context ``base``); a file."""
     base = Path((info.context or {}).get("base") or ".")
     if not value.strip():
         raise ValueError("expected a file path, got an empty string")
@@ -302,9 +303,9 @@ def _check_names(suite: Suite, where: str) -> None:
 
 
 def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
-    """Load the policy (the suite's, else ``$CHAOSGUARD_POLICY``, else the defaults) and every experiment
-    of ``suite``; with ``check``, validate the experiments
-    (chaosguard's and chaoslib's checks) so a broken experiment 3 stops the suite before experiment 1.
+    """Load the policy (the suite's, else ``$CHAOSGUARD_POLICY``, else the defaults) and every
+    experiment of ``suite``; with ``check``, validate the experiments (chaosguard's and chaoslib's
+    checks) so a broken experiment 3 stops the suite before experiment 1.
 
     :raises InvalidArgument: ``policy.<path>`` for the policy file, ``experiments.<i>.path`` for an
         experiment file (``<file>: <problem>``).
@@ -342,7 +343,7 @@ def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
 
 
 def _check_clashes(suite: Suite, index: int, document: Mapping[str, Any]) -> None:
-    """A suite guard must not share its name with a guard of an experiment (evidence would be ambiguous)."""
+    """A suite guard must not share its name with a guard of an experiment (ambiguous evidence)."""
     from chaosguard.gameday.launch import own_control_arguments
     from chaosguard.policy.load import find_block
 
@@ -352,9 +353,10 @@ def _check_clashes(suite: Suite, index: int, document: Mapping[str, Any]) -> Non
         return  # reported by the experiment checks (or by the guard at run time)
     theirs = {g.name for g in block.guards} if block is not None else set()
     own = own_control_arguments(document).get("guards")
-    theirs |= (
-        {g.get("name") for g in own if isinstance(g, Mapping)} if isinstance(own, list) else set()
-    )
+    if isinstance(own, list):
+        theirs |= {
+            g["name"] for g in own if isinstance(g, Mapping) and isinstance(g.get("name"), str)
+        }
     for k, guard in enumerate(suite.guards):
         if guard.name in theirs:
             raise InvalidArgument(
@@ -386,8 +388,8 @@ def load_suite(
 ) -> GameDay:
     """Read, expand, validate and plan the suite file at ``path`` (see :func:`plan`).
 
-    :param overrides: top-level fields replacing the file's (after ``${...}`` expansion; paths in them
-        should be absolute: relative ones are read against the suite's directory).
+    :param overrides: top-level fields replacing the file's (after ``${...}`` expansion; paths in
+        them should be absolute: relative ones are read against the suite's directory).
     :param strict_env: see :func:`expand_env` (``chaos gameday schedule`` renders a suite whose
         variables are only set where it will run).
     """

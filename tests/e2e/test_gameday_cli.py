@@ -1,18 +1,19 @@
 """``chaos gameday run`` as CI runs it: a real ``chaos`` subprocess against the local demo target.
 
-The demo topology (service ← chaosguard latency proxy ``demo-frontend`` ← users) runs in the test process;
-the suites are built here, against it, with a shared policy file and a shared HTTP guard on the p95:
+The demo topology (service ← chaosguard latency proxy ``demo-frontend`` ← users) runs in the test
+process; the suites are built here, against it, with a shared policy file and a shared HTTP guard on
+the p95:
 
 * passing  — two experiments add 50 ms; hypothesis p95 ≤ 400 ms holds → exit 0, score 100;
-* deviating — one met, then 300 ms added with a hypothesis p95 ≤ 200 ms (the guard allows 800 ms, so it
-  does not breach) → exit 1;
-* aborted  — 1200 ms added: the guard (p95 ≤ 800 ms) breaches, reverts, interrupts; the suite stops and
-  the next experiment is skipped → exit 2;
+* deviating — one met, then 300 ms added with a hypothesis p95 ≤ 200 ms (the guard allows 800 ms, so
+  it does not breach) → exit 1;
+* aborted  — 1200 ms added: the guard (p95 ≤ 800 ms) breaches, reverts, interrupts; the suite stops
+  and the next experiment is skipped → exit 2;
 * refused  — the shared policy freezes today → exit 3, nothing injected;
 * error    — a bad suite file (one ``Error:`` line, no traceback), an action that fails → exit 4.
 
-Each checks the exit code, ``summary.json``, and JUnit, HTML report and Markdown summary (written through
-``chaosguard.journal``).
+Each checks the exit code, ``summary.json``, and JUnit, HTML report and Markdown summary (written
+through ``chaosguard.journal``).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def _probe_p95(p95_max: float) -> dict[str, Any]:
 def latency_experiment(
     title: str, latency_ms: float, p95_max: float, hold_s: float = 0.3
 ) -> dict[str, Any]:
-    """Add ``latency_ms`` on the demo proxy, hold, check p95 ≤ ``p95_max`` before and after; roll back."""
+    """Add ``latency_ms`` on the demo proxy, hold, check p95 ≤ ``p95_max`` before and after; roll
+    back."""
     method: list[dict[str, Any]] = [
         {
             "type": "action",
@@ -151,7 +153,8 @@ def suite_file(
 def gameday(
     env: dict[str, str], cwd: Path, *args: str, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """``chaos gameday ARGS`` in a subprocess; never a traceback; failures end with one ``Error:`` line."""
+    """``chaos gameday ARGS`` in a subprocess; never a traceback; failures end with one ``Error:``
+    line."""
     result = subprocess.run(
         [str(VENV_BIN / "chaos"), "--no-version-check", "--no-log-file", "gameday", *args],
         cwd=cwd,
@@ -173,9 +176,9 @@ def summary(out: Path) -> dict[str, Any]:
 
 
 def check_reports(out: Path, name: str, outcomes: list[str]) -> None:
-    """JUnit (``chaosguard.journal.write_junit``): one test case per experiment, in order, passing when it
-    met its hypothesis, ``<skipped>`` when it did not run, ``<error>`` on error, ``<failure>`` otherwise;
-    the HTML report names the suite; summary.md has the table."""
+    """JUnit (``chaosguard.journal.write_junit``): one test case per experiment, in order, passing
+    when it met its hypothesis, ``<skipped>`` when it did not run, ``<error>`` on error,
+    ``<failure>`` otherwise; the HTML report names the suite; summary.md has the table."""
     data = summary(out)
     assert data["errors"] == [] and data["warnings"] == [], data
     root = ET.parse(out / "junit.xml").getroot()
@@ -333,7 +336,8 @@ def test_bad_suite_file_exits_4_in_one_line(env: dict[str, str], tmp_path: Path)
     result = gameday(env, tmp_path, "run", str(tmp_path / "bad.yaml"))
     assert result.returncode == 4
     assert result.stderr.strip().splitlines()[-1] == (
-        f"Error: invalid argument 'experiments.2.path': file not found: missing.yaml (in {tmp_path / 'bad.yaml'})"
+        "Error: invalid argument 'experiments.2.path': file not found: missing.yaml "
+        f"(in {tmp_path / 'bad.yaml'})"
     )
     assert not (tmp_path / "runs").exists()  # nothing ran
 

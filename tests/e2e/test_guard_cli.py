@@ -1,4 +1,4 @@
-"""``chaos guard schema`` and ``chaos guard check`` as a person runs them: a real ``chaos`` subprocess.
+"""``chaos guard schema`` and ``chaos guard check`` as a person runs them: a real ``chaos`` process.
 
 Exit codes: 0 would run · 3 refused by policy · 4 invalid input (one ``Error:`` line, no traceback).
 """
@@ -63,7 +63,8 @@ OPEN = "2026-03-25T10:00:00+01:00"  # a Wednesday, inside the window
 
 
 def chaos(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``chaos --no-version-check guard ARGS`` in a subprocess; check the one-line-error contract."""
+    """Run ``chaos --no-version-check guard ARGS`` in a subprocess; check the one-line-error
+    contract."""
     result = subprocess.run(
         [str(VENV_BIN / "chaos"), "--no-version-check", "guard", *args],
         cwd=cwd,
@@ -106,7 +107,7 @@ def _contract(code: int, stdout: str, stderr: str) -> None:
 
 @pytest.fixture()
 def env(chaos_env: dict[str, str]) -> dict[str, str]:
-    """The subprocess environment: this venv first on PATH, no policy or kill switch from outside."""
+    """The subprocess environment: this venv first on PATH, no outside policy or kill switch."""
     chaos_env.pop("CHAOSGUARD_POLICY", None)
     chaos_env.pop("CG_E2E_STOP", None)
     chaos_env["COLUMNS"] = "160"
@@ -219,25 +220,37 @@ def test_policy_from_the_environment(env: dict[str, str], tmp_path: Path) -> Non
             "- 1\n",
             None,
             [],
-            "Error: invalid argument 'experiment': {e}: expected a mapping at the top level, got list",
+            (
+                "Error: invalid argument 'experiment': {e}: expected a mapping at the top level, "
+                "got list"
+            ),
         ),
         (
             None,
             "windows: [{timezone: Mars/Base}]\n",
             [],
-            "Error: invalid argument 'policy.windows.0.timezone': unknown time zone 'Mars/Base' (in {p})",
+            (
+                "Error: invalid argument 'policy.windows.0.timezone': unknown time zone "
+                "'Mars/Base' (in {p})"
+            ),
         ),
         (
             None,
             None,
             ["--policy", "/nonexistent/policy.yaml"],
-            "Error: invalid argument 'policy_file': cannot read /nonexistent/policy.yaml: No such file or directory",
+            (
+                "Error: invalid argument 'policy_file': cannot read /nonexistent/policy.yaml: "
+                "No such file or directory"
+            ),
         ),
         (
             None,
             None,
             ["--at", "next tuesday"],
-            "Error: invalid argument '--at': expected an ISO 8601 time like 2026-12-24T10:00+01:00 (got 'next tuesday')",
+            (
+                "Error: invalid argument '--at': expected an ISO 8601 time like "
+                "2026-12-24T10:00+01:00 (got 'next tuesday')"
+            ),
         ),
         ({**GUARDED, "title": 7}, None, [], "Error: title: expected a string, got int"),
     ],

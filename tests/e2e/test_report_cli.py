@@ -1,4 +1,5 @@
-"""``chaos report JOURNAL... -o report.html`` through the real ``chaos`` CLI (entry point installed)."""
+"""``chaos report JOURNAL... -o report.html`` through the real ``chaos`` CLI (entry point
+installed)."""
 
 from __future__ import annotations
 
@@ -92,4 +93,6 @@ def test_bad_input_is_one_line_and_exit_4(tmp_path: Path, chaos_env: dict[str, s
     assert res.returncode == 4 and "not a Chaos Toolkit journal" in res.stderr
     assert not (tmp_path / "report.html").exists()
     res = _chaos(chaos_env, tmp_path, str(tmp_path / "missing.json"))
-    assert res.returncode == 2 and "does not exist" in res.stderr
+    assert res.returncode == 4 and "does not exist" in res.stderr  # a bad command line: 4, not 2
+    res = _chaos(chaos_env, tmp_path)
+    assert res.returncode == 4 and "Error: Missing argument 'JOURNALS...'." in res.stderr

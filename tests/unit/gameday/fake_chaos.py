@@ -1,9 +1,10 @@
 """A stand-in for ``chaos`` in runner tests: writes the journal the experiment file asks for.
 
-The experiment's ``fake`` block says what to do: ``outcome`` (written in the ``chaosguard`` section),
-``reason``, ``rc`` (default 0 for met, else 1), ``sleep`` (seconds, before writing), ``journal: false``
-(write none), ``guarded: false`` (no ``chaosguard`` section), ``breach`` (the breach record). It also
-writes ``argv.json`` next to the journal: its arguments and ``CHAOSGUARD_POLICY``.
+The experiment's ``fake`` block says what to do: ``outcome`` (written in the ``chaosguard``
+section), ``reason``, ``rc`` (default 0 for met, else 1), ``sleep`` (seconds, before writing),
+``journal: false`` (write none), ``guarded: false`` (no ``chaosguard`` section), ``breach`` (the
+breach record). It also writes ``argv.json`` next to the journal: its arguments and
+``CHAOSGUARD_POLICY``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Classifying one ``chaos run`` from its journal and how it ended; the journals handed to reports."""
+"""Classifying one ``chaos run`` from its journal and how it ended; the journals for the reports."""
 
 from __future__ import annotations
 

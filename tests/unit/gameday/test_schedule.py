@@ -1,4 +1,5 @@
-"""Schedules: cron expressions checked with croniter, the crontab line, the CronJob + RBAC parsed back."""
+"""Schedules: cron expressions checked with croniter, the crontab line, the CronJob + RBAC parsed
+back."""
 
 from __future__ import annotations
 
@@ -101,10 +102,9 @@ def test_crontab_entry() -> None:
         now=MONDAY,
     )
     comment, line = text.splitlines()
-    assert (
-        comment
-        == "# chaosguard game day shop weekly: next runs 2026-11-30 09:00 UTC, 2026-12-07 09:00 UTC, "
-        "2026-12-14 09:00 UTC"
+    assert comment == (
+        "# chaosguard game day shop weekly: next runs 2026-11-30 09:00 UTC, "
+        "2026-12-07 09:00 UTC, 2026-12-14 09:00 UTC"
     )
     assert line.startswith(
         "0 9 * * 1 mkdir -p /var/log && cd /srv/repo && PROMETHEUS_URL=http://p:9090 flock -n "

@@ -1,4 +1,5 @@
-"""The suite file: loading, paths, ``${...}``, one-line errors naming the field (fuzzed), the JSON Schema."""
+"""The suite file: loading, paths, ``${...}``, one-line errors naming the field (fuzzed), the JSON
+Schema."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ GUARD = {"name": "value", "source": "python", "func": "tests.guard_values:read_v
 
 @pytest.fixture()
 def files(tmp_path: Path) -> Path:
-    """``tmp/suites/`` (where suites go) next to ``tmp/exp/a.yaml``, ``b.json`` and ``tmp/policy.yaml``."""
+    """``tmp/suites/`` (where suites go) next to ``tmp/exp/a.yaml``, ``b.json`` and
+    ``tmp/policy.yaml``."""
     (tmp_path / "suites").mkdir()
     (tmp_path / "exp").mkdir()
     (tmp_path / "exp" / "a.yaml").write_text(yaml.safe_dump(EXPERIMENT))
@@ -270,7 +272,7 @@ def test_a_suite_guard_may_not_share_a_name_with_an_experiment_guard(
 def test_a_guard_whose_function_does_not_import_is_found_before_anything_runs(files: Path) -> None:
     doc = base()
     doc["guards"][0]["func"] = "tests.nowhere:read"
-    with pytest.raises(InvalidArgument, match="guards.value.func"):
+    with pytest.raises(InvalidArgument, match=r"guards\.value\.func"):
         load_suite(write_suite(files, doc))
 
 
@@ -309,7 +311,7 @@ def test_schema_lists_every_field() -> None:
     assert "ExperimentRef" in refs and "HttpGuard" in refs and "Recovery" in refs
 
 
-# -- fuzzing: whatever the document, a Suite or ONE line naming a field -----------------------------------
+# -- fuzzing: whatever the document, a Suite or ONE line naming a field -------------------------
 
 JUNK = st.recursive(
     st.one_of(

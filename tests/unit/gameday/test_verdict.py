@@ -1,4 +1,4 @@
-"""Outcome → exit code, and the precedence that gives a suite its one exit code: 4 > 2 > 1 > 3 > 0."""
+"""Outcome → exit code, and the precedence that gives a suite its exit code: 4 > 2 > 1 > 3 > 0."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chaosguard.cli._exit import ExitCode
+from chaosguard.errors import ExitCode
 from chaosguard.gameday.verdict import PRECEDENCE, Verdict, verdict_of, worst
 from chaosguard.outcomes import OUTCOMES as JOURNAL_OUTCOMES
 from chaosguard.outcomes import Outcome

@@ -1,4 +1,5 @@
-"""``chaos gameday`` in-process (click's CliRunner): exit codes, one-line errors, options reaching the runner."""
+"""``chaos gameday`` in-process (click's CliRunner): exit codes, one-line errors, options reaching
+the runner."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from chaosguard.cli.gameday import gameday
 
-FAKE = Path(__file__).with_name("fake_chaos.py")
+FAKE = Path(__file__).parents[1] / "gameday" / "fake_chaos.py"
 GUARD = {"name": "value", "source": "python", "func": "tests.guard_values:read_value", "max": 10}
 EXPERIMENT = {
     "title": "waits",
