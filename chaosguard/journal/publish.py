@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chaosguard.errors import InvalidArgument
 from chaosguard.journal._keys import configured
 
 if TYPE_CHECKING:  # imported on use: a run with nothing to publish pays for none of it
@@ -122,7 +123,6 @@ def _loaded_settings() -> dict[str, Any] | None:
 def _config(
     settings: Mapping[str, Any] | None, env: Mapping[str, str], results: list[PublishResult]
 ) -> PublishersConfig | None:
-    from chaosguard.errors import InvalidArgument
     from chaosguard.journal.config import PublishersConfig, load_config
 
     try:

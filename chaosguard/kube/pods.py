@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaosguard.errors import InvalidArgument
-from chaosguard.kube.api import Api
+from chaosguard.errors import InvalidArgument, Refused
+from chaosguard.kube.api import Api, ApiError
 
 __all__ = ["ORDERS", "Pod", "how_many", "list_pods", "namespace_exists", "pick", "pod_from"]
 
@@ -78,7 +78,6 @@ def list_pods(
 ) -> list[Pod]:
     """Active pods of ``namespace`` matching ``label_selector`` (server side) and ``name_pattern``
     (``re.search`` on the name), sorted by name."""
-    from chaosguard.kube.api import ApiError
 
     try:
         items = api.list(f"/api/v1/namespaces/{namespace}/pods", {"labelSelector": label_selector})
@@ -95,7 +94,6 @@ def list_pods(
 
 def namespace_exists(api: Api, namespace: str) -> bool | None:
     """True/False, or ``None`` when we may not read namespaces (a namespaced service account)."""
-    from chaosguard.errors import Refused
 
     try:
         return api.get(f"/api/v1/namespaces/{namespace}") is not None

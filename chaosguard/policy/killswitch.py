@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from chaosguard.errors import ChaosGuardError
 from chaosguard.policy.model import ConfigMapRef, Policy
 
 __all__ = [
@@ -145,7 +146,6 @@ def read_configmap_switch(ref: ConfigMapRef, timeout_s: float) -> tuple[bool, st
 
     The Kubernetes client is imported only when such a switch is configured (it is heavy).
     """
-    from chaosguard.errors import ChaosGuardError
     from chaosguard.kube.configmaps import read_configmap
 
     where = f"configmap {ref.namespace}/{ref.name}"

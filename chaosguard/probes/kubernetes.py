@@ -7,10 +7,18 @@ Read-only. Kubeconfig and TLS are resolved as for the Kubernetes actions
 
 # No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotations.
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from chaosguard.kube.api import Api
+from chaosguard.errors import InvalidArgument
+from chaosguard.kube.api import Api
+from chaosguard.kube.config import resolve_cluster
+from chaosguard.kube.names import valid_namespace
+from chaosguard.kube.workloads import (
+    last_kill,
+    pods_ready,
+    ready_replicas,
+    wait_recovered,
+    workload,
+)
+from chaosguard.policy.selectors import parse_selector
 
 __all__ = [
     "all_pods_ready",
@@ -20,16 +28,12 @@ __all__ = [
 ]
 
 
-def _api(configuration: dict | None, secrets: dict | None) -> "Api":
-    from chaosguard.kube.api import Api
-    from chaosguard.kube.config import resolve_cluster
+def _api(configuration: dict | None, secrets: dict | None) -> Api:
 
     return Api(resolve_cluster(configuration, secrets))
 
 
 def _ns(namespace: str) -> str:
-    from chaosguard.errors import InvalidArgument
-    from chaosguard.kube.names import valid_namespace
 
     try:
         return valid_namespace(namespace)
@@ -47,7 +51,6 @@ def deployment_ready_replicas(
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``).
     """
-    from chaosguard.kube.workloads import ready_replicas, workload
 
     return ready_replicas(
         workload(_api(configuration, secrets), _ns(namespace), "deployment", name)
@@ -64,7 +67,6 @@ def statefulset_ready_replicas(
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``).
     """
-    from chaosguard.kube.workloads import ready_replicas, workload
 
     return ready_replicas(
         workload(_api(configuration, secrets), _ns(namespace), "statefulset", name)
@@ -89,9 +91,6 @@ def all_pods_ready(
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``).
     """
-    from chaosguard.errors import InvalidArgument
-    from chaosguard.kube.workloads import pods_ready
-    from chaosguard.policy.selectors import parse_selector
 
     try:
         selector = parse_selector(label_selector).text
@@ -126,8 +125,6 @@ def time_to_recovery(
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``).
     """
-    from chaosguard.errors import InvalidArgument
-    from chaosguard.kube.workloads import last_kill, wait_recovered
 
     if not 0 < timeout_s <= 3600:
         raise InvalidArgument("timeout_s", f"must be > 0 and <= 3600 (got {timeout_s!r})")
