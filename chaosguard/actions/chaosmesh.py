@@ -1,18 +1,19 @@
 """Latency and stress inside Kubernetes pods through Chaos Mesh (NetworkChaos, StressChaos objects).
 
-Each action checks its arguments, the policy's blast radius (namespace, label rules over every pod the
-selector matches now, ``max_targets`` over the pods the ``mode`` hits at most), asks the cluster to
-validate the object against its CRD schema (server-side dry run: a bad value is a one-line
+Each action checks its arguments, the policy's blast radius (namespace, label rules over every pod
+the selector matches now, ``max_targets`` over the pods the ``mode`` hits at most), asks the cluster
+to validate the object against its CRD schema (server-side dry run: a bad value is a one-line
 ``InvalidArgument`` naming the argument, nothing recorded, nothing created), then writes the ledger
-record (fsync) and creates the object — named after the record and labelled ``chaosguard.io/run-id``,
-``chaosguard.io/record``. Deleting the object reverts the fault: ``remove_chaos_mesh_faults`` (use it as
-a rollback), the guard on a breach, the runner's exit, or ``chaos cleanup`` after the runner died.
+record (fsync) and creates the object — named after the record and labelled
+``chaosguard.io/run-id``, ``chaosguard.io/record``. Deleting the object reverts the fault:
+``remove_chaos_mesh_faults`` (use it as a rollback), the guard on a breach, the runner's exit, or
+``chaos cleanup`` after the runner died.
 
-Chaos Mesh itself (its controller and daemons, installed in the cluster) applies and recovers the fault.
-Kubeconfig and TLS: as for :mod:`chaosguard.actions.pods`.
+Chaos Mesh itself (its controller and daemons, installed in the cluster) applies and recovers the
+fault. Kubeconfig and TLS: as for :mod:`chaosguard.actions.pods`.
 """
 
-# No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotation types.
+# No ``from __future__ import annotations``: Chaos Toolkit's discovery reads real annotation types.
 from typing import Any
 
 from chaosguard import faults
@@ -23,12 +24,15 @@ _KINDS = {"network": "chaosmesh-network", "stress": "chaosmesh-stress"}
 
 
 def _create(kind_name: str, plan: Any, cr_spec: dict, extra: Any) -> dict:
-    from chaosguard.faults.chaosmesh.common import ChaosMeshSpec
+    from chaosguard.faults.chaosmesh.spec import ChaosMeshSpec
 
-    kind = faults.kind(kind_name)
-    spec = ChaosMeshSpec(**plan.cluster.as_spec(), namespace=plan.request.namespace, spec=cr_spec)
-    kind.validate(spec, extra)  # type: ignore[attr-defined]
-    record = faults.inject(kind_name, spec)
+    spec = ChaosMeshSpec(
+        **plan.cluster.as_spec(),
+        namespace=plan.request.namespace,
+        spec=cr_spec,
+        extra=extra or {},
+    )
+    record = faults.inject(kind_name, spec)  # validate (server-side dry run), record, create
     return {
         "record": record.id,
         "kind": record.handles.get("kind"),
@@ -55,28 +59,30 @@ def add_network_latency(
     configuration: dict = None,
     secrets: dict = None,
 ) -> dict:
-    """Delay the network traffic of the selected pods with a Chaos Mesh NetworkChaos (``action: delay``).
+    """Delay the network traffic of the selected pods: a Chaos Mesh NetworkChaos ``delay``.
 
     :param namespace: the namespace of the pods (the fault never reaches beyond it).
     :param label_selector: kubectl-style label selector of the pods, e.g. ``app=web`` (required).
     :param latency_ms: delay added to each packet, in milliseconds.
     :param jitter_ms: random spread around ``latency_ms``, in milliseconds (0 = none).
     :param correlation_pct: how much each packet's delay depends on the previous one's (0-100).
-    :param direction: Chaos Mesh ``direction``: ``to`` (default: the pods' outgoing traffic), ``from``
-        or ``both`` (these two need a target, set through ``extra``).
+    :param direction: Chaos Mesh ``direction``: ``to`` (default: the pods' outgoing traffic),
+        ``from`` or ``both`` (these two need a target, set through ``extra``).
     :param mode: which of the matching pods Chaos Mesh picks: ``all`` (default), ``one``, ``fixed``
         (``mode_value`` pods), ``fixed-percent`` or ``random-max-percent`` (``mode_value`` percent).
-    :param mode_value: the number or percent for ``fixed``, ``fixed-percent``, ``random-max-percent``.
+    :param mode_value: the number or percent for ``fixed``, ``fixed-percent``,
+        ``random-max-percent``.
     :param duration_s: seconds Chaos Mesh keeps the fault; 0 (default) = until it is reverted.
-    :param extra: further NetworkChaos ``spec`` fields merged in (e.g. ``{"delay": {"reorder": ...}}``,
-        ``{"device": "eth1"}``); ``selector``, ``mode``, ``value``, ``target`` and ``duration`` are set by
-        chaosguard only.
+    :param extra: further NetworkChaos ``spec`` fields merged in (e.g.
+        ``{"delay": {"reorder": ...}}``, ``{"device": "eth1"}``); ``selector``, ``mode``, ``value``,
+        ``target`` and ``duration`` are set by chaosguard only.
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``,
         ``KUBERNETES_VERIFY_SSL``).
-    :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit", "spec"}``.
+    :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit",
+        "spec"}``.
     """
-    from chaosguard.faults.chaosmesh.network import delay_spec
+    from chaosguard.faults.chaosmesh.spec import delay_spec
     from chaosguard.policy.active import active_policy
     from chaosguard.policy.kube_plans import plan_chaos_mesh
 
@@ -118,19 +124,23 @@ def stress_pods(
     :param cpu_workers: CPU stressor workers per pod (0 = no CPU stress).
     :param cpu_load_pct: load each CPU worker aims at, 0-100 (default 100).
     :param memory_workers: memory stressor workers per pod (0 = no memory stress).
-    :param memory_size: memory each memory worker takes, Chaos Mesh syntax (``256MB``, ``1GB``, ``50%``).
+    :param memory_size: memory each memory worker takes, in Chaos Mesh syntax: ``256MB``,
+        ``1GB``, ``50%``.
     :param mode: which of the matching pods Chaos Mesh picks: ``all`` (default), ``one``, ``fixed``,
         ``fixed-percent`` or ``random-max-percent``.
-    :param mode_value: the number or percent for ``fixed``, ``fixed-percent``, ``random-max-percent``.
+    :param mode_value: the number or percent for ``fixed``, ``fixed-percent``,
+        ``random-max-percent``.
     :param duration_s: seconds Chaos Mesh keeps the fault; 0 (default) = until it is reverted.
-    :param extra: further StressChaos ``spec`` fields merged in (e.g. ``{"containerNames": ["app"]}``);
-        ``selector``, ``mode``, ``value``, ``target`` and ``duration`` are set by chaosguard only.
+    :param extra: further StressChaos ``spec`` fields merged in (e.g.
+        ``{"containerNames": ["app"]}``); ``selector``, ``mode``, ``value``, ``target`` and
+        ``duration`` are set by chaosguard only.
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``,
         ``KUBERNETES_VERIFY_SSL``).
-    :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit", "spec"}``.
+    :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit",
+        "spec"}``.
     """
-    from chaosguard.faults.chaosmesh.stress import stress_spec
+    from chaosguard.faults.chaosmesh.spec import stress_spec
     from chaosguard.policy.active import active_policy
     from chaosguard.policy.kube_plans import plan_chaos_mesh
 

@@ -1,31 +1,24 @@
-"""Actions of the local latency fault: start a fault-injecting TCP proxy, change or remove its toxic, stop it.
+"""Actions of the local latency fault: start a TCP proxy that disturbs traffic, change its toxic,
+undo the change, stop it.
 
 A proxy is known by its ``name``: first among this run's open ``latency-proxy`` records, then among
-those of other live runs on this machine (a harness may start the proxy before ``chaos run``). Changing
-the toxic of this run's proxy appends an ``update`` to its record; changing the toxic of another run's
-proxy opens (or updates) a ``latency-toxic`` record in this run, whose revert restores the toxic the
-proxy had before. Every argument is checked before anything is recorded or started; a bad one raises
-:class:`~chaosguard.errors.InvalidArgument` naming it. ``stop_latency_proxy`` and
-``revert_latency_proxy`` are safe as rollbacks: idempotent and harmless when nothing runs.
+those of other live runs on this machine (a harness may start the proxy before ``chaos run``).
+Every change goes through the fault contract, recorded in the ledger before the proxy changes:
+changing the toxic of this run's proxy is a ``change`` of its record; changing the toxic of another
+run's proxy opens (or changes) a ``latency-toxic`` record in this run, whose revert restores the
+toxic the proxy had before. Every argument is checked before anything is recorded or started; a bad
+one raises :class:`~chaosguard.errors.InvalidArgument` naming it. ``remove_latency``,
+``stop_latency_proxy`` and ``revert_latency_proxy`` are safe as rollbacks: idempotent and harmless
+when nothing of this run is left to undo.
 """
 
-# No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotation types.
+# No ``from __future__ import annotations``: Chaos Toolkit's discovery reads real annotation types.
 from typing import Any
 
 from chaosguard import faults
 from chaosguard.errors import InvalidArgument
-from chaosguard.faults.latency import kind as proxy_kind
-from chaosguard.faults.latency.lookup import (
-    PROXY_KIND,
-    TOXIC_KIND,
-    Found,
-    find_proxy,
-    require_proxy,
-    toxic_record,
-)
-from chaosguard.faults.latency.spec import Spec, Toxic, preflight
-from chaosguard.faults.latency.toxic_kind import ToxicChange
-from chaosguard.faults.runs import run_ledger
+from chaosguard.faults.latency.kind import control_of
+from chaosguard.faults.latency.spec import NO_TOXIC, Spec, Toxic, ToxicChange
 from chaosguard.ledger.store import FaultRecord
 from chaosguard.validation import parse
 
@@ -37,6 +30,27 @@ __all__ = [
     "stop_latency_proxy",
 ]
 
+PROXY = "latency-proxy"
+TOXIC = "latency-toxic"
+
+
+def _find(name: str) -> tuple[FaultRecord, bool] | None:
+    """The running proxy ``name`` and whether it is this run's (else another live run's)."""
+    if not isinstance(name, str):
+        return None
+    own = faults.find_open(PROXY, name=name)
+    if own is not None:
+        return own, True
+    other = faults.find_live(PROXY, name=name)
+    return (other, False) if other is not None else None
+
+
+def _require(name: str) -> tuple[FaultRecord, bool]:
+    found = _find(name)
+    if found is None:
+        raise InvalidArgument("name", f"no latency proxy named {name!r} is running")
+    return found
+
 
 def _summary(proxy: FaultRecord, change: FaultRecord | None = None) -> dict[str, Any]:
     evidence = change or proxy
@@ -44,7 +58,7 @@ def _summary(proxy: FaultRecord, change: FaultRecord | None = None) -> dict[str,
         "name": proxy.spec["name"],
         "listen": proxy.handles.get("listen", proxy.spec["listen"]),
         "upstream": proxy.spec["upstream"],
-        "toxic": evidence.handles.get("toxic", proxy.spec.get("toxic")),
+        "toxic": evidence.handles.get("toxic", evidence.spec.get("toxic")),
         "record": proxy.id,
     }
     if change is not None:
@@ -67,6 +81,17 @@ def _toxic(
         bandwidth_kbps=bandwidth_kbps,
         reset_probability=reset_probability,
     )
+
+
+def _toxic_now(proxy: FaultRecord) -> Toxic:
+    """The toxic another run's proxy has now (observed through its kind)."""
+    seen = faults.observe(proxy)
+    if not isinstance(seen, dict) or "toxic" not in seen:
+        state = "does not answer on its control socket" if seen else "is no longer running"
+        raise InvalidArgument(
+            "name", f"latency proxy {proxy.spec['name']!r} of run {proxy.run_id} {state}"
+        )
+    return Toxic.model_validate(seen["toxic"])
 
 
 def start_latency_proxy(
@@ -98,21 +123,22 @@ def start_latency_proxy(
     :param direction: which stream is delayed and capped: ``upstream`` (client to service),
         ``downstream`` (service to client) or ``both``. With ``both``, a request/response round trip
         gains about twice ``latency_ms``.
-    :param bandwidth_kbps: cap on each connection's throughput in the delayed direction(s), in KiB/s;
-        0 means no cap.
+    :param bandwidth_kbps: cap on each connection's throughput in the delayed direction(s), in
+        KiB/s; 0 means no cap.
     :param reset_probability: chance (0 to 1) that a new connection is answered with a TCP reset.
     :param configuration: Chaos Toolkit configuration (unused).
     :param secrets: Chaos Toolkit secrets (unused).
-    :returns: ``{"name", "listen", "upstream", "toxic", "record"}``; ``record`` is the ledger record id.
+    :returns: ``{"name", "listen", "upstream", "toxic", "record"}``, where ``record`` is the id
+        of the ledger record.
     """
     toxic = _toxic(latency_ms, jitter_ms, direction, bandwidth_kbps, reset_probability)
     spec = parse(Spec, name=name, listen=listen, upstream=upstream, toxic=toxic)
-    existing = find_proxy(spec.name)
+    existing = _find(spec.name)
     if existing is not None:
-        where = "in this run" if existing.own else f"in run {existing.record.run_id}"
+        record, own = existing
+        where = "in this run" if own else f"in run {record.run_id}"
         raise InvalidArgument("name", f"a latency proxy named '{spec.name}' already runs {where}")
-    preflight(spec)
-    return _summary(faults.inject(PROXY_KIND, spec))
+    return _summary(faults.inject(PROXY, spec))  # validate: listen free, upstream answering
 
 
 def set_latency(
@@ -129,7 +155,9 @@ def set_latency(
 
     Use it for escalation steps. Data already held back keeps its delay; data arriving from now on,
     on existing connections too, gets the new one. The whole toxic is replaced: arguments left out
-    take their defaults. The change is recorded in the ledger.
+    take their defaults. The change is recorded in the ledger before the proxy gets it; on a proxy
+    of another run it is a ``latency-toxic`` fault of this run, whose revert restores the toxic the
+    proxy had before this run's first change.
 
     :param name: the name given to ``start_latency_proxy``.
     :param latency_ms: new delay per chunk, in milliseconds (0 to 60000).
@@ -139,49 +167,48 @@ def set_latency(
     :param reset_probability: new chance (0 to 1) that a new connection is reset.
     :param configuration: Chaos Toolkit configuration (unused).
     :param secrets: Chaos Toolkit secrets (unused).
-    :returns: ``{"name", "listen", "upstream", "toxic", "record"}`` with the toxic now in force (plus
-        ``change_record`` when the proxy belongs to another run).
+    :returns: ``{"name", "listen", "upstream", "toxic", "record"}`` with the toxic now in force
+        (plus ``change_record`` when the proxy belongs to another run).
     """
     toxic = _toxic(latency_ms, jitter_ms, direction, bandwidth_kbps, reset_probability)
-    return _apply(require_proxy(name), toxic, removing=False)
+    proxy, own = _require(name)
+    if own:
+        return _summary(faults.change(proxy, Spec(**{**proxy.spec, "toxic": toxic})))
+    mine = faults.find_open(TOXIC, proxy_record=proxy.id)
+    if mine is not None:
+        return _summary(proxy, faults.change(mine, ToxicChange(**{**mine.spec, "toxic": toxic})))
+    spec = ToxicChange(
+        proxy=proxy.spec["name"],
+        proxy_record=proxy.id,
+        control=str(control_of(proxy)),
+        toxic=toxic,
+        restore=_toxic_now(proxy),
+    )
+    return _summary(proxy, faults.inject(TOXIC, spec))
 
 
 def remove_latency(name: str, configuration: dict = None, secrets: dict = None) -> dict:
-    """Remove the toxic of the running proxy ``name``: it keeps forwarding, undisturbed.
+    """Undo this run's toxic on the running proxy ``name``; usable as a rollback of ``set_latency``.
 
-    Usable as a rollback of ``set_latency``. A name that does not run is an error.
+    This run's own proxy keeps forwarding with no toxic (a ``change`` of its record). A proxy of
+    another run gets back the toxic it had before this run's first change (this run's
+    ``latency-toxic`` record is reverted and closed); when this run never changed it, nothing is
+    done. A name that does not run is an error.
 
     :param name: the name given to ``start_latency_proxy``.
     :param configuration: Chaos Toolkit configuration (unused).
     :param secrets: Chaos Toolkit secrets (unused).
-    :returns: ``{"name", "listen", "upstream", "toxic", "record"}`` with an all-zero toxic.
+    :returns: ``{"name", "listen", "upstream", "toxic", "record"}`` with the toxic now in force
+        (plus ``change_record`` when this run's change of another run's proxy was reverted).
     """
-    return _apply(require_proxy(name), Toxic(), removing=True)
-
-
-def _apply(found: Found, toxic: Toxic, removing: bool) -> dict:
-    run = run_ledger()
-    proxy = found.record
-    if found.own:
-        return _summary(run.update(proxy, proxy_kind.set_toxic(proxy, toxic)))
-    change = toxic_record(proxy)
-    if change is None:
-        if removing:  # nothing of ours to undo: just clear it, no new fault to record
-            proxy_kind.set_toxic(proxy, toxic)
-            return {**_summary(proxy), "toxic": toxic.model_dump(mode="json")}
-        before = Toxic.model_validate(proxy_kind.status(proxy)["toxic"])
-        spec = ToxicChange(
-            proxy=proxy.spec["name"],
-            proxy_record=proxy.id,
-            control=str(proxy_kind.control_of(proxy)),
-            toxic=toxic,
-            restore=before,
-        )
-        return _summary(proxy, faults.inject(TOXIC_KIND, spec))
-    change = run.update(change, proxy_kind.set_toxic(proxy, toxic))
-    if removing:
-        change = run.close(change, "removed")
-    return _summary(proxy, change)
+    proxy, own = _require(name)
+    if own:
+        return _summary(faults.change(proxy, Spec(**{**proxy.spec, "toxic": NO_TOXIC})))
+    mine = faults.find_open(TOXIC, proxy_record=proxy.id)
+    if mine is None:  # nothing of ours on that proxy: nothing to undo
+        return {**_summary(proxy), "toxic": _toxic_now(proxy).model_dump(mode="json")}
+    closed = faults.revert(mine)
+    return {**_summary(proxy, closed), "toxic": closed.spec["restore"]}
 
 
 def stop_latency_proxy(name: str, configuration: dict = None, secrets: dict = None) -> dict:
@@ -193,15 +220,16 @@ def stop_latency_proxy(name: str, configuration: dict = None, secrets: dict = No
     :param name: the name given to ``start_latency_proxy``.
     :param configuration: Chaos Toolkit configuration (unused).
     :param secrets: Chaos Toolkit secrets (unused).
-    :returns: ``{"name", "outcome"}``; outcome is ``reverted``, ``vanished`` (its process was already
-        gone), ``not-running`` or ``not-owned``.
+    :returns: ``{"name", "outcome"}``; outcome is ``reverted``, ``vanished`` (its process was
+        already gone), ``not-running`` or ``not-owned``.
     """
-    found = find_proxy(name) if isinstance(name, str) else None
+    found = _find(name)
     if found is None:
         return {"name": name, "outcome": "not-running"}
-    if not found.own:
-        return {"name": name, "outcome": "not-owned", "record": found.record.id}
-    closed = faults.revert(found.record)
+    proxy, own = found
+    if not own:
+        return {"name": name, "outcome": "not-owned", "record": proxy.id}
+    closed = faults.revert(proxy)
     return {"name": name, "outcome": closed.outcome, "record": closed.id}
 
 
@@ -214,15 +242,14 @@ def revert_latency_proxy(name: str = "", configuration: dict = None, secrets: di
     :param name: the name given to ``start_latency_proxy``; empty (the default) means all of them.
     :param configuration: Chaos Toolkit configuration (unused).
     :param secrets: Chaos Toolkit secrets (unused).
-    :returns: ``{"reverted": [{"name", "kind", "outcome", "record"}, ...]}`` (empty when nothing ran).
+    :returns: ``{"reverted": [{"name", "kind", "outcome", "record"}, ...]}``, empty when
+        nothing ran.
     """
     done = []
     for record in faults.open_records():
-        if record.kind not in (PROXY_KIND, TOXIC_KIND):
+        if record.kind not in (PROXY, TOXIC):
             continue
-        proxy_name = (
-            record.spec.get("name") if record.kind == PROXY_KIND else record.spec.get("proxy")
-        )
+        proxy_name = record.spec.get("name") if record.kind == PROXY else record.spec.get("proxy")
         if name and proxy_name != name:
             continue
         closed = faults.revert(record)

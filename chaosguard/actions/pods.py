@@ -1,19 +1,20 @@
-"""Kill Kubernetes pods, under the policy's blast radius, concurrently, with each kill in the ledger.
+"""Kill Kubernetes pods under the policy's blast radius, concurrently, each kill in the ledger.
 
 Before anything is deleted, in this order: the arguments are checked (one-line ``InvalidArgument``
-naming the argument), the namespace against the policy (``namespaces.allow``/``deny``), the kubeconfig
-and context (never a silent ``http://localhost``), the pods that match now (none → an error naming the
-namespace or selector), the policy over those pods (``label_selectors``, ``max_targets`` count and
-percent of the matching pods), the PodDisruptionBudgets covering them (``respect_pdb``) and finally
-whether RBAC lets us delete pods there. The policy is the guard's when a guarded run is active in this
-process, else ``$CHAOSGUARD_POLICY`` (or the defaults): it applies guarded or not.
+naming the argument), the namespace against the policy (``namespaces.allow``/``deny``), the
+kubeconfig and context (never a silent ``http://localhost``), the pods that match now (none → an
+error naming the namespace or selector), the policy over those pods (``label_selectors``,
+``max_targets`` count and percent of the matching pods), the PodDisruptionBudgets covering them
+(``respect_pdb``) and finally whether RBAC lets us delete pods there. The policy is the guard's when
+a guarded run is active in this process, else ``$CHAOSGUARD_POLICY`` (or the defaults): it applies
+guarded or not.
 
 Kubeconfig: ``configuration.kubeconfig_path`` / ``kubernetes_context``, or the secrets / environment
-variables ``KUBECONFIG``, ``KUBERNETES_CONTEXT`` as in chaostoolkit-kubernetes; TLS is verified unless
-``KUBERNETES_VERIFY_SSL=false``. See :mod:`chaosguard.kube.config`.
+variables ``KUBECONFIG``, ``KUBERNETES_CONTEXT`` as in chaostoolkit-kubernetes; TLS is verified
+unless ``KUBERNETES_VERIFY_SSL=false``. See :mod:`chaosguard.kube.config`.
 """
 
-# No ``from __future__ import annotations`` here: Chaos Toolkit's discovery reads real annotation types.
+# No ``from __future__ import annotations``: Chaos Toolkit's discovery reads real annotation types.
 import logging
 import time
 from dataclasses import asdict
@@ -39,30 +40,32 @@ def kill_pods(
     configuration: dict = None,
     secrets: dict = None,
 ) -> dict:
-    """Delete some of the running pods of ``namespace`` that match ``label_selector`` and/or ``name_pattern``.
+    """Delete some running pods of ``namespace`` matching ``label_selector``/``name_pattern``.
 
-    The pods are deleted concurrently; each deletion names the pod's uid, so a pod re-created under the
-    same name meanwhile is left alone. Controllers (ReplicaSets, StatefulSets) replace killed pods; use
-    the ``time_to_recovery`` probe of :mod:`chaosguard.probes.kubernetes` to measure how fast.
+    The pods are deleted concurrently; each deletion names the pod's uid, so a pod re-created under
+    the same name meanwhile is left alone. Controllers (ReplicaSets, StatefulSets) replace killed
+    pods; the ``time_to_recovery`` probe of :mod:`chaosguard.probes.kubernetes` measures how fast.
 
     :param namespace: the namespace of the pods.
     :param label_selector: kubectl-style label selector, e.g. ``app=web,tier!=db``; give it and/or
         ``name_pattern`` (an empty selection would be every pod of the namespace and is refused).
     :param name_pattern: regular expression searched in each pod's name.
     :param count: how many of the matching pods to kill (give ``count`` or ``percent``).
-    :param percent: share of the matching pods to kill, 0 < percent <= 100, rounded down (at least one).
+    :param percent: share of the matching pods to kill, 0 < percent <= 100, rounded down (at
+        least one pod).
     :param order: which pods go first: ``random`` (default), ``alphabetic``, ``oldest``, ``newest``.
     :param grace_period_s: seconds the pods get to stop; ``-1`` (default) keeps each pod's own,
         ``0`` kills at once.
-    :param dry_run: select and check everything, log and return the pods that would be killed, delete
-        nothing and record nothing.
+    :param dry_run: select and check everything, log and return the pods that would be killed,
+        delete nothing and record nothing.
     :param configuration: Chaos Toolkit configuration (``kubeconfig_path``, ``kubernetes_context``).
     :param secrets: Chaos Toolkit secrets (``KUBECONFIG``, ``KUBERNETES_CONTEXT``,
         ``KUBERNETES_VERIFY_SSL``).
     :returns: ``{"namespace", "matching", "pods": [{"name", "uid", "node"[, "at", "result"]}],
-        "dry_run", "record"}``; ``record`` is the ledger record id (evidence; ``None`` in a dry run).
+        "dry_run", "record"}``; ``record`` is the id of the ledger record (the evidence; ``None``
+        in a dry run).
     """
-    from chaosguard.faults.podkill import PodKillSpec
+    from chaosguard.faults.podkill.spec import PodKillSpec, PodTarget
     from chaosguard.kube.workloads import note_kill
     from chaosguard.policy.active import active_policy
     from chaosguard.policy.kube_plans import plan_pod_kill
@@ -110,12 +113,10 @@ def kill_pods(
         **plan.cluster.as_spec(),
         namespace=ns,
         grace_period_s=plan.request.grace_period_s,
-        targets=tuple(chosen),
+        targets=tuple(PodTarget(**pod) for pod in chosen),
     )
     started = time.time()
-    record = faults.revert(
-        faults.inject("pod-kill", spec)
-    )  # nothing to undo: closed at once, evidence
+    record = faults.inject("pod-kill", spec)  # not revertible: closed at once, kept as evidence
     killed, failed = record.handles.get("killed", []), record.handles.get("failed", [])
     note_kill(ns, started, [p["uid"] for p in killed])
     logger.info(

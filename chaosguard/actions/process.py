@@ -1,16 +1,17 @@
 """Actions on local processes: send a signal, pause (SIGSTOP) and resume (SIGCONT).
 
-Targets come from a pid file or a regular expression over the process name and command line. The runner,
-its parent processes and pid 1 are never matched, and a selection larger than ``max_processes`` is refused
-before any signal is sent. Every signal is recorded in the fault ledger: a pause is reverted by
-``resume_processes`` (or by the guard / ``chaos cleanup``), other signals are kept as evidence.
+Targets come from a pid file or a regular expression over the process name and command line. The
+runner, its parent processes and pid 1 are never matched, and a selection larger than
+``max_processes`` is refused before any signal is sent. Every signal is recorded in the fault
+ledger: a pause is reverted by ``resume_processes`` (or by the guard / ``chaos cleanup``), other
+signals are kept as evidence.
 """
 
 from typing import Any
 
 from chaosguard import faults
 from chaosguard.errors import InvalidArgument
-from chaosguard.faults.process import PAUSING, ProcessSignalSpec, signal_number
+from chaosguard.faults.process.spec import ProcessSignalSpec, signal_number
 from chaosguard.local.processes import select_processes
 from chaosguard.validation import parse
 
@@ -35,10 +36,12 @@ def signal_processes(
 ) -> dict[str, Any]:
     """Send ``signal`` to the processes named by ``pid_file`` or matched by ``name_pattern``.
 
-    :param signal: signal name or number (``SIGTERM``, ``KILL``, ``9``); ``SIGSTOP`` pauses (revertible).
+    :param signal: signal name or number (``SIGTERM``, ``KILL``, ``9``); ``SIGSTOP`` pauses (the
+        one revertible signal, with ``SIGTSTP``).
     :param pid_file: path of a file holding one pid (give this or ``name_pattern``).
     :param name_pattern: regular expression searched in each process's name and command line.
-    :param max_processes: refuse when more processes than this match (blast-radius limit, default 1).
+    :param max_processes: refuse when more processes than this match (a blast-radius limit;
+        default 1).
     :returns: ``{"record", "signal", "processes": [{"pid", "name"}]}``.
     """
     try:
@@ -47,10 +50,8 @@ def signal_processes(
         raise InvalidArgument("signal", f"unknown signal name or number (got {signal!r})") from None
     targets = select_processes(pid_file, name_pattern, max_processes)
     spec = parse(ProcessSignalSpec, signal=signal, targets=targets)
-    record = faults.inject("process-signal", spec)
-    if spec.signal not in PAUSING:
-        record = faults.revert(record)  # nothing to undo: close it, keep it as evidence
-    return _summary(record)
+    # a pause stays open until resumed; any other signal is closed at once, kept as evidence
+    return _summary(faults.inject("process-signal", spec))
 
 
 def pause_processes(
@@ -70,5 +71,5 @@ def pause_processes(
 
 
 def resume_processes(configuration: dict = None, secrets: dict = None) -> list[dict[str, Any]]:
-    """Resume (SIGCONT) every process this run paused; harmless when none is paused. Use as a rollback."""
+    """Resume (SIGCONT) every process this run paused; harmless when none is (use as a rollback)."""
     return [_summary(faults.revert(r)) for r in faults.open_records("process-signal")]

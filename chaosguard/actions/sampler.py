@@ -1,7 +1,7 @@
-"""Start and stop background HTTP samplers (steady light traffic whose window probes and guards read).
+"""Start and stop background HTTP samplers: steady light traffic that probes and guards read.
 
-A sampler changes nothing in the target beyond the requests it sends, so it needs no ledger record; it
-lives in the runner process and stops with it.
+A sampler changes nothing in the target beyond the requests it sends, so it needs no ledger record;
+it lives in the runner process and stops with it.
 """
 
 from typing import Any
@@ -45,7 +45,7 @@ def start_http_sampler(
 
 
 def stop_http_sampler(name: str, configuration: dict = None, secrets: dict = None) -> bool:
-    """Stop sampler ``name``; returns false when it was not running (harmless, usable as a rollback).
+    """Stop sampler ``name``; false when it was not running (harmless, usable as a rollback).
 
     :param name: the sampler's name.
     """

@@ -1,9 +1,10 @@
 """Actions that load the local machine: CPU stress, memory stress, and ``stop_stress`` to undo them.
 
 Stress runs in worker processes at the lowest priority (nice 19) that die with the runner, and every
-stress is recorded in the fault ledger before it starts, so a rollback, the guard or ``chaos cleanup``
-can always stop it. Each action returns as soon as the stress is active (CPU workers running, memory
-resident); ``duration_s`` makes the stress end by itself, 0 keeps it until reverted.
+stress is recorded in the fault ledger before it starts, so a rollback, the guard or
+``chaos cleanup`` can always stop it. Each action returns as soon as the stress is active (CPU
+workers running, memory resident); ``duration_s`` makes the stress end by itself, 0 keeps it until
+reverted.
 
 No ``from __future__ import annotations`` here: ``chaos discover`` reads the annotations at run time
 and would show postponed (string) annotations as ``object``.
@@ -15,8 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from chaosguard import faults
 from chaosguard.errors import RevertError
-from chaosguard.faults.stress.cpu import CpuStressSpec
-from chaosguard.faults.stress.memory import MemoryStressSpec
+from chaosguard.faults.stress.spec import CpuStressSpec, MemoryStressSpec
 from chaosguard.validation import parse
 
 __all__ = ["stress_cpu", "stress_memory", "stop_stress"]
@@ -57,15 +57,15 @@ def stress_cpu(
 ) -> dict:
     """Keep ``workers`` processes each busy ``load_percent`` % of one CPU, at nice 19.
 
-    The builtin backend measures each process's own CPU time and adjusts its busy/sleep slices so the
-    load holds its target (closed loop), also under other load; it only takes CPU time that nothing
-    with a higher priority wants.
+    The builtin backend measures each process's own CPU time and adjusts its busy/sleep slices so
+    the load holds its target (closed loop), also under other load; it only takes CPU time that
+    nothing with a higher priority wants.
 
     :param workers: number of busy processes, from 1 to 4 per usable CPU (default 1).
     :param load_percent: busy share of one CPU per process, above 0 and at most 100 (default 100 =
         never sleep).
-    :param duration_s: seconds after which the stress ends by itself; 0 (default) = until reverted by
-        ``stop_stress``, the guard or ``chaos cleanup``.
+    :param duration_s: seconds after which the stress ends by itself; 0 (default) = until reverted
+        by ``stop_stress``, the guard or ``chaos cleanup``.
     :param backend: ``builtin`` (default) or ``stress-ng`` (runs ``stress-ng --cpu N --cpu-load L``,
         open loop, whole percents; stress-ng must be installed).
     :returns: ``{"record", "kind", "workers", "load_percent", "duration_s", "backend", "pids"}``.

@@ -1,18 +1,25 @@
-"""Fault kinds (layer 3): one unit per kind with a symmetric ``inject``/``revert`` pair, recorded first.
+"""Fault kinds (layer 5): one unit per kind, and the one contract every change goes through.
 
-- :mod:`~chaosguard.faults.contract`: the :class:`FaultKind` protocol, the registry of kinds, and the one
-  sequence every change goes through (ledger record on disk *before* the world changes).
-- :mod:`~chaosguard.faults.runs`: that contract bound to this process's run (:func:`run_ledger` starts
-  the run, reverting dead runs' leftovers first).
-- :mod:`~chaosguard.faults.cleanup`: revert what dead runs left open, and what this process leaves at
-  exit; one sweep entry point for ``chaos cleanup``.
-- one subpackage or module per kind: ``latency``, ``stress``, ``process``, ``podkill``, ``chaosmesh``;
-  :mod:`~chaosguard.faults.workers` and :mod:`~chaosguard.faults.child` are the two sides of a local
-  worker process that dies with its runner.
+- :mod:`~chaosguard.faults.contract`: the :class:`FaultKind` protocol (``name``, ``Spec``,
+  ``validate``, ``revertible``, ``inject``, ``validate_change``, ``change``, ``revert``,
+  ``observe``), the registry :data:`KINDS`, and the three sequences that change the world:
+  ``inject``, ``change`` and ``revert``, each written to the ledger (fsync'ed) *before* anything
+  changes.
+- :mod:`~chaosguard.faults.runs`: that contract bound to this process's run (:func:`run_ledger`
+  starts the run, reverting dead runs' leftovers first), and every lookup of the run's records
+  (:func:`open_records`, :func:`find_open`, :func:`find_live`).
+- :mod:`~chaosguard.faults.cleanup`: revert what dead runs left open, and what this process leaves
+  at exit; :func:`~chaosguard.faults.cleanup.sweep` is the one entry point of ``chaos cleanup``.
+- one subpackage per kind, each laid out the same way: ``spec.py`` (the frozen spec), ``kind.py``
+  (the kind object(s), checked against the protocol), private worker modules where the kind has
+  workers: ``latency`` (``latency-proxy``, ``latency-toxic``), ``stress`` (``cpu-stress``,
+  ``memory-stress``), ``process`` (``process-signal``), ``podkill`` (``pod-kill``), ``chaosmesh``
+  (``chaosmesh-network``, ``chaosmesh-stress``). :mod:`~chaosguard.faults.workers` and
+  :mod:`~chaosguard.faults.child` are the two sides of a local worker process that dies with its
+  runner.
 
-Re-exports are *lazy*: fault worker processes (``python -m chaosguard.faults.<kind>...``) import this
-package on start-up and must not pay for pydantic, chaoslib and the ledger they never use (about 0.15 s
-and 20 MiB per worker).
+Re-exports are *lazy*: fault worker processes (``python -m chaosguard.faults.<kind>...``) import
+this package on start-up and must not pay for the contract and the ledger they never use.
 """
 
 from __future__ import annotations
@@ -25,8 +32,12 @@ __all__ = [
     "KINDS",
     "kind",
     "inject",
+    "change",
     "revert",
+    "observe",
     "open_records",
+    "find_open",
+    "find_live",
     "run_ledger",
 ]
 
@@ -36,8 +47,12 @@ _WHERE = {
     "KINDS": "contract",
     "kind": "contract",
     "inject": "runs",
+    "change": "runs",
     "revert": "runs",
+    "observe": "runs",
     "open_records": "runs",
+    "find_open": "runs",
+    "find_live": "runs",
     "run_ledger": "runs",
 }
 

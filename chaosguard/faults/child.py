@@ -1,8 +1,8 @@
 """The worker side of :mod:`chaosguard.faults.workers`: lifeline watch, priority, ready report.
 
 Every worker calls :func:`worker_setup` first. It exits the worker as soon as the runner's lifeline
-pipe reads EOF (runner dead). ``CHAOSGUARD_LIFELINE=off`` disables that watch: it exists only so tests
-can simulate a broken death path and prove that ``chaos cleanup`` still reverts the survivors.
+pipe reads EOF (runner dead). ``CHAOSGUARD_LIFELINE=off`` disables that watch: it exists only so
+tests can simulate a broken death path and prove that ``chaos cleanup`` still reverts the survivors.
 """
 
 from __future__ import annotations

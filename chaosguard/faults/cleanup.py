@@ -1,40 +1,35 @@
 """Revert the leftovers of dead runs, and of this run when its process exits.
 
-A run is dead when its ledger lock can be taken *and* its runner (pid + start time) is gone. Each of its
-open records is reverted through the fault contract and closed; a run with nothing open left is marked
-ended and moved to ``ledger/archive``. A revert that fails leaves its record open and is reported, so the
-next cleanup tries again.
+A run is dead when its ledger lock can be taken *and* its runner (pid + start time) is gone. Each of
+its open records is reverted through the fault contract and closed; a run with nothing open left is
+marked ended and moved to ``ledger/archive``. A revert that fails leaves its record open and is
+reported, so the next cleanup tries again.
+
+:func:`sweep` is the one entry point of ``chaos cleanup``: the dead runs' records first, then the
+labelled Chaos Mesh objects of dead or unknown runs (:mod:`chaosguard.faults.chaosmesh.sweep`, for a
+ledger that was lost). Every run also reverts dead runs' records when it starts
+(:func:`chaosguard.faults.run_ledger`), but does not sweep clusters.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from chaosguard.faults import contract
+from chaosguard.faults.chaosmesh.sweep import sweep_leftovers
+from chaosguard.faults.items import CleanupItem
 from chaosguard.ledger.store import RunLedger, RunState, forget_current_runs, iter_runs, ledger_dir
 
-__all__ = ["CleanupItem", "cleanup_dead_runs", "revert_run"]
+__all__ = ["CleanupItem", "cleanup_dead_runs", "revert_run", "sweep"]
 
 logger = logging.getLogger("chaosguard")
 
 
-@dataclass(frozen=True)
-class CleanupItem:
-    """What cleanup did (or would do) with one record."""
-
-    run_id: str
-    record_id: str
-    kind: str
-    outcome: str  # reverted | vanished | would-revert | failed: <reason>
-    pid: int = 0
-
-
 def revert_run(run: RunLedger, state: RunState, dry_run: bool = False) -> list[CleanupItem]:
     """Revert every open record of ``state`` through ``run`` (whose lock we hold)."""
-    items = []
+    items: list[CleanupItem] = []
     for record in state.open_records:
         if dry_run:
             items.append(
@@ -79,6 +74,18 @@ def cleanup_dead_runs(root: Path | None = None, dry_run: bool = False) -> list[C
                 _archive(run, fresh)
         finally:
             run.release()
+    return items
+
+
+def sweep(root: Path | None = None, dry_run: bool = False) -> list[CleanupItem]:
+    """Everything ``chaos cleanup`` does, in order: revert (or, with ``dry_run``, list) the open
+    records of dead runs, then delete the labelled Chaos Mesh objects of dead or unknown runs.
+
+    Failures do not raise: they are items whose outcome starts with ``failed``. With no Chaos Mesh
+    record in the ledger the second step contacts no cluster (and imports no Kubernetes client).
+    """
+    items = cleanup_dead_runs(root, dry_run)
+    items += sweep_leftovers(root, dry_run=dry_run)
     return items
 
 

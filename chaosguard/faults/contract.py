@@ -1,65 +1,140 @@
-"""The fault contract: every fault kind is one unit with a symmetric ``inject``/``revert`` pair.
+"""The fault contract: what a fault kind is, the registry of kinds, the one way to change the world.
 
-The sequence is always the same, and lives only here::
+Every change to the world goes through one of three functions here, and each writes the ledger
+(fsync'ed) *before* it touches anything::
 
-    spec  = Kind.Spec(...)                  # frozen, validated; bad input never gets this far
-    rec   = ledger.open(kind, spec)         # fsync'ed BEFORE anything changes
-    hnd   = kind.inject(spec, rec)          # returns what revert needs (pids, uids, addresses)
-    rec   = ledger.update(rec, hnd)
-    ...
-    kind.revert(rec); ledger.close(rec)     # idempotent; a vanished target counts as reverted
+    inject(kind, spec)    kind.validate(spec)            beyond pydantic; nothing recorded yet
+                          ledger.open(kind, spec)        the record, BEFORE the world changes
+                          kind.inject(spec, record)      → handles (pids, uids, addresses): update
+                          failure → kind.revert + close, InjectionError
+                          not revertible (pod kill, SIGTERM) → closed at once, kept as evidence
+    change(record, spec)  kind.validate_change(r, spec)  may it change? (most kinds refuse here)
+                          ledger.change(record, spec)    the new spec, BEFORE it is applied
+                          kind.change(record, spec)      → handles: update
+                          failure → ledger.change_failed, InjectionError (the record stays open)
+    revert(record)        kind.revert(record)            idempotent; a vanished target is reverted
+                          ledger.close(record, outcome)
 
-Every function here takes the run's ledger explicitly; :mod:`chaosguard.faults.runs` binds them to this
-process's run. Kinds are registered by dotted path and imported on first use, so heavy dependencies (the
-Kubernetes client) load only when such a fault is used.
+:func:`observe` asks a kind whether a record's effect is present now (tests and evidence). Every
+function here takes the run's ledger explicitly; :mod:`chaosguard.faults.runs` binds them to this
+process's run. Kinds are registered by dotted path and imported on first use, so heavy dependencies
+(the Kubernetes client) load only when such a fault is used.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
-from chaosguard.errors import ChaosGuardError, InjectionError, RevertError
+from chaosguard.errors import (
+    ChaosGuardError,
+    InjectionError,
+    InvalidArgument,
+    Refused,
+    RevertError,
+)
 from chaosguard.ledger.store import FaultRecord, RunLedger
 
-__all__ = ["FaultKind", "FaultRecord", "KINDS", "kind", "inject", "revert"]
+__all__ = [
+    "FaultKind",
+    "FaultRecord",
+    "FixedFault",
+    "KINDS",
+    "kind",
+    "inject",
+    "change",
+    "revert",
+    "observe",
+]
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
 
 
 @runtime_checkable
-class FaultKind(Protocol):
-    """One kind of fault. Implementations act on what the spec names; they never select targets."""
+class FaultKind(Protocol[SpecT]):
+    """One kind of fault. Implementations act on what the spec names; they never select targets.
 
+    Each kind module checks its object against this protocol statically (``_: FaultKind[Spec] =
+    KIND``); :data:`KINDS` lists them all, and one contract test runs every one through its life.
+    """
+
+    #: the kind's name in the ledger and the registry (``cpu-stress``, ``pod-kill``, ...)
     name: str
-    Spec: type[BaseModel]
-    revertible: bool
+    #: the frozen pydantic model of what may be asked
+    Spec: type[SpecT]
 
-    def inject(self, spec: Any, record: FaultRecord) -> dict[str, Any]:
+    def validate(self, spec: SpecT) -> None:
+        """Check ``spec`` against the world beyond what pydantic checks (a free port, a schema the
+        cluster accepts); raise :class:`~chaosguard.errors.InvalidArgument`. Changes nothing."""
+        ...
+
+    def revertible(self, spec: SpecT) -> bool:
+        """Whether a fault of ``spec`` can be undone (a killed pod cannot; a paused process can)."""
+        ...
+
+    def inject(self, spec: SpecT, record: FaultRecord) -> dict[str, Any]:
         """Change the world as ``spec`` says; return the handles revert needs. Raise on failure."""
         ...
 
-    def revert(self, record: FaultRecord) -> str:
-        """Undo ``record``'s fault; return the outcome (``reverted``, ``vanished``). Idempotent."""
+    def validate_change(self, record: FaultRecord, new_spec: SpecT) -> None:
+        """Raise unless ``record``'s running fault can become ``new_spec``. Changes nothing.
+
+        A kind whose faults cannot change raises :class:`~chaosguard.errors.Refused` here.
+        """
         ...
+
+    def change(self, record: FaultRecord, new_spec: SpecT) -> dict[str, Any]:
+        """Make ``record``'s running fault what ``new_spec`` says; return handles to add."""
+        ...
+
+    def revert(self, record: FaultRecord) -> str:
+        """Undo ``record``'s fault; return the outcome: ``reverted``, ``vanished``, ...
+
+        Idempotent: a target that is gone already counts as reverted (``vanished``).
+        """
+        ...
+
+    def observe(self, record: FaultRecord) -> bool | dict[str, Any]:
+        """Whether ``record``'s effect is present now: false, or true / a dict of what is seen."""
+        ...
+
+
+class FixedFault:
+    """Mixin for kinds whose faults cannot change once injected: changes are refused up front."""
+
+    name: str
+
+    def validate_change(self, record: FaultRecord, new_spec: Any) -> None:
+        """Always refuse: revert the fault and inject a new one instead."""
+        raise Refused(
+            f"a {self.name} fault cannot be changed once injected "
+            f"(record {record.id}); revert it and inject a new one"
+        )
+
+    def change(self, record: FaultRecord, new_spec: Any) -> dict[str, Any]:
+        """Never reached through the contract (:meth:`validate_change` refuses first)."""
+        self.validate_change(record, new_spec)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 #: name → "module:attribute" of the kind object. Explicit on purpose (no reflection).
 KINDS: dict[str, str] = {
-    "latency-proxy": "chaosguard.faults.latency.kind:KIND",
-    "latency-toxic": "chaosguard.faults.latency.toxic_kind:KIND",
-    "cpu-stress": "chaosguard.faults.stress.cpu:KIND",
-    "memory-stress": "chaosguard.faults.stress.memory:KIND",
-    "process-signal": "chaosguard.faults.process:KIND",
-    "pod-kill": "chaosguard.faults.podkill:KIND",
-    "chaosmesh-network": "chaosguard.faults.chaosmesh.network:KIND",
-    "chaosmesh-stress": "chaosguard.faults.chaosmesh.stress:KIND",
+    "latency-proxy": "chaosguard.faults.latency.kind:PROXY_KIND",
+    "latency-toxic": "chaosguard.faults.latency.kind:TOXIC_KIND",
+    "cpu-stress": "chaosguard.faults.stress.kind:CPU_KIND",
+    "memory-stress": "chaosguard.faults.stress.kind:MEMORY_KIND",
+    "process-signal": "chaosguard.faults.process.kind:KIND",
+    "pod-kill": "chaosguard.faults.podkill.kind:KIND",
+    "chaosmesh-network": "chaosguard.faults.chaosmesh.kind:NETWORK_KIND",
+    "chaosmesh-stress": "chaosguard.faults.chaosmesh.kind:STRESS_KIND",
 }
 
-_loaded: dict[str, FaultKind] = {}
+_loaded: dict[str, FaultKind[Any]] = {}
 
 
-def kind(name: str) -> FaultKind:
+def kind(name: str) -> FaultKind[Any]:
     """The registered fault kind ``name`` (imported on first use)."""
     if name not in _loaded:
         try:
@@ -67,14 +142,34 @@ def kind(name: str) -> FaultKind:
         except KeyError:
             known = ", ".join(sorted(KINDS))
             raise ChaosGuardError(f"unknown fault kind '{name}' (known: {known})") from None
-        _loaded[name] = getattr(importlib.import_module(module), attr)
+        found: FaultKind[Any] = getattr(importlib.import_module(module), attr)
+        _loaded[name] = found
     return _loaded[name]
 
 
+def _checked(k: FaultKind[Any], spec: BaseModel) -> None:
+    if not isinstance(spec, k.Spec):
+        raise InvalidArgument(
+            "spec", f"a {k.name} fault takes a {k.Spec.__name__} (got {type(spec).__name__})"
+        )
+
+
+def _fresh(record: FaultRecord, ledger: RunLedger) -> FaultRecord:
+    """``record`` as the ledger has it now (another thread may have changed or closed it)."""
+    return ledger.state().records.get(record.id, record)
+
+
 def inject(kind_name: str, spec: BaseModel, ledger: RunLedger) -> FaultRecord:
-    """Record then inject one fault; on failure revert whatever started and re-raise."""
+    """Validate, record, then inject one fault; on failure revert whatever started and re-raise.
+
+    A fault that cannot be reverted (``kind.revertible(spec)`` false) is closed at once with the
+    outcome ``not-revertible``: its record is the evidence of what was done.
+    """
     k = kind(kind_name)
-    record = ledger.open(k.name, spec.model_dump(mode="json"), revertible=k.revertible)
+    _checked(k, spec)
+    k.validate(spec)
+    revertible = k.revertible(spec)
+    record = ledger.open(k.name, spec.model_dump(mode="json"), revertible=revertible)
     try:
         handles = k.inject(spec, record)
     except BaseException as exc:
@@ -86,13 +181,51 @@ def inject(kind_name: str, spec: BaseModel, ledger: RunLedger) -> FaultRecord:
         if isinstance(exc, ChaosGuardError) or not isinstance(exc, Exception):
             raise
         raise InjectionError(f"{k.name}: {exc}") from exc
+    if handles:
+        record = ledger.update(record, handles)
+    return record if revertible else ledger.close(record, "not-revertible")
+
+
+def change(record: FaultRecord, new_spec: BaseModel, ledger: RunLedger) -> FaultRecord:
+    """Change ``record``'s running fault to ``new_spec``: recorded first, then applied.
+
+    Refused (:class:`~chaosguard.errors.Refused`, nothing written) when the record is closed or its
+    kind cannot make this change. When applying fails the ledger says so (``change_error``: either
+    spec may be in force, and revert undoes both) and :class:`~chaosguard.errors.InjectionError`
+    is raised; the record stays open for the rollback, the guard or ``chaos cleanup``.
+    """
+    record = _fresh(record, ledger)
+    if not record.is_open:
+        raise Refused(f"{record.kind} {record.id} is closed ({record.outcome}); nothing to change")
+    k = kind(record.kind)
+    _checked(k, new_spec)
+    k.validate_change(record, new_spec)
+    record = ledger.change(record, new_spec.model_dump(mode="json"))
+    try:
+        handles = k.change(record, new_spec)
+    except BaseException as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        ledger.change_failed(record, reason)
+        if not isinstance(exc, Exception):
+            raise
+        raise InjectionError(
+            f"{record.kind} {record.id}: change not applied ({reason}); the fault stays open and "
+            "its revert undoes the old and the new state alike"
+        ) from exc
     return ledger.update(record, handles) if handles else record
 
 
 def revert(record: FaultRecord, ledger: RunLedger) -> FaultRecord:
-    """Revert ``record`` and close it. Already closed → returned unchanged. Failure → :class:`RevertError`."""
+    """Revert ``record`` and close it. Already closed → returned as the ledger has it.
+
+    A record that is not revertible is closed as ``not-revertible`` without asking its kind. A
+    failure raises :class:`~chaosguard.errors.RevertError` and leaves the record open.
+    """
+    record = _fresh(record, ledger)
     if not record.is_open:
         return record
+    if not record.revertible:
+        return ledger.close(record, "not-revertible")
     k = kind(record.kind)
     try:
         outcome = k.revert(record)
@@ -101,3 +234,8 @@ def revert(record: FaultRecord, ledger: RunLedger) -> FaultRecord:
     except Exception as exc:
         raise RevertError(f"{record.kind} {record.id}: {exc}") from exc
     return ledger.close(record, outcome)
+
+
+def observe(record: FaultRecord) -> bool | dict[str, Any]:
+    """Whether ``record``'s effect is present now, as its kind sees it (changes nothing)."""
+    return kind(record.kind).observe(record)

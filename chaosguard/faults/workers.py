@@ -1,13 +1,15 @@
 """Worker processes of local faults: spawn them tied to the runner, find and stop them later.
 
-A worker is ``python -m <module> --chaosguard-record=<record id> ...`` started in its own session. It gets
-the read end of this process's *lifeline* pipe; the runner keeps the only write end (close-on-exec), so
-when the runner dies for any reason — SIGKILL included — the worker reads EOF and exits
-(see :mod:`chaosguard.faults.child`). A pipe is used rather than ``PR_SET_PDEATHSIG`` because the death
-signal fires when the spawning *thread* exits, and Chaos Toolkit runs activities in short-lived threads.
+A worker is ``python -m <module> --chaosguard-record=<record id> ...`` started in its own session.
+It gets the read end of this process's *lifeline* pipe; the runner keeps the only write end
+(close-on-exec), so when the runner dies for any reason — SIGKILL included — the worker reads EOF
+and exits (see :mod:`chaosguard.faults.child`). A pipe is used rather than ``PR_SET_PDEATHSIG``
+because the death signal fires when the spawning *thread* exits, and Chaos Toolkit runs activities
+in short-lived threads.
 
-Stopping trusts nothing but the record: a process is ours when its pid and start time match the record,
-or when its command line carries the record id (covers a crash between spawn and the ledger update).
+Stopping trusts nothing but the record: a process is ours when its pid and start time match the
+record, or when its command line carries the record id (covers a crash between spawn and the ledger
+update).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ _lifeline_lock = threading.Lock()
 
 
 def lifeline_fd() -> int:
-    """Read end of this process's lifeline pipe (created once; the write end never leaves this process)."""
+    """Read end of this process's lifeline pipe (made once; the write end never leaves here)."""
     global _lifeline
     with _lifeline_lock:
         if _lifeline is None or os.getpid() != _lifeline_owner:
@@ -65,8 +67,8 @@ def spawn_worker(
 ) -> dict[str, Any]:
     """Start a worker and wait for its ready message; return handles (pid, start time, ready info).
 
-    The worker reports readiness with :func:`chaosguard.faults.child.report_ready`; a worker that exits
-    or reports an error first raises :class:`InjectionError` with its message.
+    The worker reports readiness with :func:`chaosguard.faults.child.report_ready`; a worker that
+    exits or reports an error first raises :class:`InjectionError` with its message.
     """
     ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
     life = lifeline_fd()
@@ -126,7 +128,8 @@ def _read_ready(fd: int, timeout: float, proc: subprocess.Popen[bytes]) -> dict[
                 proc.wait(timeout=2)
                 return {}
             buf += chunk
-    return json.loads(buf.split(b"\n", 1)[0])
+    message: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
+    return message
 
 
 def _reap_in_background(proc: subprocess.Popen[bytes]) -> None:
@@ -175,10 +178,10 @@ def _has_flag(proc: psutil.Process, record_id: str) -> bool:
 
 
 def terminate_record(record: FaultRecord, grace: float = 1.0) -> str:
-    """Stop every process of ``record``: SIGTERM, then SIGKILL after ``grace`` s. Returns the outcome.
+    """Stop every process of ``record``: SIGTERM, then SIGKILL after ``grace`` s; the outcome.
 
-    A zombie counts as gone: an orphaned worker is reaped by init whenever init gets to it (some inits
-    take seconds), and a zombie holds no fault.
+    A zombie counts as gone: an orphaned worker is reaped by init whenever init gets to it (some
+    inits take seconds), and a zombie holds no fault.
     """
     procs = record_processes(record)
     if not procs:
@@ -209,7 +212,7 @@ def _gone(proc: psutil.Process) -> bool:
 
 
 def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Poll until every process is gone (or a zombie); return those still alive after ``timeout``."""
+    """Poll until every process is gone (or a zombie); those still alive after ``timeout``."""
     deadline = time.monotonic() + timeout
     alive = [p for p in procs if not _gone(p)]
     while alive and time.monotonic() < deadline:

@@ -1,4 +1,4 @@
-"""Crash-safe file writes: a reader sees the old file, no file, or the complete new one — never half of it."""
+"""Crash-safe file writes: a reader sees the old file, no file, or the whole new one, never half."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["atomic_write", "fsync_dir", "new_dir", "to_json"]
 
 
 def to_json(document: Any) -> bytes:
-    """``document`` as indented UTF-8 JSON (non-JSON values as their text, like Chaos Toolkit does)."""
+    """``document`` as indented UTF-8 JSON (non-JSON values as text, as Chaos Toolkit does)."""
     return (json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
 
@@ -29,8 +29,9 @@ def fsync_dir(path: Path) -> None:
 def atomic_write(path: Path, data: bytes, *, overwrite: bool = True, mode: int = 0o644) -> Path:
     """Write ``data`` to ``path`` via a temp file in the same directory, fsync, rename (or link).
 
-    With ``overwrite=False`` an existing ``path`` raises :class:`FileExistsError` and is left untouched
-    (the temp file is hard-linked into place, which fails atomically when the name is taken).
+    With ``overwrite=False`` an existing ``path`` raises :class:`FileExistsError` and is left
+    untouched (the temp file is hard-linked into place, which fails atomically when the name is
+    taken).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

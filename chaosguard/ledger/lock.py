@@ -1,8 +1,8 @@
-"""One guarded run per target scope at a time: an flock'ed file per scope, taken over when its owner died.
+"""One guarded run per target scope: an flock'ed file per scope, taken over when its owner died.
 
-The lock is an exclusive ``flock`` on ``<state>/locks/<digest>.lock``; the kernel drops it when the owner
-dies, so a lock of a dead run is simply taken (and the takeover is reported). The file names the owner
-(run id, pid, start time) so a refusal can say who holds the scope.
+The lock is an exclusive ``flock`` on ``<state>/locks/<digest>.lock``; the kernel drops it when the
+owner dies, so a lock of a dead run is simply taken (and the takeover is reported). The file names
+the owner (run id, pid, start time) so a refusal can say who holds the scope.
 """
 
 from __future__ import annotations

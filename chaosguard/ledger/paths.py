@@ -9,7 +9,8 @@ ENV_HOME = "CHAOSGUARD_HOME"
 
 
 def state_dir() -> Path:
-    """The state directory: ``$CHAOSGUARD_HOME``, else ``$XDG_STATE_HOME/chaosguard``, else ``~/.local/state/chaosguard``."""
+    """The state directory: ``$CHAOSGUARD_HOME``, else ``$XDG_STATE_HOME/chaosguard``, else
+    ``~/.local/state/chaosguard``."""
     if os.environ.get(ENV_HOME):
         return Path(os.environ[ENV_HOME]).expanduser()
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")

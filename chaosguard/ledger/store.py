@@ -1,11 +1,22 @@
 """The fault ledger: a crash-safe, append-only record of every fault chaosguard injects.
 
-Each run (one runner process) owns one JSON-lines file ``<state>/ledger/<run_id>.jsonl``. Its first line
-names the runner (pid and start time); then ``open``, ``update`` and ``close`` lines follow, each written
-with ``O_APPEND`` and fsync'ed before the call returns. A record is ``open`` from the moment it is written —
-*before* the fault is injected — until its revert succeeded. The owner holds an exclusive ``flock`` on its
-file for its lifetime: when the lock can be taken by someone else, the owner is dead and its open records
-are leftovers for :mod:`chaosguard.faults.cleanup`.
+Each run (one runner process) owns one JSON-lines file ``<state>/ledger/<run_id>.jsonl``. Its
+first line names the runner (pid and start time); then these lines follow, each written with
+``O_APPEND`` and fsync'ed before the call returns::
+
+    {"op": "open", "record": {...}}                 a fault is about to be injected
+    {"op": "update", "id", "handles": {...}}         what inject (or a change) learned: pids, uids
+    {"op": "change", "id", "spec": {...}, "at"}      the fault is about to change to this spec
+    {"op": "change-failed", "id", "error", "at"}     that change was not (fully) applied
+    {"op": "close", "id", "at", "outcome"}           the fault is gone (reverted, vanished, ...)
+    {"op": "end", "at"}                              the run finished
+
+A record is open from the moment it is written, *before* the fault is injected, until its revert
+succeeded; a change is written before it is applied, so the record's ``spec`` is always the newest
+state that may be in force (with ``prior_spec`` and ``change_error`` when a change failed halfway).
+The owner holds an exclusive ``flock`` on its file for its lifetime: when the lock can be taken by
+someone else, the owner is dead and its open records are leftovers for
+:mod:`chaosguard.faults.cleanup`.
 
 A torn last line (crash mid-write) is ignored on read.
 """
@@ -28,6 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from chaosguard.errors import LedgerError
+from chaosguard.ledger.files import fsync_dir
 from chaosguard.ledger.identity import is_alive, self_identity
 from chaosguard.ledger.paths import ensure_dir, state_dir
 
@@ -58,6 +70,10 @@ class FaultRecord(BaseModel):
     created_at: float
     closed_at: float | None = None
     outcome: str | None = None
+    #: the spec before the latest ``change`` (``None`` when the fault never changed)
+    prior_spec: dict[str, Any] | None = None
+    #: why the latest change was not applied; while set, ``spec`` or ``prior_spec`` may be in force
+    change_error: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -94,6 +110,10 @@ def ledger_dir(root: Path | None = None) -> Path:
     return ensure_dir((root or state_dir()) / "ledger")
 
 
+def _changed(record: FaultRecord, spec: dict[str, Any]) -> FaultRecord:
+    return record.model_copy(update={"spec": spec, "prior_spec": record.spec, "change_error": None})
+
+
 def _fold(path: Path) -> RunState:
     state = RunState(run_id=path.stem, path=path)
     try:
@@ -118,6 +138,12 @@ def _fold(path: Path) -> RunState:
             state.records[old.id] = old.model_copy(
                 update={"handles": {**old.handles, **entry["handles"]}}
             )
+        elif op == "change" and entry["id"] in state.records:
+            old = state.records[entry["id"]]
+            state.records[old.id] = _changed(old, entry["spec"])
+        elif op == "change-failed" and entry["id"] in state.records:
+            old = state.records[entry["id"]]
+            state.records[old.id] = old.model_copy(update={"change_error": entry.get("error")})
         elif op == "close" and entry["id"] in state.records:
             old = state.records[entry["id"]]
             state.records[old.id] = old.model_copy(
@@ -140,7 +166,7 @@ def iter_runs(root: Path | None = None) -> Iterator[RunState]:
 
 
 class RunLedger:
-    """The append side of one run's file. The owner keeps an exclusive flock on it while it lives."""
+    """The append side of one run's file; its owner holds an exclusive flock on it while alive."""
 
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
@@ -174,12 +200,12 @@ class RunLedger:
                 "at": time.time(),
             }
         )
-        _fsync_dir(directory)
+        fsync_dir(directory)
         return ledger
 
     @classmethod
     def adopt(cls, path: Path) -> RunLedger | None:
-        """Lock a dead run's file to clean it up; ``None`` when its owner (or another cleaner) holds it."""
+        """Lock a dead run's file to clean it up; ``None`` while its owner or a cleaner has it."""
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
         except FileNotFoundError:
@@ -236,8 +262,22 @@ class RunLedger:
         self._append({"op": "update", "id": record.id, "handles": handles})
         return record.model_copy(update={"handles": {**record.handles, **handles}})
 
+    def change(self, record: FaultRecord, spec: dict[str, Any]) -> FaultRecord:
+        """Write (and fsync) that ``record``'s fault is about to become ``spec``; return it changed.
+
+        Written *before* the change is applied: from here on the record names the new spec (and the
+        old one as ``prior_spec``), whatever happens next.
+        """
+        self._append({"op": "change", "id": record.id, "spec": spec, "at": time.time()})
+        return _changed(record, spec)
+
+    def change_failed(self, record: FaultRecord, error: str) -> FaultRecord:
+        """Note that the latest change of ``record`` was not (fully) applied, and why."""
+        self._append({"op": "change-failed", "id": record.id, "error": error, "at": time.time()})
+        return record.model_copy(update={"change_error": error})
+
     def close(self, record: FaultRecord, outcome: str) -> FaultRecord:
-        """Mark a record closed (its fault is gone); ``outcome`` says how (reverted, vanished, ...)."""
+        """Mark a record closed (its fault is gone); ``outcome`` says how (reverted, ...)."""
         now = time.time()
         self._append({"op": "close", "id": record.id, "at": now, "outcome": outcome})
         return record.model_copy(update={"closed_at": now, "outcome": outcome})
@@ -249,14 +289,6 @@ class RunLedger:
     def state(self) -> RunState:
         """This run folded from disk."""
         return _fold(self.path)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _current: dict[Path, RunLedger] = {}

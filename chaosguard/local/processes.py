@@ -4,12 +4,14 @@ Two ways to ask, one set of rules:
 
 - :func:`select_processes` is what the process actions use: strict (a bad pid file or pattern is an
   :class:`~chaosguard.errors.InvalidArgument` naming the field, too many matches are refused) and it
-  returns :class:`ProcessTarget` s identified by pid *and* start time, so a reused pid is never signalled;
-- :func:`resolve_processes` is what the policy judges before an action runs (``chaos guard check`` and
-  the guard's before-action hook): lenient, it returns what the action would select now, or nothing.
+  returns :class:`ProcessTarget` s identified by pid *and* start time, so a reused pid is never
+  signalled;
+- :func:`resolve_processes` is what the policy judges before an action runs (``chaos guard check``
+  and the guard's before-action hook): lenient, it returns what the action would select now, or
+  nothing.
 
-A pattern is a regular expression searched in the process name and its command line; processes without a
-command line (kernel threads, zombies) never match. ``psutil`` is imported on use.
+A pattern is a regular expression searched in the process name and its command line; processes
+without a command line (kernel threads, zombies) never match. ``psutil`` is imported on use.
 """
 
 from __future__ import annotations

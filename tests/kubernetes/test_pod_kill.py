@@ -154,13 +154,13 @@ def test_policy_denials_refuse_before_anything_is_deleted(
     with pytest.raises(Refused, match=f"namespace '{ns}' is denied by policy namespaces.deny"):
         kill_pods(ns, label_selector="app=web", count=1)
     policy(namespaces={"allow": ["somewhere-else"]})
-    with pytest.raises(Refused, match="not in policy namespaces.allow"):
+    with pytest.raises(Refused, match=r"not in policy namespaces\.allow"):
         kill_pods(ns, label_selector="app=web", count=1)
     policy(label_selectors={"deny": ["tier=critical"]})
     with pytest.raises(Refused, match="matches denied selector 'tier=critical'"):
         kill_pods(ns, label_selector="app=web", count=1)
     policy(max_targets={"count": 1})
-    with pytest.raises(Refused, match="2 targets exceed policy max_targets.count=1"):
+    with pytest.raises(Refused, match=r"2 targets exceed policy max_targets\.count=1"):
         kill_pods(ns, label_selector="app=web", count=2)
     policy(max_targets={"percent": 34})
     with pytest.raises(Refused, match=r"2 of 3 matching targets \(66.7 %\) exceed .*percent=34"):
@@ -266,7 +266,7 @@ def test_fuzzed_selectors_are_one_line_errors_or_an_honest_dry_run(
         assert exc.field == "label_selector", str(exc)
         assert "\n" not in str(exc)
     else:  # a valid selector that matches the web pods (e.g. "app"): the dry run names one of them
-        assert [p["uid"] for p in out["pods"]][0] in before.values()
+        assert out["pods"][0]["uid"] in before.values()
     assert active_pods(kube, ns) == before
 
 
@@ -286,7 +286,7 @@ def test_kubeconfig_problems_are_one_line_errors(
         "invalid argument 'kubeconfig': no kubeconfig found: set KUBECONFIG"
     )
     assert "localhost" not in str(err.value)
-    with pytest.raises(InvalidArgument, match="kubeconfig .*/absent .*does not exist"):
+    with pytest.raises(InvalidArgument, match=r"kubeconfig .*/absent .*does not exist"):
         kill_pods(
             ns,
             label_selector="app=web",

@@ -1,9 +1,9 @@
 """Remove Chaos Mesh objects carrying chaosguard's labels whose run is dead or unknown.
 
 The ledger is the first line of defence: a dead run's open records are reverted through the fault
-contract by :func:`chaosguard.faults.cleanup.cleanup_dead_runs`. This sweep is the second: it lists the
-objects labelled ``app.kubernetes.io/managed-by=chaosguard`` + ``chaosguard.io/run-id`` in every cluster
-the ledger knows about (and any given explicitly) and deletes those whose run
+contract by :func:`chaosguard.faults.cleanup.cleanup_dead_runs`. This sweep is the second: it lists
+the objects labelled ``app.kubernetes.io/managed-by=chaosguard`` + ``chaosguard.io/run-id`` in every
+cluster the ledger knows about (and any given explicitly) and deletes those whose run
 
 - is in this machine's ledger (live or archived) and its runner is gone → **dead**;
 - is not in the ledger, and the object's ``chaosguard.io/runner`` annotation names this host and a
@@ -14,11 +14,11 @@ An object whose runner is alive is kept; so is one whose runner is on another ho
 whether it lives — pass ``all_hosts=True`` to remove those too). Never raises for one cluster's
 failure: it becomes a ``failed: …`` item, like cleanup's.
 
-Intended caller: ``chaos cleanup``, right after :func:`~chaosguard.faults.cleanup.cleanup_dead_runs`,
-its items shown in the same table (they are :class:`~chaosguard.faults.cleanup.CleanupItem`). With no
-Chaos Mesh record in the ledger and no cluster given it returns ``[]`` at once, without importing
-``kubernetes`` or contacting anything, so calling it unconditionally is cheap. It is deliberately not
-called at every run's start (as dead-run reverts are): that would contact clusters on every run.
+Caller: :func:`chaosguard.faults.cleanup.sweep` (what ``chaos cleanup`` runs), right after the dead
+runs' records were reverted; its items are :class:`~chaosguard.faults.items.CleanupItem` too. With
+no Chaos Mesh record in the ledger and no cluster given it returns ``[]`` at once, without importing
+``kubernetes`` or contacting anything, so calling it unconditionally is cheap. It is deliberately
+not called at every run's start (as dead-run reverts are): that would contact clusters on every run.
 """
 
 from __future__ import annotations
@@ -28,12 +28,27 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from chaosguard.faults.cleanup import CleanupItem
+from chaosguard.errors import Refused
+from chaosguard.faults.chaosmesh.kind import (
+    ANN_RECORD,
+    ANN_RUNNER,
+    GROUP,
+    LABEL_RUN,
+    MANAGED_SELECTOR,
+    NETWORK_KIND,
+    STRESS_KIND,
+    VERSION,
+)
+from chaosguard.faults.items import CleanupItem
+from chaosguard.kube.api import Api
+from chaosguard.kube.config import Cluster
+from chaosguard.ledger.identity import is_alive
 from chaosguard.ledger.store import RunState, ledger_dir, read_run
 
 __all__ = ["clusters_in_ledger", "sweep_leftovers"]
 
-_KINDS = ("chaosmesh-network", "chaosmesh-stress")
+_KINDS = (NETWORK_KIND, STRESS_KIND)
+_NAMES = tuple(k.name for k in _KINDS)
 
 
 def _all_runs(root: Path | None) -> dict[str, RunState]:
@@ -44,14 +59,12 @@ def _all_runs(root: Path | None) -> dict[str, RunState]:
 
 def clusters_in_ledger(
     root: Path | None = None, runs: dict[str, RunState] | None = None
-) -> dict[Any, set[str]]:
+) -> dict[Cluster, set[str]]:
     """Every cluster a Chaos Mesh record of the ledger (live or archived) names → its namespaces."""
-    from chaosguard.kube.config import Cluster
-
-    found: dict[Any, set[str]] = {}
+    found: dict[Cluster, set[str]] = {}
     for state in (runs if runs is not None else _all_runs(root)).values():
         for record in state.records.values():
-            if record.kind in _KINDS:
+            if record.kind in _NAMES:
                 found.setdefault(Cluster.from_spec(record.spec), set()).add(
                     str(record.spec.get("namespace"))
                 )
@@ -62,9 +75,6 @@ def _verdict(
     obj: dict[str, Any], runs: dict[str, RunState], all_hosts: bool
 ) -> tuple[bool, str, int]:
     """(delete?, why, runner pid)."""
-    from chaosguard.faults.chaosmesh.common import ANN_RECORD, ANN_RUNNER, LABEL_RUN
-    from chaosguard.ledger.identity import is_alive
-
     meta = obj.get("metadata") or {}
     annotations, labels = meta.get("annotations") or {}, meta.get("labels") or {}
     record_id = annotations.get(ANN_RECORD, "")
@@ -91,7 +101,7 @@ def _verdict(
 def sweep_leftovers(
     root: Path | None = None,
     dry_run: bool = False,
-    clusters: Iterable[Any] = (),
+    clusters: Iterable[Cluster] = (),
     namespaces: Sequence[str] = (),
     all_hosts: bool = False,
 ) -> list[CleanupItem]:
@@ -117,11 +127,8 @@ def sweep_leftovers(
 
 
 def _objects(
-    api: Any, plural: str, namespaces: Sequence[str], recorded: set[str]
+    api: Api, plural: str, namespaces: Sequence[str], recorded: set[str]
 ) -> list[dict[str, Any]]:
-    from chaosguard.errors import Refused
-    from chaosguard.faults.chaosmesh.common import GROUP, MANAGED_SELECTOR, VERSION
-
     query = {"labelSelector": MANAGED_SELECTOR}
     if not namespaces:
         try:
@@ -135,26 +142,20 @@ def _objects(
 
 
 def _sweep_cluster(
-    cluster: Any,
+    cluster: Cluster,
     recorded: set[str],
     runs: dict[str, RunState],
     dry_run: bool,
     namespaces: Sequence[str],
     all_hosts: bool,
 ) -> list[CleanupItem]:
-    from chaosguard.faults.chaosmesh.network import KIND as NETWORK
-    from chaosguard.faults.chaosmesh.stress import KIND as STRESS
-    from chaosguard.kube.api import Api
-
     api = Api(cluster)
     items = []
-    for kind in (NETWORK, STRESS):
+    for kind in _KINDS:
         for obj in _objects(api, kind.plural, namespaces, recorded):
             delete, why, pid = _verdict(obj, runs, all_hosts)
             meta = obj.get("metadata") or {}
-            record_id = (meta.get("annotations") or {}).get(
-                "chaosguard.io/record", meta.get("name", "")
-            )
+            record_id = (meta.get("annotations") or {}).get(ANN_RECORD, meta.get("name", ""))
             run_id = record_id.rsplit(".", 1)[0] if "." in record_id else "?"
             if not delete:
                 continue

@@ -1,15 +1,14 @@
-"""The ``latency-proxy`` fault: a local TCP proxy that adds latency, jitter, a bandwidth cap or resets.
+"""Local network latency: a TCP proxy that adds latency, jitter, a bandwidth cap or resets.
 
-Modules: :mod:`.spec` (what is asked, validation and live pre-checks), :mod:`.toxics` (when a chunk is
-due; release-lateness evidence), :mod:`.pipe` (one direction of a connection: the delay FIFO and its
-timer), :mod:`.proxy` (the asyncio engine), :mod:`.control` (the worker's JSON-line control socket),
-:mod:`.kind` (the fault contract: inject starts the worker, revert stops it), :mod:`.toxic_kind` (the
-``latency-toxic`` kind: a toxic change on another run's proxy), :mod:`.lookup` (find a proxy by name),
-``__main__`` (the worker process).
+- :mod:`.spec`: what is asked (:class:`~.spec.Spec` of a proxy, :class:`~.spec.Toxic`,
+  :class:`~.spec.ToxicChange` of another run's proxy), address parsing and the live pre-checks.
+- :mod:`.kind`: the two kinds, ``latency-proxy`` (inject starts the worker, change replaces its
+  toxic, revert stops it) and ``latency-toxic`` (this run's toxic on a proxy another run owns;
+  revert restores the toxic it had before).
+- :mod:`.control`: the worker's JSON-line control socket, both sides.
+- the worker (private): ``__main__`` (the process), :mod:`._proxy` (the asyncio engine),
+  :mod:`._pipe` (one direction of a connection: the delay FIFO and its timer), :mod:`._toxics` (when
+  a chunk is due; release-lateness evidence).
+
+This package's ``__init__`` imports nothing.
 """
-
-from __future__ import annotations
-
-from chaosguard.faults.latency.spec import Spec, Toxic
-
-__all__ = ["Spec", "Toxic"]

@@ -1,12 +1,13 @@
-"""The latency worker: ``python -m chaosguard.faults.latency`` (started by :mod:`chaosguard.faults.workers`).
+"""The latency worker: ``python -m chaosguard.faults.latency`` (started by
+:mod:`chaosguard.faults.workers`).
 
 Arguments after the common worker flags::
 
     --listen HOST:PORT --upstream HOST:PORT --toxic JSON --control PATH [--seed N]
 
-It listens, opens its control socket, reports ``listen`` (the bound address) and ``control`` as ready
-info, then serves until SIGTERM or until the runner's lifeline breaks. It runs on uvloop when available
-(``CHAOSGUARD_LATENCY_LOOP=asyncio`` selects the standard loop).
+It listens, opens its control socket, reports ``listen`` (the bound address) and ``control`` as
+ready info, then serves until SIGTERM or until the runner's lifeline breaks. It runs on uvloop when
+available (``CHAOSGUARD_LATENCY_LOOP=asyncio`` selects the standard loop).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 
 from chaosguard.faults.child import report_error, report_ready, worker_setup
 from chaosguard.faults.latency import control
-from chaosguard.faults.latency.proxy import LatencyProxy
+from chaosguard.faults.latency._proxy import LatencyProxy
 from chaosguard.faults.latency.spec import Toxic, join_address, split_address
 
 #: ``asyncio`` selects the standard event loop instead of uvloop (for comparisons and debugging).

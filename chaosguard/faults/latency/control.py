@@ -1,14 +1,16 @@
 """The control channel of a latency worker: one JSON line in, one JSON line out, over a Unix socket.
 
-The socket lives under the state directory (``<state>/latency/<record>.sock``) and its path is kept in
-the record's handles. Requests::
+The worker serves it (:func:`serve`); the ``latency-proxy`` and ``latency-toxic`` kinds are its only
+clients (:func:`request`). The socket lives under the state directory
+(``<state>/latency/<record>.sock``) and its path is kept in the record's handles. Requests::
 
     {"op": "ping"}                       → {"ok": true}
     {"op": "get"}                        → {"ok": true, "toxic": {...}, "connections": n, ...}
-    {"op": "set", "toxic": {...}}        → {"ok": true, "toxic": {...}}      (validated by the worker too)
+    {"op": "set", "toxic": {...}}        → {"ok": true, "toxic": {...}}   (the worker validates it)
 
-Errors come back as ``{"ok": false, "error": "..."}``. Paths longer than a ``sockaddr_un`` allows are
-reached through ``/proc/self/fd/<dir>/<name>``, so deep state directories work too.
+Errors come back as ``{"ok": false, "error": "..."}`` and :func:`request` raises them as
+:class:`ControlError`. Paths longer than a ``sockaddr_un`` allows are reached through
+``/proc/self/fd/<dir>/<name>``, so deep state directories work too.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
+from chaosguard.errors import ChaosGuardError
+
 __all__ = ["MAX_LINE", "ControlError", "bind_unix", "request", "serve"]
 
 MAX_LINE = 64 * 1024
@@ -30,11 +34,11 @@ _SUN_PATH_MAX = 100
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class ControlError(OSError):
+class ControlError(ChaosGuardError):
     """The worker could not be reached or refused the request.
 
-    ``gone`` is True when nothing listens on the socket any more (file missing, connection refused):
-    the worker has exited.
+    ``gone`` is True when nothing listens on the socket any more (file missing, connection
+    refused): the worker has exited.
     """
 
     def __init__(self, message: str, gone: bool = False) -> None:
@@ -44,7 +48,7 @@ class ControlError(OSError):
 
 @contextlib.contextmanager
 def _short_path(path: Path) -> Iterator[str]:
-    """A path to ``path`` short enough for ``sockaddr_un`` (via an open directory fd when needed)."""
+    """A path to ``path`` short enough for ``sockaddr_un`` (via an open directory fd if needed)."""
     text = os.fspath(path)
     if len(text.encode()) <= _SUN_PATH_MAX:
         yield text
@@ -112,7 +116,7 @@ async def serve(path: Path, handler: Handler) -> asyncio.AbstractServer:
 
 
 def request(path: str | Path, payload: dict[str, Any], timeout: float = 3.0) -> dict[str, Any]:
-    """Send one request to the worker at ``path``; return its reply. :class:`ControlError` on failure."""
+    """Send one request to the worker at ``path``; its reply (:class:`ControlError` if none)."""
     path = Path(path)
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

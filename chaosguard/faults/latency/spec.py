@@ -1,10 +1,16 @@
-"""What a latency proxy is asked to do: frozen specs, address parsing, and the live pre-checks.
+"""What a latency fault is asked to do: frozen specs, address parsing, and the live pre-checks.
+
+* :class:`Spec` (``latency-proxy``): one proxy ``listen`` → ``upstream`` with a :class:`Toxic`.
+* :class:`ToxicChange` (``latency-toxic``): this run's toxic on a proxy another run owns, and the
+  toxic to restore.
 
 Two layers of validation, both run before anything is recorded or started:
 
-* :class:`Toxic` and :class:`Spec` check form and ranges (pydantic; use :func:`chaosguard.validation.parse`).
-* :func:`preflight` checks the world: the listen address can be bound, the upstream host resolves and
-  something answers there. It raises the same one-line :class:`~chaosguard.errors.InvalidArgument`.
+* :class:`Toxic` and :class:`Spec` check form and ranges (pydantic; use
+  :func:`chaosguard.validation.parse`).
+* :func:`preflight` checks the world: the listen address can be bound, the upstream host resolves
+  and something answers there. It raises the same one-line
+  :class:`~chaosguard.errors.InvalidArgument` (the ``latency-proxy`` kind's ``validate``).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ __all__ = [
     "Direction",
     "Spec",
     "Toxic",
+    "ToxicChange",
     "join_address",
     "preflight",
     "split_address",
@@ -52,7 +59,8 @@ class Toxic(BaseModel):
 
     ``direction`` says which byte stream gets latency, jitter and the bandwidth cap: ``upstream`` is
     client → server, ``downstream`` is server → client, ``both`` is each of them (a request/response
-    round trip then gains about twice the latency). The reset probability applies to new connections.
+    round trip then gains about twice the latency). The reset probability applies to new
+    connections.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -69,7 +77,7 @@ class Toxic(BaseModel):
         return self.latency_ms > 0 or self.jitter_ms > 0 or self.bandwidth_kbps > 0
 
     def applies_to(self, stream: str) -> bool:
-        """True when ``stream`` (``upstream`` or ``downstream``) gets the delay part of this toxic."""
+        """True when ``stream`` (``upstream``/``downstream``) gets the delay part of this toxic."""
         return self.direction in ("both", stream)
 
 
@@ -101,7 +109,7 @@ def join_address(host: str, port: int) -> str:
 
 
 class Spec(BaseModel):
-    """One proxy: ``listen`` → ``upstream`` with a toxic. ``listen`` may use port 0 (pick a free one)."""
+    """One proxy ``listen`` → ``upstream`` with a toxic; ``listen`` may use port 0 (a free one)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -134,6 +142,19 @@ class Spec(BaseModel):
         if self.listen == self.upstream:
             raise ValueError("listen and upstream are the same address (the proxy would loop)")
         return self
+
+
+class ToxicChange(BaseModel):
+    """A toxic on the proxy named ``proxy`` (record ``proxy_record``, socket ``control``) that
+    another run owns; ``restore`` is the toxic it had before this run's first change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    proxy: str
+    proxy_record: str
+    control: str
+    toxic: Toxic
+    restore: Toxic = NO_TOXIC
 
 
 def _resolve(field: str, host: str, port: int) -> list[tuple[int, tuple[object, ...]]]:
@@ -178,6 +199,6 @@ def _check_upstream(upstream: str, timeout: float) -> None:
 
 
 def preflight(spec: Spec, *, connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
-    """Check the world for ``spec``: listen address free and local, upstream resolvable and answering."""
+    """Check the world for ``spec``: listen address free and local, upstream found and answering."""
     _check_listen(spec.listen)
     _check_upstream(spec.upstream, connect_timeout)

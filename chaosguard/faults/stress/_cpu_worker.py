@@ -1,11 +1,11 @@
 """CPU stress worker: ``python -m chaosguard.faults.stress._cpu_worker --workers N --load L ...``.
 
 The worker (already at nice 19, see :func:`chaosguard.faults.child.worker_setup`) forks ``N`` busy
-processes — processes, not threads, because of the GIL. A forked child keeps the parent's command line,
-``--chaosguard-record=<id>`` included, so ``terminate_record`` finds every busy process by that flag.
-Each busy process runs its own closed loop (:class:`~._dutycycle.DutyCycle`) and dies with its parent
-(``PR_SET_PDEATHSIG``); the parent dies with the runner (lifeline), kills and reaps its children on
-SIGTERM, and exits once they all finished (``--duration``).
+processes — processes, not threads, because of the GIL. A forked child keeps the parent's command
+line, ``--chaosguard-record=<id>`` included, so ``terminate_record`` finds every busy process by
+that flag. Each busy process runs its own closed loop (:class:`~._dutycycle.DutyCycle`) and dies
+with its parent (``PR_SET_PDEATHSIG``); the parent dies with the runner (lifeline), kills and reaps
+its children on SIGTERM, and exits once they all finished (``--duration``).
 """
 
 from __future__ import annotations

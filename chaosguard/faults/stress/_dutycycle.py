@@ -1,17 +1,17 @@
 """Closed-loop duty cycle: hold the calling thread's CPU use at a target fraction of wall time.
 
-Open-loop stress (busy ``L·P``, sleep ``(1-L)·P``) drifts: preemption, other load and timer slack all
-steal busy time it never gets back. Here the controller measures what it really got — its own CPU time,
-``time.thread_time()`` (the kernel's precise per-thread runtime) — and each period of ``P`` seconds
-burns exactly the CPU time still owed:
+Open-loop stress (busy ``L·P``, sleep ``(1-L)·P``) drifts: preemption, other load and timer slack
+all steal busy time it never gets back. Here the controller measures what it really got — its own
+CPU time, ``time.thread_time()`` (the kernel's precise per-thread runtime) — and each period of
+``P`` seconds burns exactly the CPU time still owed:
 
     owed(period end) = load · (period_end - t_ref) - (cpu_now - cpu_ref)
 
-It spins until the owed time is consumed or the period ends, then sleeps to the period's end. Time lost
-to preemption is owed in the next periods (integral action), so the average tracks ``load`` within a
-few periods and keeps tracking under a competing load. The debt carried between periods is capped
-(anti-windup): when the target is out of reach (a busy machine; we run at nice 19), the worker simply
-takes what it can, and does not burst for seconds once the machine frees up.
+It spins until the owed time is consumed or the period ends, then sleeps to the period's end. Time
+lost to preemption is owed in the next periods (integral action), so the average tracks ``load``
+within a few periods and keeps tracking under a competing load. The debt carried between periods is
+capped (anti-windup): when the target is out of reach (a busy machine; we run at nice 19), the
+worker simply takes what it can, and does not burst for seconds once the machine frees up.
 """
 
 from __future__ import annotations

@@ -1,17 +1,19 @@
 """Memory stress worker: ``python -m chaosguard.faults.stress._memory_worker --mib M ...``.
 
 Maps ``M`` MiB of private anonymous memory and populates it for writing in one system call
-(``MADV_POPULATE_WRITE``, Linux 5.14+; else ``MAP_POPULATE``; pages still missing are written one byte per
-page). Readiness is reported only once the resident set holds the target, with the achieved RSS.
+(``MADV_POPULATE_WRITE``, Linux 5.14+; else ``MAP_POPULATE``; pages still missing are written one
+byte per page). Readiness is reported only once the resident set holds the target, with the achieved
+RSS.
 
 No ``MADV_HUGEPAGE`` on purpose: huge pages populate faster on bare metal, but in VMs that hand free
-memory back to the host (virtio-balloon free page reporting: Firecracker, cloud VMs) the free 2 MiB blocks
-are exactly the ones given back, and populating them measured 5-10x slower and far less predictable.
+memory back to the host (virtio-balloon free page reporting: Firecracker, cloud VMs) the free 2 MiB
+blocks are exactly the ones given back, and populating them measured 5-10x slower and far less
+predictable.
 
-The allocation is a short burst of kernel page zeroing and runs at the priority the worker was started
-with; the worker then drops to nice 19 for the hold phase. It volunteers as the OOM killer's first
-victim (``oom_score_adj`` 1000) and re-reads one byte per page every few seconds so the pages stay
-recently used (resident even where swap exists).
+The allocation is a short burst of kernel page zeroing and runs at the priority the worker was
+started with; the worker then drops to nice 19 for the hold phase. It volunteers as the OOM killer's
+first victim (``oom_score_adj`` 1000) and re-reads one byte per page every few seconds so the pages
+stay recently used (resident even where swap exists).
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ def allocate(nbytes: int) -> mmap.mmap:
 
 
 def region_resident(block: mmap.mmap) -> int:
-    """Resident bytes of ``block`` itself (its ``Rss:`` in ``/proc/self/smaps``), without the interpreter."""
+    """Resident bytes of ``block`` itself (its ``Rss:`` in ``/proc/self/smaps``), not the
+    interpreter's."""
     anchor = ctypes.c_char.from_buffer(block)
     start = ctypes.addressof(anchor)
     del anchor  # release the buffer export so the mapping can be closed later
@@ -100,7 +103,7 @@ def _parse(rest: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Allocate, report ready with the achieved RSS, hold until the duration ends or we are stopped."""
+    """Allocate, report ready with the achieved RSS, hold until the duration ends or a stop."""
     _, rest = worker_setup(argv)
     args = _parse(rest)
     _volunteer_for_oom_killer()

@@ -1,4 +1,4 @@
-"""Small Linux process helpers for the stress workers (standard library only, so workers start fast)."""
+"""Linux process helpers for the stress workers (standard library only: workers start fast)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def set_child_subreaper() -> None:
 
 
 def reap_children(timeout: float = 1.0) -> None:
-    """Wait until this process has no children left (adopted orphans included), up to ``timeout`` s."""
+    """Wait until this process has no children left (adopted orphans too), up to ``timeout`` s."""
     end = time.monotonic() + timeout
     while True:
         try:

@@ -1,8 +1,10 @@
-"""Wrapper around one ``stress-ng`` run: ``python -m chaosguard.faults.stress._stressng_worker ...``.
+"""Wrapper around one ``stress-ng`` run:
+``python -m chaosguard.faults.stress._stressng_worker ...``.
 
-It owns what stress-ng cannot: the lifeline to the runner, the record flag, and a clean stop. stress-ng
-runs in its own process group with ``PR_SET_PDEATHSIG`` armed; this wrapper is a child subreaper, so when
-it kills the group it can also reap stress-ng's orphaned stressors (no zombies left behind).
+It owns what stress-ng cannot: the lifeline to the runner, the record flag, and a clean stop.
+stress-ng runs in its own process group with ``PR_SET_PDEATHSIG`` armed; this wrapper is a child
+subreaper, so when it kills the group it can also reap stress-ng's orphaned stressors (no zombies
+left behind).
 """
 
 from __future__ import annotations
@@ -104,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stdin=subprocess.DEVNULL,
         stdout=2,
         process_group=0,
-        # PR_SET_PDEATHSIG; only a prctl call between fork and exec, safe despite the lifeline thread
+        # PR_SET_PDEATHSIG; only a prctl call between fork and exec, safe despite the lifeline
+        # thread
         preexec_fn=lambda: prctl(1, signal.SIGKILL, 0, 0, 0),
     )
     _group = proc.pid

@@ -17,8 +17,8 @@ import pytest
 
 from chaosguard import faults
 from chaosguard.actions import latency as actions
-from chaosguard.errors import InvalidArgument
-from chaosguard.faults.latency.kind import KIND
+from chaosguard.errors import InjectionError, InvalidArgument
+from chaosguard.faults.latency.kind import PROXY_KIND
 from chaosguard.ledger.store import current_run, iter_runs
 from tests.integration.faults.test_latency_support import (
     address,
@@ -86,7 +86,7 @@ def test_stop_closes_the_port_ends_the_process_and_closes_the_record(upstream) -
     assert actions.stop_latency_proxy("p")["outcome"] == "not-running"
     assert actions.revert_latency_proxy() == {"reverted": []}
     assert faults.revert(record) == record  # closed: unchanged
-    assert KIND.revert(record) == "vanished"  # the kind itself is idempotent too
+    assert PROXY_KIND.revert(record) == "vanished"  # the kind itself is idempotent too
 
 
 def test_revert_stops_every_proxy_of_this_run(upstream) -> None:
@@ -114,6 +114,30 @@ def test_toxic_changes_are_appended_to_the_record(upstream) -> None:
     ]
     assert [t["latency_ms"] for t in toxics] == [0, 50, 0]
     assert toxics[1]["direction"] == "upstream" and toxics[1]["jitter_ms"] == 5
+    # each change is in the ledger (the new spec) before the worker got it (the update after it)
+    ops = [(e["op"], e.get("spec", e.get("handles", {})).get("toxic")) for e in lines[1:]]
+    assert [op for op, _ in ops] == ["open", "update", "change", "update", "change", "update"]
+    assert [t["latency_ms"] for op, t in ops if op == "change"] == [50, 0]
+    (record,) = faults.open_records("latency-proxy")
+    assert (
+        record.spec["toxic"]["latency_ms"] == 0 and record.prior_spec["toxic"]["latency_ms"] == 50
+    )
+
+
+def test_a_change_the_worker_never_got_is_recorded_and_still_reverted(upstream) -> None:
+    link = start_link(upstream, latency_ms=5)
+    link.close()
+    os.kill(link.pid, signal.SIGKILL)  # the worker dies behind the runner's back
+    assert wait_until(lambda: gone(link.pid))
+    with pytest.raises(InjectionError, match="change not applied") as err:
+        actions.set_latency("p", latency_ms=300)
+    assert "\n" not in str(err.value)
+    (record,) = faults.open_records("latency-proxy")  # still open: revert decides, not the change
+    assert record.spec["toxic"]["latency_ms"] == 300 and record.prior_spec is not None
+    assert record.change_error and f"({record.change_error})" in str(err.value)  # gone, or reset
+    out = actions.revert_latency_proxy()["reverted"]
+    assert [(r["kind"], r["outcome"]) for r in out] == [("latency-proxy", "vanished")]
+    assert not faults.open_records()
 
 
 def _refused(field: str, **kwargs: object) -> InvalidArgument:
@@ -203,6 +227,24 @@ def test_changing_another_runs_proxy_is_recorded_and_reverted_here(
         reverted = actions.revert_latency_proxy()["reverted"]
         assert [(r["kind"], r["outcome"]) for r in reverted] == [("latency-toxic", "reverted")]
         assert one_way_ms(server, client) < 40  # the parent's toxic (none) is back
+
+        # escalation changes the same record (recorded first); remove_latency reverts it
+        first = actions.set_latency("shared", latency_ms=60, direction="downstream")
+        second = actions.set_latency("shared", latency_ms=120, direction="downstream")
+        assert first["change_record"] == second["change_record"]
+        assert one_way_ms(server, client) >= 119
+        (change,) = faults.open_records("latency-toxic")
+        assert change.spec["toxic"]["latency_ms"] == 120
+        assert change.prior_spec["toxic"]["latency_ms"] == 60
+        removed = actions.remove_latency("shared")
+        assert removed["change_record"] == second["change_record"]
+        assert removed["toxic"]["latency_ms"] == 0 and not faults.open_records("latency-toxic")
+        assert one_way_ms(server, client) < 40
+        closed = [r for r in _records("latency-toxic") if r.id == removed["change_record"]]
+        assert closed[0].outcome == "reverted"  # the kind's revert, through the contract
+        again = actions.remove_latency("shared")  # nothing of this run left on it: no-op
+        assert "change_record" not in again and again["toxic"]["latency_ms"] == 0
+        assert len(_records("latency-toxic")) == 2
         client.close()
         server.close()
     finally:

@@ -1,6 +1,6 @@
 """The latency proxy's effect on real traffic: one-way delays per direction, jitter, order, no
-head-of-line blocking, bandwidth cap, resets, live toxic changes. Tolerances are generous on the slow
-side (the machine may be busy); a chunk is never early by more than the engine's 0.5 ms slack.
+head-of-line blocking, bandwidth cap, resets, live toxic changes. Tolerances are generous on the
+slow side (the machine may be busy); a chunk is never early by more than the engine's 0.5 ms slack.
 """
 
 from __future__ import annotations

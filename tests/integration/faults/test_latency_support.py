@@ -1,4 +1,4 @@
-"""Shared helpers of the latency proxy tests (no tests here; named test_latency_* to stay in that file set).
+"""Shared helpers of the latency proxy tests (no tests; named test_latency_* to stay with them).
 
 A test owns both ends: an ``upstream`` listening socket and a client connected through the proxy, so
 each direction can be timed on its own (one-way delays), with plain blocking sockets and no threads.

@@ -1,4 +1,4 @@
-"""Process signal fault against real processes: pause/resume, permanent signals as evidence, refusals."""
+"""Process signal fault on real processes: pause/resume, permanent signals as evidence, refusals."""
 
 from __future__ import annotations
 

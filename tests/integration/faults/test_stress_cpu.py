@@ -1,4 +1,4 @@
-"""CPU stress with real processes, measured from /proc: load near target, nice 19, revert, duration."""
+"""CPU stress with real processes, measured from /proc: load near target, nice 19, revert, end."""
 
 from __future__ import annotations
 

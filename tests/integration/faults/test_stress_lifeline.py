@@ -1,4 +1,4 @@
-"""Stress workers die with their runner; when that path is broken, ``cleanup_dead_runs`` reverts them.
+"""Stress workers die with their runner; if that path is broken, ``cleanup_dead_runs`` reverts them.
 
 A small Python parent starts stress through the actions and is then SIGKILLed, like a crashed
 ``chaos run``. ``CHAOSGUARD_LIFELINE=off`` simulates a broken death-signal path.

@@ -21,8 +21,8 @@ def processes(pids: Iterable[int]) -> list[psutil.Process]:
 def run_and_wait(pid: int | str) -> tuple[float, float]:
     """Seconds ``pid`` has run on a CPU and waited on a run queue (``/proc/<pid>/schedstat``).
 
-    The wait is CPU the process wanted and the scheduler gave to others: at nice 19 on a busy machine
-    a stress worker waits instead of reaching its target, and the tests account for it.
+    The wait is CPU the process wanted and the scheduler gave to others: at nice 19 on a busy
+    machine a stress worker waits instead of reaching its target, and the tests account for it.
     """
     with open(f"/proc/{pid}/schedstat") as fh:
         run_ns, wait_ns = fh.read().split()[:2]
@@ -30,8 +30,8 @@ def run_and_wait(pid: int | str) -> tuple[float, float]:
 
 
 def gone(pid: int) -> bool:
-    """True when ``pid`` no longer runs. A zombie counts as gone: it holds no CPU or memory, and some
-    init processes (micro-VMs, containers without an init) never reap orphans."""
+    """True when ``pid`` no longer runs. A zombie counts as gone: it holds no CPU or memory, and
+    some init processes (micro-VMs, containers without an init) never reap orphans."""
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:

@@ -1,4 +1,4 @@
-"""Latency proxy arguments: every bad one is refused naming its field, before anything is recorded."""
+"""Latency proxy arguments: each bad one is refused, naming its field, before anything is saved."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The arithmetic of a toxic: due times keep order, stay within latency ± jitter, and pace bandwidth."""
+"""The arithmetic of a toxic: due times keep order, stay within latency ± jitter, pace bandwidth."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chaosguard.faults import FaultKind, kind
-from chaosguard.faults.latency.spec import Toxic
-from chaosguard.faults.latency.toxics import SLICE_MIN, DelayLine, Lateness, should_reset
+from chaosguard.faults.latency._toxics import SLICE_MIN, DelayLine, Lateness, should_reset
+from chaosguard.faults.latency.spec import Spec, Toxic, ToxicChange
 
 ARRIVALS = st.lists(
     st.tuples(st.floats(0.0, 0.05), st.integers(1, 70_000)), min_size=1, max_size=40
@@ -72,9 +72,14 @@ def test_reset_odds() -> None:
 
 
 def test_both_latency_kinds_meet_the_fault_contract() -> None:
-    for name in ("latency-proxy", "latency-toxic"):
+    specs = {
+        "latency-proxy": Spec(name="p", listen="127.0.0.1:0", upstream="127.0.0.1:9"),
+        "latency-toxic": ToxicChange(proxy="p", proxy_record="r.1", control="/c", toxic=Toxic()),
+    }
+    for name, spec in specs.items():
         k = kind(name)
-        assert isinstance(k, FaultKind) and k.name == name and k.revertible
+        assert isinstance(k, FaultKind) and k.name == name and isinstance(spec, k.Spec)
+        assert k.revertible(spec) is True
 
 
 def test_lateness_histogram_summarises_release_delays() -> None:

@@ -1,4 +1,4 @@
-"""Stress actions refuse bad arguments up front: one-line error naming the field, nothing recorded."""
+"""Stress actions refuse bad arguments up front: a one-line error naming the field, no record."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 from chaosguard import faults
 from chaosguard.actions import stress
 from chaosguard.errors import InvalidArgument
-from chaosguard.faults.stress import stressng
-from chaosguard.faults.stress._common import max_workers
-from chaosguard.faults.stress.memory import memory_limit_mib
+from chaosguard.faults.stress import _stressng as stressng
+from chaosguard.faults.stress.spec import max_workers, memory_limit_mib
 
 FAST = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

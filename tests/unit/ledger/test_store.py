@@ -54,3 +54,19 @@ def test_current_run_is_one_per_process_and_root(chaosguard_home: Path) -> None:
     assert current_run() is current_run()
     assert [s.run_id for s in iter_runs()] == [current_run().run_id]
     assert read_run(current_run().path).runner_alive()
+
+
+def test_change_and_failed_change_fold_into_the_record(chaosguard_home: Path) -> None:
+    run = RunLedger.create(chaosguard_home)
+    rec = run.open("latency-proxy", {"toxic": 0})
+    changed = run.change(rec, {"toxic": 50})
+    assert changed.spec == {"toxic": 50} and changed.prior_spec == {"toxic": 0}
+    failed = run.change_failed(changed, "worker gone")
+    folded = read_run(run.path).records[rec.id]
+    assert folded == failed and folded.change_error == "worker gone" and folded.is_open
+    lines = [json.loads(x) for x in run.path.read_text().splitlines()]
+    assert [x["op"] for x in lines[-2:]] == ["change", "change-failed"]
+    assert lines[-2]["spec"] == {"toxic": 50} and lines[-2]["id"] == rec.id
+    again = run.change(failed, {"toxic": 0})
+    assert read_run(run.path).records[rec.id] == again and again.change_error is None
+    run.release()

@@ -1,12 +1,12 @@
-"""The arithmetic of a toxic: when each chunk of a stream may leave, and whether a connection is reset.
+"""The arithmetic of a toxic: when each chunk of a stream may leave, whether a connection is reset.
 
 Kept free of I/O so the proxy engine stays a thin loop around it and tests can check it directly.
 
-A chunk that arrives at ``t`` is due at ``t + latency ± jitter`` (jitter uniform in ``[-j, +j]``, the
-total clipped at 0) — measured from its own arrival, so chunks arriving 20 ms apart leave ~20 ms apart
-(no head-of-line blocking). A chunk never leaves before the one ahead of it (order is kept), so jitter
-can only stretch gaps, never reorder. With a bandwidth cap, each chunk is cut into slices that leave
-one after the other at the capped rate, starting once its latency has passed.
+A chunk that arrives at ``t`` is due at ``t + latency ± jitter`` (jitter uniform in ``[-j, +j]``,
+the total clipped at 0) — measured from its own arrival, so chunks arriving 20 ms apart leave ~20 ms
+apart (no head-of-line blocking). A chunk never leaves before the one ahead of it (order is kept),
+so jitter can only stretch gaps, never reorder. With a bandwidth cap, each chunk is cut into slices
+that leave one after the other at the capped rate, starting once its latency has passed.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ class DelayLine:
     def plan(self, toxic: Toxic | None, now: float, size: int) -> list[tuple[float, int]]:
         """Slices ``(due time, length)`` of a chunk of ``size`` bytes arriving at ``now``.
 
-        ``toxic`` ``None`` means this stream has no delay: the chunk is due now, yet still behind the
-        chunks already queued.
+        ``toxic`` ``None`` means this stream has no delay: the chunk is due now, yet still behind
+        the chunks already queued.
         """
         if toxic is None:
             self._last = max(now, self._last)
@@ -101,7 +101,7 @@ class Lateness:
         self.count += 1
 
     def percentile(self, q: float) -> float:
-        """Upper edge (ms) of the bucket holding the ``q``-th percentile; 0 when nothing was recorded."""
+        """Upper edge (ms) of the bucket of the ``q``-th percentile; 0 when nothing was recorded."""
         if not self.count:
             return 0.0
         rank = max(1, int(q / 100.0 * self.count + 0.999999))

@@ -1,16 +1,18 @@
 """One direction of one proxied connection: a FIFO of ``(due, bytes)`` drained by one timer.
 
-A pipe whose stream has no delay writes a chunk straight through (unless chunks are still queued ahead
-of it). Otherwise it asks its :class:`~chaosguard.faults.latency.toxics.DelayLine` when the chunk is
-due, appends it to its FIFO and keeps a single timer armed for the head of the FIFO; the timer writes
-everything already due at once. Delays therefore overlap (no head-of-line blocking) and order is kept.
+A pipe whose stream has no delay writes a chunk straight through (unless chunks are still queued
+ahead of it). Otherwise it asks its :class:`~chaosguard.faults.latency._toxics.DelayLine` when the
+chunk is due, appends it to its FIFO and keeps a single timer armed for the head of the FIFO; the
+timer writes everything already due at once. Delays therefore overlap (no head-of-line blocking) and
+order is kept.
 
 Timing: due times use :func:`time.monotonic` (µs), not ``loop.time()`` (1 ms steps under uvloop). A
 chunk is released once it is less than :data:`EARLY` from due; uvloop rounds timers to whole
 milliseconds, so an earlier wake-up simply re-arms — there is no spinning.
 
-Flow control: a pipe stops reading its source while its FIFO holds more than :data:`HIGH_WATER` bytes
-or its destination's write buffer is full, and resumes below :data:`LOW_WATER` / when it drains.
+Flow control: a pipe stops reading its source while its FIFO holds more than :data:`HIGH_WATER`
+bytes or its destination's write buffer is full, and resumes below :data:`LOW_WATER` / when it
+drains.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from chaosguard.faults.latency.toxics import DelayLine
+from chaosguard.faults.latency._toxics import DelayLine
 
 if TYPE_CHECKING:
-    from chaosguard.faults.latency.proxy import Connection
+    from chaosguard.faults.latency._proxy import Connection
 
 __all__ = ["EARLY", "HIGH_WATER", "LOW_WATER", "Pipe", "clock"]
 
@@ -141,7 +143,7 @@ class Pipe:
 
     # -- endings -------------------------------------------------------------------------------
     def end(self, close: bool) -> None:
-        """The source ended (EOF, or ``close`` when it is gone); pass that on once the FIFO is empty."""
+        """The source ended (EOF, or ``close`` when gone); pass that on once the FIFO is empty."""
         if self.done:
             return
         if close or not self._ending:

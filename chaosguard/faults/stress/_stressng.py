@@ -1,11 +1,12 @@
-"""The optional ``stress-ng`` backend: command lines and the wrapper that runs them.
+"""The optional ``stress-ng`` backend, runner side: command lines and the wrapper that runs them.
 
 stress-ng is never started directly by the runner. A small Python wrapper
-(:mod:`._stressng_worker`) holds the lifeline, starts stress-ng in its own process group, adopts its
-grandchildren (child subreaper) and kills the whole group when it is stopped, when ``duration_s`` ends,
-or when the runner dies. stress-ng's main process carries ``--chaosguard-record=<id>`` as its ``argv[0]``
-so ``terminate_record`` finds it even without the wrapper; it also dies with the wrapper
-(``PR_SET_PDEATHSIG``), and stress-ng stops its own stressors when their parent dies.
+(:mod:`._stressng_worker`) holds the lifeline, starts stress-ng in its own process group, adopts
+its grandchildren (child subreaper) and kills the whole group when it is stopped, when
+``duration_s`` ends, or when the runner dies. stress-ng's main process carries
+``--chaosguard-record=<id>`` as its ``argv[0]`` so ``terminate_record`` finds it even without the
+wrapper; it also dies with the wrapper (``PR_SET_PDEATHSIG``), and stress-ng stops its own
+stressors when their parent dies.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from typing import Any
 
 from chaosguard.errors import InjectionError
-from chaosguard.faults.stress._common import NICE, stressng_path
+from chaosguard.faults.stress.spec import stressng_path
 from chaosguard.faults.workers import spawn_worker
 from chaosguard.ledger.store import FaultRecord
 
@@ -38,12 +39,13 @@ def spawn(
     record: FaultRecord,
     argv: list[str],
     *,
+    nice: int,
     duration_s: float = 0.0,
     expect_stressors: int = 0,
     target_rss: int = 0,
     ready_timeout: float = 10.0,
 ) -> dict[str, Any]:
-    """Run ``stress-ng argv`` under the wrapper; ready once the stressors run / the RSS is reached."""
+    """Run ``stress-ng argv`` under the wrapper; ready once the stressors run / the RSS is there."""
     exe = stressng_path()
     if exe is None:
         raise InjectionError("stress-ng is not installed (not found on PATH)")
@@ -61,4 +63,4 @@ def spawn(
         "--argv",
         json.dumps(argv),
     ]
-    return spawn_worker(record, WRAPPER, args, nice=NICE, ready_timeout=ready_timeout)
+    return spawn_worker(record, WRAPPER, args, nice=nice, ready_timeout=ready_timeout)

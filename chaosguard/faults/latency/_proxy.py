@@ -1,10 +1,10 @@
-"""The proxy engine: asyncio Protocols around two :class:`~.pipe.Pipe` objects per connection.
+"""The proxy engine: asyncio Protocols around two :class:`~._pipe.Pipe` objects per connection.
 
-Each accepted connection gets an upstream connection and two pipes, ``upstream`` (client → server) and
-``downstream`` (server → client); see :mod:`.pipe` for how chunks are held back. A new connection may be
-answered with a TCP reset instead (the toxic's ``reset_probability``). The toxic lives on the
-:class:`LatencyProxy`; changing it affects chunks and connections that arrive afterwards, on existing
-connections too, and never drops a connection.
+Each accepted connection gets an upstream connection and two pipes, ``upstream`` (client → server)
+and ``downstream`` (server → client); see :mod:`._pipe` for how chunks are held back. A new
+connection may be answered with a TCP reset instead (the toxic's ``reset_probability``). The toxic
+lives on the :class:`LatencyProxy`; changing it affects chunks and connections that arrive
+afterwards, on existing connections too, and never drops a connection.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import socket
 import struct
 from typing import Any, cast
 
-from chaosguard.faults.latency.pipe import HIGH_WATER, Pipe, clock
+from chaosguard.faults.latency._pipe import HIGH_WATER, Pipe, clock
+from chaosguard.faults.latency._toxics import Lateness, should_reset
 from chaosguard.faults.latency.spec import NO_TOXIC, Toxic
-from chaosguard.faults.latency.toxics import Lateness, should_reset
 
 __all__ = ["Connection", "LatencyProxy"]
 
@@ -42,7 +42,7 @@ class Connection:
         self.early_eof = False
 
     async def connect(self) -> None:
-        """Open the upstream connection (its protocol attaches itself); reset the client on failure."""
+        """Open the upstream connection (its protocol attaches itself); reset the client if not."""
         host, port = self.proxy.upstream_addr
         try:
             await self.proxy.loop.create_connection(lambda: _ServerSide(self), host, port)
@@ -208,7 +208,7 @@ class LatencyProxy:
         self.set_toxic(toxic)
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
-        """Resolve the upstream once, listen on ``host:port`` (0 = any free port); return the bound address."""
+        """Resolve the upstream once, listen on ``host:port`` (0: any free port); where it is."""
         infos = await self.loop.getaddrinfo(*self.upstream, type=socket.SOCK_STREAM)
         self.upstream_addr = (str(infos[0][4][0]), int(infos[0][4][1]))
         local = await self.loop.getaddrinfo(

@@ -1,11 +1,16 @@
-"""The Chaos Mesh fault kind shared by NetworkChaos and StressChaos: create the object, delete to revert.
+"""The Chaos Mesh kinds, ``chaosmesh-network`` and ``chaosmesh-stress``: the object is the fault.
 
-Inject creates ``chaos-mesh.org/v1alpha1`` ``<Kind>`` named :func:`object_name` (derived from the ledger
-record id, which is fsync'ed before) with our labels and annotations; the handles add its uid. Revert
-deletes it by that name (404 → ``vanished``), then waits up to ``REVERT_WAIT_S`` for the object to be
-gone — Chaos Mesh keeps a finalizer until its daemons have recovered the pods, so "gone" means the fault
-is over. Still there after the wait → :class:`~chaosguard.errors.RevertError` (the record stays open
-and ``chaos cleanup`` tries again).
+Validate asks the cluster to judge the object against its CRD schema (server-side dry run: nothing
+is stored). Inject creates ``chaos-mesh.org/v1alpha1`` ``<Kind>`` named :func:`object_name` (derived
+from the ledger record id, which is fsync'ed before) with our labels and annotations; the handles
+add its uid. Revert deletes it by that name (404 → ``vanished``), then waits up to
+:data:`REVERT_WAIT_S` for the object to be gone: Chaos Mesh keeps a finalizer until its daemons have
+recovered the pods, so "gone" means the fault is over. Still there after the wait →
+:class:`~chaosguard.errors.RevertError` (the record stays open and ``chaos cleanup`` tries again).
+Observe reads the object back.
+
+A fault cannot change: Chaos Mesh's admission webhook refuses updates of a chaos object's spec, so a
+change is refused before anything is written (revert, then inject the new fault).
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import socket
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from chaosguard.errors import InvalidArgument, RevertError
+from chaosguard.errors import InvalidArgument, Refused, RevertError
+from chaosguard.faults.chaosmesh.spec import NETWORK_FIELDS, STRESS_FIELDS, ChaosMeshSpec
+from chaosguard.faults.contract import FaultKind
+from chaosguard.kube.api import Api, ApiError
+from chaosguard.kube.config import Cluster
+from chaosguard.ledger.identity import self_identity
 from chaosguard.ledger.store import FaultRecord
 
 __all__ = [
@@ -28,10 +36,11 @@ __all__ = [
     "LABEL_RECORD",
     "LABEL_RUN",
     "MANAGED_SELECTOR",
+    "NETWORK_KIND",
     "REVERT_WAIT_S",
+    "STRESS_KIND",
     "VERSION",
     "ChaosMeshKind",
-    "ChaosMeshSpec",
     "label_value",
     "object_name",
     "schema_error",
@@ -48,20 +57,8 @@ MANAGED_SELECTOR = f"{LABEL_MANAGED}=chaosguard,{LABEL_RUN}"
 REVERT_WAIT_S = 30.0
 
 
-class ChaosMeshSpec(BaseModel):
-    """One Chaos Mesh object: where (cluster, namespace) and its complete ``spec``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kubeconfig: str
-    context: str
-    verify_tls: bool = True
-    namespace: str = Field(min_length=1, max_length=63)
-    spec: dict[str, Any]
-
-
 def label_value(text: str) -> str:
-    """``text`` as a valid label value (``[A-Za-z0-9._-]``, alphanumeric ends, at most 63 characters)."""
+    """``text`` as a label value (``[A-Za-z0-9._-]``, alphanumeric ends, at most 63 characters)."""
     value = re.sub(r"[^A-Za-z0-9._-]", "-", text)[-63:]
     return value.strip("-_.") or "x"
 
@@ -73,8 +70,6 @@ def object_name(record_id: str) -> str:
 
 
 def _runner() -> str:
-    from chaosguard.ledger.identity import self_identity
-
     pid, start = self_identity()
     return f"{socket.gethostname()}/{pid}/{start:.3f}"
 
@@ -113,17 +108,23 @@ def schema_error(
     )
 
 
+def _api(spec: dict[str, Any]) -> Api:
+    return Api(Cluster.from_spec(spec))
+
+
 class ChaosMeshKind:
-    """A Chaos Mesh object kind as a fault kind."""
+    """A Chaos Mesh object kind (``NetworkChaos``, ``StressChaos``) as a fault kind."""
 
     Spec = ChaosMeshSpec
-    revertible = True
 
     def __init__(self, name: str, kind: str, plural: str, fields: dict[str, str]) -> None:
         self.name = name
         self.kind = kind
         self.plural = plural
         self.fields = fields
+
+    def __repr__(self) -> str:
+        return f"<fault kind {self.name}>"
 
     def path(self, namespace: str, name: str = "") -> str:
         """The API path of the collection (or one object)."""
@@ -148,26 +149,8 @@ class ChaosMeshKind:
             "spec": dict(spec.spec),
         }
 
-    def _api(self, spec: dict[str, Any]) -> Any:
-        from chaosguard.kube.api import Api
-        from chaosguard.kube.config import Cluster
-
-        return Api(Cluster.from_spec(spec))
-
-    def validate(self, spec: ChaosMeshSpec, extra: dict[str, Any] | None = None) -> None:
-        """Server-side dry run: the cluster's CRD schema judges the object; nothing is stored."""
-        from chaosguard.kube.api import ApiError
-
-        api = self._api(spec.model_dump())
-        try:
-            api.create(
-                self.path(spec.namespace), self.manifest(spec, "dry-run.0", "dry-run"), dry_run=True
-            )
-        except ApiError as exc:
-            raise self._convert(exc, extra) from None
-
-    def _convert(self, exc: Any, extra: dict[str, Any] | None = None) -> Exception:
-        if getattr(exc, "status", None) == 404:
+    def _convert(self, exc: ApiError, extra: dict[str, Any] | None = None) -> Exception:
+        if exc.status == 404:
             return InvalidArgument(
                 "namespace",
                 f"{self.kind} is not served by this cluster (are the "
@@ -176,16 +159,28 @@ class ChaosMeshKind:
             )
         return schema_error(exc, self.kind, self.fields, extra) or exc
 
+    def validate(self, spec: ChaosMeshSpec) -> None:
+        """Server-side dry run: the cluster's CRD schema judges the object; nothing is stored."""
+        api = _api(spec.model_dump())
+        try:
+            api.create(
+                self.path(spec.namespace), self.manifest(spec, "dry-run.0", "dry-run"), dry_run=True
+            )
+        except ApiError as exc:
+            raise self._convert(exc, spec.extra) from None
+
+    def revertible(self, spec: ChaosMeshSpec) -> bool:
+        """Always: deleting the object ends the fault."""
+        return True
+
     def inject(self, spec: ChaosMeshSpec, record: FaultRecord) -> dict[str, Any]:
         """Create the object; return ``{"name", "namespace", "uid", "kind"}``."""
-        from chaosguard.kube.api import ApiError
-
-        api = self._api(spec.model_dump())
+        api = _api(spec.model_dump())
         body = self.manifest(spec, record.id, record.run_id)
         try:
             created = api.create(self.path(spec.namespace), body)
         except ApiError as exc:
-            raise self._convert(exc) from None
+            raise self._convert(exc, spec.extra) from None
         meta = created.get("metadata") or {}
         return {
             "name": meta.get("name", body["metadata"]["name"]),
@@ -194,9 +189,30 @@ class ChaosMeshKind:
             "kind": self.kind,
         }
 
+    def validate_change(self, record: FaultRecord, new_spec: ChaosMeshSpec) -> None:
+        """Always refused: Chaos Mesh does not let a chaos object's spec change."""
+        raise Refused(
+            f"a {self.name} fault cannot be changed (Chaos Mesh refuses updates of a {self.kind}'s "
+            f"spec); revert record {record.id} and inject a new one"
+        )
+
+    def change(self, record: FaultRecord, new_spec: ChaosMeshSpec) -> dict[str, Any]:
+        """Never reached through the contract (:meth:`validate_change` refuses first)."""
+        self.validate_change(record, new_spec)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _current(self, api: Api, record: FaultRecord) -> dict[str, Any] | None:
+        """The record's object as the cluster has it now (``None``: gone, or another one)."""
+        name = record.handles.get("name") or object_name(record.id)
+        obj = api.get(self.path(record.spec["namespace"], name))
+        uid = record.handles.get("uid")
+        if obj is None or (uid and (obj.get("metadata") or {}).get("uid") != uid):
+            return None
+        return obj
+
     def revert(self, record: FaultRecord) -> str:
         """Delete the object (``vanished`` when it is already gone) and wait until it is gone."""
-        api = self._api(record.spec)
+        api = _api(record.spec)
         namespace = record.spec["namespace"]
         name = record.handles.get("name") or object_name(record.id)
         body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
@@ -207,11 +223,8 @@ class ChaosMeshKind:
             return "vanished"
         deadline = time.monotonic() + REVERT_WAIT_S
         while True:
-            obj = api.get(self.path(namespace, name))
-            if obj is None or (
-                record.handles.get("uid")
-                and (obj.get("metadata") or {}).get("uid") != record.handles["uid"]
-            ):
+            obj = self._current(api, record)
+            if obj is None:
                 return "reverted"
             if time.monotonic() >= deadline:
                 finalizers = (
@@ -223,3 +236,25 @@ class ChaosMeshKind:
                     "it yet"
                 )
             time.sleep(0.2)
+
+    def observe(self, record: FaultRecord) -> bool | dict[str, Any]:
+        """The object while it exists (until Chaos Mesh has recovered the pods, it keeps it):
+        ``{"kind", "name", "uid", "spec", "deleting"}``; false once it is gone."""
+        obj = self._current(_api(record.spec), record)
+        if obj is None:
+            return False
+        meta = obj.get("metadata") or {}
+        return {
+            "kind": self.kind,
+            "name": meta.get("name"),
+            "uid": meta.get("uid"),
+            "spec": obj.get("spec"),
+            "deleting": bool(meta.get("deletionTimestamp")),
+        }
+
+
+NETWORK_KIND = ChaosMeshKind("chaosmesh-network", "NetworkChaos", "networkchaos", NETWORK_FIELDS)
+STRESS_KIND = ChaosMeshKind("chaosmesh-stress", "StressChaos", "stresschaos", STRESS_FIELDS)
+
+_network: FaultKind[ChaosMeshSpec] = NETWORK_KIND
+_stress: FaultKind[ChaosMeshSpec] = STRESS_KIND

@@ -1,0 +1,22 @@
+"""One row of what cleanup did: the record (or labelled object) it reverted, and how that went.
+
+Shared by the ledger cleanup (:mod:`chaosguard.faults.cleanup`) and the Chaos Mesh label sweep
+(:mod:`chaosguard.faults.chaosmesh.sweep`), so ``chaos cleanup`` shows both in one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CleanupItem"]
+
+
+@dataclass(frozen=True)
+class CleanupItem:
+    """What cleanup did (or would do) with one record."""
+
+    run_id: str
+    record_id: str
+    kind: str
+    outcome: str  # reverted | vanished | not-revertible | would-revert | failed: <reason> | ...
+    pid: int = 0

@@ -1,0 +1,46 @@
+"""What a process signal fault is asked to do: which signal goes to which processes."""
+
+from __future__ import annotations
+
+import signal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chaosguard.local.processes import ProcessTarget
+
+__all__ = ["PAUSING", "ProcessSignalSpec", "ProcessTarget", "signal_number"]
+
+#: the signals that pause a process; ``SIGCONT`` undoes them
+PAUSING = frozenset({"SIGSTOP", "SIGTSTP"})
+
+
+def signal_number(name: str) -> int:
+    """``"SIGTERM"``, ``"TERM"`` or ``"15"`` → 15; ``KeyError``/``ValueError`` for anything else."""
+    text = name.strip().upper()
+    if text.isdigit():
+        return signal.Signals(int(text)).value
+    if not text.startswith("SIG"):
+        text = "SIG" + text
+    return signal.Signals[text].value
+
+
+class ProcessSignalSpec(BaseModel):
+    """Which signal goes to which processes (each by pid and start time)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    signal: str
+    targets: tuple[ProcessTarget, ...] = Field(min_length=1)
+
+    @field_validator("signal")
+    @classmethod
+    def _known_signal(cls, value: str) -> str:
+        try:
+            return signal.Signals(signal_number(value)).name
+        except (KeyError, ValueError):
+            raise ValueError("unknown signal name or number") from None
+
+    @property
+    def pauses(self) -> bool:
+        """True for ``SIGSTOP``/``SIGTSTP``: the fault is a pause that ``SIGCONT`` undoes."""
+        return self.signal in PAUSING

@@ -1,0 +1,116 @@
+"""The local stress kinds, ``cpu-stress`` and ``memory-stress``: a tree of worker processes.
+
+Inject starts the worker(s) with :func:`chaosguard.faults.workers.spawn_worker` (tied to the runner
+by the lifeline pipe) and returns once the stress is active: every CPU worker running, or the memory
+resident (the handles carry the achieved RSS). Revert stops every process of the record (SIGTERM,
+then SIGKILL; ``vanished`` when none runs, e.g. after ``duration_s`` ended it). Observe lists the
+processes still running. A stress cannot change: stop it and start another.
+
+* ``cpu-stress``: N busy processes at nice 19, each holding its own CPU time at the requested duty
+  cycle with a closed loop (:mod:`._cpu_worker`, :mod:`._dutycycle`), or ``stress-ng --cpu N
+  --cpu-load L`` (open loop).
+* ``memory-stress``: one process holding ``mib`` MiB resident (:mod:`._memory_worker`: a populated
+  mmap, allocated at nice 0, then held at nice 19), or ``stress-ng --vm 1 --vm-keep``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaosguard.faults.contract import FaultKind, FixedFault
+from chaosguard.faults.stress import _stressng
+from chaosguard.faults.stress._oslib import rss_bytes
+from chaosguard.faults.stress.spec import MIB, CpuStressSpec, MemoryStressSpec
+from chaosguard.faults.workers import record_processes, spawn_worker, terminate_record
+from chaosguard.ledger.store import FaultRecord
+
+__all__ = ["CPU_KIND", "MEMORY_KIND", "NICE", "CpuStress", "MemoryStress", "WorkerKind"]
+
+#: Stress runs at the lowest priority: it takes idle CPU, never CPU the system needs.
+NICE = 19
+
+CPU_WORKER = "chaosguard.faults.stress._cpu_worker"
+MEMORY_WORKER = "chaosguard.faults.stress._memory_worker"
+
+
+class WorkerKind(FixedFault):
+    """What both stress kinds share: the fault is a tree of worker processes."""
+
+    name: str = ""
+
+    def __repr__(self) -> str:
+        return f"<fault kind {self.name}>"
+
+    def revertible(self, spec: Any) -> bool:
+        """Always: stopping the processes ends the stress."""
+        return True
+
+    def validate(self, spec: Any) -> None:
+        """Nothing beyond the spec (its validators checked the limits and the backend)."""
+
+    def revert(self, record: FaultRecord) -> str:
+        """Stop every process of ``record`` (SIGTERM, then SIGKILL); ``vanished`` when none runs."""
+        return terminate_record(record)
+
+    def observe(self, record: FaultRecord) -> bool | dict[str, Any]:
+        """``{"pids", "rss_mib"}`` of the record's processes still running, false when none runs."""
+        procs = record_processes(record)
+        if not procs:
+            return False
+        rss = sum(rss_bytes(p.pid) for p in procs)
+        return {"pids": sorted(p.pid for p in procs), "rss_mib": round(rss / MIB, 1)}
+
+
+class CpuStress(WorkerKind):
+    """Start the CPU workers; revert stops them."""
+
+    name = "cpu-stress"
+    Spec = CpuStressSpec
+
+    def inject(self, spec: CpuStressSpec, record: FaultRecord) -> dict[str, Any]:
+        """Start the workers at nice 19 and return their pids once all of them run."""
+        if spec.backend == "stress-ng":
+            argv = _stressng.cpu_argv(spec.workers, spec.load_percent)
+            return _stressng.spawn(
+                record, argv, nice=NICE, duration_s=spec.duration_s, expect_stressors=spec.workers
+            )
+        args = [
+            "--workers",
+            str(spec.workers),
+            "--load",
+            repr(spec.load_percent),
+            "--duration",
+            repr(spec.duration_s),
+        ]
+        return spawn_worker(record, CPU_WORKER, args, nice=NICE)
+
+
+class MemoryStress(WorkerKind):
+    """Start the memory worker; revert stops it."""
+
+    name = "memory-stress"
+    Spec = MemoryStressSpec
+
+    def inject(self, spec: MemoryStressSpec, record: FaultRecord) -> dict[str, Any]:
+        """Start the worker; return once ``mib`` MiB are resident (handles: pid, rss)."""
+        timeout = 10.0 + spec.mib / 256  # populating is ~1 s/GiB on a slow VM; be generous
+        if spec.backend == "stress-ng":
+            argv = _stressng.memory_argv(spec.mib)
+            return _stressng.spawn(
+                record,
+                argv,
+                nice=NICE,
+                duration_s=spec.duration_s,
+                target_rss=spec.mib * MIB,
+                ready_timeout=timeout,
+            )
+        args = ["--mib", str(spec.mib), "--duration", repr(spec.duration_s)]
+        # nice 0 for the allocation burst; the worker lowers itself to nice 19 once resident
+        return spawn_worker(record, MEMORY_WORKER, args, nice=0, ready_timeout=timeout)
+
+
+CPU_KIND = CpuStress()
+MEMORY_KIND = MemoryStress()
+
+_cpu: FaultKind[CpuStressSpec] = CPU_KIND
+_memory: FaultKind[MemoryStressSpec] = MEMORY_KIND
