@@ -118,7 +118,7 @@ def one_kill(tool: str, count: int) -> None:
         for module in (
             "kubernetes.client",
             "urllib3",
-            "chaosguard.faults.podkill",
+            "chaosguard.faults.podkill.kind",
             "chaosguard.kube.pdb",
             "chaosguard.policy.active",
             "chaosguard.policy.kube_plans",

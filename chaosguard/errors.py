@@ -99,7 +99,8 @@ class Deviated(ChaosGuardError):
 
 
 class InjectionError(ChaosGuardError):
-    """A fault could not be injected; whatever was started has been reverted."""
+    """A fault could not be injected (whatever was started has been reverted), or a change to a
+    running fault could not be applied (the fault stays open, its ledger record says so)."""
 
 
 class RevertError(ChaosGuardError):

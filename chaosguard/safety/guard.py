@@ -1,7 +1,7 @@
 """Compatibility: ``module: chaosguard.safety.guard`` in experiment files keeps working.
 
-The control lives in :mod:`chaosguard.guard.control`; these are the same hook functions (one session per
-process, so wiring both names still guards the run once).
+The control lives in :mod:`chaosguard.guard.control`; these are the same hook functions (one
+session per process, so wiring both names still guards the run once).
 """
 
 from chaosguard.guard.control import (
