@@ -4,20 +4,5 @@ The control lives in :mod:`chaosguard.guard.control`; these are the same hook fu
 session per process, so wiring both names still guards the run once).
 """
 
-from chaosguard.guard.control import (
-    after_activity_control,
-    after_experiment_control,
-    before_activity_control,
-    before_experiment_control,
-    cleanup_control,
-    configure_control,
-)
-
-__all__ = [
-    "after_activity_control",
-    "after_experiment_control",
-    "before_activity_control",
-    "before_experiment_control",
-    "cleanup_control",
-    "configure_control",
-]
+from chaosguard.guard.control import *  # noqa: F403 - exactly the control's hooks
+from chaosguard.guard.control import __all__ as __all__
