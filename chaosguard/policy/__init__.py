@@ -7,11 +7,14 @@ Kubernetes and local faults, and the preflight rules. The guard control calls th
 check`` shows them.
 
 Modules: ``model`` (pydantic models; their validated scalar types in the private ``_types``),
-``load`` (files and experiment block → Policy; one-line errors through
+``load`` (:func:`~chaosguard.policy.load.resolve_policy`: the operator's file, made stricter by
+the experiment's own files and block; one-line errors through
 :func:`chaosguard.validation.invalid_argument`), ``merge`` (stricter-wins rules), ``windows``,
 ``killswitch``, ``blast`` (targets against the limits), ``kube_blast`` and ``kube_plans``
 (Kubernetes actions: request → namespace rules → cluster → pods → limits → PodDisruptionBudgets),
-``local`` (process and stress actions), ``activity`` (the per-action check), ``experiment`` (the
+``local`` (process and stress actions), ``activity`` (the per-action check), ``foreign``
+(actions that are not ours: ``actions.allow``, chaostoolkit-kubernetes arguments), ``guards``
+(python SLO sources: ``guard.python_modules``), ``experiment`` (the
 experiment file: :func:`~chaosguard.policy.experiment.load_experiment` and
 :func:`~chaosguard.policy.experiment.check_experiment`, what ``chaos guard check`` runs), ``active``
 (the policy actions obey in this process), ``preflight``, ``selectors`` (label selectors),
@@ -20,6 +23,7 @@ experiment file: :func:`~chaosguard.policy.experiment.load_experiment` and
 
 from chaosguard.policy.activity import check_activity
 from chaosguard.policy.blast import Target, check_blast_radius, check_pdb
+from chaosguard.policy.guards import check_python_guard
 from chaosguard.policy.killswitch import KillSwitchState, kill_switch_state, register_reader
 from chaosguard.policy.load import (
     ENV_VAR,
@@ -27,6 +31,7 @@ from chaosguard.policy.load import (
     load_guards,
     load_policy,
     read_document,
+    resolve_policy,
 )
 from chaosguard.policy.local import check_local, check_processes
 from chaosguard.policy.merge import RULES, merge
@@ -56,6 +61,7 @@ __all__ = [
     "check_local",
     "check_pdb",
     "check_processes",
+    "check_python_guard",
     "error_budget_check",
     "experiment_schema",
     "find_block",
@@ -71,6 +77,7 @@ __all__ = [
     "preflight_policy",
     "read_document",
     "register_reader",
+    "resolve_policy",
     "selector_matches",
     "window_open",
 ]

@@ -29,11 +29,13 @@ from chaosguard.validation import short_repr
 
 __all__ = [
     "DAY_NAMES",
+    "ActionName",
     "DateOrDateTime",
     "Days",
     "EnvName",
     "FilePath",
     "HttpUrl",
+    "ModulePrefix",
     "Namespace",
     "Regex",
     "Selector",
@@ -48,6 +50,8 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_PROCESS = "process:"
 
 
 def as_tuple(value: Any) -> Any:
@@ -83,6 +87,30 @@ def _url(value: str) -> str:
     if not _URL.match(value):
         raise ValueError(f"{short_repr(value)} is not an http:// or https:// URL")
     return value
+
+
+def _module_prefix(value: str) -> str:
+    if not _DOTTED.match(value.strip()):
+        raise ValueError(f"{short_repr(value)} is not a dotted module name like 'corp.slo'")
+    return value.strip()
+
+
+def _action_name(value: str) -> str:
+    """``"mod.func"`` or ``"mod:func"`` → ``"mod.func"``; ``"process:/abs/path"`` as is."""
+    text = value.strip()
+    if text.startswith(_PROCESS):
+        path = text.removeprefix(_PROCESS)
+        if not path.startswith("/") or "\x00" in path:
+            raise ValueError(
+                f"{short_repr(value)}: a process entry is 'process:' and an absolute path"
+            )
+        return text
+    dotted = text.replace(":", ".", 1) if text.count(":") == 1 else text
+    if not _DOTTED.match(dotted) or "." not in dotted:
+        raise ValueError(
+            f"{short_repr(value)} is not 'module.func', 'module:func' or 'process:/abs/path'"
+        )
+    return dotted
 
 
 def _file_path(value: str) -> str:
@@ -178,6 +206,8 @@ Regex = Annotated[str, AfterValidator(_regex)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 HttpUrl = Annotated[str, AfterValidator(_url)]
 FilePath = Annotated[str, AfterValidator(_file_path)]
+ModulePrefix = Annotated[str, AfterValidator(_module_prefix)]
+ActionName = Annotated[str, AfterValidator(_action_name)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 TimeOfDay = Annotated[
     str,

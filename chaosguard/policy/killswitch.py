@@ -5,8 +5,10 @@ Sources and what "on" means (words are compared after stripping and lower-casing
 - ``env``: on while the variable is set and non-empty, unless its value is
   ``0``/``false``/``off``/``no``. It is the runner's own environment: it can keep a run from
   starting, not stop a running one (use a file or URL for that).
-- ``file``: on while the file exists, unless its content is ``0``/``false``/``off``/``no``; a path
-  that exists but cannot be read (a directory, no permission) is on.
+- ``file``: on while the file exists, unless its content is ``0``/``false``/``off``/``no``; off
+  only when the path does not exist (``ENOENT``, or ``ENOTDIR``: a parent is a regular file); any
+  other error is on (no permission on it or on a directory above it, a symlink loop, a
+  directory).
 - ``url``: ``GET`` with ``timeout_s``; off only when it answers **200** with a body that is
   ``off``/``false``/``0``/``no`` or JSON ``{"enabled": false}`` / ``false`` / ``0``. A body of
   ``on``/``true``/``1``/``yes`` or ``{"enabled": true}`` is on; any other status, an unrecognised
@@ -21,6 +23,7 @@ as on.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -47,6 +50,7 @@ __all__ = [
 ON_WORDS = frozenset({"1", "true", "on", "yes"})
 OFF_WORDS = frozenset({"0", "false", "off", "no"})
 _MAX_BODY = 64 * 1024
+_MISSING = frozenset({errno.ENOENT, errno.ENOTDIR})
 
 Reader = Callable[[Any, float], tuple[bool, str]]
 
@@ -71,17 +75,26 @@ def read_env(name: str, timeout_s: float = 0.0) -> tuple[bool, str]:
 
 
 def read_file(path: str, timeout_s: float = 0.0) -> tuple[bool, str]:
-    """The ``file`` source."""
+    """The ``file`` source: off only when the path does not exist (``ENOENT``, or ``ENOTDIR``: a
+    parent is a regular file) or the file says off; any other error is on (fail closed): no
+    permission (``EACCES`` on the file or a directory above it), a symlink loop (``ELOOP``), a
+    name too long, a directory, an I/O error. Opened non-blocking so a FIFO cannot hang the
+    guard."""
     target = Path(path).expanduser()
     try:
-        with target.open("rb") as fh:
-            content = fh.read(4096)
-    except FileNotFoundError:
-        return False, f"{target} does not exist"
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        if not os.path.lexists(target):
+        if exc.errno in _MISSING:
             return False, f"{target} does not exist"
+        return True, f"{target} cannot be read ({exc.strerror or exc}; fail closed)"
+    except ValueError as exc:  # a NUL in the path
+        return True, f"{target!r} cannot be read ({exc}; fail closed)"
+    try:
+        content = os.read(fd, 4096)
+    except OSError as exc:
         return True, f"{target} exists but cannot be read ({exc.strerror or exc}; fail closed)"
+    finally:
+        os.close(fd)
     word = content.decode("utf-8", "replace").strip().lower()
     if word in OFF_WORDS:
         return False, f"{target} says {word!r}"

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 CHAOS_MESH_MODES = ("one", "all", "fixed", "fixed-percent", "random-max-percent")
+_WHOLE = re.compile(r"[0-9]{1,9}")
 
 
 def _selector(value: str) -> str:
@@ -119,14 +120,14 @@ class ChaosMeshRequest(_Request):
                     f"mode '{self.mode}' takes no mode_value (got {short_repr(self.mode_value)})",
                 )
             return self
-        try:
-            number = float(self.mode_value)
-        except ValueError:
+        if not _WHOLE.fullmatch(self.mode_value):
             raise InvalidArgument(
                 "mode_value",
-                f"mode '{self.mode}' needs a number (got {short_repr(self.mode_value)})",
-            ) from None
-        if self.mode == "fixed" and (number < 1 or number != int(number)):
+                f"mode '{self.mode}' needs a whole number (Chaos Mesh reads it with "
+                f"strconv.Atoi; got {short_repr(self.mode_value)})",
+            )
+        number = int(self.mode_value)
+        if self.mode == "fixed" and number < 1:
             raise InvalidArgument(
                 "mode_value",
                 "mode 'fixed' needs a whole number of pods >= 1 "
@@ -141,15 +142,26 @@ class ChaosMeshRequest(_Request):
         return self
 
     def hit_count(self, total: int) -> int:
-        """How many of ``total`` matching pods Chaos Mesh hits at most (its own rounding: floor)."""
+        """How many of ``total`` matching pods Chaos Mesh hits at most, counted as Chaos Mesh does.
+
+        Chaos Mesh, ``pkg/selector/generic/mode.go`` ``FilterObjectsByMode`` (commit 2fa92aa):
+        ``fixed``: ``min(value, count)``; ``fixed-percent``:
+        ``int(math.Ceil(float64(count) * float64(percentage) / 100))`` ("at least one object
+        should be selected"); ``random-max-percent``: a random percentage in ``[0, max]``, then
+        the same ``math.Ceil`` — at most ``ceil(count * max / 100)``. Older releases used
+        ``math.Floor``; rounding up is the larger of the two, so counting with it never
+        under-counts. ``value`` is parsed with ``strconv.Atoi`` (whole numbers only).
+        """
+        if total <= 0:
+            return 0
         if self.mode == "one":
-            return min(1, total)
+            return 1
         if self.mode == "all":
             return total
-        value = float(self.mode_value)
+        value = int(self.mode_value)
         if self.mode == "fixed":
-            return min(int(value), total)
-        return math.floor(total * value / 100)
+            return min(value, total)
+        return min(total, math.ceil(float(total) * float(value) / 100))
 
 
 def _matching(api: Api, namespace: str, label_selector: str, name_pattern: str = "") -> list[Pod]:

@@ -4,8 +4,11 @@ Every problem becomes ONE :class:`~chaosguard.errors.InvalidArgument` naming the
 ``invalid argument 'policy.windows.0.timezone': unknown time zone 'Mars/Base' (in policy.yaml)``;
 nothing here lets another exception out for bad input.
 
-The policy file comes from the ``policy_file`` argument, else from ``$CHAOSGUARD_POLICY``, else
-there is none and the defaults apply (``Policy()``).
+One resolution (:func:`resolve_policy`), used by the run, ``chaos guard check`` and game days: the
+**operator's** policy is the file the operator named (global control settings, ``--control-file``,
+``chaos guard check --policy``), else ``$CHAOSGUARD_POLICY``, else the defaults (``Policy()``);
+everything the experiment says — a ``policy_file`` of its own (its chaosguard control's
+arguments) and its extension block — is merged into it stricter-wins and can never loosen it.
 """
 
 from __future__ import annotations
@@ -28,17 +31,20 @@ from chaosguard.validation import invalid_argument
 __all__ = [
     "ENV_VAR",
     "MAX_DOCUMENT_BYTES",
+    "experiment_policy_files",
     "find_block",
     "load_guards",
     "load_policy",
     "parse_policy",
     "policy_file_path",
     "read_document",
+    "resolve_policy",
 ]
 
 ENV_VAR = "CHAOSGUARD_POLICY"
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 BLOCK_FIELD = f"extensions.{EXTENSION_NAME}"
+_CONTROL_MODULE = "chaosguard"
 
 
 def _parse_text(text: str, path: str, field: str) -> Any:
@@ -131,22 +137,75 @@ def find_block(experiment: Mapping[str, Any] | None) -> ChaosguardBlock | None:
         raise InvalidArgument(BLOCK_FIELD, "nested too deeply") from None
 
 
-def load_policy(policy_file: str | None, experiment: Mapping[str, Any] | None) -> Policy:
-    """The effective policy of ``experiment``: the policy file (or defaults) merged with its block.
+def experiment_policy_files(experiment: Mapping[str, Any] | None) -> list[str]:
+    """The ``policy_file`` arguments of the experiment's own chaosguard controls (its ``controls``
+    entries whose provider module is ``chaosguard`` or ``chaosguard.*``), in order, unique."""
+    controls = experiment.get("controls") if isinstance(experiment, Mapping) else None
+    found: list[str] = []
+    for control in controls if isinstance(controls, list) else []:
+        provider = control.get("provider") if isinstance(control, Mapping) else None
+        if not isinstance(provider, Mapping):
+            continue
+        module = provider.get("module")
+        if not isinstance(module, str) or not (
+            module == _CONTROL_MODULE or module.startswith(_CONTROL_MODULE + ".")
+        ):
+            continue
+        arguments = provider.get("arguments")
+        path = arguments.get("policy_file") if isinstance(arguments, Mapping) else None
+        if isinstance(path, str) and path.strip() and path not in found:
+            found.append(path)
+    return found
 
-    :param policy_file: path of a YAML/JSON policy file; None or "" → ``$CHAOSGUARD_POLICY`` →
-        defaults.
-    :param experiment: the experiment document (its ``extensions[name=chaosguard].policy`` is
-        merged, the stricter value winning); None when there is none.
-    :raises InvalidArgument: one line naming ``policy_file`` (unreadable), ``policy.<path>`` (file
-        content) or ``extensions.chaosguard.policy.<path>`` (experiment block).
+
+def _read_policy(path: str, field: str) -> Policy:
+    return parse_policy(read_document(path, field), "policy", f"in {path}")
+
+
+def resolve_policy(
+    operator_policy_file: str | None,
+    experiment: Mapping[str, Any] | None,
+    experiment_policy_file: str | None = None,
+) -> Policy:
+    """The effective policy of a run: the operator's, made stricter by the experiment.
+
+    1. the operator's policy: ``operator_policy_file`` if given, else ``$CHAOSGUARD_POLICY``,
+       else the defaults — it counts with every field, defaults included;
+    2. the experiment's own policy files, each merged stricter-wins (only the fields they write
+       count): ``experiment_policy_file`` and the ``policy_file`` of every chaosguard control the
+       experiment itself declares (:func:`experiment_policy_files`);
+    3. the experiment's extension block ``extensions[name=chaosguard].policy``, likewise.
+
+    Nothing the experiment says can loosen the operator's policy (:func:`~.merge.merge`).
+
+    :param operator_policy_file: the operator's file (global control settings, ``--control-file``,
+        ``chaos guard check --policy``, a game-day suite's ``policy``); never a path the
+        experiment names.
+    :param experiment: the experiment document (None when there is none).
+    :param experiment_policy_file: a ``policy_file`` the experiment's control arguments name, when
+        the caller has it apart from the document (e.g. after ``${...}`` substitution).
+    :raises InvalidArgument: one line naming ``policy_file`` (unreadable operator file),
+        ``experiment.policy_file`` (unreadable experiment file), ``policy.<path>`` (content) or
+        ``extensions.chaosguard.policy.<path>`` (experiment block).
     """
-    path = policy_file_path(policy_file)
-    base = Policy()
-    if path is not None:
-        base = parse_policy(read_document(path, "policy_file"), "policy", f"in {path}")
+    path = policy_file_path(operator_policy_file)
+    policy = _read_policy(path, "policy_file") if path is not None else Policy()
+    own = [experiment_policy_file] if experiment_policy_file else []
+    for extra in dict.fromkeys([*own, *experiment_policy_files(experiment)]):
+        policy = merge(policy, _read_policy(extra, "experiment.policy_file"))
     block = find_block(experiment)
-    return merge(base, block.policy if block is not None else None)
+    return merge(policy, block.policy if block is not None else None)
+
+
+def load_policy(policy_file: str | None, experiment: Mapping[str, Any] | None) -> Policy:
+    """:func:`resolve_policy` with ``policy_file`` as the operator's file (kept for callers).
+
+    :param policy_file: the operator's YAML/JSON policy file; None or "" → ``$CHAOSGUARD_POLICY``
+        → defaults.
+    :param experiment: the experiment document; its own policy files and block are merged, the
+        stricter value winning; None when there is none.
+    """
+    return resolve_policy(policy_file, experiment)
 
 
 def load_guards(experiment: Mapping[str, Any] | None) -> list[GuardSpec]:

@@ -101,7 +101,19 @@ def _intersect_patterns(
     return _union((), tuple(_pattern_meet(x, y) for x in a for y in b))
 
 
+def _covers(prefix: str, module: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def _intersect_prefixes(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    """Module prefixes allowed by both sides: for each pair, the narrower one when one covers
+    the other (``corp`` and ``corp.slo`` → ``corp.slo``); disjoint pairs give nothing."""
+    out = [y for x in a for y in b if _covers(x, y)] + [x for x in a for y in b if _covers(y, x)]
+    return _union((), tuple(out))
+
+
 _UNION = Rule(_union, "union (denied by either side stays denied)")
+_BOTH = Rule(lambda a, b: a and b, "true only if both sides allow it")
 _MIN = Rule(_min, "the smaller wins (unset = no limit)")
 
 RULES: dict[str, Rule] = {
@@ -129,12 +141,20 @@ RULES: dict[str, Rule] = {
     "kill_switch.url": _UNION,
     "kill_switch.configmap": _UNION,
     "kill_switch.timeout_s": Rule(min, "the smaller wins (an unanswered read counts as on)"),
-    "allow_unguarded": Rule(lambda a, b: a and b, "true only if both sides allow it"),
+    "allow_unguarded": _BOTH,
     "guard.interval_s": Rule(min, "the smaller (more frequent) wins; never below 0.1 s"),
     "guard.on_unreadable": Rule(
         lambda a, b: "abort" if "abort" in (a, b) else "ignore", "abort wins"
     ),
     "guard.error_budget_floor": Rule(max, "the higher wins"),
+    "guard.python_modules": Rule(
+        _intersect_prefixes,
+        "intersection: a module must be allowed by a prefix of EACH side (corp + corp.slo → "
+        "corp.slo); empty = only chaosguard.*",
+    ),
+    "guard.on_window_end": Rule(
+        lambda a, b: "stop" if "stop" in (a, b) else "finish", "stop wins over finish"
+    ),
     "local.max_processes": _MIN,
     "local.allow_process_patterns": Rule(
         _intersect_patterns,
@@ -143,6 +163,10 @@ RULES: dict[str, Rule] = {
     "local.deny_process_patterns": _UNION,
     "local.max_cpu_workers": _MIN,
     "local.max_memory_mib": _MIN,
+    "local.allow_non_loopback_listen": _BOTH,
+    "local.max_proxy_connections": Rule(min, "the smaller wins (default 512)"),
+    "actions.allow": Rule(_intersect, "intersection (empty = no foreign action)"),
+    "journal.allow_plain_http_auth": _BOTH,
 }
 
 

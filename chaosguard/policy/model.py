@@ -24,11 +24,13 @@ from pydantic import (
 
 from chaosguard.policy._types import (
     DAY_NAMES,
+    ActionName,
     DateOrDateTime,
     Days,
     EnvName,
     FilePath,
     HttpUrl,
+    ModulePrefix,
     Namespace,
     Regex,
     Selector,
@@ -42,12 +44,14 @@ from chaosguard.slo.spec import GuardSpec
 
 __all__ = [
     "EXTENSION_NAME",
+    "ActionRules",
     "AllOfPatterns",
     "AllOfWindows",
     "ChaosguardBlock",
     "ConfigMapRef",
     "Freeze",
     "GuardSettings",
+    "JournalSettings",
     "KillSwitch",
     "LocalLimits",
     "MaxTargets",
@@ -73,6 +77,8 @@ Regexes = Annotated[tuple[Regex, ...], BeforeValidator(as_tuple)]
 FilePaths = Annotated[tuple[FilePath, ...], BeforeValidator(as_tuple)]
 EnvNames = Annotated[tuple[EnvName, ...], BeforeValidator(as_tuple)]
 HttpUrls = Annotated[tuple[HttpUrl, ...], BeforeValidator(as_tuple)]
+ModulePrefixes = Annotated[tuple[ModulePrefix, ...], BeforeValidator(as_tuple)]
+ActionNames = Annotated[tuple[ActionName, ...], BeforeValidator(as_tuple)]
 
 
 class NamespaceRules(_Model):
@@ -257,6 +263,36 @@ class GuardSettings(_Model):
         allow_inf_nan=False,
         description="fraction of the error budget that must remain to start",
     )
+    python_modules: ModulePrefixes = Field(
+        default=(),
+        description="module prefixes python SLO sources may come from besides chaosguard.* "
+        "('corp.slo' allows corp.slo and corp.slo.*)",
+    )
+    on_window_end: Literal["stop", "finish"] = Field(
+        default="stop",
+        description="reaching a freeze or the end of the time window during a run: revert and "
+        "stop like a breach (stop) or let the run finish",
+    )
+
+
+class ActionRules(_Model):
+    """Which actions that are not chaosguard's own may run (foreign actions are refused)."""
+
+    allow: ActionNames = Field(
+        default=(),
+        description="foreign actions allowed: 'module.func' (or 'module:func') for python "
+        "providers, 'process:/abs/path' for process providers and process probes",
+    )
+
+
+class JournalSettings(_Model):
+    """What journal publishers may do."""
+
+    allow_plain_http_auth: bool = Field(
+        default=False,
+        strict=True,
+        description="may a publisher send an auth header or token over plain http://",
+    )
 
 
 class AllOfPatterns(_Model):
@@ -296,6 +332,17 @@ class LocalLimits(_Model):
     max_memory_mib: int | None = Field(
         default=None, ge=1, strict=True, description="most MiB of memory stress"
     )
+    allow_non_loopback_listen: bool = Field(
+        default=False,
+        strict=True,
+        description="may the latency proxy listen on an address other than loopback",
+    )
+    max_proxy_connections: int = Field(
+        default=512,
+        ge=1,
+        strict=True,
+        description="most connections the latency proxy holds at once (more are refused)",
+    )
 
 
 class Policy(_Model):
@@ -319,6 +366,8 @@ class Policy(_Model):
     )
     guard: GuardSettings = GuardSettings()
     local: LocalLimits = LocalLimits()
+    actions: ActionRules = ActionRules()
+    journal: JournalSettings = JournalSettings()
 
     def digest(self) -> str:
         """``sha256:<hex>`` of the canonical JSON of this policy (for evidence in the journal)."""

@@ -18,6 +18,14 @@ SELECTORS = [
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "mon-fri", "sat-sun", "fri-mon"]
 PATTERNS = ["^demo", "worker", "^python", "sleep", "(?i)SLEEP"]
+MODULES = ["corp", "corp.slo", "corp.slo.p95", "other", "corp.slothing"]
+ACTIONS = [
+    "chaosk8s.pod.actions.terminate_pods",
+    "chaosk8s.pod.actions:terminate_pods",
+    "mypkg.mod.func",
+    "process:/usr/local/bin/drain.sh",
+    "process:/bin/kill",
+]
 
 
 def _optional(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -85,6 +93,8 @@ def policies() -> st.SearchStrategy[dict[str, Any]]:
             interval_s=st.sampled_from([0.1, 0.5, 1.0, 5.0]),
             on_unreadable=st.sampled_from(["abort", "ignore"]),
             error_budget_floor=st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+            python_modules=_subset(MODULES),
+            on_window_end=st.sampled_from(["stop", "finish"]),
         ),
         local=_optional(
             max_processes=st.one_of(st.none(), st.integers(1, 5)),
@@ -92,7 +102,11 @@ def policies() -> st.SearchStrategy[dict[str, Any]]:
             deny_process_patterns=_subset(PATTERNS),
             max_cpu_workers=st.one_of(st.none(), st.integers(1, 8)),
             max_memory_mib=st.one_of(st.none(), st.integers(1, 4096)),
+            allow_non_loopback_listen=st.booleans(),
+            max_proxy_connections=st.sampled_from([1, 64, 512, 4096]),
         ),
+        actions=_optional(allow=_subset(ACTIONS)),
+        journal=_optional(allow_plain_http_auth=st.booleans()),
     )
 
 
@@ -140,14 +154,24 @@ POLICY_KEYS = {
     "freeze": ["start", "end", "timezone", "reason"],
     "kill_switch": ["file", "env", "url", "configmap", "timeout_s"],
     "allow_unguarded": None,
-    "guard": ["interval_s", "on_unreadable", "error_budget_floor"],
+    "guard": [
+        "interval_s",
+        "on_unreadable",
+        "error_budget_floor",
+        "python_modules",
+        "on_window_end",
+    ],
     "local": [
         "max_processes",
         "allow_process_patterns",
         "deny_process_patterns",
         "max_cpu_workers",
         "max_memory_mib",
+        "allow_non_loopback_listen",
+        "max_proxy_connections",
     ],
+    "actions": ["allow"],
+    "journal": ["allow_plain_http_auth"],
 }
 
 

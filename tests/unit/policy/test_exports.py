@@ -18,6 +18,7 @@ EXPECTED = {
     "check_local",
     "check_pdb",
     "check_processes",
+    "check_python_guard",
     "error_budget_check",
     "experiment_schema",
     "find_block",
@@ -33,6 +34,7 @@ EXPECTED = {
     "preflight_policy",
     "read_document",
     "register_reader",
+    "resolve_policy",
     "selector_matches",
     "window_open",
 }

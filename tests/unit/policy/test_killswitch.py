@@ -172,3 +172,29 @@ def test_configmap_without_a_reachable_cluster_fails_closed(tmp_path, monkeypatc
     finally:
         assert previous is not None
         register_reader("configmap", previous)
+
+
+def test_file_permission_denied_anywhere_is_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Tests run as root (permission bits do not apply): simulate EACCES on the directory."""
+    import errno
+
+    from chaosguard.policy import killswitch
+
+    def denied(path: object, *args: object) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(killswitch.os, "open", denied)
+    state = kill_switch_state(policy(file=str(tmp_path / "locked" / "stop")))
+    assert state.on and "Permission denied" in state.reason and "fail closed" in state.reason
+    monkeypatch.undo()
+    assert not kill_switch_state(policy(file=str(tmp_path / "locked" / "stop"))).on
+
+
+def test_file_that_is_a_fifo_does_not_hang(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "stop"
+    os.mkfifo(fifo)
+    assert kill_switch_state(policy(file=str(fifo))).on

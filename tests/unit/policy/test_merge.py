@@ -35,6 +35,7 @@ LABEL_SETS += [
     {"app": "web", "env": "prod", "tier": "critical"},
 ]
 TEXTS = ["demo-worker", "python sleep 30", "worker", "SLEEP", "postgres", "demo", "python"]
+MODULE_NAMES = ["corp", "corp.slo", "corp.slo.p95", "corp.slothing", "other.x", "corpx"]
 
 
 def _leaves(model: BaseModel, only_set: bool, path: str = "") -> dict[str, Any]:
@@ -64,6 +65,10 @@ def _pattern_ok(entries: tuple[Any, ...] | None, text: str) -> bool:
     )
 
 
+def _module_ok(prefixes: tuple[str, ...], module: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
 def _selectors_ok(entries: tuple[str, ...] | None, labels: dict[str, str]) -> bool:
     return entries is None or any(parse_selector(s).matches(labels) for s in entries)
 
@@ -78,14 +83,24 @@ def at_least_as_strict(key: str, merged: Any, side: Any) -> bool:
         )
     if key == "local.allow_process_patterns":
         return all(_pattern_ok(side, t) for t in TEXTS if _pattern_ok(merged, t))
+    if key == "guard.python_modules":
+        return all(_module_ok(side, m) for m in MODULE_NAMES if _module_ok(merged, m))
+    if key == "actions.allow":
+        return set(merged) <= set(side)
+    if key == "guard.on_window_end":
+        return side == "finish" or merged == "stop"
+    if key in (
+        "allow_unguarded",
+        "local.allow_non_loopback_listen",
+        "journal.allow_plain_http_auth",
+    ):
+        return side or not merged
     if key == "windows":
         return all(_windows_open(side, t) for t in SAMPLE_TIMES if _windows_open(merged, t))
     if RULES[key].combine.__name__ == "_union" or key == "freeze":
         return set(side) <= set(merged)
     if key in ("respect_pdb",):
         return merged or not side
-    if key == "allow_unguarded":
-        return side or not merged
     if key == "guard.on_unreadable":
         return side == "ignore" or merged == "abort"
     if key == "guard.error_budget_floor":
@@ -232,3 +247,59 @@ def test_process_pattern_allow_lists_need_both_sides() -> None:
     assert _pattern_ok(m, "demo-worker") and _pattern_ok(m, "demo")
     assert not _pattern_ok(m, "worker") and not _pattern_ok(m, "python")
     assert set(PATTERNS)  # the strategies' pool is valid regexes
+
+
+def test_new_issue9_fields_merge_stricter() -> None:
+    operator = Policy.model_validate(
+        {
+            "actions": {"allow": ["chaosk8s.pod.actions:terminate_pods", "process:/bin/kill"]},
+            "guard": {"python_modules": ["corp"], "on_window_end": "finish"},
+            "local": {"allow_non_loopback_listen": True, "max_proxy_connections": 1000},
+            "journal": {"allow_plain_http_auth": True},
+        }
+    )
+    assert operator.actions.allow == ("chaosk8s.pod.actions.terminate_pods", "process:/bin/kill")
+    experiment = Policy.model_validate(
+        {
+            "actions": {"allow": ["chaosk8s.pod.actions.terminate_pods", "os.system"]},
+            "guard": {"python_modules": ["corp.slo", "os"], "on_window_end": "stop"},
+            "local": {"allow_non_loopback_listen": False, "max_proxy_connections": 64},
+            "journal": {"allow_plain_http_auth": False},
+        }
+    )
+    m = merge(operator, experiment)
+    assert m.actions.allow == ("chaosk8s.pod.actions.terminate_pods",)
+    assert m.guard.python_modules == ("corp.slo",)
+    assert m.guard.on_window_end == "stop"
+    assert m.local.allow_non_loopback_listen is False
+    assert m.local.max_proxy_connections == 64
+    assert m.journal.allow_plain_http_auth is False
+    loosening = Policy.model_validate(
+        {
+            "actions": {"allow": ["os.system"]},
+            "guard": {"python_modules": ["os"], "on_window_end": "finish"},
+            "local": {"allow_non_loopback_listen": True, "max_proxy_connections": 100000},
+            "journal": {"allow_plain_http_auth": True},
+        }
+    )
+    assert merge(Policy(), loosening) == Policy()
+    assert Policy().local.max_proxy_connections == 512
+    assert Policy().guard.on_window_end == "stop"
+
+
+def test_new_fields_refuse_bad_values() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    for doc in (
+        {"actions": {"allow": ["process:relative/path"]}},
+        {"actions": {"allow": ["justafunc"]}},
+        {"actions": {"allow": ["a b.c"]}},
+        {"guard": {"python_modules": ["corp-slo"]}},
+        {"guard": {"on_window_end": "later"}},
+        {"local": {"max_proxy_connections": 0}},
+        {"local": {"allow_non_loopback_listen": "yes"}},
+        {"journal": {"allow_plain_http_auth": 1}},
+    ):
+        with pytest.raises(ValidationError):
+            Policy.model_validate(doc)
