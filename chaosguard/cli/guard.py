@@ -55,7 +55,9 @@ def _parse_at(at: str | None) -> datetime:
     "policy_file",
     default=None,
     metavar="FILE",
-    help="Policy file (YAML or JSON); default $CHAOSGUARD_POLICY, else the built-in defaults.",
+    help="The operator's policy file (YAML or JSON); default $CHAOSGUARD_POLICY, else the "
+    "built-in defaults. What the experiment says (its control's policy_file, its extension "
+    "block) is merged in, stricter wins, exactly as at run time.",
 )
 @click.option(
     "--at",
@@ -76,7 +78,8 @@ def check(experiment: str, policy_file: str | None, at: str | None) -> None:
 def _check(path: str, policy_file: str | None, now: datetime) -> None:
     from rich.console import Console
 
-    from chaosguard.policy import load_guards, load_policy, preflight_checks
+    from chaosguard.guard.wiring import own_policy_file, run_policy
+    from chaosguard.policy import load_guards, preflight_checks
     from chaosguard.policy.experiment import check_experiment, load_experiment
     from chaosguard.policy.load import policy_file_path
 
@@ -88,10 +91,14 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
         for problem in problems:
             click.echo(f"Problem: {problem}", err=True)
         raise ChaosGuardError(f"{len(problems)} problems in {path} (listed above)")
-    policy = load_policy(policy_file, experiment)
+    policy = run_policy(policy_file, experiment)
     guards = load_guards(experiment)
     source = policy_file_path(policy_file) or "built-in defaults"
+    theirs = own_policy_file(experiment)
+    if theirs:
+        source += f", made stricter by the experiment's {theirs}"
     rows: list[Row] = [(c.name, c.ok, c.detail) for c in preflight_checks(policy, guards, now)]
+    rows += _python_guard_rows(policy, guards)
     rows += _local_rows(policy, experiment)
     rows += _live_rows(policy)
     console = Console(highlight=False, soft_wrap=False, width=max(Console().width, 120))
@@ -102,6 +109,22 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise Refused(f"refused by policy: {refused[0]}{more}")
     console.print("would run: the policy refuses nothing that can be checked before the run")
+
+
+def _python_guard_rows(policy: Any, guards: list[Any]) -> list[Row]:
+    from chaosguard.policy import check_python_guard
+
+    rows: list[Row] = []
+    for spec in guards:
+        if getattr(spec, "source", None) != "python":
+            continue
+        try:
+            check_python_guard(policy, spec.func, spec.name)
+        except ChaosGuardError as exc:
+            rows.append((f"guard {spec.name}", False, str(exc).removeprefix("refused: ")))
+        else:
+            rows.append((f"guard {spec.name}", True, f"{spec.func}: python_modules allow it"))
+    return rows
 
 
 def _local_rows(policy: Any, experiment: dict[str, Any]) -> list[Row]:

@@ -11,10 +11,13 @@ line is::
 with ``CHAOSGUARD_POLICY`` set to the suite's policy file. The control file declares the chaosguard
 control globally, with the suite's ``policy_file`` and ``guards`` as arguments
 (:func:`control_arguments`): Chaos Toolkit applies global controls to any experiment, so every
-experiment is guarded even when it declares no control. An experiment that declares the chaosguard
-control too is still guarded once: the global registration is configured first and its arguments
-win, so the file carries the suite's guards *and* those the experiment's control passes; the guards
-of the experiment's chaosguard extension are watched as well.
+experiment is guarded even when it declares no control. The suite's policy is the operator's: a
+``policy_file`` the experiment's own control names is merged into it, stricter wins
+(:mod:`chaosguard.guard.wiring`, the same resolution as ``chaos guard check`` and the run). An
+experiment that declares the chaosguard control too is still guarded once: the global
+registration is configured first and its arguments win, so the file carries the suite's guards
+*and* those the experiment's control passes; the guards of the experiment's chaosguard extension
+are watched as well.
 
 The child gets its own session: Ctrl-C (or a timeout) reaches it as one SIGINT sent by the runner,
 which Chaos Toolkit turns into a graceful interruption (the guard reverts faults and plays the
@@ -37,6 +40,7 @@ from typing import Any
 import yaml
 
 from chaosguard.errors import ChaosGuardError
+from chaosguard.guard.wiring import GUARD_MODULE, GUARD_MODULES, own_control_arguments
 
 __all__ = [
     "ChaosRun",
@@ -52,9 +56,6 @@ __all__ = [
     "write_control_file",
 ]
 
-GUARD_MODULE = "chaosguard.guard"
-#: Every name the guard control goes by in experiment files (the older one still works).
-GUARD_MODULES = frozenset({GUARD_MODULE, "chaosguard.guard.control", "chaosguard.safety.guard"})
 GRACE_S = 60.0  # after SIGINT, how long the guard may take to revert and write the journal
 
 
@@ -88,16 +89,6 @@ def chaos_executable() -> str:
     return shutil.which("chaos") or "chaos"
 
 
-def own_control_arguments(experiment: Mapping[str, Any]) -> dict[str, Any]:
-    """The arguments of the experiment's own chaosguard control (``{}`` when it declares none)."""
-    for control in experiment.get("controls") or []:
-        provider = control.get("provider") if isinstance(control, Mapping) else None
-        if isinstance(provider, Mapping) and provider.get("module") in GUARD_MODULES:
-            args = provider.get("arguments")
-            return dict(args) if isinstance(args, Mapping) else {}
-    return {}
-
-
 def control_arguments(
     policy_file: str | None, guards: Sequence[Any], experiment: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
@@ -105,9 +96,10 @@ def control_arguments(
 
     The global registration is configured before the experiment's own, and the first one's arguments
     win: so the suite's guards are followed by the guards the experiment's own control passes as
-    arguments (they would be lost otherwise), and the suite's policy file replaces the one the
-    experiment's control names (noted). Guards of the experiment's chaosguard extension are always
-    watched too (the guard adds control guards to them).
+    arguments (they would be lost otherwise). The suite's policy file is the operator's; one the
+    experiment's control names is merged into it at run time, stricter wins (noted). Guards of
+    the experiment's chaosguard extension are always watched too (the guard adds control guards
+    to them).
     """
     own = own_control_arguments(experiment)
     arguments: dict[str, Any] = {}
@@ -117,8 +109,8 @@ def control_arguments(
         theirs = own.get("policy_file")
         if theirs and theirs != policy_file:
             notes.append(
-                f"its chaosguard control names policy_file {theirs}; the suite policy "
-                f"{policy_file} is used instead"
+                f"its chaosguard control names policy_file {theirs}; it can only make the "
+                f"suite policy {policy_file} stricter"
             )
     if guards:
         own_guards = own.get("guards") if isinstance(own.get("guards"), list) else []

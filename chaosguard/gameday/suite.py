@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from chaosguard.errors import InvalidArgument
+from chaosguard.guard.wiring import own_control_arguments, run_policy
 from chaosguard.policy.load import parse_policy, policy_file_path, read_document
 from chaosguard.policy.model import Policy
 from chaosguard.slo.spec import GuardSpec
@@ -221,12 +222,14 @@ class Suite(_Model):
 
 @dataclass(frozen=True)
 class PlannedExperiment:
-    """An experiment of a loaded suite: its reference, document and display name."""
+    """An experiment of a loaded suite: its reference, document, display name, and the policy its
+    run obeys (the suite's, made stricter by the experiment: the guard's own resolution)."""
 
     index: int
     ref: ExperimentRef
     document: dict[str, Any]
     name: str
+    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass(frozen=True)
@@ -304,8 +307,9 @@ def _check_names(suite: Suite, where: str) -> None:
 
 def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
     """Load the policy (the suite's, else ``$CHAOSGUARD_POLICY``, else the defaults) and every
-    experiment of ``suite``; with ``check``, validate the experiments (chaosguard's and chaoslib's
-    checks) so a broken experiment 3 stops the suite before experiment 1.
+    experiment of ``suite`` with the policy its run will obey (``run_policy``: what the experiment
+    says only makes the suite's stricter); with ``check``, validate the experiments (chaosguard's
+    and chaoslib's checks) so a broken experiment 3 stops the suite before experiment 1.
 
     :raises InvalidArgument: ``policy.<path>`` for the policy file, ``experiments.<i>.path`` for an
         experiment file (``<file>: <problem>``).
@@ -336,7 +340,11 @@ def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
         name = ref.name or (
             title if isinstance(title, str) and title.strip() else Path(ref.path).stem
         )
-        planned.append(PlannedExperiment(i, ref, document, name))
+        try:
+            effective = run_policy(policy_path, document)
+        except InvalidArgument as exc:
+            raise InvalidArgument(at, f"{ref.path}: {exc.field}: {exc.problem}") from None
+        planned.append(PlannedExperiment(i, ref, document, name, effective))
     if check:
         _check_sources(suite)
     return GameDay(suite, source, planned, policy)
@@ -344,7 +352,6 @@ def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
 
 def _check_clashes(suite: Suite, index: int, document: Mapping[str, Any]) -> None:
     """A suite guard must not share its name with a guard of an experiment (ambiguous evidence)."""
-    from chaosguard.gameday.launch import own_control_arguments
     from chaosguard.policy.load import find_block
 
     try:

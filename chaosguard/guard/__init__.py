@@ -12,7 +12,10 @@ faults *before* interrupting the experiment. :mod:`~chaosguard.guard.aftermath` 
 rollbacks, tells the status truthfully and adds the :mod:`~chaosguard.guard.evidence` to the
 journal, which the journal publishers then send. :mod:`~chaosguard.guard.phases` says which section
 of the experiment an activity is in, :mod:`~chaosguard.guard.scope` which target scope a run locks,
-:mod:`~chaosguard.guard.live` prints readings as they come.
+:mod:`~chaosguard.guard.live` prints readings as they come, :mod:`~chaosguard.guard.wiring` which
+policy a run obeys (the operator's, made only stricter by the experiment; also used by ``chaos guard
+check`` and game days), :mod:`~chaosguard.guard.calendar` watches windows and freezes during the
+run, :mod:`~chaosguard.guard.breach` records what stopped a run.
 
 Experiments name the control module ``chaosguard.guard`` (or, as before,
 ``chaosguard.safety.guard``: the same hook functions).

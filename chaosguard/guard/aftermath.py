@@ -6,7 +6,8 @@ Here:
 - a guard abort plays the declared rollbacks if Chaos Toolkit did not, then re-checks the steady
   state;
 - the journal status becomes ``aborted`` (guard breach) or ``failed`` (refused, failed action,
-  steady state unmet before the method), so ``chaos run`` exits non-zero;
+  failed rollback, steady state unmet before the method), so ``chaos run`` exits non-zero;
+- whether anything was injected is read from the ledger (this run's records), not the phase;
 - the ``chaosguard`` section of the journal holds the evidence (see
   :mod:`chaosguard.guard.evidence`).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chaosguard.guard.evidence import build_evidence
+from chaosguard.guard.evidence import build_evidence, injected_kinds, run_records
 from chaosguard.guard.session import GuardSession
 from chaosguard.outcomes import Outcome, outcome_of
 
@@ -78,10 +79,20 @@ def finish(
         played = _play_skipped_rollbacks(experiment, journal, configuration, secrets)
         recheck = _recheck_steady_state(experiment, configuration, secrets)
         leftovers += session.stop()  # a rollback that injected something is reverted too
-    outcome, reason = outcome_of(journal, session.refused, session.breach is not None)
+    records = run_records(session)
+    outcome, reason = outcome_of(
+        journal, session.refused, session.breach is not None, injected_kinds(records)
+    )
     if outcome is Outcome.ABORTED:
         journal["status"] = "aborted"
-    elif outcome in (Outcome.REFUSED, Outcome.ACTION_FAILED, Outcome.STEADY_STATE_UNMET):
+        if session.breach is not None:
+            reason = f"guard '{session.breach.guard}' breached: {session.breach.reason}"
+    elif outcome in (
+        Outcome.REFUSED,
+        Outcome.ACTION_FAILED,
+        Outcome.ROLLBACK_FAILED,
+        Outcome.STEADY_STATE_UNMET,
+    ):
         journal["status"] = "failed"
     journal["chaosguard"] = build_evidence(
         session,
@@ -90,6 +101,7 @@ def finish(
         leftovers=leftovers,
         rollbacks_played_by_guard=bool(played),
         steady_state_after_abort=recheck,
+        records=records,
     )
     if reason:
         logger.error("chaosguard: run %s: %s", outcome, reason)

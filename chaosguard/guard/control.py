@@ -17,6 +17,12 @@ or globally, for every experiment (``~/.chaostoolkit/settings.yaml`` or
         provider:
           {type: python, module: chaosguard.guard, arguments: {policy_file: policy.yaml}}
 
+The operator's policy is the one the global wiring names (or ``$CHAOSGUARD_POLICY``); a
+``policy_file`` in the experiment's own control arguments, and its extension block, only make it
+stricter (:mod:`chaosguard.guard.wiring`). Every action is judged before it runs, in every section
+(a rollback that injects is judged like a method action; an action in the steady-state hypothesis
+is refused), and so is a ``process`` probe: it runs any program, so it is an action in disguise.
+
 Guards come from the experiment's ``extensions: [{name: chaosguard, guards: [...]}]`` and/or the
 control's ``guards`` argument. Only experiment- and activity-level hooks are used: Chaos Toolkit
 drops global method/rollback hooks when the experiment declares controls of its own. Wired twice
@@ -75,11 +81,18 @@ def configure_control(
     live: bool = False,
     **kwargs: Any,
 ) -> None:
-    """Load the policy and guards (errors are kept and refuse the run at preflight: fail closed)."""
+    """Load the policy and guards (errors are kept and refuse the run at preflight: fail closed);
+    from now on Chaos Toolkit's log is redacted (secrets and env-sourced configuration values)."""
     args = {"policy_file": policy_file, "guards": guards, "scope": scope, "live": live}
     _current().configure(
-        experiment or {}, {k: v for k, v in args.items() if v}, configuration, secrets
+        experiment or {}, {k: v for k, v in args.items() if v}, configuration, secrets, settings
     )
+    try:
+        from chaosguard.journal.logs import install_log_redaction
+
+        install_log_redaction(experiment, secrets=secrets, configuration=configuration)
+    except Exception:
+        logger.exception("chaosguard: could not install log redaction")
 
 
 def before_experiment_control(
@@ -111,17 +124,20 @@ def before_activity_control(
     secrets: dict = None,
     **kwargs: Any,
 ) -> None:
-    """Before an action: refuse it after an abort or when it breaks the blast radius (a check that
-    fails for another reason refuses too: fail closed)."""
+    """Before an action (or a ``process`` probe) of any section: refuse it in the hypothesis, after
+    an abort, with a dead watcher, or when it breaks the policy (a check that fails for another
+    reason refuses too: fail closed)."""
     from chaosguard.guard.phases import phase_of
 
     session = _current()
     section = phase_of(experiment or {}, context)
     session.reached(section)
-    if section != "method" or context.get("type") != "action":
+    provider = context.get("provider")
+    process_probe = isinstance(provider, dict) and provider.get("type") == "process"
+    if context.get("type") != "action" and not process_probe:
         return
     try:
-        session.before_action(context, configuration, secrets)
+        session.before_action(context, configuration, secrets, section)
     except ChaosGuardError as exc:
         session.refused = session.refused or f"action '{context.get('name')}' refused: {exc}"
         logger.error("chaosguard: %s", session.refused)

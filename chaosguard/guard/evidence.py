@@ -12,7 +12,7 @@ from chaosguard.guard.session import GuardSession
 from chaosguard.outcomes import Outcome
 from chaosguard.policy.model import Policy
 
-__all__ = ["build_evidence", "policy_digest"]
+__all__ = ["build_evidence", "injected_kinds", "policy_digest", "run_records"]
 
 
 def policy_digest(policy: Policy | None) -> str:
@@ -27,6 +27,22 @@ def policy_digest(policy: Policy | None) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def run_records(session: GuardSession) -> list[dict[str, Any]]:
+    """Every fault record the ledger holds for this run, as plain JSON (``[]`` before any)."""
+    from chaosguard.ledger.store import existing_run
+
+    run = existing_run() if session.run_id else None
+    if run is None:
+        return []
+    return [r.model_dump(mode="json") for r in run.state().records.values()]
+
+
+def injected_kinds(records: list[dict[str, Any]]) -> list[str]:
+    """The kinds of the faults the ledger says this run injected (what "nothing was injected"
+    is checked against)."""
+    return [str(r.get("kind")) for r in records]
+
+
 def build_evidence(
     session: GuardSession,
     *,
@@ -35,15 +51,11 @@ def build_evidence(
     leftovers: list[dict[str, Any]],
     rollbacks_played_by_guard: bool,
     steady_state_after_abort: dict[str, Any] | None,
+    records: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything an auditor needs to trust the run, as plain JSON (the journal's ``chaosguard``
-    section)."""
-    from chaosguard.ledger.store import existing_run
-
-    records: list[dict[str, Any]] = []
-    run = existing_run() if session.run_id else None
-    if run is not None:
-        records = [r.model_dump(mode="json") for r in run.state().records.values()]
+    section). ``injected`` lists the fault kinds the ledger holds for this run."""
+    records = run_records(session) if records is None else records
     watcher = session.watcher
     breach = dataclasses.asdict(session.breach) if session.breach is not None else None
     if breach is not None and breach.get("faults_reverted_at") and breach.get("source_at"):
@@ -64,6 +76,7 @@ def build_evidence(
         "steady_state_after_abort": steady_state_after_abort,
         "leftovers_reverted": leftovers,
         "ledger": records,
+        "injected": injected_kinds(records),
         "lock": {"scope": session.lock.scope, "took_over": session.lock.previous}
         if session.lock is not None
         else None,

@@ -10,7 +10,7 @@ from chaosguard.slo.base import Observation
 from chaosguard.slo.check import SloCheck
 from chaosguard.slo.spec import GuardBase
 
-__all__ = ["KILL_SWITCH", "kill_switch_check", "kill_switch_configured"]
+__all__ = ["KILL_SWITCH", "KillSwitchSource", "kill_switch_check", "kill_switch_configured"]
 
 KILL_SWITCH = "kill-switch"
 
@@ -19,11 +19,13 @@ class _KillSwitchSpec(GuardBase):
     source: Literal["kill-switch"] = "kill-switch"
 
 
-class _KillSwitchSource:
+class KillSwitchSource:
     """An :class:`~chaosguard.slo.base.SloSource` reading the policy's kill-switch sources."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        #: What the last read found on (``"<source>: <reason>"``; "" while the switch is off).
+        self.last_reason = ""
 
     def start(self) -> None:
         """Nothing to start: every read asks the sources afresh."""
@@ -35,6 +37,7 @@ class _KillSwitchSource:
         from chaosguard.policy import kill_switch_state
 
         state = kill_switch_state(self.policy)
+        self.last_reason = f"kill switch on ({state.source}): {state.reason}" if state.on else ""
         return Observation(
             1.0 if state.on else 0.0, time.time(), {"source": state.source, "reason": state.reason}
         )
@@ -51,5 +54,5 @@ def kill_switch_configured(policy: Policy) -> bool:
 def kill_switch_check(policy: Policy) -> SloCheck:
     """A check that breaches as soon as the kill switch is on (value 1) or cannot be read."""
     return SloCheck(
-        _KillSwitchSpec(name=KILL_SWITCH, max=0.5), _KillSwitchSource(policy), fail_closed=True
+        _KillSwitchSpec(name=KILL_SWITCH, max=0.5), KillSwitchSource(policy), fail_closed=True
     )

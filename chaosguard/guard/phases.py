@@ -1,10 +1,46 @@
-"""Where an activity sits in an experiment: hypothesis, method or rollbacks."""
+"""Where a guarded run is (:class:`Phase`, :data:`TRANSITIONS`), and where an activity sits in an
+experiment: hypothesis, method or rollbacks (:func:`phase_of`)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-__all__ = ["phase_of"]
+__all__ = ["TRANSITIONS", "Phase", "phase_of"]
+
+
+class Phase(StrEnum):
+    """Where a guarded run is (its value is what logs print)."""
+
+    CONFIGURED = "configured"  # policy and guards loaded (or their errors kept)
+    PREFLIGHT = "preflight"  # before the experiment: checking whether it may start
+    WATCHING = "watching"  # the watcher runs; steady-state hypothesis before the method
+    METHOD = "method"  # the method's activities run
+    ROLLBACKS = "rollbacks"  # the rollbacks run: a breach reverts faults but interrupts nothing
+    ENDED = "ended"  # watching stopped, leftovers reverted, the scope lock released
+    FINISHED = "finished"  # the after-experiment duties are done (evidence, status, publishing)
+
+    @property
+    def watched(self) -> bool:
+        """The watcher runs (readings are shown live)."""
+        return self in (Phase.WATCHING, Phase.METHOD, Phase.ROLLBACKS)
+
+    @property
+    def interruptible(self) -> bool:
+        """A breach interrupts the experiment (not during the rollbacks, not after the end)."""
+        return self in (Phase.WATCHING, Phase.METHOD)
+
+
+#: The phases each phase may move to (staying in the same phase is always allowed: a no-op).
+TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    Phase.CONFIGURED: frozenset({Phase.PREFLIGHT, Phase.ENDED}),
+    Phase.PREFLIGHT: frozenset({Phase.WATCHING, Phase.ENDED}),
+    Phase.WATCHING: frozenset({Phase.METHOD, Phase.ROLLBACKS, Phase.ENDED}),
+    Phase.METHOD: frozenset({Phase.ROLLBACKS, Phase.ENDED}),
+    Phase.ROLLBACKS: frozenset({Phase.ENDED}),
+    Phase.ENDED: frozenset({Phase.FINISHED}),
+    Phase.FINISHED: frozenset(),
+}
 
 
 def phase_of(experiment: dict[str, Any], activity: dict[str, Any]) -> str:

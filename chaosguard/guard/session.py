@@ -21,82 +21,39 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Mapping
 from typing import Any
 
 from chaosguard import faults
 from chaosguard.errors import ChaosGuardError, Refused
+from chaosguard.guard.breach import Breach, revert_open_faults
+from chaosguard.guard.calendar import CALENDAR, calendar_check, calendar_watched
 from chaosguard.guard.document import substituted, with_control_guards
 from chaosguard.guard.killswitch import KILL_SWITCH, kill_switch_check, kill_switch_configured
+from chaosguard.guard.phases import TRANSITIONS, Phase
 from chaosguard.guard.watcher import Watcher
+from chaosguard.guard.wiring import operator_policy_file, run_policy
 from chaosguard.ledger.lock import ScopeLock, acquire_scope
 from chaosguard.policy import (
     Policy,
     check_activity,
+    check_python_guard,
     error_budget_check,
     load_guards,
-    load_policy,
     preflight_policy,
 )
 from chaosguard.policy.active import set_active_policy
+from chaosguard.policy.experiment import check_experiment
 from chaosguard.slo.build import build_source
 from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.slo.spec import GuardBase, GuardSpec
 
-__all__ = ["TRANSITIONS", "Breach", "GuardSession", "Phase"]
+__all__ = ["POLICY_GUARDS", "TRANSITIONS", "Breach", "GuardSession", "Phase"]
+
+#: Guards the policy adds (no SLO spec of the experiment behind them).
+POLICY_GUARDS = frozenset({KILL_SWITCH, CALENDAR})
 
 logger = logging.getLogger("chaostoolkit")
-
-
-class Phase(StrEnum):
-    """Where a guarded run is (its value is what logs print)."""
-
-    CONFIGURED = "configured"  # policy and guards loaded (or their errors kept)
-    PREFLIGHT = "preflight"  # before the experiment: checking whether it may start
-    WATCHING = "watching"  # the watcher runs; steady-state hypothesis before the method
-    METHOD = "method"  # the method's activities run
-    ROLLBACKS = "rollbacks"  # the rollbacks run: a breach reverts faults but interrupts nothing
-    ENDED = "ended"  # watching stopped, leftovers reverted, the scope lock released
-    FINISHED = "finished"  # the after-experiment duties are done (evidence, status, publishing)
-
-    @property
-    def watched(self) -> bool:
-        """The watcher runs (readings are shown live)."""
-        return self in (Phase.WATCHING, Phase.METHOD, Phase.ROLLBACKS)
-
-    @property
-    def interruptible(self) -> bool:
-        """A breach interrupts the experiment (not during the rollbacks, not after the end)."""
-        return self in (Phase.WATCHING, Phase.METHOD)
-
-
-#: The phases each phase may move to (staying in the same phase is always allowed: a no-op).
-TRANSITIONS: dict[Phase, frozenset[Phase]] = {
-    Phase.CONFIGURED: frozenset({Phase.PREFLIGHT, Phase.ENDED}),
-    Phase.PREFLIGHT: frozenset({Phase.WATCHING, Phase.ENDED}),
-    Phase.WATCHING: frozenset({Phase.METHOD, Phase.ROLLBACKS, Phase.ENDED}),
-    Phase.METHOD: frozenset({Phase.ROLLBACKS, Phase.ENDED}),
-    Phase.ROLLBACKS: frozenset({Phase.ENDED}),
-    Phase.ENDED: frozenset({Phase.FINISHED}),
-    Phase.FINISHED: frozenset(),
-}
-
-
-@dataclass
-class Breach:
-    """What stopped the run, with the times that bound the abort latency."""
-
-    guard: str
-    value: float | None
-    threshold: str
-    reason: str
-    observed_at: float
-    source_at: float | None = None
-    faults_reverted_at: float | None = None
-    abort_issued_at: float | None = None
-    reverted: list[dict[str, Any]] = field(default_factory=list)
-    revert_errors: list[str] = field(default_factory=list)
 
 
 class GuardSession:
@@ -105,6 +62,9 @@ class GuardSession:
     def __init__(self) -> None:
         self.config_errors: list[str] = []
         self.control_args: dict[str, Any] = {}
+        self.experiment: dict[str, Any] = {}
+        #: The operator's policy file, from the global wiring (None: ``$CHAOSGUARD_POLICY``).
+        self.operator_policy_file: str | None = None
         self.policy: Policy | None = None
         self.guard_specs: list[GuardSpec] = []
         self.checks: list[SloCheck] = []
@@ -165,12 +125,22 @@ class GuardSession:
         args: dict[str, Any],
         configuration: dict[str, Any] | None = None,
         secrets: dict[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         """Load policy and guards; never raises (a control that raises would silently be dropped).
 
-        ``${...}`` values in the chaosguard extension are substituted from the experiment's
-        configuration and secrets, like activity arguments.
+        ``settings`` is given only when Chaos Toolkit configures the *global* registration
+        (settings file or ``--control-file``): its ``policy_file`` is the operator's. The
+        experiment's own control arguments and extension block only make that policy stricter
+        (:func:`~chaosguard.guard.wiring.run_policy`). ``${...}`` values in the chaosguard
+        extension are substituted from the experiment's configuration and secrets, like activity
+        arguments.
         """
+        if settings is not None and self.operator_policy_file is None:
+            own = args.get("policy_file")
+            self.operator_policy_file = (
+                own if isinstance(own, str) and own else operator_policy_file(settings)
+            )
         guards = list(self.control_args.get("guards") or [])
         names = {g.get("name") for g in guards if isinstance(g, dict)}
         guards += [
@@ -183,13 +153,15 @@ class GuardSession:
         if guards:
             self.control_args["guards"] = guards  # ...but no registration's guards are dropped
         self.live = bool(self.control_args.get("live", False))
+        self.experiment = experiment
+        self.config_errors = []
         try:
             doc = substituted(
                 with_control_guards(experiment, self.control_args.get("guards")),
                 configuration or {},
                 secrets or {},
             )
-            self.policy = load_policy(self.control_args.get("policy_file") or None, doc)
+            self.policy = run_policy(self.operator_policy_file, doc)
             set_active_policy(self.policy)  # actions of this run obey the merged policy
             self.guard_specs = load_guards(doc)
         except Exception as exc:
@@ -210,8 +182,13 @@ class GuardSession:
         self.run_id = faults.run_ledger().run_id
         if self.config_errors:
             raise Refused(f"guard configuration is invalid: {self.config_errors[0]}")
+        problems = check_experiment(self.experiment)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise Refused(f"the experiment is invalid: {problems[0]}{more}")
         policy = self._policy()
         reasons = preflight_policy(policy, self.guard_specs, time.time())
+        reasons += self._python_guard_refusals(policy)
         if reasons:
             raise Refused(reasons[0])
         self.lock = acquire_scope(scope, self.run_id)
@@ -224,6 +201,8 @@ class GuardSession:
         self.checks = [SloCheck(spec, build_source(spec), fail_closed) for spec in self.guard_specs]
         if kill_switch_configured(policy):
             self.checks.append(kill_switch_check(policy))
+        if calendar_watched(policy):
+            self.checks.append(calendar_check(policy))
         self._start_sources()
         self.watcher = Watcher(self.checks, self.interval_s, self._on_breach, self._on_reading)
         self.preflight_readings = self._first_readings()
@@ -240,6 +219,19 @@ class GuardSession:
         for reading in self.preflight_readings:
             self._on_reading(reading)
         self.watcher.start()
+
+    def _python_guard_refusals(self, policy: Policy) -> list[str]:
+        """Python SLO sources only from modules the operator's policy allows."""
+        reasons: list[str] = []
+        for spec in self.guard_specs:
+            func = getattr(spec, "func", None)
+            if spec.source != "python" or not isinstance(func, str):
+                continue
+            try:
+                check_python_guard(policy, func, spec.name)
+            except ChaosGuardError as exc:
+                reasons.append(str(exc))
+        return reasons
 
     def _policy(self) -> Policy:
         """The merged policy; refuse (fail closed) when none was loaded (the control never
@@ -270,7 +262,7 @@ class GuardSession:
         budget = [
             r
             for r in self.preflight_readings
-            if r.guard != KILL_SWITCH and self._spec(r.guard).role == "error-budget"
+            if r.guard not in POLICY_GUARDS and self._spec(r.guard).role == "error-budget"
         ]
         reasons = [error_budget_check(policy, r.value, r.guard) for r in budget] or [
             error_budget_check(policy, None)
@@ -289,7 +281,7 @@ class GuardSession:
             from chaosguard.guard.live import show_reading
 
             show_reading(
-                reading, self._spec(reading.guard) if reading.guard != KILL_SWITCH else None
+                reading, self._spec(reading.guard) if reading.guard not in POLICY_GUARDS else None
             )
 
     def _on_breach(self, readings: list[Reading]) -> None:
@@ -303,11 +295,9 @@ class GuardSession:
                 guard=first.guard if first else "watcher",
                 value=first.value if first else None,
                 threshold=self._spec(first.guard).threshold()
-                if first and first.guard != KILL_SWITCH
+                if first and first.guard not in POLICY_GUARDS
                 else "off",
-                reason=(first.error or "objective violated")
-                if first
-                else "the watcher itself failed",
+                reason=self._breach_reason(first),
                 observed_at=first.read_at if first else time.time(),
                 source_at=first.source_at if first else None,
             )
@@ -327,17 +317,45 @@ class GuardSession:
             self.breach.abort_issued_at = time.time()
             os.kill(os.getpid(), signal.SIGUSR1)  # Chaos Toolkit: interrupt now, gracefully
 
+    def _breach_reason(self, first: Reading | None) -> str:
+        """Why ``first`` breached: the policy guard's own words (kill switch: which source and what
+        it read; calendar: which window or freeze), the read error, or the objective."""
+        if first is None:
+            return "the watcher itself failed"
+        if first.error:
+            return first.error
+        check = next((c for c in self.checks if c.name == first.guard), None)
+        said = getattr(check.source, "last_reason", "") if check is not None else ""
+        return str(said) if said else "objective violated"
+
     # -- per action -------------------------------------------------------------------------------
     def before_action(
         self,
         activity: dict[str, Any],
         configuration: dict[str, Any] | None,
         secrets: dict[str, Any] | None,
+        section: str = "method",
     ) -> None:
-        """Refuse an action after an abort, or when its targets break the policy's blast radius."""
-        if self.breach is not None:
+        """Judge an action (or a ``process`` probe: an action in disguise) of any ``section``.
+
+        Refused: any action in the steady-state hypothesis; any action but a rollback after an
+        abort or once the watcher is found dead (which is a breach); any action whose targets
+        break the policy (a rollback that injects is judged like a method action). A ``process``
+        probe runs any program: it is judged by the policy like the action it may be, in every
+        section (``actions.allow: ["process:/usr/bin/curl"]`` lets a health check through).
+        """
+        if section == "hypothesis" and activity.get("type") == "action":
+            raise Refused(
+                f"action '{activity.get('name')}' is in the steady-state hypothesis, which may "
+                "only hold probes"
+            )
+        if self.watcher is not None and self.phase.watched and not self.watcher.check_alive():
+            raise Refused("the guard's watcher is not running (fail closed); no action runs")
+        if self.breach is not None and section != "rollbacks":
             raise Refused(f"guard '{self.breach.guard}' aborted this run; no further action runs")
-        check_activity(self._policy(), activity, configuration, secrets)
+        judged = dict(activity)
+        judged["type"] = "action"  # a process probe is judged as the action it is
+        check_activity(self._policy(), judged, configuration, secrets)
 
     # -- the end ---------------------------------------------------------------------------------
     def stop(self) -> list[dict[str, Any]]:
@@ -359,26 +377,6 @@ class GuardSession:
         if self.lock is not None:
             self.lock.release()
         return leftovers
-
-
-def revert_open_faults() -> tuple[list[dict[str, Any]], list[str]]:
-    """Revert every open record of this run; return (closed records, error messages)."""
-    done: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for record in faults.open_records():
-        try:
-            closed = faults.revert(record)
-            done.append(
-                {
-                    "record": closed.id,
-                    "kind": closed.kind,
-                    "outcome": closed.outcome,
-                    "at": closed.closed_at,
-                }
-            )
-        except Exception as exc:
-            errors.append(f"{record.kind} {record.id}: {exc}")
-    return done, errors
 
 
 def _fmt(value: float | None) -> str:

@@ -4,6 +4,11 @@ Reads run in parallel, each bounded by a timeout shorter than the interval, so o
 neither delay the others nor stretch the interval; a read still pending at the next tick counts as
 unreadable (fail closed). Ticks are scheduled on the monotonic clock from the start, so the interval
 does not drift.
+
+Fail closed: a source that raises a ``BaseException`` (``SystemExit``, ``KeyboardInterrupt`` from a
+python source) is a breach, whatever ``on_unreadable`` says; a loop that dies for any reason is a
+breach; and a watchdog thread fires the breach if the loop thread is ever found dead while it should
+be watching (:attr:`Watcher.dead` is also asked before every action).
 """
 
 from __future__ import annotations
@@ -43,10 +48,12 @@ class Watcher:
         self._pool = ThreadPoolExecutor(max(1, len(checks)) * 2, thread_name_prefix="cg-read")
         self._pending: dict[str, Future[Reading]] = {}
         self._thread = threading.Thread(target=self._loop, name="chaosguard-watcher", daemon=True)
+        self._dog = threading.Thread(target=self._watchdog, name="chaosguard-watchdog", daemon=True)
 
     def start(self) -> None:
-        """Start watching."""
+        """Start watching (the loop, and the watchdog that checks the loop is alive)."""
         self._thread.start()
+        self._dog.start()
 
     def stop(self) -> None:
         """Stop watching and wait for the loop to end (at most one interval)."""
@@ -54,6 +61,23 @@ class Watcher:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(self.interval_s + 2.0)
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def dead(self) -> bool:
+        """True when the loop was started, was not stopped, and is not running any more."""
+        return (
+            self._thread.ident is not None
+            and not self._stop.is_set()
+            and not self._thread.is_alive()
+        )
+
+    def check_alive(self) -> bool:
+        """Fire the breach when the loop is :attr:`dead`; True while it is alive (or stopped)."""
+        if self.dead:
+            logger.critical("chaosguard watcher thread is dead; treating it as a breach")
+            self._fire([])
+            return False
+        return True
 
     def tick(self) -> list[Reading]:
         """Read and evaluate every guard once (used by the loop and by preflight)."""
@@ -69,6 +93,10 @@ class Watcher:
                 reading = self._pending[check.name].result(timeout=left)
             except FutureTimeout:
                 reading = check.evaluate(None, None, f"no answer within {timeout:.2f} s")
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt...: a breach, always
+                error = f"the source raised {type(exc).__name__}: {exc}"
+                now = time.time()
+                reading = Reading(check.name, now, None, None, True, True, error)
             out.append(reading)
         self.readings.extend(out)
         self.ticks += 1
@@ -83,7 +111,7 @@ class Watcher:
         while not self._stop.is_set():
             try:
                 readings = self.tick()
-            except Exception:
+            except BaseException:
                 logger.exception("chaosguard watcher failed; treating it as a breach")
                 readings = []
                 self._fire(readings)
@@ -97,6 +125,12 @@ class Watcher:
                 start = time.monotonic() - n * self.interval_s
                 delay = 0
             self._stop.wait(delay)
+
+    def _watchdog(self) -> None:
+        period = max(0.05, min(self.interval_s, 1.0))
+        while not self._stop.wait(period):
+            if not self.check_alive():
+                return
 
     def _fire(self, readings: list[Reading]) -> None:
         if not self.breached.is_set():

@@ -14,25 +14,34 @@ import subprocess
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
+from tests.e2e import guarded
 from tests.e2e.guarded import (
     GUARD_CONTROL,
+    Result,
     action,
-    chaos_run,
     experiment,
     guard_control,
     python_guard,
     set_value,
     value_env,
 )
-from tests.helpers import ledger_records, live_fault_processes, wait_until
+from tests.helpers import allowing_test_helpers, ledger_records, live_fault_processes, wait_until
 
 pytestmark = pytest.mark.slow
 LAT = "chaosguard.actions.latency"
 WAIT = "tests.guard_values"
+
+
+def chaos_run(tmp_path: Path, doc: dict, env: dict, *extra: str, **kwargs: Any) -> Result:
+    """:func:`tests.e2e.guarded.chaos_run` under an operator policy allowing the test helpers
+    (:data:`tests.helpers.TEST_ALLOWS`) plus the test's own ``policy``."""
+    policy = allowing_test_helpers(kwargs.pop("policy", None))
+    return guarded.chaos_run(tmp_path, doc, env, *extra, policy=policy, **kwargs)
 
 
 @pytest.fixture()

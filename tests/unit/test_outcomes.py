@@ -21,6 +21,7 @@ OC = Outcome
         (OC.REFUSED, "refused", 3),
         (OC.STEADY_STATE_UNMET, "steady-state-unmet", 3),
         (OC.ACTION_FAILED, "action-failed", 4),
+        (OC.ROLLBACK_FAILED, "rollback-failed", 4),
         (OC.ERROR, "error", 4),
         (OC.SKIPPED, "skipped", 0),
     ],
@@ -40,6 +41,7 @@ def test_failing_outcomes() -> None:
         OC.ABORTED,
         OC.REFUSED,
         OC.ACTION_FAILED,
+        OC.ROLLBACK_FAILED,
         OC.STEADY_STATE_UNMET,
     ]
     assert set(FAILING) == {o for o in Outcome if o.failing}
@@ -153,3 +155,40 @@ def test_a_failed_action_outranks_an_unmet_steady_state_and_a_deviation() -> Non
     assert outcome_of(journal, None, False)[0] is OC.STEADY_STATE_UNMET
     del journal["steady_states"]
     assert outcome_of(journal, None, False)[0] is OC.DEVIATED
+
+
+def _run(kind: str, name: str, status: str = "failed") -> dict[str, Any]:
+    return {
+        "status": status,
+        "activity": {"type": kind, "name": name},
+        "exception": ["Traceback ...", "chaoslib.exceptions.ActivityFailed: bad kind 'abc'\n"],
+    }
+
+
+def test_a_failed_rollback_fails_the_run_and_outranks_a_failed_action() -> None:
+    journal: dict[str, Any] = {
+        "status": "completed",
+        "run": [_run("action", "inject")],
+        "rollbacks": [_run("action", "undo", "succeeded"), _run("action", "stop")],
+    }
+    outcome, reason = outcome_of(journal, None, False)
+    assert outcome is OC.ROLLBACK_FAILED and outcome.failing and outcome.exit_code == 4
+    assert reason == "rollback 'stop' failed: bad kind 'abc'"
+    assert outcome_of(journal, "refused: x", False)[0] is OC.REFUSED
+    assert outcome_of(journal, None, True)[0] is OC.ABORTED
+    journal["rollbacks"] = [_run("probe", "look")]  # a failed probe is no failed rollback
+    assert outcome_of(journal, None, False)[0] is OC.ACTION_FAILED
+
+
+def test_nothing_was_injected_is_the_ledgers_word() -> None:
+    journal: dict[str, Any] = {
+        "status": "completed",
+        "steady_states": {"before": {"steady_state_met": False}},
+    }
+    assert outcome_of(journal, None, False)[1] == (
+        "the steady state was not met before the method; nothing was injected"
+    )
+    outcome, reason = outcome_of(journal, None, False, ["process-pause"])
+    assert outcome is OC.STEADY_STATE_UNMET
+    assert reason is not None and "nothing was injected" not in reason
+    assert "1 fault(s) of this run (process-pause)" in reason

@@ -32,7 +32,7 @@ def _activity(kind: str, name: str) -> dict[str, Any]:
 
 
 PROBE, ACTION, ROLLBACK = (
-    _activity("probe", "look"),
+    {**_activity("probe", "look"), "tolerance": 0},  # a valid experiment: the preflight checks it
     _activity("action", "act"),
     _activity("action", "undo"),
 )
@@ -68,6 +68,7 @@ SECTION_KEYS = [
     "steady_state_after_abort",
     "leftovers_reverted",
     "ledger",
+    "injected",
     "lock",
 ]
 
@@ -77,7 +78,9 @@ def value_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "value.txt"
     path.write_text("1")
     monkeypatch.setenv("CG_TEST_VALUE_FILE", str(path))
-    monkeypatch.delenv("CHAOSGUARD_POLICY", raising=False)
+    operator = tmp_path / "operator.yaml"  # lets the helper guard and actions of these tests in
+    operator.write_text(f"guard: {{python_modules: [{WAIT}]}}\nactions: {{allow: [{WAIT}.wait]}}\n")
+    monkeypatch.setenv("CHAOSGUARD_POLICY", str(operator))
     monkeypatch.delenv("CHAOSGUARD_PUBLISHERS", raising=False)
     monkeypatch.chdir(tmp_path)
     return path
@@ -172,7 +175,8 @@ def test_a_check_that_crashes_refuses_the_action(
     with pytest.raises(InterruptExecution) as info:
         control.before_activity_control(ACTION, experiment=EXPERIMENT)
     assert str(info.value) == f"chaosguard: {reason}"
-    control.before_activity_control(ROLLBACK, experiment=EXPERIMENT)  # rollbacks are not checked
+    with pytest.raises(InterruptExecution, match="'undo' failed: RuntimeError: boom"):
+        control.before_activity_control(ROLLBACK, experiment=EXPERIMENT)  # rollbacks are judged too
     journal = _journal(status="interrupted")
     control.after_experiment_control(EXPERIMENT, state=journal)
     assert journal["chaosguard"]["outcome"] == "refused"

@@ -28,6 +28,7 @@ def test_every_outcome_the_guard_writes_has_an_exit_code() -> None:
         "aborted": 2,
         "refused": 3,
         "steady-state-unmet": 3,
+        "rollback-failed": 4,
         "action-failed": 4,
         "error": 4,
         "skipped": 0,

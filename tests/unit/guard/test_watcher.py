@@ -76,3 +76,52 @@ def test_ticks_before_start_do_not_delay_the_loop() -> None:
         w.stop()
     gaps = [b.read_at - a.read_at for a, b in zip(w.readings[40:], w.readings[41:], strict=False)]
     assert max(gaps) < 1.0
+
+
+class _Raises:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def read(self, timeout_s: float) -> Observation:
+        raise self.exc
+
+    def describe(self) -> str:
+        return "raises"
+
+
+def test_a_base_exception_from_a_source_is_a_breach_even_when_unreadable_is_ignored() -> None:
+    for exc in (SystemExit(3), KeyboardInterrupt()):
+        check = _check("hostile", _Raises(exc))  # type: ignore[arg-type]
+        check.fail_closed = False  # on_unreadable: ignore
+        fired: list = []
+        w = Watcher([check], 0.05, fired.append)
+        w.start()
+        try:
+            assert wait_until(lambda fired=fired: len(fired) == 1)
+            reading = fired[0][0]
+            assert reading.breached and type(exc).__name__ in (reading.error or "")
+            assert not w.dead  # the loop survived the exception
+        finally:
+            w.stop()
+
+
+def test_a_dead_loop_is_a_breach_found_by_the_watchdog() -> None:
+    fired: list = []
+    w = Watcher([_check("a", _Value(1))], 0.05, fired.append)
+    w.tick = lambda: (_ for _ in ()).throw(SystemExit(1))  # type: ignore[method-assign]
+    w._fire = lambda readings: fired.append(readings)  # type: ignore[method-assign]
+    w.start()  # the loop dies at once; with _fire stubbed only the watchdog can report it
+    try:
+        assert wait_until(lambda: len(fired) >= 2)
+        assert w.dead and not w.check_alive()
+    finally:
+        w.stop()
+    assert not w.dead  # stopped on purpose: not a breach
+
+
+def test_a_thread_that_never_started_or_was_stopped_is_not_dead() -> None:
+    w = Watcher([_check("a", _Value(1))], 0.05, lambda readings: None)
+    assert not w.dead and w.check_alive()
+    w.start()
+    w.stop()
+    assert not w.dead
