@@ -3,7 +3,9 @@
 Each action checks its arguments, the policy's blast radius (namespace, label rules over every pod
 the selector matches now, ``max_targets`` over the pods the ``mode`` hits at most), asks the cluster
 to validate the object against its CRD schema (server-side dry run: a bad value is a one-line
-``InvalidArgument`` naming the argument, nothing recorded, nothing created), then writes the ledger
+``InvalidArgument`` naming the argument, nothing recorded, nothing created), passes the policy's
+gate (:func:`chaosguard.policy.gate.admit`: kill switch, windows, freezes, ``allow_unguarded``),
+then writes the ledger
 record (fsync) and creates the object — named after the record and labelled
 ``chaosguard.io/run-id``, ``chaosguard.io/record``. Deleting the object reverts the fault:
 ``remove_chaos_mesh_faults`` (use it as a rollback), the guard on a breach, the runner's exit, or
@@ -17,13 +19,15 @@ fault. Kubeconfig and TLS: as for :mod:`chaosguard.actions.pods`.
 from typing import Any
 
 from chaosguard import faults
+from chaosguard.actions._args import check_types
+from chaosguard.policy.gate import admit
 
 __all__ = ["add_network_latency", "remove_chaos_mesh_faults", "stress_pods"]
 
 _KINDS = {"network": "chaosmesh-network", "stress": "chaosmesh-stress"}
 
 
-def _create(kind_name: str, plan: Any, cr_spec: dict, extra: Any) -> dict:
+def _create(action: str, kind_name: str, plan: Any, cr_spec: dict, extra: Any) -> dict:
     from chaosguard.faults.chaosmesh.spec import ChaosMeshSpec
 
     spec = ChaosMeshSpec(
@@ -32,6 +36,7 @@ def _create(kind_name: str, plan: Any, cr_spec: dict, extra: Any) -> dict:
         spec=cr_spec,
         extra=extra or {},
     )
+    admit(f"{__name__}:{action}", {})
     record = faults.inject(kind_name, spec)  # validate (server-side dry run), record, create
     return {
         "record": record.id,
@@ -82,6 +87,7 @@ def add_network_latency(
     :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit",
         "spec"}``.
     """
+    check_types(add_network_latency, locals())
     from chaosguard.faults.chaosmesh.spec import delay_spec
     from chaosguard.policy.active import active_policy
     from chaosguard.policy.kube_plans import plan_chaos_mesh
@@ -100,7 +106,7 @@ def add_network_latency(
         duration_s,
         extra,
     )
-    return _create("chaosmesh-network", plan, cr_spec, extra)
+    return _create("add_network_latency", "chaosmesh-network", plan, cr_spec, extra)
 
 
 def stress_pods(
@@ -140,6 +146,7 @@ def stress_pods(
     :returns: ``{"record", "kind", "name", "namespace", "uid", "matching_pods", "max_pods_hit",
         "spec"}``.
     """
+    check_types(stress_pods, locals())
     from chaosguard.faults.chaosmesh.spec import stress_spec
     from chaosguard.policy.active import active_policy
     from chaosguard.policy.kube_plans import plan_chaos_mesh
@@ -158,7 +165,7 @@ def stress_pods(
         duration_s,
         extra,
     )
-    return _create("chaosmesh-stress", plan, cr_spec, extra)
+    return _create("stress_pods", "chaosmesh-stress", plan, cr_spec, extra)
 
 
 def remove_chaos_mesh_faults(
@@ -171,6 +178,7 @@ def remove_chaos_mesh_faults(
     :param secrets: Chaos Toolkit secrets (unused).
     :returns: ``[{"record", "kind", "name", "outcome"}]`` (``reverted`` or ``vanished``).
     """
+    check_types(remove_chaos_mesh_faults, locals())
     from chaosguard.errors import InvalidArgument
 
     if kind and kind not in _KINDS:

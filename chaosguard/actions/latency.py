@@ -10,16 +10,31 @@ toxic the proxy had before. Every argument is checked before anything is recorde
 one raises :class:`~chaosguard.errors.InvalidArgument` naming it. ``remove_latency``,
 ``stop_latency_proxy`` and ``revert_latency_proxy`` are safe as rollbacks: idempotent and harmless
 when nothing of this run is left to undo.
+
+``start_latency_proxy`` and ``set_latency`` pass the operator's policy right before they change
+anything (:func:`chaosguard.policy.gate.admit`: kill switch, windows, freezes, ``allow_unguarded``),
+with or without the guard control. A proxy listens on loopback unless the policy says
+``local.allow_non_loopback_listen: true``, and serves at most ``local.max_proxy_connections``
+connections at once (default 512; more are closed at once).
 """
 
 # No ``from __future__ import annotations``: Chaos Toolkit's discovery reads real annotation types.
 from typing import Any
 
 from chaosguard import faults
+from chaosguard.actions._args import check_types
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.latency.kind import control_of
-from chaosguard.faults.latency.spec import NO_TOXIC, Spec, Toxic, ToxicChange
+from chaosguard.faults.latency.spec import (
+    NO_TOXIC,
+    Spec,
+    Toxic,
+    ToxicChange,
+    check_listen,
+    split_address,
+)
 from chaosguard.ledger.store import FaultRecord
+from chaosguard.policy.gate import admit, admit_listen
 from chaosguard.validation import parse
 
 __all__ = [
@@ -114,7 +129,9 @@ def start_latency_proxy(
     :param name: the proxy's name (1-64 letters, digits, ``.``, ``_``, ``-``), unique among running
         proxies; later actions find the proxy by it.
     :param listen: ``host:port`` to accept clients on, e.g. ``127.0.0.1:9000``; port ``0`` picks a
-        free port (the returned ``listen`` tells which). Must be free and local.
+        free port (the returned ``listen`` tells which). Must be free and local, and loopback
+        (127.0.0.0/8, ``::1``, ``localhost``) unless the policy says
+        ``local.allow_non_loopback_listen: true``.
     :param upstream: ``host:port`` of the real service; something must answer there now.
     :param latency_ms: delay added to each chunk of data, in milliseconds (0 to 60000), counted from
         the chunk's arrival at the proxy.
@@ -131,6 +148,7 @@ def start_latency_proxy(
     :returns: ``{"name", "listen", "upstream", "toxic", "record"}``, where ``record`` is the id
         of the ledger record.
     """
+    check_types(start_latency_proxy, locals())
     toxic = _toxic(latency_ms, jitter_ms, direction, bandwidth_kbps, reset_probability)
     spec = parse(Spec, name=name, listen=listen, upstream=upstream, toxic=toxic)
     existing = _find(spec.name)
@@ -138,6 +156,11 @@ def start_latency_proxy(
         record, own = existing
         where = "in this run" if own else f"in run {record.run_id}"
         raise InvalidArgument("name", f"a latency proxy named '{spec.name}' already runs {where}")
+    policy = admit(f"{__name__}:start_latency_proxy", {})
+    check_listen(spec.listen)  # free and an address of this machine, before the policy's view
+    admit_listen(policy, split_address(spec.listen, allow_port_zero=True)[0], spec.listen)
+    cap = policy.local.max_proxy_connections
+    spec = parse(Spec, **{**spec.model_dump(), "max_connections": cap})
     return _summary(faults.inject(PROXY, spec))  # validate: listen free, upstream answering
 
 
@@ -170,8 +193,10 @@ def set_latency(
     :returns: ``{"name", "listen", "upstream", "toxic", "record"}`` with the toxic now in force
         (plus ``change_record`` when the proxy belongs to another run).
     """
+    check_types(set_latency, locals())
     toxic = _toxic(latency_ms, jitter_ms, direction, bandwidth_kbps, reset_probability)
     proxy, own = _require(name)
+    admit(f"{__name__}:set_latency", {})
     if own:
         return _summary(faults.change(proxy, Spec(**{**proxy.spec, "toxic": toxic})))
     mine = faults.find_open(TOXIC, proxy_record=proxy.id)
@@ -201,6 +226,7 @@ def remove_latency(name: str, configuration: dict = None, secrets: dict = None) 
     :returns: ``{"name", "listen", "upstream", "toxic", "record"}`` with the toxic now in force
         (plus ``change_record`` when this run's change of another run's proxy was reverted).
     """
+    check_types(remove_latency, locals())
     proxy, own = _require(name)
     if own:
         return _summary(faults.change(proxy, Spec(**{**proxy.spec, "toxic": NO_TOXIC})))
@@ -223,6 +249,7 @@ def stop_latency_proxy(name: str, configuration: dict = None, secrets: dict = No
     :returns: ``{"name", "outcome"}``; outcome is ``reverted``, ``vanished`` (its process was
         already gone), ``not-running`` or ``not-owned``.
     """
+    check_types(stop_latency_proxy, locals())
     found = _find(name)
     if found is None:
         return {"name": name, "outcome": "not-running"}
@@ -245,6 +272,7 @@ def revert_latency_proxy(name: str = "", configuration: dict = None, secrets: di
     :returns: ``{"reverted": [{"name", "kind", "outcome", "record"}, ...]}``, empty when
         nothing ran.
     """
+    check_types(revert_latency_proxy, locals())
     done = []
     for record in faults.open_records():
         if record.kind not in (PROXY, TOXIC):

@@ -5,8 +5,10 @@ naming the argument), the namespace against the policy (``namespaces.allow``/``d
 kubeconfig and context (never a silent ``http://localhost``), the pods that match now (none → an
 error naming the namespace or selector), the policy over those pods (``label_selectors``,
 ``max_targets`` count and percent of the matching pods), the PodDisruptionBudgets covering them
-(``respect_pdb``) and finally whether RBAC lets us delete pods there. The policy is the guard's when
-a guarded run is active in this process, else ``$CHAOSGUARD_POLICY`` (or the defaults): it applies
+(``respect_pdb``), whether RBAC lets us delete pods there, and right before the deletion the
+policy's gate (:func:`chaosguard.policy.gate.admit`: kill switch, windows, freezes,
+``allow_unguarded``; a dry run deletes nothing and skips it). The policy is the guard's when a
+guarded run is active in this process, else ``$CHAOSGUARD_POLICY`` (or the defaults): it applies
 guarded or not.
 
 Kubeconfig: ``configuration.kubeconfig_path`` / ``kubernetes_context``, or the secrets / environment
@@ -21,7 +23,9 @@ from dataclasses import asdict
 from typing import Any
 
 from chaosguard import faults
+from chaosguard.actions._args import check_types
 from chaosguard.errors import ChaosGuardError, Refused
+from chaosguard.policy.gate import admit
 
 __all__ = ["kill_pods"]
 
@@ -65,6 +69,7 @@ def kill_pods(
         "dry_run", "record"}``; ``record`` is the id of the ledger record (the evidence; ``None``
         in a dry run).
     """
+    check_types(kill_pods, locals())
     from chaosguard.faults.podkill.spec import PodKillSpec, PodTarget
     from chaosguard.kube.workloads import note_kill
     from chaosguard.policy.active import active_policy
@@ -109,6 +114,7 @@ def kill_pods(
             f"refused by Kubernetes RBAC ({plan.cluster.describe()}): not allowed to delete "
             f"pods in namespace '{ns}'; nothing was deleted"
         )
+    admit(f"{__name__}:kill_pods", {})
     spec = PodKillSpec(
         **plan.cluster.as_spec(),
         namespace=ns,

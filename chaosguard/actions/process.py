@@ -5,14 +5,21 @@ runner, its parent processes and pid 1 are never matched, and a selection larger
 ``max_processes`` is refused before any signal is sent. Every signal is recorded in the fault
 ledger: a pause is reverted by ``resume_processes`` (or by the guard / ``chaos cleanup``), other
 signals are kept as evidence.
+
+Every argument's type is checked first (one line naming it); then, right before any signal, the
+operator's policy judges the exact processes about to be signalled
+(:func:`chaosguard.policy.gate.admit`: kill switch, windows, freezes, ``local`` limits and
+patterns, ``allow_unguarded``), with or without the guard control.
 """
 
 from typing import Any
 
 from chaosguard import faults
+from chaosguard.actions._args import check_types
 from chaosguard.errors import InvalidArgument
-from chaosguard.faults.process.spec import ProcessSignalSpec, signal_number
-from chaosguard.local.processes import select_processes
+from chaosguard.faults.process.spec import ProcessSignalSpec, signal_name
+from chaosguard.local.processes import describe_processes, select_processes
+from chaosguard.policy.gate import admit, admit_processes
 from chaosguard.validation import parse
 
 __all__ = ["signal_processes", "pause_processes", "resume_processes"]
@@ -26,6 +33,23 @@ def _summary(record: faults.FaultRecord) -> dict[str, Any]:
     }
 
 
+def _signal(
+    func: str, signal: str | int, pid_file: str, name_pattern: str, max_processes: int
+) -> dict[str, Any]:
+    """Select, judge (policy gate), record, signal: the body of the process actions."""
+    try:
+        name = signal_name(signal)
+    except (KeyError, ValueError):
+        raise InvalidArgument("signal", f"unknown signal name or number (got {signal!r})") from None
+    arguments = {"pid_file": pid_file, "name_pattern": name_pattern, "max_processes": max_processes}
+    policy = admit(f"{__name__}:{func}", arguments)
+    targets = select_processes(pid_file, name_pattern, max_processes)
+    spec = parse(ProcessSignalSpec, signal=name, targets=targets)
+    admit_processes(policy, describe_processes(targets))  # exactly what is about to be signalled
+    # a pause stays open until resumed; any other signal is closed at once, kept as evidence
+    return _summary(faults.inject("process-signal", spec))
+
+
 def signal_processes(
     signal: str = "SIGTERM",
     pid_file: str = "",
@@ -36,22 +60,16 @@ def signal_processes(
 ) -> dict[str, Any]:
     """Send ``signal`` to the processes named by ``pid_file`` or matched by ``name_pattern``.
 
-    :param signal: signal name or number (``SIGTERM``, ``KILL``, ``9``); ``SIGSTOP`` pauses (the
-        one revertible signal, with ``SIGTSTP``).
+    :param signal: signal name or number (``SIGTERM``, ``KILL``, ``"9"`` or ``9``); ``SIGSTOP``
+        pauses (the one revertible signal, with ``SIGTSTP``).
     :param pid_file: path of a file holding one pid (give this or ``name_pattern``).
     :param name_pattern: regular expression searched in each process's name and command line.
     :param max_processes: refuse when more processes than this match (a blast-radius limit;
         default 1).
     :returns: ``{"record", "signal", "processes": [{"pid", "name"}]}``.
     """
-    try:
-        signal_number(signal)
-    except (KeyError, ValueError):
-        raise InvalidArgument("signal", f"unknown signal name or number (got {signal!r})") from None
-    targets = select_processes(pid_file, name_pattern, max_processes)
-    spec = parse(ProcessSignalSpec, signal=signal, targets=targets)
-    # a pause stays open until resumed; any other signal is closed at once, kept as evidence
-    return _summary(faults.inject("process-signal", spec))
+    check_types(signal_processes, locals(), signal=str | int)
+    return _signal("signal_processes", signal, pid_file, name_pattern, max_processes)
 
 
 def pause_processes(
@@ -67,7 +85,8 @@ def pause_processes(
     :param name_pattern: regular expression searched in each process's name and command line.
     :param max_processes: refuse when more processes than this match (default 1).
     """
-    return signal_processes("SIGSTOP", pid_file, name_pattern, max_processes)
+    check_types(pause_processes, locals())
+    return _signal("pause_processes", "SIGSTOP", pid_file, name_pattern, max_processes)
 
 
 def resume_processes(configuration: dict = None, secrets: dict = None) -> list[dict[str, Any]]:

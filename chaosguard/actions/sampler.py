@@ -6,6 +6,7 @@ it lives in the runner process and stops with it.
 
 from typing import Any
 
+from chaosguard.actions._args import check_types
 from chaosguard.errors import InvalidArgument
 from chaosguard.slo.http.sampler import start_sampler, stop_sampler
 from chaosguard.slo.http.target import HttpTarget
@@ -33,6 +34,7 @@ def start_http_sampler(
     :param timeout_s: per-request timeout in seconds (a timeout is an error and a slow sample).
     :param max_ok_status: highest status that is not an error (default 399).
     """
+    check_types(start_http_sampler, locals())
     if not name.strip():
         raise InvalidArgument("name", "must not be empty")
     if not 0.1 <= rate_per_s <= 1000:
@@ -49,4 +51,5 @@ def stop_http_sampler(name: str, configuration: dict = None, secrets: dict = Non
 
     :param name: the sampler's name.
     """
+    check_types(stop_http_sampler, locals())
     return stop_sampler(name)

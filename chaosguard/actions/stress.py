@@ -4,7 +4,10 @@ Stress runs in worker processes at the lowest priority (nice 19) that die with t
 stress is recorded in the fault ledger before it starts, so a rollback, the guard or
 ``chaos cleanup`` can always stop it. Each action returns as soon as the stress is active (CPU
 workers running, memory resident); ``duration_s`` makes the stress end by itself, 0 keeps it until
-reverted.
+reverted. Every argument's type is checked first (one line naming it), then its range; right before
+the stress starts, the operator's policy decides (:func:`chaosguard.policy.gate.admit`: kill switch,
+windows, freezes, ``local.max_cpu_workers`` / ``local.max_memory_mib``, ``allow_unguarded``), with
+or without the guard control.
 
 No ``from __future__ import annotations`` here: ``chaos discover`` reads the annotations at run time
 and would show postponed (string) annotations as ``object``.
@@ -15,8 +18,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from chaosguard import faults
+from chaosguard.actions._args import check_types
 from chaosguard.errors import RevertError
 from chaosguard.faults.stress.spec import CpuStressSpec, MemoryStressSpec
+from chaosguard.policy.gate import admit
 from chaosguard.validation import parse
 
 __all__ = ["stress_cpu", "stress_memory", "stop_stress"]
@@ -70,6 +75,7 @@ def stress_cpu(
         open loop, whole percents; stress-ng must be installed).
     :returns: ``{"record", "kind", "workers", "load_percent", "duration_s", "backend", "pids"}``.
     """
+    check_types(stress_cpu, locals())
     spec = parse(
         CpuStressSpec,
         workers=workers,
@@ -77,6 +83,7 @@ def stress_cpu(
         duration_s=duration_s,
         backend=backend,
     )
+    admit(f"{__name__}:stress_cpu", {"workers": spec.workers})
     return _summary(faults.inject("cpu-stress", spec))
 
 
@@ -101,7 +108,9 @@ def stress_memory(
     :returns: ``{"record", "kind", "mib", "duration_s", "backend", "pids", "rss_mib"}`` where
         ``rss_mib`` is the resident size reached by the stress processes.
     """
+    check_types(stress_memory, locals())
     spec = parse(MemoryStressSpec, mib=mib, duration_s=duration_s, backend=backend)
+    admit(f"{__name__}:stress_memory", {"mib": spec.mib})
     return _summary(faults.inject("memory-stress", spec))
 
 
@@ -112,6 +121,7 @@ def stop_stress(kind: str = "all", configuration: dict = None, secrets: dict = N
     :returns: ``{"stopped": [{"record", "kind", "outcome"}]}`` (``outcome`` is ``reverted``, or
         ``vanished`` when the stress had already ended by itself).
     """
+    check_types(stop_stress, locals())
     spec = parse(_StopSpec, kind=kind)
     stopped, failed = [], []
     for name in _KINDS[spec.kind]:

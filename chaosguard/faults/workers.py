@@ -150,12 +150,12 @@ def record_processes(record: FaultRecord) -> list[psutil.Process]:
     pids = record.handles.get("pids") or (
         [record.handles["pid"]] if "pid" in record.handles else []
     )
+    created = record.handles.get("create_time")  # no start time recorded: only the flag counts
     for pid in pids:
         try:
             proc = psutil.Process(int(pid))
-            if abs(
-                proc.create_time() - float(record.handles.get("create_time", proc.create_time()))
-            ) < 0.05 or _has_flag(proc, record.id):
+            same = created is not None and abs(proc.create_time() - float(created)) < 0.05
+            if same or _has_flag(proc, record.id):
                 found[proc.pid] = proc
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ProcessInfo",
     "ProcessTarget",
+    "describe_processes",
     "protected_pids",
     "resolve_processes",
     "select_processes",
@@ -157,3 +158,24 @@ def resolve_processes(pid_file: str = "", name_pattern: str = "") -> list[Proces
         except psutil.Error:
             continue
     return found
+
+
+def describe_processes(targets: list[ProcessTarget]) -> list[ProcessInfo]:
+    """The selected ``targets`` as the policy judges them: name and command line read now.
+
+    A target that has exited (or whose pid now belongs to another process) keeps the name it was
+    selected by and an empty command line.
+    """
+    import psutil
+
+    out = []
+    for target in targets:
+        cmdline = ""
+        try:
+            proc = psutil.Process(target.pid)
+            if abs(proc.create_time() - target.create_time) < 0.05:
+                cmdline = " ".join(proc.cmdline())
+        except psutil.Error:
+            pass
+        out.append(ProcessInfo(target.pid, target.name, cmdline))
+    return out

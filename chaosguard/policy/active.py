@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from chaosguard.policy.model import Policy
 
-__all__ = ["active_policy", "set_active_policy"]
+__all__ = ["active_policy", "guarded_run_active", "set_active_policy"]
 
 _lock = threading.Lock()
 _active: Policy | None = None
@@ -25,6 +25,13 @@ def set_active_policy(policy: Policy | None) -> None:
     global _active
     with _lock:
         _active = policy
+
+
+def guarded_run_active() -> bool:
+    """True while a guarded run (the chaosguard control) has published its policy in this
+    process."""
+    with _lock:
+        return _active is not None
 
 
 def active_policy() -> Policy:

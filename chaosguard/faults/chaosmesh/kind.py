@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from chaosguard.errors import InvalidArgument, Refused, RevertError
+from chaosguard.faults.chaosmesh.handles import checked
 from chaosguard.faults.chaosmesh.spec import NETWORK_FIELDS, STRESS_FIELDS, ChaosMeshSpec
 from chaosguard.faults.contract import FaultKind
 from chaosguard.kube.api import Api, ApiError
@@ -211,13 +212,34 @@ class ChaosMeshKind:
         return obj
 
     def revert(self, record: FaultRecord) -> str:
-        """Delete the object (``vanished`` when it is already gone) and wait until it is gone."""
-        api = _api(record.spec)
-        namespace = record.spec["namespace"]
-        name = record.handles.get("name") or object_name(record.id)
-        body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
-        if record.handles.get("uid"):
-            body["preconditions"] = {"uid": record.handles["uid"]}
+        """Delete the object (``vanished`` when it is already gone) and wait until it is gone.
+
+        The record re-validates first (Kubernetes names, a uid; else
+        :class:`~chaosguard.errors.Refused`, nothing sent). The DELETE always carries a uid
+        precondition: without a recorded uid the object is read and deleted only if it carries
+        this record's annotation (else ``vanished``: ours was never created).
+        """
+        try:
+            spec, handles = checked(record)
+        except ValueError as exc:
+            raise Refused(f"record {record.id} does not re-validate: {exc}") from None
+        api = _api(spec.model_dump())
+        namespace = spec.namespace
+        name = handles.name or object_name(record.id)
+        uid = handles.uid
+        if not uid:
+            obj = api.get(self.path(namespace, name))
+            meta = (obj or {}).get("metadata") or {}
+            if obj is None or (meta.get("annotations") or {}).get(ANN_RECORD) != record.id:
+                return "vanished"
+            uid = str(meta.get("uid") or "")
+            if not uid:
+                raise RevertError(f"{self.kind} {namespace}/{name} has no uid; not deleted")
+        body: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "preconditions": {"uid": uid},
+        }
         status, _ = api.delete(self.path(namespace, name), body)
         if status in (404, 409):  # gone, or a different object now has the name
             return "vanished"

@@ -4,6 +4,7 @@
 Arguments after the common worker flags::
 
     --listen HOST:PORT --upstream HOST:PORT --toxic JSON --control PATH [--seed N]
+    [--max-connections N]
 
 It listens, opens its control socket, reports ``listen`` (the bound address) and ``control`` as
 ready info, then serves until SIGTERM or until the runner's lifeline breaks. It runs on uvloop when
@@ -26,7 +27,12 @@ from pydantic import ValidationError
 from chaosguard.faults.child import report_error, report_ready, worker_setup
 from chaosguard.faults.latency import control
 from chaosguard.faults.latency._proxy import LatencyProxy
-from chaosguard.faults.latency.spec import Toxic, join_address, split_address
+from chaosguard.faults.latency.spec import (
+    DEFAULT_MAX_CONNECTIONS,
+    Toxic,
+    join_address,
+    split_address,
+)
 
 #: ``asyncio`` selects the standard event loop instead of uvloop (for comparisons and debugging).
 LOOP_ENV = "CHAOSGUARD_LATENCY_LOOP"
@@ -39,6 +45,7 @@ def _parse(rest: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--toxic", required=True)
     parser.add_argument("--control", required=True)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--max-connections", type=int, default=DEFAULT_MAX_CONNECTIONS)
     return parser.parse_args(rest)
 
 
@@ -64,7 +71,9 @@ def _handler(proxy: LatencyProxy) -> control.Handler:
 async def serve(args: argparse.Namespace) -> int:
     """Run the proxy and its control channel until the process is stopped."""
     toxic = Toxic.model_validate_json(args.toxic)
-    proxy = LatencyProxy(split_address(args.upstream), toxic, seed=args.seed)
+    proxy = LatencyProxy(
+        split_address(args.upstream), toxic, seed=args.seed, max_connections=args.max_connections
+    )
     try:
         host, port = await proxy.start(*split_address(args.listen, allow_port_zero=True))
     except OSError as exc:

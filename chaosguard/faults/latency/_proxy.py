@@ -5,11 +5,16 @@ and ``downstream`` (server → client); see :mod:`._pipe` for how chunks are hel
 connection may be answered with a TCP reset instead (the toxic's ``reset_probability``). The toxic
 lives on the :class:`LatencyProxy`; changing it affects chunks and connections that arrive
 afterwards, on existing connections too, and never drops a connection.
+
+At most ``max_connections`` connections are served at once: beyond it a new connection is closed at
+once with a reset (counted in ``refused``), and ONE line goes to the worker's log per burst of
+refusals (the next accepted connection ends the burst), never one per connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import socket
 import struct
@@ -17,9 +22,11 @@ from typing import Any, cast
 
 from chaosguard.faults.latency._pipe import HIGH_WATER, Pipe, clock
 from chaosguard.faults.latency._toxics import Lateness, should_reset
-from chaosguard.faults.latency.spec import NO_TOXIC, Toxic
+from chaosguard.faults.latency.spec import DEFAULT_MAX_CONNECTIONS, NO_TOXIC, Toxic
 
 __all__ = ["Connection", "LatencyProxy"]
+
+logger = logging.getLogger("chaosguard.faults.latency")
 
 _LINGER_RST = struct.pack("ii", 1, 0)
 
@@ -191,14 +198,28 @@ class LatencyProxy:
     """A TCP proxy to one upstream with a live-changeable :class:`Toxic`."""
 
     def __init__(
-        self, upstream: tuple[str, int], toxic: Toxic = NO_TOXIC, seed: int | None = None
+        self,
+        upstream: tuple[str, int],
+        toxic: Toxic = NO_TOXIC,
+        seed: int | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self.loop = asyncio.get_running_loop()
+        self.max_connections = max_connections
+        self._refusing = False  # inside a burst of refused connections (logged once)
         self.upstream = upstream
         self.upstream_addr: tuple[str, int] = upstream
         self.rng = random.Random(seed)
         self.stats: dict[str, int] = dict.fromkeys(
-            ("connections", "resets", "upstream_errors", "bytes_upstream", "bytes_downstream"), 0
+            (
+                "connections",
+                "resets",
+                "refused",
+                "upstream_errors",
+                "bytes_upstream",
+                "bytes_downstream",
+            ),
+            0,
         )
         self.lateness = Lateness()
         self._conns: set[Connection] = set()
@@ -245,8 +266,21 @@ class LatencyProxy:
         self.stats["bytes_" + stream] += size
 
     def accept(self, client: asyncio.Transport) -> Connection | None:
-        """A new client: reset it (by the toxic's odds) or connect it upstream."""
+        """A new client: refuse it (cap reached), reset it (by the toxic's odds) or connect it
+        upstream."""
         self.stats["connections"] += 1
+        if len(self._conns) >= self.max_connections:
+            self.stats["refused"] += 1
+            if not self._refusing:
+                self._refusing = True
+                logger.warning(
+                    "chaosguard latency proxy: %d connections open (the cap, policy "
+                    "local.max_proxy_connections); refusing new connections until one closes",
+                    len(self._conns),
+                )
+            _reset(client)
+            return None
+        self._refusing = False
         if should_reset(self.toxic, self.rng):
             self.stats["resets"] += 1
             _reset(client)

@@ -23,11 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chaosguard.errors import InjectionError, InvalidArgument, RevertError
+from chaosguard.errors import InjectionError, InvalidArgument, Refused, RevertError
 from chaosguard.faults.contract import FaultKind
 from chaosguard.faults.latency import control
-from chaosguard.faults.latency.spec import NO_TOXIC, Toxic, ToxicChange, preflight
+from chaosguard.faults.latency.handles import check_proxy, check_toxic, safe_control
 from chaosguard.faults.latency.spec import Spec as ProxySpec
+from chaosguard.faults.latency.spec import Toxic, ToxicChange, preflight
 from chaosguard.faults.workers import record_processes, spawn_worker, terminate_record
 from chaosguard.ledger.paths import ensure_dir, state_dir
 from chaosguard.ledger.store import FaultRecord
@@ -105,6 +106,8 @@ class LatencyProxyKind:
             spec.toxic.model_dump_json(),
             "--control",
             str(control_path(record)),
+            "--max-connections",
+            str(spec.max_connections),
         ]
         handles = spawn_worker(record, WORKER_MODULE, args)
         handles["toxic"] = spec.toxic.model_dump(mode="json")
@@ -121,10 +124,19 @@ class LatencyProxyKind:
         return _set_toxic(control_of(record), new_spec.toxic)
 
     def revert(self, record: FaultRecord) -> str:
-        """Stop the worker (idempotent: a worker already gone counts as ``vanished``)."""
+        """Stop the worker (idempotent: a worker already gone counts as ``vanished``).
+
+        Only after the record re-validates (a pid only with its start time, the control socket only
+        in the state dir): otherwise :class:`~chaosguard.errors.Refused` and nothing is touched.
+        """
+        try:
+            check_proxy(record)
+            sock = safe_control(str(control_of(record)), "handles.control")
+        except ValueError as exc:
+            raise Refused(f"record {record.id} does not re-validate: {exc}") from None
         outcome = terminate_record(record)
         with contextlib.suppress(OSError):
-            control_of(record).unlink()
+            sock.unlink()
         return outcome
 
     def observe(self, record: FaultRecord) -> bool | dict[str, Any]:
@@ -172,10 +184,19 @@ class LatencyToxicKind:
         return _set_toxic(new_spec.control, new_spec.toxic)
 
     def revert(self, record: FaultRecord) -> str:
-        """Put back ``spec.restore``; ``vanished`` when the proxy has stopped."""
-        restore = Toxic.model_validate(record.spec.get("restore") or NO_TOXIC.model_dump())
+        """Put back ``spec.restore``; ``vanished`` when the proxy has stopped.
+
+        Only through a control socket in the state dir (the record re-validates first, else
+        :class:`~chaosguard.errors.Refused` and nothing is contacted).
+        """
         try:
-            _set_toxic(record.spec["control"], restore)
+            check_toxic(record)
+            spec = ToxicChange.model_validate(record.spec)
+        except ValueError as exc:
+            raise Refused(f"record {record.id} does not re-validate: {exc}") from None
+        restore = spec.restore
+        try:
+            _set_toxic(safe_control(spec.control, "spec.control"), restore)
         except control.ControlError as exc:
             if exc.gone:
                 return "vanished"

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from chaosguard.errors import InvalidArgument
 
 __all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
     "MAX_BANDWIDTH_KBPS",
     "MAX_JITTER_MS",
     "MAX_LATENCY_MS",
@@ -33,6 +34,7 @@ __all__ = [
     "Spec",
     "Toxic",
     "ToxicChange",
+    "check_listen",
     "join_address",
     "preflight",
     "split_address",
@@ -44,6 +46,9 @@ MAX_LATENCY_MS = 60_000.0
 MAX_JITTER_MS = 10_000.0
 #: 10 GiB/s: anything above is no cap at all on loopback.
 MAX_BANDWIDTH_KBPS = 10 * 1024 * 1024
+#: Connections one proxy serves at once unless the policy says otherwise
+#: (``local.max_proxy_connections``); beyond it new connections are closed at once.
+DEFAULT_MAX_CONNECTIONS = 512
 #: How long the upstream reachability check may wait for a TCP connect.
 CONNECT_TIMEOUT_S = 1.0
 
@@ -109,7 +114,11 @@ def join_address(host: str, port: int) -> str:
 
 
 class Spec(BaseModel):
-    """One proxy ``listen`` → ``upstream`` with a toxic; ``listen`` may use port 0 (a free one)."""
+    """One proxy ``listen`` → ``upstream`` with a toxic; ``listen`` may use port 0 (a free one).
+
+    ``max_connections`` caps the connections it serves at once (the action takes it from the
+    policy's ``local.max_proxy_connections``).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -117,6 +126,7 @@ class Spec(BaseModel):
     listen: str
     upstream: str
     toxic: Toxic = NO_TOXIC
+    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, ge=1, strict=True)
 
     @field_validator("name")
     @classmethod
@@ -165,7 +175,8 @@ def _resolve(field: str, host: str, port: int) -> list[tuple[int, tuple[object, 
     return [(family, addr) for family, _, _, _, addr in infos]
 
 
-def _check_listen(listen: str) -> None:
+def check_listen(listen: str) -> None:
+    """The listen address can be bound here (free, an address of this machine)."""
     host, port = split_address(listen, allow_port_zero=True)
     family, addr = _resolve("listen", host, port)[0]
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -200,5 +211,5 @@ def _check_upstream(upstream: str, timeout: float) -> None:
 
 def preflight(spec: Spec, *, connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
     """Check the world for ``spec``: listen address free and local, upstream found and answering."""
-    _check_listen(spec.listen)
+    check_listen(spec.listen)
     _check_upstream(spec.upstream, connect_timeout)

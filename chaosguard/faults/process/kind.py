@@ -14,7 +14,9 @@ from typing import Any
 
 import psutil
 
+from chaosguard.errors import Refused
 from chaosguard.faults.contract import FaultKind, FixedFault
+from chaosguard.faults.process.handles import spec_of
 from chaosguard.faults.process.spec import PAUSING, ProcessSignalSpec, signal_number
 from chaosguard.ledger.store import FaultRecord
 
@@ -66,12 +68,20 @@ class ProcessSignalKind(FixedFault):
         return {"signalled": hit}
 
     def revert(self, record: FaultRecord) -> str:
-        """Resume paused targets with ``SIGCONT``; permanent signals have nothing to undo."""
-        if record.spec["signal"] not in PAUSING:
+        """Resume paused targets with ``SIGCONT``; permanent signals have nothing to undo.
+
+        The spec is re-validated first (every target by pid *and* start time); a record that does
+        not re-validate raises :class:`~chaosguard.errors.Refused` and nothing is signalled.
+        """
+        try:
+            spec = spec_of(record)
+        except ValueError as exc:
+            raise Refused(f"record {record.id} does not re-validate: {exc}") from None
+        if not spec.pauses:
             return "not-revertible"
         resumed = 0
-        for target in record.spec["targets"]:
-            proc = _same_process(target)
+        for target in spec.targets:
+            proc = _same_process(target.model_dump())
             if proc is not None:
                 proc.send_signal(signal.SIGCONT)
                 resumed += 1

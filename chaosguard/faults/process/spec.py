@@ -8,20 +8,28 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chaosguard.local.processes import ProcessTarget
 
-__all__ = ["PAUSING", "ProcessSignalSpec", "ProcessTarget", "signal_number"]
+__all__ = ["PAUSING", "ProcessSignalSpec", "ProcessTarget", "signal_name", "signal_number"]
 
 #: the signals that pause a process; ``SIGCONT`` undoes them
 PAUSING = frozenset({"SIGSTOP", "SIGTSTP"})
 
 
-def signal_number(name: str) -> int:
-    """``"SIGTERM"``, ``"TERM"`` or ``"15"`` → 15; ``KeyError``/``ValueError`` for anything else."""
-    text = name.strip().upper()
+def signal_number(name: str | int) -> int:
+    """``"SIGTERM"``, ``"TERM"``, ``"15"`` or ``15`` → 15; ``KeyError``/``ValueError`` for anything
+    else (a boolean included)."""
+    if isinstance(name, bool) or not isinstance(name, str | int):
+        raise ValueError(f"expected a signal name or number (got {type(name).__name__})")
+    text = str(name).strip().upper()
     if text.isdigit():
         return signal.Signals(int(text)).value
     if not text.startswith("SIG"):
         text = "SIG" + text
     return signal.Signals[text].value
+
+
+def signal_name(name: str | int) -> str:
+    """The canonical name of a signal given by name or number (``9`` → ``"SIGKILL"``)."""
+    return signal.Signals(signal_number(name)).name
 
 
 class ProcessSignalSpec(BaseModel):

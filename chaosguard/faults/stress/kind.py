@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from chaosguard.errors import Refused
 from chaosguard.faults.contract import FaultKind, FixedFault
 from chaosguard.faults.stress import _stressng
 from chaosguard.faults.stress._oslib import rss_bytes
+from chaosguard.faults.stress.handles import handles_of
 from chaosguard.faults.stress.spec import MIB, CpuStressSpec, MemoryStressSpec
 from chaosguard.faults.workers import record_processes, spawn_worker, terminate_record
 from chaosguard.ledger.store import FaultRecord
@@ -49,7 +51,15 @@ class WorkerKind(FixedFault):
         """Nothing beyond the spec (its validators checked the limits and the backend)."""
 
     def revert(self, record: FaultRecord) -> str:
-        """Stop every process of ``record`` (SIGTERM, then SIGKILL); ``vanished`` when none runs."""
+        """Stop every process of ``record`` (SIGTERM, then SIGKILL); ``vanished`` when none runs.
+
+        Only after its handles re-validate (a pid only with its start time): otherwise
+        :class:`~chaosguard.errors.Refused` and nothing is signalled.
+        """
+        try:
+            handles_of(record)
+        except ValueError as exc:
+            raise Refused(f"record {record.id} does not re-validate: {exc}") from None
         return terminate_record(record)
 
     def observe(self, record: FaultRecord) -> bool | dict[str, Any]:
