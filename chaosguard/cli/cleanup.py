@@ -24,8 +24,10 @@ __all__ = ["cleanup"]
 def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     """Revert the faults left open by runs whose runner died (SIGKILL, crash, lost node).
 
-    Exit codes: 0 nothing left open · 4 a fault could not be reverted (it stays open for the next
-    cleanup), or invalid input.
+    Only records that re-validate are acted on; ledger files that do not are moved to
+    ledger/quarantine/ and listed. --dry-run shows the exact targets. Exit codes: 0 nothing left
+    open · 3 the state directory is not ours alone · 4 a fault could not be reverted (it stays
+    open for the next cleanup), a record was refused or a file quarantined, or invalid input.
     """
     from rich.console import Console
     from rich.table import Table
@@ -45,12 +47,25 @@ def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     for col in ("run", "runner pid", "record", "kind", "outcome"):
         table.add_column(col)
     for item in items:
-        table.add_row(
-            item.run_id, str(item.pid), item.record_id.rsplit(".", 1)[-1], item.kind, item.outcome
-        )
+        record = item.record_id.rsplit(".", 1)[-1]
+        table.add_row(item.run_id, str(item.pid), record, item.kind, item.outcome)
     console.print(table)
+    targets = [i for i in items if i.target]
+    if targets:  # the exact targets, one per line, never cut
+        console.print("Targets:")
+        for item in targets:
+            record = item.record_id.rsplit(".", 1)[-1]
+            console.print(f"  {record} {item.kind}: {item.target}", soft_wrap=True)
     failed = [i for i in items if i.outcome.startswith("failed")]
+    untrusted = [i for i in items if i.failed and not i.outcome.startswith("failed")]
+    if dry_run:  # a listing: what is wrong is in the table, the real run exits non-zero
+        return
     if failed:
         raise RevertError(
             f"{len(failed)} fault(s) could not be reverted; they stay open for the next cleanup"
+        )
+    if untrusted:
+        raise RevertError(
+            f"{len(untrusted)} ledger item(s) refused or quarantined in "
+            f"{root / 'ledger' / 'quarantine'}: check by hand whether their fault is still there"
         )

@@ -5,6 +5,14 @@ its open records is reverted through the fault contract and closed; a run with n
 marked ended and moved to ``ledger/archive``. A revert that fails leaves its record open and is
 reported, so the next cleanup tries again.
 
+Nothing in a run file is trusted until it re-validates. A file that does not fold cleanly (a line
+like ``[1,2]``, a record of another run, a symbolic link) is moved to ``ledger/quarantine/`` with a
+``.reason`` file and reported, and cleanup goes on with the other runs. A record that does not
+re-validate with its kind (:func:`~chaosguard.faults.contract.check_record`: a pid without its start
+time, a socket outside the state dir, a name that is not a Kubernetes name) is refused, never acted
+on; once nothing else of its run is left open, the run file is quarantined too, so no later cleanup
+or run is stuck on it. A dry run lists the exact targets and changes nothing.
+
 :func:`sweep` is the one entry point of ``chaos cleanup``: the dead runs' records first, then the
 labelled Chaos Mesh objects of dead or unknown runs (:mod:`chaosguard.faults.chaosmesh.sweep`, for a
 ledger that was lost). Every run also reverts dead runs' records when it starts
@@ -17,34 +25,52 @@ import atexit
 import logging
 from pathlib import Path
 
+from chaosguard.errors import Refused
 from chaosguard.faults import contract
 from chaosguard.faults.chaosmesh.sweep import sweep_leftovers
 from chaosguard.faults.items import CleanupItem
-from chaosguard.ledger.store import RunLedger, RunState, forget_current_runs, iter_runs, ledger_dir
+from chaosguard.ledger.paths import private_dir
+from chaosguard.ledger.store import (
+    FaultRecord,
+    RunLedger,
+    RunState,
+    forget_current_runs,
+    iter_runs,
+    ledger_dir,
+    quarantine,
+)
 
 __all__ = ["CleanupItem", "cleanup_dead_runs", "revert_run", "sweep"]
 
 logger = logging.getLogger("chaosguard")
 
 
+def _row(state: RunState, record: FaultRecord, outcome: str, target: str = "") -> CleanupItem:
+    return CleanupItem(state.run_id, record.id, record.kind, outcome, state.pid, target)
+
+
 def revert_run(run: RunLedger, state: RunState, dry_run: bool = False) -> list[CleanupItem]:
-    """Revert every open record of ``state`` through ``run`` (whose lock we hold)."""
+    """Revert every open record of ``state`` through ``run`` (whose lock we hold).
+
+    Each record is re-validated first; one that does not is ``refused: <why>`` and untouched.
+    """
     items: list[CleanupItem] = []
     for record in state.open_records:
+        try:
+            target = contract.check_record(record) if record.revertible else "nothing to undo"
+        except Refused as exc:
+            items.append(_row(state, record, f"refused: {exc}"))
+            continue
         if dry_run:
-            items.append(
-                CleanupItem(state.run_id, record.id, record.kind, "would-revert", state.pid)
-            )
+            items.append(_row(state, record, "would-revert", target))
             continue
         try:
             closed = contract.revert(record, run)
-            items.append(
-                CleanupItem(state.run_id, record.id, record.kind, closed.outcome or "", state.pid)
-            )
+            items.append(_row(state, record, closed.outcome or "", target))
+        except Refused as exc:
+            items.append(_row(state, record, f"refused: {exc}", target))
         except Exception as exc:
-            items.append(
-                CleanupItem(state.run_id, record.id, record.kind, f"failed: {exc}", state.pid)
-            )
+            items.append(_row(state, record, f"failed: {exc}", target))
     return items
 
 
@@ -52,26 +78,55 @@ def _archive(run: RunLedger, state: RunState) -> None:
     if state.ended_at is None:
         run.end()
     run.release()
-    archive = ledger_dir(state.path.parent.parent) / "archive"
-    archive.mkdir(exist_ok=True)
+    archive = private_dir(ledger_dir(state.path.parent.parent), "archive")
     state.path.rename(archive / state.path.name)
 
 
+def _quarantined(state: RunState, reason: str, dry_run: bool) -> CleanupItem:
+    """Quarantine (or, with ``dry_run``, say it would) the run file of ``state``; the row."""
+    if dry_run:
+        return CleanupItem(state.run_id, "-", "ledger", f"would-quarantine: {reason}", state.pid)
+    where = quarantine(state.path, reason)
+    logger.warning("chaosguard: quarantined ledger file %s: %s", where, reason)
+    return CleanupItem(state.run_id, "-", "ledger", f"quarantined: {reason}", state.pid, str(where))
+
+
+def _clean(run: RunLedger, state: RunState, dry_run: bool) -> list[CleanupItem]:
+    if state.problem is not None:
+        return [_quarantined(state, state.problem, dry_run)]
+    items = revert_run(run, state, dry_run)
+    left = state.open_records if dry_run else run.state().open_records
+    if not left:
+        if not dry_run:
+            _archive(run, state)
+        return items
+    refused = {i.record_id: i.outcome for i in items if i.outcome.startswith("refused")}
+    if all(r.id in refused for r in left):  # only untrusted records keep it open: a dead end
+        if not dry_run:
+            details = "; ".join(f"{rid}: {why}" for rid, why in refused.items())
+            logger.warning("chaosguard: %s", details)
+        tails = ", ".join(rid.rsplit(".", 1)[-1] for rid in refused)
+        items.append(_quarantined(state, f"record(s) {tails} do not re-validate", dry_run))
+    return items
+
+
 def cleanup_dead_runs(root: Path | None = None, dry_run: bool = False) -> list[CleanupItem]:
-    """Revert (or, with ``dry_run``, list) every open record of every dead run under ``root``."""
+    """Revert (or, with ``dry_run``, list) every open record of every dead run under ``root``.
+
+    Untrusted run files are quarantined and reported as rows; the other runs are cleaned all the
+    same.
+    """
     items: list[CleanupItem] = []
     for state in iter_runs(root):
-        if state.runner_alive():
+        if state.problem is None and state.runner_alive():
             continue
         run = RunLedger.adopt(state.path)
         if run is None:  # owner alive (other host/namespace) or another cleaner at work
             continue
         try:
-            fresh = run.state()
-            found = revert_run(run, fresh, dry_run)
-            items.extend(found)
-            if not dry_run and not run.state().open_records:
-                _archive(run, fresh)
+            items.extend(_clean(run, run.state(), dry_run))
+        except Exception as exc:  # one run's trouble never stops the others
+            items.append(CleanupItem(state.run_id, "-", "ledger", f"failed: {exc}", state.pid))
         finally:
             run.release()
     return items

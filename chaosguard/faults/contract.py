@@ -12,8 +12,15 @@ Every change to the world goes through one of three functions here, and each wri
                           ledger.change(record, spec)    the new spec, BEFORE it is applied
                           kind.change(record, spec)      → handles: update
                           failure → ledger.change_failed, InjectionError (the record stays open)
-    revert(record)        kind.revert(record)            idempotent; a vanished target is reverted
+    revert(record)        check_record(record)           the record re-validates, or Refused
+                          kind.revert(record)            idempotent; a vanished target is reverted
                           ledger.close(record, outcome)
+
+A record is data from a file, so revert trusts it only once it re-validates (:func:`check_record`):
+the kind's spec (or, where the spec checks the world, its shape) and a pydantic model of the handles
+(``faults/<kind>/handles.py``): a pid only with its start time, control sockets only inside the
+state directory, Kubernetes names as Kubernetes names. A record that does not is refused (nothing
+is touched) and ``chaos cleanup`` quarantines its run file.
 
 :func:`observe` asks a kind whether a record's effect is present now (tests and evidence). Every
 function here takes the run's ledger explicitly; :mod:`chaosguard.faults.runs` binds them to this
@@ -26,7 +33,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from chaosguard.errors import (
     ChaosGuardError,
@@ -47,6 +54,9 @@ __all__ = [
     "change",
     "revert",
     "observe",
+    "check_record",
+    "RECORD_CHECKS",
+    "revalidate",
 ]
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
@@ -131,7 +141,49 @@ KINDS: dict[str, str] = {
     "chaosmesh-stress": "chaosguard.faults.chaosmesh.kind:STRESS_KIND",
 }
 
+#: name → "module:function" that re-validates a record before revert and names its exact targets
+RECORD_CHECKS: dict[str, str] = {
+    "latency-proxy": "chaosguard.faults.latency.handles:check_proxy",
+    "latency-toxic": "chaosguard.faults.latency.handles:check_toxic",
+    "cpu-stress": "chaosguard.faults.stress.handles:check_cpu",
+    "memory-stress": "chaosguard.faults.stress.handles:check_memory",
+    "process-signal": "chaosguard.faults.process.handles:check",
+    "chaosmesh-network": "chaosguard.faults.chaosmesh.handles:check",
+    "chaosmesh-stress": "chaosguard.faults.chaosmesh.handles:check",
+}
+
 _loaded: dict[str, FaultKind[Any]] = {}
+M = TypeVar("M", bound=BaseModel)
+
+
+def revalidate(model: type[M], data: Any, where: str) -> M:
+    """``data`` validated by ``model``; :class:`ValueError` naming the field (``where.field``)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(part) for part in (where, *err["loc"]))
+        raise ValueError(f"{loc}: {err['msg'].removeprefix('Value error, ')}") from None
+
+
+def check_record(record: FaultRecord) -> str:
+    """Re-validate ``record`` as its kind defines it; the exact targets a revert acts on.
+
+    Raise :class:`~chaosguard.errors.Refused` (one line, naming the field) when the record does
+    not re-validate: then nothing may act on it.
+    """
+    if record.kind not in KINDS:
+        raise Refused(f"record {record.id}: unknown fault kind {record.kind!r}; not acted on")
+    try:
+        where = RECORD_CHECKS.get(record.kind)
+        if where is None:
+            revalidate(kind(record.kind).Spec, record.spec, "spec")
+            return "nothing to undo"
+        module, attr = where.split(":")
+        described: str = getattr(importlib.import_module(module), attr)(record)
+        return described
+    except ValueError as exc:
+        raise Refused(f"record {record.id} does not re-validate: {exc}") from None
 
 
 def kind(name: str) -> FaultKind[Any]:
@@ -219,13 +271,16 @@ def revert(record: FaultRecord, ledger: RunLedger) -> FaultRecord:
     """Revert ``record`` and close it. Already closed → returned as the ledger has it.
 
     A record that is not revertible is closed as ``not-revertible`` without asking its kind. A
-    failure raises :class:`~chaosguard.errors.RevertError` and leaves the record open.
+    record that does not re-validate (:func:`check_record`) raises
+    :class:`~chaosguard.errors.Refused` and nothing is touched. A failure raises
+    :class:`~chaosguard.errors.RevertError`; both leave the record open.
     """
     record = _fresh(record, ledger)
     if not record.is_open:
         return record
     if not record.revertible:
         return ledger.close(record, "not-revertible")
+    check_record(record)
     k = kind(record.kind)
     try:
         outcome = k.revert(record)

@@ -18,5 +18,13 @@ class CleanupItem:
     run_id: str
     record_id: str
     kind: str
-    outcome: str  # reverted | vanished | not-revertible | would-revert | failed: <reason> | ...
+    outcome: str  # reverted | vanished | not-revertible | would-revert | failed: <reason> |
+    #              refused: <reason> | quarantined: <reason> | would-quarantine: <reason> | ...
     pid: int = 0
+    #: the exact targets (pid + start time, socket path, namespace/kind/name/uid), when known
+    target: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """True when this row needs a person: not reverted, refused, or quarantined."""
+        return self.outcome.startswith(("failed", "refused", "quarantined"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chaosguard.errors import Refused
 from chaosguard.faults import contract
 from chaosguard.faults.cleanup import cleanup_dead_runs
 from chaosguard.ledger.store import FaultRecord, RunLedger, current_run, existing_run, iter_runs
@@ -95,12 +96,23 @@ def find_open(kind_name: str, ledger: RunLedger | None = None, **spec: Any) -> F
 
 
 def find_live(kind_name: str, **spec: Any) -> FaultRecord | None:
-    """An open record of ``kind_name`` matching ``spec`` in *another* live run on this machine."""
+    """An open record of ``kind_name`` matching ``spec`` in *another* live run on this machine.
+
+    Only a record that re-validates (:func:`~.contract.check_record`) in a file that folds cleanly.
+    """
     own = run_ledger().run_id
     for state in iter_runs():
-        if state.run_id == own or not state.runner_alive():
+        if state.run_id == own or state.problem is not None or not state.runner_alive():
             continue
-        found = next((r for r in state.open_records if _matches(r, kind_name, spec)), None)
-        if found is not None:
-            return found
+        for record in state.open_records:
+            if _matches(record, kind_name, spec) and _trusted(record):
+                return record
     return None
+
+
+def _trusted(record: FaultRecord) -> bool:
+    try:
+        contract.check_record(record)
+    except Refused:
+        return False
+    return True

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from chaosguard.ledger.paths import ensure_dir
+
 __all__ = ["atomic_write", "fsync_dir", "new_dir", "to_json"]
 
 
@@ -34,7 +36,7 @@ def atomic_write(path: Path, data: bytes, *, overwrite: bool = True, mode: int =
     taken).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -56,14 +58,16 @@ def atomic_write(path: Path, data: bytes, *, overwrite: bool = True, mode: int =
 
 
 def new_dir(root: Path, name: str, limit: int = 1000) -> Path:
-    """Create ``root/name`` (or ``name-2``, ``name-3`` … when taken) exclusively and return it."""
-    root.mkdir(parents=True, exist_ok=True)
+    """Create ``root/name`` (or ``name-2``, ``name-3`` … when taken) exclusively, mode 0700, and
+    return it."""
+    ensure_dir(root)
     for i in range(1, limit + 1):
         candidate = root / (name if i == 1 else f"{name}-{i}")
         try:
-            candidate.mkdir()
+            candidate.mkdir(mode=0o700)
         except FileExistsError:
             continue
+        os.chmod(candidate, 0o700)
         fsync_dir(root)
         return candidate
     raise FileExistsError(f"{root / name}: {limit} run directories of that name already exist")

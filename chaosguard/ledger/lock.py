@@ -1,8 +1,9 @@
 """One guarded run per target scope: an flock'ed file per scope, taken over when its owner died.
 
-The lock is an exclusive ``flock`` on ``<state>/locks/<digest>.lock``; the kernel drops it when the
-owner dies, so a lock of a dead run is simply taken (and the takeover is reported). The file names
-the owner (run id, pid, start time) so a refusal can say who holds the scope.
+The lock is an exclusive ``flock`` on ``<state>/locks/<digest>.lock`` (opened ``O_NOFOLLOW``, in a
+checked 0700 directory); the kernel drops it when the owner dies, so a lock of a dead run is simply
+taken (and the takeover is reported). The file names the owner (run id, pid, start time) so a
+refusal can say who holds the scope.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from chaosguard.errors import Refused
 from chaosguard.ledger.identity import is_alive, self_identity
-from chaosguard.ledger.paths import ensure_dir, state_dir
+from chaosguard.ledger.paths import checked_state_dir, private_dir
 
 __all__ = ["ScopeLock", "acquire_scope"]
 
@@ -51,9 +52,12 @@ def _read_owner(fd: int) -> dict[str, Any] | None:
 
 def acquire_scope(scope: str, run_id: str) -> ScopeLock:
     """Take the lock of ``scope`` for ``run_id`` or raise :class:`Refused` naming the holder."""
-    directory = ensure_dir(state_dir() / "locks")
+    directory = private_dir(checked_state_dir(), "locks")
     path = directory / (hashlib.sha256(scope.encode()).hexdigest()[:24] + ".lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise Refused(f"cannot open the scope lock {path} safely: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -18,30 +18,34 @@ The owner holds an exclusive ``flock`` on its file for its lifetime: when the lo
 someone else, the owner is dead and its open records are leftovers for
 :mod:`chaosguard.faults.cleanup`.
 
-A torn last line (crash mid-write) is ignored on read.
+A line that is not JSON (a torn write after a crash) is ignored on read. A line that is JSON but
+not one of the lines above (``[1,2]``, an unknown ``op``, a record that does not validate, a record
+of another run) makes the whole file untrusted: :attr:`RunState.problem` says why, and cleanup moves
+the file to ``ledger/quarantine/`` (:func:`quarantine`) instead of acting on it. Run files are
+never opened through a symbolic link (``O_NOFOLLOW``); a link in their place is a problem too.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import socket
+import stat
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from chaosguard.errors import LedgerError
-from chaosguard.ledger.files import fsync_dir
-from chaosguard.ledger.identity import is_alive, self_identity
-from chaosguard.ledger.paths import ensure_dir, state_dir
+from chaosguard.ledger.files import atomic_write, fsync_dir
+from chaosguard.ledger.identity import self_identity
+from chaosguard.ledger.paths import checked_state_dir, private_dir, state_dir
+from chaosguard.ledger.records import FaultRecord, RunState, changed, fold_run
 
 __all__ = [
     "FaultRecord",
@@ -53,116 +57,36 @@ __all__ = [
     "current_run",
     "existing_run",
     "forget_current_runs",
+    "quarantine",
+    "quarantine_dir",
 ]
 
 
-class FaultRecord(BaseModel):
-    """Everything needed to revert one fault without the process that injected it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    run_id: str
-    kind: str
-    spec: dict[str, Any]
-    handles: dict[str, Any] = {}
-    revertible: bool = True
-    created_at: float
-    closed_at: float | None = None
-    outcome: str | None = None
-    #: the spec before the latest ``change`` (``None`` when the fault never changed)
-    prior_spec: dict[str, Any] | None = None
-    #: why the latest change was not applied; while set, ``spec`` or ``prior_spec`` may be in force
-    change_error: str | None = None
-
-    @property
-    def is_open(self) -> bool:
-        """True while the fault may still be active in the world."""
-        return self.closed_at is None
-
-
-@dataclass
-class RunState:
-    """A run's ledger folded into its current state."""
-
-    run_id: str
-    path: Path
-    pid: int = 0
-    start_time: float | None = None
-    host: str = ""
-    argv: list[str] = field(default_factory=list)
-    started_at: float = 0.0
-    ended_at: float | None = None
-    records: dict[str, FaultRecord] = field(default_factory=dict)
-
-    @property
-    def open_records(self) -> list[FaultRecord]:
-        """Records whose fault may still be active, oldest first."""
-        return [r for r in self.records.values() if r.is_open]
-
-    def runner_alive(self) -> bool:
-        """True when the runner process of this run still exists (same pid and start time)."""
-        return self.host == socket.gethostname() and is_alive(self.pid, self.start_time)
-
-
 def ledger_dir(root: Path | None = None) -> Path:
-    """The directory holding run files (``<state>/ledger``)."""
-    return ensure_dir((root or state_dir()) / "ledger")
-
-
-def _changed(record: FaultRecord, spec: dict[str, Any]) -> FaultRecord:
-    return record.model_copy(update={"spec": spec, "prior_spec": record.spec, "change_error": None})
-
-
-def _fold(path: Path) -> RunState:
-    state = RunState(run_id=path.stem, path=path)
+    """The directory holding run files (``<state>/ledger``), after checking the state directory
+    (ours, not writable by group or others; :class:`~chaosguard.errors.Refused` otherwise)."""
+    base = root if root is not None else state_dir()
     try:
-        lines = path.read_bytes().splitlines()
-    except FileNotFoundError:
-        return state
-    for raw in lines:
-        try:
-            entry = json.loads(raw)
-        except ValueError:
-            continue  # torn last line after a crash
-        op = entry.get("op")
-        if op == "run":
-            state.pid, state.start_time = entry["pid"], entry["start_time"]
-            state.host, state.argv = entry.get("host", ""), entry.get("argv", [])
-            state.started_at = entry.get("at", 0.0)
-        elif op == "open":
-            rec = FaultRecord.model_validate(entry["record"])
-            state.records[rec.id] = rec
-        elif op == "update" and entry["id"] in state.records:
-            old = state.records[entry["id"]]
-            state.records[old.id] = old.model_copy(
-                update={"handles": {**old.handles, **entry["handles"]}}
-            )
-        elif op == "change" and entry["id"] in state.records:
-            old = state.records[entry["id"]]
-            state.records[old.id] = _changed(old, entry["spec"])
-        elif op == "change-failed" and entry["id"] in state.records:
-            old = state.records[entry["id"]]
-            state.records[old.id] = old.model_copy(update={"change_error": entry.get("error")})
-        elif op == "close" and entry["id"] in state.records:
-            old = state.records[entry["id"]]
-            state.records[old.id] = old.model_copy(
-                update={"closed_at": entry["at"], "outcome": entry.get("outcome")}
-            )
-        elif op == "end":
-            state.ended_at = entry.get("at")
-    return state
+        checked = checked_state_dir(base)
+    except OSError as exc:  # name the ledger dir, as creating it with its parents would
+        raise type(exc)(exc.errno, exc.strerror, str(Path(base) / "ledger")) from None
+    return private_dir(checked, "ledger")
+
+
+def quarantine_dir(root: Path | None = None) -> Path:
+    """Where untrusted run files go (``<state>/ledger/quarantine``)."""
+    return private_dir(ledger_dir(root), "quarantine")
 
 
 def read_run(path: Path) -> RunState:
     """Fold one run file into a :class:`RunState`."""
-    return _fold(path)
+    return fold_run(path)
 
 
 def iter_runs(root: Path | None = None) -> Iterator[RunState]:
     """Every run in the ledger (archived runs excluded), oldest file first."""
     for path in sorted(ledger_dir(root).glob("*.jsonl")):
-        yield _fold(path)
+        yield fold_run(path)
 
 
 class RunLedger:
@@ -182,9 +106,8 @@ class RunLedger:
         directory = ledger_dir(root)
         path = directory / f"{run_id}.jsonl"
         try:
-            fd = os.open(
-                path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
-            )
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            fd = os.open(path, flags | os.O_NOFOLLOW, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             raise LedgerError(f"cannot create ledger file {path}: {exc.strerror}") from exc
@@ -207,14 +130,21 @@ class RunLedger:
     def adopt(cls, path: Path) -> RunLedger | None:
         """Lock a dead run's file to clean it up; ``None`` while its owner or a cleaner has it."""
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-        except FileNotFoundError:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except (FileNotFoundError, IsADirectoryError):
             return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return cls(path, -1)  # a link: never written through; quarantine moves the link
+            raise LedgerError(f"cannot open ledger file {path}: {exc.strerror}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             return None
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.write(fd, b"\n")  # end a torn last line, so our lines stay lines of their own
         return cls(path, fd)
 
     def release(self) -> None:
@@ -269,7 +199,7 @@ class RunLedger:
         old one as ``prior_spec``), whatever happens next.
         """
         self._append({"op": "change", "id": record.id, "spec": spec, "at": time.time()})
-        return _changed(record, spec)
+        return changed(record, spec)
 
     def change_failed(self, record: FaultRecord, error: str) -> FaultRecord:
         """Note that the latest change of ``record`` was not (fully) applied, and why."""
@@ -288,7 +218,7 @@ class RunLedger:
 
     def state(self) -> RunState:
         """This run folded from disk."""
-        return _fold(self.path)
+        return fold_run(self.path)
 
 
 _current: dict[Path, RunLedger] = {}
@@ -323,3 +253,21 @@ def forget_current_runs() -> list[RunLedger]:
         runs = list(_current.values())
         _current.clear()
     return runs
+
+
+def quarantine(path: Path, reason: str, root: Path | None = None) -> Path:
+    """Move the run file ``path`` (a link is moved, not followed) to ``ledger/quarantine/`` and
+    write ``<name>.reason`` (0600) next to it; return the new path. Hold its lock (adopt) first."""
+    directory = quarantine_dir(root if root is not None else path.parent.parent)
+    target = directory / path.name
+    n = 1
+    while os.path.lexists(target):
+        n += 1
+        target = directory / f"{path.stem}-{n}{path.suffix}"
+    os.rename(path, target)
+    if stat.S_ISREG(os.lstat(target).st_mode):
+        os.chmod(target, 0o600)
+    note = f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} quarantined {path}: {reason}\n"
+    atomic_write(directory / (target.name + ".reason"), note.encode(), mode=0o600)
+    fsync_dir(path.parent)
+    return target

@@ -10,7 +10,10 @@ cluster the ledger knows about (and any given explicitly) and deletes those whos
   process (pid + start time) that no longer exists → **dead**;
 - is not in the ledger and the object carries no runner annotation → **unknown**.
 
-An object whose runner is alive is kept; so is one whose runner is on another host (we cannot tell
+Only what re-validates is used: records of a quarantinable run file or whose spec does not
+re-validate name no cluster or namespace; an object is deleted only when its name and namespace are
+Kubernetes names and with its uid as the DELETE's precondition. An object whose runner is alive is
+kept; so is one whose runner is on another host (we cannot tell
 whether it lives — pass ``all_hosts=True`` to remove those too). Never raises for one cluster's
 failure: it becomes a ``failed: …`` item, like cleanup's.
 
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard.errors import Refused
+from chaosguard.faults.chaosmesh.handles import checked, is_label, is_subdomain
 from chaosguard.faults.chaosmesh.kind import (
     ANN_RECORD,
     ANN_RUNNER,
@@ -63,11 +67,16 @@ def clusters_in_ledger(
     """Every cluster a Chaos Mesh record of the ledger (live or archived) names → its namespaces."""
     found: dict[Cluster, set[str]] = {}
     for state in (runs if runs is not None else _all_runs(root)).values():
+        if state.problem is not None:
+            continue  # an untrusted file names nothing
         for record in state.records.values():
-            if record.kind in _NAMES:
-                found.setdefault(Cluster.from_spec(record.spec), set()).add(
-                    str(record.spec.get("namespace"))
-                )
+            if record.kind not in _NAMES:
+                continue
+            try:
+                spec, _ = checked(record)
+            except ValueError:
+                continue
+            found.setdefault(Cluster.from_spec(spec.model_dump()), set()).add(spec.namespace)
     return found
 
 
@@ -137,6 +146,8 @@ def _objects(
             namespaces = sorted(recorded)
     out: list[dict[str, Any]] = []
     for ns in namespaces:
+        if not is_label(ns):
+            continue
         out.extend(api.list(f"/apis/{GROUP}/{VERSION}/namespaces/{ns}/{plural}", query) or [])
     return out
 
@@ -157,21 +168,25 @@ def _sweep_cluster(
             meta = obj.get("metadata") or {}
             record_id = (meta.get("annotations") or {}).get(ANN_RECORD, meta.get("name", ""))
             run_id = record_id.rsplit(".", 1)[0] if "." in record_id else "?"
-            if not delete:
+            name, namespace, uid = meta.get("name", ""), meta.get("namespace", ""), meta.get("uid")
+            if not delete or not (is_subdomain(name) and is_label(namespace) and uid):
                 continue
+            target = f"{namespace}/{kind.kind}/{name} uid {uid}"
             if dry_run:
                 items.append(
-                    CleanupItem(run_id, record_id, kind.name, f"would-delete ({why})", pid)
+                    CleanupItem(run_id, record_id, kind.name, f"would-delete ({why})", pid, target)
                 )
                 continue
             body = {
                 "apiVersion": "v1",
                 "kind": "DeleteOptions",
-                "preconditions": {"uid": meta.get("uid")},
+                "preconditions": {"uid": uid},
             }
-            status, _ = api.delete(kind.path(meta.get("namespace", ""), meta.get("name", "")), body)
+            status, _ = api.delete(kind.path(namespace, name), body)
             outcome = "vanished" if status in (404, 409) else "deleted"
             items.append(
-                CleanupItem(run_id, record_id, kind.name, f"{outcome} by label ({why})", pid)
+                CleanupItem(
+                    run_id, record_id, kind.name, f"{outcome} by label ({why})", pid, target
+                )
             )
     return items

@@ -95,3 +95,42 @@ def test_a_dry_run_lists_and_exits_0(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = chaos(tmp_path, "--dry-run", "--state-dir", "state")
     assert result.exit_code == 0 and seen == [True]
     assert "Dry run: would revert" in result.stdout and "would-revert" in result.stdout
+
+
+def test_a_dry_run_shows_the_exact_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = "pid 4242 (started 1796019110.5) and processes whose command line carries x"
+
+    def sweep(root: Path, dry_run: bool = False) -> list[CleanupItem]:
+        return [CleanupItem("run-1", "run-1.0", "cpu-stress", "would-revert", 7, target)]
+
+    monkeypatch.setattr("chaosguard.faults.cleanup.sweep", sweep)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = chaos(tmp_path, "--dry-run", "--state-dir", "state")
+    assert result.exit_code == 0 and target in result.stdout
+
+
+def test_a_refused_or_quarantined_entry_is_listed_then_exits_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def sweep(root: Path, dry_run: bool = False) -> list[CleanupItem]:
+        return [
+            CleanupItem("run-1", "run-1.0", "cpu-stress", "refused: handles: create_time missing"),
+            CleanupItem("run-2", "-", "ledger", "quarantined: line 2 is not a JSON object"),
+        ]
+
+    monkeypatch.setattr("chaosguard.faults.cleanup.sweep", sweep)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = chaos(tmp_path, "--state-dir", "state")
+    assert result.exit_code == 4
+    assert "quarantined: line 2" in result.stdout and "refused: handles" in result.stdout
+    assert result.stderr.startswith("Error: 2 ledger item(s) refused or quarantined in ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_world_writable_state_dir_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "loose").mkdir()
+    os.chmod(tmp_path / "loose", 0o777)
+    result = chaos(tmp_path, "--state-dir", "loose")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: state directory loose is writable by group or others")
+    assert result.stderr.count("\n") == 1
