@@ -309,8 +309,20 @@ def _env_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
     "env_pairs",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Environment variable for the game day (repeat), e.g. what the suite's ${...} use.",
+    help="Environment variable for the game day (repeat), e.g. what the suite's ${...} use. "
+    "With --kubernetes a value that looks secret is refused: use --env-from-secret.",
 )
+@click.option(
+    "--env-from-secret",
+    "env_secrets",
+    multiple=True,
+    metavar="SECRET",
+    help="--kubernetes: a Secret whose keys become environment variables (envFrom; repeat).",
+)
+@click.option("--cpu-request", default=None, metavar="Q", help="--kubernetes: default 100m.")
+@click.option("--cpu-limit", default=None, metavar="Q", help="--kubernetes: default 1.")
+@click.option("--memory-request", default=None, metavar="Q", help="--kubernetes: default 256Mi.")
+@click.option("--memory-limit", default=None, metavar="Q", help="--kubernetes: default 1Gi.")
 @click.option(
     "--output-pvc",
     default=None,
@@ -336,9 +348,25 @@ def schedule(
     env_pairs: tuple[str, ...],
     output_pvc: str | None,
     log_file: str | None,
+    env_secrets: tuple[str, ...],
+    cpu_request: str | None,
+    cpu_limit: str | None,
+    memory_request: str | None,
+    memory_limit: str | None,
 ) -> None:
     """Print a crontab line (default) or Kubernetes manifests (--kubernetes) that run SUITE.yaml
-    on a schedule. The suite is validated first; variables (${...}) may stay unset here."""
+    on a schedule. The suite is validated first; variables (${...}) may stay unset here. The
+    CronJob's Role reads no Secret and only the policy's kill-switch ConfigMaps; an image without
+    a digest is accepted with a warning on stderr."""
+    kube_only = {
+        "env_from_secrets": env_secrets,
+        "resources": {
+            "cpu_request": cpu_request,
+            "cpu_limit": cpu_limit,
+            "memory_request": memory_request,
+            "memory_limit": memory_limit,
+        },
+    }
     _schedule(
         suite_file,
         cron,
@@ -352,6 +380,7 @@ def schedule(
         _env_pairs(env_pairs),
         output_pvc,
         log_file,
+        kube_only,
     )
 
 
@@ -368,14 +397,11 @@ def _schedule(
     env: dict[str, str],
     output_pvc: str | None,
     log_file: str | None,
+    kube_only: dict[str, Any],
 ) -> None:
+    from chaosguard.gameday.cronjob import digest_warning, kubernetes_manifests, render_manifests
     from chaosguard.gameday.launch import chaos_executable
-    from chaosguard.gameday.schedule import (
-        crontab_entry,
-        kubernetes_manifests,
-        render_manifests,
-        validate_cron,
-    )
+    from chaosguard.gameday.schedule import crontab_entry, validate_cron
     from chaosguard.gameday.suite import load_suite
 
     validate_cron(cron)
@@ -395,14 +421,17 @@ def _schedule(
             env,
             workdir,
             output_pvc,
+            kill_switch_configmaps=[
+                (c.namespace, c.name) for c in plan.policy.kill_switch.configmap
+            ],
+            **kube_only,
         )
-        click.echo(
-            render_manifests(
-                docs,
-                f"chaosguard game day '{suite.name}' on '{cron}': kubectl apply -f <this file>",
-            ),
-            nl=False,
-        )
+        header = f"chaosguard game day '{suite.name}' on '{cron}': kubectl apply -f <this file>"
+        warning = digest_warning(image)
+        if warning:
+            click.echo(warning, err=True)
+            header += "\n" + warning
+        click.echo(render_manifests(docs, header), nl=False)
         return
     cwd = Path(workdir or os.getcwd()).resolve()
     log = Path(log_file) if log_file else cwd / "runs" / f"{Path(suite_file).stem}-cron.log"

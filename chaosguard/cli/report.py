@@ -1,7 +1,8 @@
 """``chaos report``: the self-contained HTML report of journals (and JUnit XML, Markdown).
 
-Exit codes: 0 written · 4 invalid input (a bad command line, a file that is not a journal, a path
-that cannot be read or written: one ``Error: ...`` line, never a traceback).
+Every file is written 0600 (directories it creates 0700). Exit codes: 0 written · 4 invalid
+input (a bad command line, a file that is not a journal, a path that cannot be read or written:
+one ``Error: ...`` line, never a traceback).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def report(
     if junit is not None:
         written.append(write_junit(docs, junit, "chaosguard"))
     if markdown is not None:
-        from chaosguard.ledger.files import atomic_write
+        from chaosguard.journal.files import private_write
 
-        written.append(atomic_write(markdown, render_markdown(docs).encode("utf-8")))
+        written.append(private_write(markdown, render_markdown(docs).encode("utf-8")))
     for path in written:
         click.echo(f"wrote {path}")

@@ -31,6 +31,7 @@ STYLES: dict[str, tuple[str, str]] = {
     "refused": ("magenta", "⊘ refused"),
     "steady-state-unmet": ("magenta", "⊘ steady state unmet"),
     "action-failed": ("red", "! action failed"),
+    "rollback-failed": ("bold red", "! rollback failed"),
     "error": ("red", "! error"),
     "skipped": ("dim", "· skipped"),
 }

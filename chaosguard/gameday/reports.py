@@ -6,6 +6,8 @@
 * ``summary.md`` — a Markdown summary (for ``$GITHUB_STEP_SUMMARY``;
   ``chaosguard.journal.render_markdown``).
 
+Every file is written atomically with mode 0600 (:mod:`chaosguard.journal.files`).
+
 The journal writers live in :mod:`chaosguard.journal` and are imported when a report is written
 (matplotlib comes with the HTML report). A writer that fails is an error of the suite (exit 4): a
 pipeline must not pass without its test report.
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard.gameday.results import SuiteResult
+from chaosguard.journal.files import private_write
 
 __all__ = ["markdown_header", "write_reports", "write_summary"]
 
@@ -82,15 +85,14 @@ def write_reports(result: SuiteResult) -> None:
 
     def markdown() -> None:
         body = journal.render_markdown(journals)
-        path = out / "summary.md"
-        path.write_text(markdown_header(result) + "\n" + body)
+        path = private_write(out / "summary.md", (markdown_header(result) + "\n" + body).encode())
         result.reports["markdown"] = str(path)
 
     _call(result, "junit", "write_junit", junit)
     _call(result, "html", "render_report", html)
     _call(result, "markdown", "render_markdown", markdown)
     if result.reports.get("markdown") is None:
-        (out / "summary.md").write_text(markdown_header(result))
+        private_write(out / "summary.md", markdown_header(result).encode())
         result.reports["markdown"] = str(out / "summary.md")
 
 
@@ -98,5 +100,4 @@ def write_summary(result: SuiteResult) -> Path:
     """Write ``summary.json`` (last: it records what the other writers did)."""
     path = result.output_dir / "summary.json"
     result.reports["summary"] = str(path)
-    path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
-    return path
+    return private_write(path, (json.dumps(result.as_dict(), indent=2) + "\n").encode())

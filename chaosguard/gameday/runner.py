@@ -6,10 +6,14 @@ For each experiment, in order:
    healthy again (:mod:`.recovery`); on timeout stop the suite with an error, or go on
    (``on_timeout: continue``);
 2. ``chaos run`` it in a subprocess with the suite's policy and guards (:mod:`.launch`); its control
-   file, journal, Chaos Toolkit log and console output go to ``OUT/NN-<name>/``;
-3. classify the outcome from the journal (:func:`.results.classify`); stop after a guard abort
-   unless ``continue_on_abort``, after an error unless ``continue_on_error``; the rest is
-   ``skipped``.
+   file, journal, Chaos Toolkit log and console output go to ``OUT/NN-<name>/`` (mode 0700, so
+   nobody else can read them while the run writes them);
+3. seal that directory (:func:`seal`): every file in it is redacted in place — the journal with
+   the experiment's secrets and env-sourced configuration values, as the journal publishers do,
+   the logs and the control file as text — and made 0600; no raw copy stays behind;
+4. classify the outcome from the redacted journal (:func:`.results.classify`); stop after a
+   guard abort unless ``continue_on_abort``, after an error unless ``continue_on_error``; the rest
+   is ``skipped``.
 
 Then: the exit code (worst by :data:`.verdict.PRECEDENCE`), the resilience score (:mod:`.score`),
 and the reports (:mod:`.reports`). The runner never raises for what happens to an experiment; only
@@ -19,8 +23,10 @@ invalid input (found before anything runs) raises :class:`~chaosguard.errors.Inv
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,9 +46,13 @@ from chaosguard.gameday.results import ExperimentResult, SuiteResult, classify
 from chaosguard.gameday.score import resilience_score
 from chaosguard.gameday.suite import GameDay, PlannedExperiment
 from chaosguard.gameday.verdict import Verdict, worst
+from chaosguard.journal.files import DIR_MODE, private_dir, private_write
+from chaosguard.journal.redact import Redactor, redactor_for
+from chaosguard.journal.urls import redact_urls_in
+from chaosguard.ledger.files import to_json
 from chaosguard.slo.check import Reading
 
-__all__ = ["DEFAULT_OUTPUT", "Events", "output_path", "run_gameday"]
+__all__ = ["DEFAULT_OUTPUT", "Events", "output_path", "run_gameday", "seal"]
 
 
 class Events(Protocol):
@@ -85,6 +95,43 @@ def _read_journal(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def seal(
+    directory: Path, redactor: Redactor, journal: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Redact every regular file of ``directory`` in place and make it 0600, the directory 0700;
+    return the redacted ``journal`` (the parsed ``journal.json``, when there is one).
+
+    ``journal.json`` is rewritten from the redacted document, every other file (Chaos Toolkit's
+    log, the console output, the control file) through :meth:`Redactor.text`. Symbolic links are
+    removed, not followed.
+    """
+    safe = redactor.value(journal) if journal is not None else None
+    for path in sorted(directory.iterdir()):
+        if path.is_symlink():
+            path.unlink()
+            continue
+        if not path.is_file():
+            continue
+        if path.name == "journal.json" and isinstance(safe, dict):
+            data = to_json(safe)
+        else:
+            data = redactor.text(path.read_bytes().decode("utf-8", "replace")).encode("utf-8")
+        private_write(path, data)
+    os.chmod(directory, DIR_MODE)
+    return safe if isinstance(safe, dict) else None
+
+
+def _experiment_redactor(
+    document: Mapping[str, Any], journal: dict[str, Any] | None, env: Mapping[str, str]
+) -> Redactor:
+    """The redactor of one experiment: its declared secrets and env-sourced configuration (read
+    from the environment its ``chaos run`` had), and the secrets its journal shows."""
+    docs: list[Mapping[str, Any]] = [{"experiment": document}]
+    if journal is not None:
+        docs.append(journal)
+    return redactor_for(docs, env=env)
 
 
 class _Run:
@@ -160,7 +207,8 @@ class _Run:
         """``chaos run`` one experiment and classify it."""
         ref = planned.ref
         directory = self.out / f"{planned.index + 1:02d}-{_slug(Path(ref.path).stem)}"
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
+        os.chmod(directory, DIR_MODE)
         journal_path, output = directory / "journal.json", directory / "output.log"
         arguments = control_arguments(self.suite.policy, self.suite.guards, planned.document)[0]
         control = write_control_file(directory / "chaosguard-control.yaml", arguments)
@@ -180,7 +228,8 @@ class _Run:
         except Interrupted as exc:
             run = exc.run or ChaosRun(None, 0.0, interrupted=True)
             interrupted = True
-        journal = _read_journal(journal_path)
+        raw = _read_journal(journal_path)
+        journal = seal(directory, _experiment_redactor(planned.document, raw, self.env), raw)
         outcome, reason = classify(journal, run, output, timeout)
         result = ExperimentResult(
             planned.index,
@@ -226,7 +275,8 @@ class _Run:
                 self.skip(planned, self.stopped)
                 continue
             except Exception as exc:
-                self.stopped = f"reading the suite guards failed: {type(exc).__name__}: {exc}"
+                why = redact_urls_in(f"{type(exc).__name__}: {exc}")
+                self.stopped = f"reading the suite guards failed: {why}"
                 self.errors.append(self.stopped)
                 self.skip(planned, self.stopped)
                 continue
@@ -245,6 +295,8 @@ def run_gameday(
 ) -> SuiteResult:
     """Run ``gameday``; write its journals and reports under ``output_dir``; return the result.
 
+    Every file written is redacted and 0600; the directories the game day creates are 0700.
+
     :param output_dir: default ``suite.output_dir``, else ``runs/{name}-{time}`` (see
         :func:`output_path`).
     :param env: environment of the ``chaos run`` processes (default: this process's).
@@ -254,7 +306,8 @@ def run_gameday(
     out = output_path(
         str(output_dir or gameday.suite.output_dir or DEFAULT_OUTPUT), gameday.suite.name
     )
-    out.mkdir(parents=True, exist_ok=True)
+    if not out.exists():
+        private_dir(out)
     started = time.time()
     restore = sigterm_as_interrupt()
     try:

@@ -1,57 +1,35 @@
-"""Scheduled game days: a crontab line, or a Kubernetes CronJob with its ServiceAccount and RBAC.
+"""Scheduled game days: the cron expression, and a crontab line that runs a suite.
 
 The cron expression is checked with croniter and must also be one that cron(8) and Kubernetes
 accept: five fields (minute hour day-of-month month day-of-week) or one of ``@yearly @annually
 @monthly @weekly @daily @midnight @hourly``; it must fire at least once (``0 9 31 2 *`` never does).
-
-The CronJob never runs two game days at once (``concurrencyPolicy: Forbid``), never retries one
-(``backoffLimit: 0``: a game day that failed must be looked at, not replayed) and is bounded by
-``activeDeadlineSeconds`` = every experiment's timeout + every recovery wait + 5 minutes. Its Role
-grants exactly what chaosguard's Kubernetes faults and checks use, in each target namespace: pods
-(get, list, delete), PodDisruptionBudgets and Deployments/StatefulSets (get, list), ConfigMaps
-(get: kill switch), Chaos Mesh NetworkChaos/StressChaos (get, list, create, delete).
+The Kubernetes CronJob with its ServiceAccount and RBAC is rendered by
+:mod:`chaosguard.gameday.cronjob`.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
-
-import yaml
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.gameday.suite import Suite
-from chaosguard.kube.names import is_dns_label
 
 __all__ = [
     "MACROS",
-    "ROLE_RULES",
+    "check_env",
+    "check_zone",
     "crontab_entry",
-    "kubernetes_manifests",
     "next_runs",
-    "render_manifests",
-    "suite_deadline_s",
+    "slug",
     "validate_cron",
 ]
 
 MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-ROLE_RULES: list[dict[str, list[str]]] = [
-    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "delete"]},
-    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
-    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list"]},
-    {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets"], "verbs": ["get", "list"]},
-    {
-        "apiGroups": ["chaos-mesh.org"],
-        "resources": ["networkchaos", "stresschaos"],
-        "verbs": ["get", "list", "create", "delete"],
-    },
-]
-STATE_DIR = "/var/lib/chaosguard"
-OUTPUT_ROOT = "/var/run/chaosguard"
 
 
 def validate_cron(expression: str, field: str = "--cron") -> str:
@@ -96,7 +74,7 @@ def next_runs(expression: str, start: datetime, count: int = 3) -> list[datetime
     return [it.get_next(datetime) for _ in range(count)]
 
 
-def _check_zone(timezone: str | None) -> None:
+def check_zone(timezone: str | None) -> None:
     if timezone is None:
         return
     from zoneinfo import ZoneInfo
@@ -107,7 +85,7 @@ def _check_zone(timezone: str | None) -> None:
         raise InvalidArgument("--timezone", f"unknown time zone {timezone!r}") from None
 
 
-def _check_env(env: Mapping[str, str]) -> None:
+def check_env(env: Mapping[str, str]) -> None:
     for name, value in env.items():
         if not _ENV_NAME.match(name):
             raise InvalidArgument("--env", f"{name!r} is not an environment variable name")
@@ -132,15 +110,15 @@ def crontab_entry(
     CronJob's ``concurrencyPolicy: Forbid``); ``%`` is escaped as cron requires.
     """
     expression = validate_cron(cron)
-    _check_zone(timezone)
-    _check_env(env or {})
+    check_zone(timezone)
+    check_env(env or {})
     start = now or datetime.now().astimezone()
     if timezone is not None:
         from zoneinfo import ZoneInfo
 
         start = start.astimezone(ZoneInfo(timezone))
     runs = ", ".join(t.strftime("%Y-%m-%d %H:%M %Z").strip() for t in next_runs(expression, start))
-    lock = f"/tmp/chaosguard-gameday-{_slug(name or suite_path)}.lock"
+    lock = f"/tmp/chaosguard-gameday-{slug(name or suite_path)}.lock"
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
     log_dir = log_file.rsplit("/", 1)[0] or "/"
     command = (
@@ -158,193 +136,6 @@ def crontab_entry(
     return "\n".join(lines) + "\n"
 
 
-def _slug(text: str, limit: int = 40) -> str:
+def slug(text: str, limit: int = 40) -> str:
     slug = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:limit].strip("-")
     return slug or "suite"
-
-
-def suite_deadline_s(suite: Suite) -> int:
-    """An upper bound of a game day's duration: experiment timeouts + recovery waits + 5 min."""
-    experiments = sum(e.timeout_s or suite.experiment_timeout_s for e in suite.experiments)
-    recovery = (
-        suite.recovery.timeout_s * max(0, len(suite.experiments) - 1) if suite.guards else 0.0
-    )
-    return int(experiments + recovery + 300)
-
-
-def kubernetes_manifests(
-    suite: Suite,
-    cron: str,
-    namespace: str,
-    image: str,
-    suite_path: str,
-    target_namespaces: Sequence[str] = (),
-    timezone: str | None = None,
-    env: Mapping[str, str] | None = None,
-    workdir: str | None = None,
-    output_pvc: str | None = None,
-) -> list[dict[str, Any]]:
-    """A ServiceAccount, a Role + RoleBinding per target namespace (default: ``namespace``), the
-    CronJob."""
-    expression = validate_cron(cron)
-    _check_zone(timezone)
-    _check_env(env or {})
-    for what, ns in [
-        ("--namespace", namespace),
-        *(("--target-namespace", t) for t in target_namespaces),
-    ]:
-        if not is_dns_label(ns):
-            raise InvalidArgument(what, f"{ns!r} is not a namespace name")
-    if not image.strip() or any(c.isspace() for c in image):
-        raise InvalidArgument("--image", f"expected a container image reference (got {image!r})")
-    if output_pvc is not None and not re.match(
-        r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", output_pvc
-    ):
-        raise InvalidArgument("--output-pvc", f"{output_pvc!r} is not a PersistentVolumeClaim name")
-    name = f"chaosguard-gameday-{_slug(suite.name, 32)}"
-    labels = {
-        "app.kubernetes.io/name": "chaosguard",
-        "app.kubernetes.io/component": "gameday",
-        "chaosguard.io/suite": _slug(suite.name, 63),
-    }
-    targets = list(dict.fromkeys(target_namespaces or [namespace]))
-    docs: list[dict[str, Any]] = [
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        }
-    ]
-    for target in targets:
-        meta = {"name": name, "namespace": target, "labels": labels}
-        docs.append(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "Role",
-                "metadata": meta,
-                "rules": [dict(r) for r in ROLE_RULES],
-            }
-        )
-        docs.append(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": meta,
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
-            }
-        )
-    docs.append(
-        _cronjob(
-            name,
-            namespace,
-            labels,
-            expression,
-            image,
-            suite_path,
-            suite,
-            timezone,
-            env or {},
-            workdir,
-            output_pvc,
-        )
-    )
-    return docs
-
-
-def _cronjob(
-    name: str,
-    namespace: str,
-    labels: dict[str, str],
-    expression: str,
-    image: str,
-    suite_path: str,
-    suite: Suite,
-    timezone: str | None,
-    env: Mapping[str, str],
-    workdir: str | None,
-    output_pvc: str | None,
-) -> dict[str, Any]:
-    container: dict[str, Any] = {
-        "name": "gameday",
-        "image": image,
-        "command": [
-            "chaos",
-            "--no-version-check",
-            "--no-log-file",
-            "gameday",
-            "run",
-            suite_path,
-            "--output-dir",
-            f"{OUTPUT_ROOT}/{{name}}-{{time}}",
-        ],
-        "env": [
-            {"name": "CHAOSGUARD_HOME", "value": STATE_DIR},
-            {"name": "HOME", "value": "/tmp"},
-            *({"name": k, "value": v} for k, v in env.items()),
-        ],
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "volumeMounts": [
-            {"name": "state", "mountPath": STATE_DIR},
-            {"name": "output", "mountPath": OUTPUT_ROOT},
-            {"name": "tmp", "mountPath": "/tmp"},
-        ],
-    }
-    if workdir:
-        container["workingDir"] = workdir
-    output = (
-        {"persistentVolumeClaim": {"claimName": output_pvc}} if output_pvc else {"emptyDir": {}}
-    )
-    spec: dict[str, Any] = {
-        "schedule": expression,
-        "concurrencyPolicy": "Forbid",
-        "startingDeadlineSeconds": 600,
-        "successfulJobsHistoryLimit": 3,
-        "failedJobsHistoryLimit": 5,
-        "jobTemplate": {
-            "metadata": {"labels": labels},
-            "spec": {
-                "backoffLimit": 0,
-                "activeDeadlineSeconds": suite_deadline_s(suite),
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "serviceAccountName": name,
-                        "restartPolicy": "Never",
-                        "securityContext": {
-                            "runAsNonRoot": True,
-                            "runAsUser": 65532,
-                            "runAsGroup": 65532,
-                            "fsGroup": 65532,
-                            "seccompProfile": {"type": "RuntimeDefault"},
-                        },
-                        "containers": [container],
-                        "volumes": [
-                            {"name": "state", "emptyDir": {}},
-                            {"name": "output", **output},
-                            {"name": "tmp", "emptyDir": {}},
-                        ],
-                    },
-                },
-            },
-        },
-    }
-    if timezone is not None:
-        spec["timeZone"] = timezone
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": spec,
-    }
-
-
-def render_manifests(docs: Sequence[Mapping[str, Any]], header: str = "") -> str:
-    """Multi-document YAML (``kubectl apply -f -``)."""
-    head = "".join(f"# {line}\n" for line in header.splitlines())
-    body: str = yaml.safe_dump_all(list(docs), sort_keys=False, default_flow_style=False)
-    return head + body

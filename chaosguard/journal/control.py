@@ -15,6 +15,10 @@ or for every experiment in ``~/.chaostoolkit/settings.yaml`` (next to the
 
 When the guard is active in the process it publishes the journal itself at the end of its own
 after-experiment hook, so this control then does nothing (the journal is never published twice).
+
+From the start of the run it also redacts Chaos Toolkit's log (console and ``--log-file``): the
+experiment's secrets and env-sourced configuration values never reach it in clear
+(:func:`chaosguard.journal.logs.install_log_redaction`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["after_experiment_control"]
+__all__ = ["after_experiment_control", "configure_control"]
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -31,6 +35,21 @@ def _guard_active() -> bool:
     from chaosguard.journal.publish import guard_publishes
 
     return guard_publishes()
+
+
+def configure_control(
+    experiment: dict = None,
+    configuration: dict = None,
+    secrets: dict = None,
+    settings: dict = None,
+) -> None:
+    """Redact Chaos Toolkit's log from now on; never raises."""
+    try:
+        from chaosguard.journal.logs import install_log_redaction
+
+        install_log_redaction(experiment, secrets=secrets, configuration=configuration)
+    except Exception:
+        logger.exception("chaosguard: could not install log redaction")
 
 
 def after_experiment_control(

@@ -70,6 +70,7 @@ def _ordered(config: PublishersConfig) -> list[Any]:
 
 def _attempt(spec: Any, func: Any, ctx: PublishContext, redactor: Redactor) -> PublishResult:
     from chaosguard.journal.publishers import PublishError
+    from chaosguard.journal.urls import redact_urls_in
 
     started = time.monotonic()
     deadline = started + spec.max_total_s
@@ -92,7 +93,7 @@ def _attempt(spec: Any, func: Any, ctx: PublishContext, redactor: Redactor) -> P
             error, retryable, wait = f"{type(exc).__name__}: {exc}", True, pause
         except Exception as exc:
             error, retryable, wait = f"{type(exc).__name__}: {exc}", False, pause
-        error = redactor.text(" ".join(error.split()))
+        error = redactor.text(redact_urls_in(" ".join(error.split())))
         if not retryable or attempts >= spec.attempts or time.monotonic() + wait >= deadline:
             break
         logger.warning(
@@ -165,7 +166,7 @@ def publish_journal(
         return results
     from chaosguard.journal.facts import facts_of
     from chaosguard.journal.publishers import PublishContext, registry
-    from chaosguard.journal.redact import Redactor, secret_values
+    from chaosguard.journal.redact import Redactor, env_config_values, secret_values
 
     specs = _ordered(config)
     extra = [env[name] for name in config.redact.env if env.get(name)]
@@ -176,7 +177,8 @@ def publish_journal(
         redactor = Redactor(
             secret_values(
                 journal, secrets=secrets, configuration=configuration, env=env, extra_values=extra
-            )
+            ),
+            env_config_values(journal, configuration=configuration, env=env),
         )
         safe = redactor.value(journal)
         ctx = PublishContext(journal=safe, facts=facts_of(safe), env=env)

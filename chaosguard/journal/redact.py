@@ -13,7 +13,8 @@ Three rules, applied together by :func:`redact_journal` (a deep copy; the input 
 * **By value** — every value known to be secret is replaced wherever it occurs, inside any string
   (outputs, exception texts, URLs, keys): the experiment's ``secrets`` values (literals, and ``env``
   ones read from the environment), the resolved ``secrets`` Chaos Toolkit hands to controls,
-  ``env``-sourced configuration values whose name looks secret, the environment variables that keys
+  **every** ``env``-sourced configuration value (whatever its name: a Slack hook URL read from
+  ``{type: env, key: SLACK_HOOK}`` is a credential), the environment variables that keys
   like ``bearer_token_env`` name, values found under secret-named keys anywhere in the journal (at
   least :data:`HARVEST_MIN` characters, so an ``Authorization`` header's token is also hidden where
   an output echoes it), and any extra values (the webhook's auth header value). Values shorter than
@@ -39,6 +40,7 @@ __all__ = [
     "Redactor",
     "is_secret_key",
     "secret_values",
+    "env_config_values",
     "redact_journal",
     "redactor_for",
 ]
@@ -162,16 +164,22 @@ def _leaves(value: Any, depth: int = 0) -> Iterable[Any]:
         yield value
 
 
+def _texts(values: Iterable[Any]) -> set[str]:
+    texts = {str(v) for v in values if v is not None and not isinstance(v, bool)}
+    return {t for t in texts if t.strip() and t != REDACTED}
+
+
 class Redactor:
     """Applies the three rules with a fixed set of secret values; build one with
     :func:`redactor_for`."""
 
-    def __init__(self, values: Iterable[Any] = ()) -> None:
-        texts = {str(v) for v in values if v is not None and not isinstance(v, bool)}
-        texts = {t for t in texts if t.strip() and t != REDACTED}
-        self.exact = frozenset(texts)
-        long = sorted((t for t in texts if len(t) >= MIN_SUBSTRING), key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, long))) if long else None
+    def __init__(self, values: Iterable[Any] = (), weak: Iterable[Any] = ()) -> None:
+        texts, loose = _texts(values), _texts(weak)
+        self.exact = frozenset(texts | loose)
+        long = {t for t in texts if len(t) >= MIN_SUBSTRING}
+        long |= {t for t in loose if len(t) >= HARVEST_MIN}
+        ordered = sorted(long, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def text(self, text: str) -> str:
         """``text`` with every known secret value and secret-shaped credential replaced."""
@@ -287,7 +295,7 @@ def _declared_values(declared: Any, env: Mapping[str, str], all_secret: bool) ->
         if isinstance(item, Mapping) and item.get("type") == "env":
             key = item.get("key")
             if isinstance(key, str) and (secretish or is_secret_key(key)) and env.get(key):
-                yield env[key]
+                yield env[key]  # the others are env_config_values
             if secretish and item.get("default") is not None:
                 yield item["default"]
         elif isinstance(item, Mapping) and not _is_reference(item):
@@ -320,13 +328,48 @@ def secret_values(
     return {str(v) for v in found if v is not None and not isinstance(v, bool) and str(v).strip()}
 
 
+def _env_declared(declared: Any) -> Iterable[tuple[str, str]]:
+    """``(name, environment key)`` of every ``{type: env}`` configuration entry."""
+    if isinstance(declared, Mapping):
+        for name, item in declared.items():
+            if isinstance(item, Mapping) and item.get("type") == "env":
+                if isinstance(item.get("key"), str):
+                    yield str(name), item["key"]
+            elif isinstance(item, Mapping) and not _is_reference(item):
+                yield from _env_declared(item)
+
+
+def env_config_values(
+    journal: Mapping[str, Any],
+    *,
+    configuration: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> set[str]:
+    """Every value an ``env``-sourced configuration entry of ``journal``'s experiment took: read
+    from ``env`` (default ``os.environ``) and, by name, from the resolved ``configuration``."""
+    env = os.environ if env is None else env
+    raw = journal.get("experiment")
+    experiment: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    found: list[Any] = []
+    for name, key in _env_declared(experiment.get("configuration")):
+        if env.get(key):
+            found.append(env[key])
+        if configuration and name in configuration:
+            found += _leaves(configuration[name])
+    return {str(v) for v in found if v is not None and not isinstance(v, bool) and str(v).strip()}
+
+
 def redactor_for(journals: Iterable[Mapping[str, Any]], **kwargs: Any) -> Redactor:
-    """One :class:`Redactor` knowing the secret values of all ``journals`` (kwargs: see
-    :func:`secret_values`)."""
+    """One :class:`Redactor` knowing the secret values and the env-sourced configuration values of
+    all ``journals`` (kwargs: see :func:`secret_values`)."""
     values: set[str] = set()
+    weak: set[str] = set()
     for journal in journals:
         values |= secret_values(journal, **kwargs)
-    return Redactor(values)
+        weak |= env_config_values(
+            journal, configuration=kwargs.get("configuration"), env=kwargs.get("env")
+        )
+    return Redactor(values, weak)
 
 
 def redact_journal(

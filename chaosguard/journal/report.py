@@ -18,9 +18,9 @@ from typing import Any
 
 from chaosguard import __version__
 from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
+from chaosguard.journal.files import private_write
 from chaosguard.journal.redact import redactor_for
 from chaosguard.journal.steps import Step, steps_of
-from chaosguard.ledger.files import atomic_write
 from chaosguard.outcomes import FAILING
 
 __all__ = ["render_report", "report_html"]
@@ -33,6 +33,7 @@ _COLOURS = {
     "aborted": "#b71c1c",
     "refused": "#6a1b9a",
     "action-failed": "#c62828",
+    "rollback-failed": "#b71c1c",
     "steady-state-unmet": "#ef6c00",
     "error": "#37474f",
     "skipped": "#757575",
@@ -268,4 +269,4 @@ def report_html(journals: list[dict[str, Any]], title: str) -> str:
 def render_report(journals: list[dict[str, Any]], path: Path, title: str) -> Path:
     """Write the self-contained HTML report of ``journals`` to ``path`` (atomically); return the
     path."""
-    return atomic_write(Path(path), report_html(journals, title).encode("utf-8"))
+    return private_write(Path(path), report_html(journals, title).encode("utf-8"))

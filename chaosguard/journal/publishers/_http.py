@@ -3,8 +3,11 @@ errors classified.
 
 TLS verification is on unless the spec says ``verify: false``; ``verify: <path>`` trusts that CA
 bundle (file or directory) instead of the system store. The auth header's value is read from the
-environment variable ``auth_env`` at send time and is never logged. Redirects are not followed (a
-redirect could carry the journal and the auth header elsewhere).
+environment variable ``auth_env`` at send time and is never logged. An auth header is never sent
+over plain ``http://`` (loopback included: another local user can read loopback traffic too)
+unless the operator policy says ``journal.allow_plain_http_auth: true``; the refusal names that
+key and nothing is sent. Redirects are not followed (a redirect could carry the journal and the
+auth header elsewhere). URLs in errors are redacted (:func:`~chaosguard.journal.urls.redact_url`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from chaosguard import __version__
+from chaosguard.errors import ChaosGuardError
 from chaosguard.journal.config import HttpTarget
 from chaosguard.journal.publishers import PublishError
+from chaosguard.journal.urls import redact_url, redact_urls_in
+from chaosguard.policy.active import active_policy
 
-__all__ = ["auth_value", "send", "USER_AGENT"]
+__all__ = ["auth_value", "plain_http_auth_allowed", "send", "USER_AGENT"]
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -44,6 +50,21 @@ def auth_value(spec: HttpTarget, env: Mapping[str, str]) -> str | None:
             f"environment variable {spec.auth_env} (auth_env) holds a line break", retryable=False
         )
     return f"{spec.auth_scheme} {raw.strip()}" if spec.auth_scheme else raw.strip()
+
+
+def plain_http_auth_allowed() -> tuple[bool, str]:
+    """Whether the operator policy allows an auth header over plain http, and why not.
+
+    Read from the policy in force (:func:`chaosguard.policy.active.active_policy`: the guarded
+    run's, else ``$CHAOSGUARD_POLICY``); a policy that cannot be read allows nothing.
+    """
+    try:
+        policy = active_policy()
+    except ChaosGuardError as exc:
+        return False, f"the policy could not be read ({exc})"
+    if policy.journal.allow_plain_http_auth:
+        return True, ""
+    return False, "the policy does not allow it"
 
 
 def _verify(spec: HttpTarget) -> ssl.SSLContext | bool:
@@ -83,13 +104,24 @@ def send(
 ) -> httpx.Response:
     """Send one request; a 2xx response is returned, anything else raises :class:`PublishError`."""
     all_headers = {"User-Agent": USER_AGENT, **headers}
+    shown = redact_url(url)
     auth = auth_value(spec, env)
     if auth is not None:
         all_headers[spec.auth_header] = auth
-        host = urlsplit(url).hostname or ""
-        if url.startswith("http://") and host not in ("127.0.0.1", "::1", "localhost"):
+        if urlsplit(url).scheme.lower() == "http":
+            allowed, why = plain_http_auth_allowed()
+            if not allowed:
+                raise PublishError(
+                    f"refusing to send the {spec.auth_header} header over plain http to {shown}: "
+                    f"use https, or set journal.allow_plain_http_auth: true in the operator "
+                    f"policy ({why})",
+                    retryable=False,
+                )
             logger.warning(
-                "chaosguard: sending the %s header over plain http to %s", spec.auth_header, host
+                "chaosguard: sending the %s header over plain http to %s "
+                "(journal.allow_plain_http_auth: true)",
+                spec.auth_header,
+                shown,
             )
     try:
         with httpx.Client(
@@ -100,18 +132,19 @@ def send(
         tls = _tls_failure(exc)
         if tls is not None:
             raise PublishError(
-                f"TLS verification of {url} failed ({tls}); trust its CA with "
+                f"TLS verification of {shown} failed ({tls}); trust its CA with "
                 "verify: <CA bundle path>, or verify: false",
                 retryable=False,
             ) from None
-        raise PublishError(f"{method} {url}: {type(exc).__name__}: {exc or 'no detail'}") from None
+        detail = redact_urls_in(str(exc) or "no detail")
+        raise PublishError(f"{method} {shown}: {type(exc).__name__}: {detail}") from None
     if 200 <= response.status_code < 300:
         return response
-    detail = response.text[:200].strip().replace("\n", " ")
+    detail = redact_urls_in(response.text[:200].strip().replace("\n", " "))
     retryable = response.status_code in _RETRY_STATUS
     after = response.headers.get("Retry-After", "").strip()
     raise PublishError(
-        f"{method} {url}: HTTP {response.status_code}" + (f": {detail}" if detail else ""),
+        f"{method} {shown}: HTTP {response.status_code}" + (f": {detail}" if detail else ""),
         retryable=retryable,
         retry_after=float(after) if after.replace(".", "", 1).isdigit() else None,
     )

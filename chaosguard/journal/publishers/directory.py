@@ -2,8 +2,8 @@
 can lose.
 
 The run directory is created exclusively (``-2``, ``-3`` … when the name is taken: never reused,
-never overwritten); the journal is written to a temp file, fsynced and linked into place, so a crash
-at any moment leaves either no ``journal.json`` or a complete one.
+never overwritten) with mode 0700; the journal is written 0600 to a temp file, fsynced and linked
+into place, so a crash at any moment leaves either no ``journal.json`` or a complete one.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard.journal.config import DirectoryPublisher
+from chaosguard.journal.files import private_new_dir, private_write
 from chaosguard.journal.publishers import PublishContext
-from chaosguard.ledger.files import atomic_write, new_dir, to_json
+from chaosguard.ledger.files import to_json
 
 __all__ = ["publish", "archive"]
 
 
 def archive(journal: dict[str, Any], root: Path, name: str) -> Path:
     """Write ``journal`` to a new ``root/name[-N]/journal.json``; return the file's path."""
-    run_dir = new_dir(Path(root).expanduser(), name)
-    return atomic_write(run_dir / "journal.json", to_json(journal), overwrite=False)
+    run_dir = private_new_dir(Path(root).expanduser(), name)
+    return private_write(run_dir / "journal.json", to_json(journal), overwrite=False)
 
 
 def publish(spec: DirectoryPublisher, ctx: PublishContext) -> str:

@@ -19,10 +19,10 @@ from typing import Any
 from chaosguard import __version__
 from chaosguard.journal.config import JunitPublisher
 from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
+from chaosguard.journal.files import private_write
 from chaosguard.journal.publishers import PublishContext, expand_path
 from chaosguard.journal.redact import redactor_for
 from chaosguard.journal.steps import steps_of
-from chaosguard.ledger.files import atomic_write
 from chaosguard.outcomes import Outcome
 
 __all__ = ["write_junit", "junit_xml", "publish"]
@@ -149,8 +149,8 @@ def junit_xml(journals: list[dict[str, Any]], suite_name: str = "chaosguard") ->
 def write_junit(
     journals: list[dict[str, Any]], path: Path | str, suite_name: str = "chaosguard"
 ) -> Path:
-    """Write the JUnit XML of ``journals`` to ``path`` atomically; return the path."""
-    return atomic_write(Path(path), junit_xml(journals, suite_name))
+    """Write the JUnit XML of ``journals`` to ``path`` atomically (0600); return the path."""
+    return private_write(Path(path), junit_xml(journals, suite_name))
 
 
 def publish(spec: JunitPublisher, ctx: PublishContext) -> str:

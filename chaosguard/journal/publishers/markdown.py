@@ -8,9 +8,9 @@ from typing import Any
 
 from chaosguard.journal.config import MarkdownPublisher
 from chaosguard.journal.facts import RunFacts, facts_of
+from chaosguard.journal.files import private_write
 from chaosguard.journal.publishers import PublishContext, expand_path
 from chaosguard.journal.redact import redactor_for
-from chaosguard.ledger.files import atomic_write
 
 __all__ = ["render_markdown", "publish"]
 
@@ -20,6 +20,7 @@ _ICON = {
     "aborted": "🛑",
     "refused": "⛔",
     "action-failed": "❌",
+    "rollback-failed": "🧯",
     "steady-state-unmet": "⚠️",
     "error": "💥",
     "skipped": "⏭️",
@@ -99,4 +100,4 @@ def publish(spec: MarkdownPublisher, ctx: PublishContext) -> str:
             fh.flush()
             os.fsync(fh.fileno())
         return f"{summary} ($GITHUB_STEP_SUMMARY)"
-    return str(atomic_write(Path(expand_path(spec.path, ctx)), text.encode("utf-8")))
+    return str(private_write(Path(expand_path(spec.path, ctx)), text.encode("utf-8")))

@@ -36,6 +36,7 @@ from chaosguard.journal.config import PushgatewayPublisher
 from chaosguard.journal.facts import RunFacts, as_dict, as_list
 from chaosguard.journal.publishers import PublishContext
 from chaosguard.journal.publishers._http import send
+from chaosguard.journal.urls import redact_url
 from chaosguard.outcomes import OUTCOMES
 
 __all__ = ["publish", "exposition", "group_path"]
@@ -132,7 +133,7 @@ def exposition(journal: dict[str, Any], facts: RunFacts) -> bytes:
 
 
 def publish(spec: PushgatewayPublisher, ctx: PublishContext) -> str:
-    """PUT the metrics of ``ctx.journal`` to the gateway; return the group URL."""
+    """PUT the metrics of ``ctx.journal`` to the gateway; return the (redacted) group URL."""
     url = spec.url.rstrip("/") + group_path(
         spec.job, {"experiment": ctx.facts.slug, **spec.grouping}
     )
@@ -144,4 +145,4 @@ def publish(spec: PushgatewayPublisher, ctx: PublishContext) -> str:
         {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
         ctx.env,
     )
-    return url
+    return redact_url(url)

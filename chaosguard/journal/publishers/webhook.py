@@ -8,13 +8,14 @@ import hashlib
 from chaosguard.journal.config import WebhookPublisher
 from chaosguard.journal.publishers import PublishContext
 from chaosguard.journal.publishers._http import send
+from chaosguard.journal.urls import redact_url
 from chaosguard.ledger.files import to_json
 
 __all__ = ["publish"]
 
 
 def publish(spec: WebhookPublisher, ctx: PublishContext) -> str:
-    """POST ``ctx.journal`` to ``spec.url``; return the URL and the response status."""
+    """POST ``ctx.journal`` to ``spec.url``; return the (redacted) URL and the response status."""
     body = to_json(ctx.journal)
     headers = {
         **spec.headers,
@@ -23,4 +24,4 @@ def publish(spec: WebhookPublisher, ctx: PublishContext) -> str:
         "X-Chaosguard-Outcome": ctx.facts.outcome,
     }
     response = send(spec, "POST", spec.url, body, headers, ctx.env)
-    return f"{spec.url} (HTTP {response.status_code})"
+    return f"{redact_url(spec.url)} (HTTP {response.status_code})"

@@ -143,7 +143,8 @@ def test_an_experiments_own_control_arguments_are_kept(
     assert result.warnings == [
         (
             f"experiment 1 ({tmp_path / 'exp0.yaml'}): its chaosguard control names "
-            f"policy_file mine.yaml; the suite policy {tmp_path / 'policy.yaml'} is used instead"
+            f"policy_file mine.yaml; it can only make the suite policy "
+            f"{tmp_path / 'policy.yaml'} stricter"
         )
     ]
 
@@ -252,8 +253,17 @@ def test_unhealthy_suite_slo_with_on_timeout_continue(
 def test_the_runner_waits_for_recovery(tmp_path: Path, chaos: str, value_file: Path) -> None:
     gameday = suite(tmp_path, [{}, {}], recovery={"timeout_s": 20, "interval_s": 0.05})
     value_file.write_text("99")
-    threading.Timer(0.4, value_file.write_text, ["2"]).start()
-    result = run_gameday(gameday, tmp_path / "out", chaos=chaos)
+
+    class HealLater:
+        """Heal the guard 0.4 s after the wait began (however long experiment 1 took)."""
+
+        def recovery_started(self, planned: Any) -> None:
+            threading.Timer(0.4, value_file.write_text, ["2"]).start()
+
+        def __getattr__(self, name: str) -> Any:
+            return lambda *args, **kwargs: None
+
+    result = run_gameday(gameday, tmp_path / "out", HealLater(), chaos=chaos)  # type: ignore[arg-type]
     recovery = result.results[1].recovery
     assert outcomes(result) == ["met", "met"] and recovery.healthy and recovery.rounds > 1
     assert 0.2 < recovery.waited_s < 10
@@ -345,3 +355,26 @@ def test_a_signal_stops_the_experiment_and_the_suite(
     assert [e["outcome"] for e in data["experiments"]] == ["error", "skipped"]
     assert data["experiments"][0]["reason"] == "interrupted: the game day was asked to stop"
     assert data["errors"][0].startswith("interrupted (SIGINT/SIGTERM) while running experiment 1")
+
+
+@pytest.mark.usefixtures("value_file")
+def test_every_file_is_redacted_in_place_and_private(
+    tmp_path: Path, chaos: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = "https://hooks.example.com/T0/abcdefgh12345678"
+    monkeypatch.setenv("CG_HOOK", hook)
+    plan = suite(tmp_path, [{"outcome": "deviated", "reason": f"posted to {hook}"}])
+    document = plan.experiments[0].document
+    document["configuration"] = {"hook": {"type": "env", "key": "CG_HOOK"}}
+    result = run_gameday(plan, tmp_path / "out", chaos=chaos)
+    assert result.results[0].reason == "posted to ***"
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert {"journal.json", "argv.json", "output.log", "chaosguard-control.yaml"} <= {
+        p.name for p in files
+    }
+    assert [p.name for p in files if hook in p.read_text()] == []
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [tmp_path / "out", *files]} | {
+        p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").rglob("*/")
+    }
+    assert {n: oct(m) for n, m in modes.items() if m not in (0o600, 0o700)} == {}
+    assert stat.S_IMODE((tmp_path / "out" / "01-exp0").stat().st_mode) == 0o700

@@ -12,15 +12,13 @@ import pytest
 import yaml
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.gameday.schedule import (
+from chaosguard.gameday.cronjob import (
     ROLE_RULES,
-    crontab_entry,
     kubernetes_manifests,
-    next_runs,
     render_manifests,
     suite_deadline_s,
-    validate_cron,
 )
+from chaosguard.gameday.schedule import crontab_entry, next_runs, validate_cron
 from chaosguard.gameday.suite import Suite
 
 MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=ZoneInfo("UTC"))
@@ -177,7 +175,7 @@ def test_kubernetes_manifests_parse_back(suite: Suite) -> None:
     verbs = {
         (r["apiGroups"][0], res): set(r["verbs"]) for r in role["rules"] for res in r["resources"]
     }
-    assert verbs[("", "pods")] == {"get", "list", "delete"} and verbs[("", "configmaps")] == {"get"}
+    assert verbs[("", "pods")] == {"get", "list", "delete"} and ("", "configmaps") not in verbs
     assert verbs[("chaos-mesh.org", "networkchaos")] == {"get", "list", "create", "delete"}
     assert not any("*" in r["verbs"] or "*" in r["resources"] for r in role["rules"])
     cron = parsed[-1]["spec"]
@@ -212,6 +210,11 @@ def test_kubernetes_manifests_parse_back(suite: Suite) -> None:
     assert any(
         e == {"name": "CHAOSGUARD_HOME", "value": "/var/lib/chaosguard"} for e in container["env"]
     )
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
+    }
+    assert "envFrom" not in container
 
 
 def test_kubernetes_defaults_and_pvc(suite: Suite) -> None:
@@ -236,6 +239,14 @@ def test_kubernetes_defaults_and_pvc(suite: Suite) -> None:
         ({"output_pvc": "UPPER"}, "--output-pvc"),
         ({"timezone": "Nowhere/City"}, "--timezone"),
         ({"cron": "every monday"}, "--cron"),
+        ({"env_from_secrets": ["Bad_Name"]}, "--env-from-secret"),
+        ({"resources": {"cpu_request": "lots"}}, "--cpu-request"),
+        ({"resources": {"memory_limit": "1 Gi"}}, "--memory-limit"),
+        ({"resources": {"memory_request": "2Gi", "memory_limit": "1Gi"}}, "--memory-request"),
+        ({"resources": {"cpu_request": "0"}}, "--cpu-request"),
+        ({"kill_switch_configmaps": [("Bad", "ks")]}, "kill_switch.configmap"),
+        ({"kill_switch_configmaps": [("ops", "Bad_Name")]}, "kill_switch.configmap"),
+        ({"env": {"DB_PASSWORD": "x"}}, "--env"),
     ],
 )
 def test_kubernetes_bad_input(suite: Suite, kwargs: dict, field: str) -> None:
