@@ -242,9 +242,20 @@ def experiment(cfg: Config, src: SourceServer, prom_url: str) -> dict[str, Any]:
     return doc
 
 
+#: The operator policy of every trial: the long action is a test helper (a foreign action the guard
+#: refuses unless allowed), and the addons trials run our latency action without our guard.
+OPERATOR_POLICY = {
+    "actions": {"allow": ["tests.guard_values.wait"]},
+    "allow_unguarded": True,
+}
+
+
 def chaos_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CHAOSGUARD_POLICY", "PYTHONPATH")}
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "operator-policy.json").write_text(json.dumps(OPERATOR_POLICY))
     env.update(
+        CHAOSGUARD_POLICY=str(home / "operator-policy.json"),
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         CHAOSGUARD_HOME=str(home),
         PYTHONPATH=str(ROOT),

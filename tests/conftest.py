@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.k8s_cluster import TestCluster, bin_dir
 
 # `make test` (and so CI) runs the "ci" profile: derandomized, the same examples on every run, so a
 # result never depends on the seed. `make fuzz` runs "fuzz": random and long. Without a profile,
@@ -51,3 +56,35 @@ def chaos_env(chaosguard_home: Path) -> dict[str, str]:
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["CHAOSGUARD_HOME"] = str(chaosguard_home)
     return env
+
+
+# -- the Kubernetes test control plane (tests/kubernetes, tests/security) ------------------------
+# ``k8s_cluster`` (session scope) starts etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler and kwok once per test session, only when a test asks for it, from the binaries
+# cached by ``scripts/k8s-test-bins``. If they are missing or the cluster cannot start, the tests
+# ERROR; they are never skipped. ``k8s_namespace`` gives each test its own namespace and deletes it
+# afterwards. Defined here, once, so every folder shares the one session cluster.
+
+
+@pytest.fixture(scope="session")
+def k8s_cluster() -> Iterator[TestCluster]:
+    cluster = TestCluster(bin_dir(), nodes=1)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture()
+def k8s_namespace(k8s_cluster: TestCluster, request: pytest.FixtureRequest) -> Iterator[str]:
+    base = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"t-{base}-{secrets.token_hex(3)}"
+    k8s_cluster.kubectl("create", "namespace", name)
+    try:
+        yield name
+    finally:
+        # Deletion is asynchronous: the namespace controller (kube-controller-manager)
+        # empties and removes it in the background (5-10 s; waiting here would add
+        # that to every test), and kwok's pod-delete stage lets pods go without a kubelet.
+        k8s_cluster.kubectl("delete", "namespace", name, "--wait=false")

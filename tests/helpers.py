@@ -9,6 +9,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,4 +65,20 @@ def live_fault_processes(home: Path) -> list[int]:
             proc.info.get("cmdline") or []
         ):
             out.append(proc.pid)
+    return out
+
+
+#: What an operator policy must allow for the tests' own helpers (tests/guard_values.py): foreign
+#: actions and python guards outside chaosguard are refused by default.
+TEST_ALLOWS: dict[str, Any] = {
+    "guard": {"python_modules": ["tests.guard_values"]},
+    "actions": {"allow": ["tests.guard_values.wait", "tests.guard_values.fail"]},
+}
+
+
+def allowing_test_helpers(policy: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``policy`` (a policy document) that also allows :data:`TEST_ALLOWS`."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in (policy or {}).items()}
+    for key, value in TEST_ALLOWS.items():
+        out[key] = {**value, **(out.get(key) or {})}
     return out

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from chaosguard.validation import short_repr
 
-__all__ = ["LabelSelector", "Requirement", "conjoin", "parse_selector", "selector_matches"]
+__all__ = [
+    "LabelSelector",
+    "Requirement",
+    "conjoin",
+    "disjoint",
+    "implies",
+    "parse_selector",
+    "selector_matches",
+]
 
 _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _PREFIX = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
@@ -140,3 +148,49 @@ def conjoin(a: str, b: str) -> str:
     if set(parse_selector(a).requirements) <= set(parse_selector(b).requirements):
         return b
     return f"{a},{b}"
+
+
+def _requirement_implies(a: Requirement, r: Requirement) -> bool:
+    """Every label set satisfying ``a`` satisfies ``r`` (same key; judged requirement by
+    requirement, so a ``False`` may be a missed implication: callers fail closed)."""
+    if a.key != r.key:
+        return False
+    if r.op == "in":
+        return a.op == "in" and a.values <= r.values
+    if r.op == "exists":
+        return a.op in ("in", "exists")
+    if r.op == "notin":
+        return (
+            (a.op == "in" and not a.values & r.values)
+            or (a.op == "notin" and r.values <= a.values)
+            or a.op == "!"
+        )
+    return a.op == "!"  # r.op == "!"
+
+
+def _requirements_clash(a: Requirement, d: Requirement) -> bool:
+    """No label set satisfies both ``a`` and ``d``."""
+    if a.key != d.key:
+        return False
+    present = ("in", "exists")
+    if (a.op == "!" and d.op in present) or (d.op == "!" and a.op in present):
+        return True
+    if a.op == "in" and d.op == "in":
+        return not a.values & d.values
+    if a.op == "in" and d.op == "notin":
+        return a.values <= d.values
+    if a.op == "notin" and d.op == "in":
+        return d.values <= a.values
+    return False
+
+
+def implies(a: LabelSelector, b: LabelSelector) -> bool:
+    """True when every pod matching ``a`` surely matches ``b`` (a sufficient check: each
+    requirement of ``b`` follows from one requirement of ``a``)."""
+    return all(any(_requirement_implies(x, r) for x in a.requirements) for r in b.requirements)
+
+
+def disjoint(a: LabelSelector, b: LabelSelector) -> bool:
+    """True when no pod can match both ``a`` and ``b`` (a sufficient check: a requirement of
+    ``a`` contradicts one of ``b``)."""
+    return any(_requirements_clash(x, y) for x in a.requirements for y in b.requirements)

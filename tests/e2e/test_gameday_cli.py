@@ -30,7 +30,7 @@ import pytest
 import yaml
 
 from tests.conftest import VENV_BIN
-from tests.helpers import ROOT, ledger_records
+from tests.helpers import ROOT, allowing_test_helpers, ledger_records
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +127,10 @@ def suite_file(
 ) -> str:
     """Write the experiments, the shared policy and the suite (with the shared p95 guard)."""
     paths = [write(tmp_path / f"{name}-{i}.yaml", doc) for i, doc in enumerate(experiments)]
-    write(tmp_path / f"{name}-policy.yaml", policy or {"guard": {"interval_s": 0.2}})
+    write(
+        tmp_path / f"{name}-policy.yaml",
+        allowing_test_helpers(policy or {"guard": {"interval_s": 0.2}}),
+    )
     suite = {
         "name": name,
         "policy": f"{name}-policy.yaml",
@@ -355,7 +358,7 @@ def test_failing_action_exits_4_and_stops(env: dict[str, str], tmp_path: Path) -
         ],
     }
     write(tmp_path / "fail.yaml", failing)
-    write(tmp_path / "policy.yaml", {"allow_unguarded": True})
+    write(tmp_path / "policy.yaml", allowing_test_helpers({"allow_unguarded": True}))
     out = tmp_path / "out"
     result = gameday(
         env, tmp_path, "run", "fail.yaml", "fail.yaml", "--policy", "policy.yaml", "-o", str(out)

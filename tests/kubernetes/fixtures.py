@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, allowing_test_helpers
 from tests.k8s_cluster import TestCluster
 
 __all__ = [
@@ -111,7 +111,8 @@ def policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Pat
 
     def write(**fields: Any) -> Path:
         path = tmp_path / "policy.yaml"
-        path.write_text(yaml.safe_dump(fields))
+        # these tests call the actions directly, outside a guarded run
+        path.write_text(yaml.safe_dump({"allow_unguarded": True, **fields}))
         monkeypatch.setenv("CHAOSGUARD_POLICY", str(path))
         return path
 
@@ -246,6 +247,10 @@ def run_env(
         "PYTHONPATH": str(ROOT),
         **extra,
     }
-    for name in ("CHAOSGUARD_POLICY", "KUBERNETES_CONTEXT", "KUBERNETES_VERIFY_SSL"):
+    for name in ("KUBERNETES_CONTEXT", "KUBERNETES_VERIFY_SSL"):
         env.pop(name, None)
+    # the operator's policy: the examples' guards are swapped for a test helper (guarded_example)
+    operator = tmp / "operator-policy.yaml"
+    operator.write_text(yaml.safe_dump(allowing_test_helpers()))
+    env["CHAOSGUARD_POLICY"] = str(operator)
     return env

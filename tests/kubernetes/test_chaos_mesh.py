@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from chaosguard import faults
 from chaosguard.actions.chaosmesh import add_network_latency, remove_chaos_mesh_faults, stress_pods
@@ -178,8 +179,11 @@ def test_the_policy_bounds_chaos_mesh_faults(kube: TestCluster, web: str, policy
         Refused, match=r"3 of 3 matching targets .* exceed policy max_targets\.percent=50"
     ):
         add_network_latency(ns, "app=web", 100)  # mode all
+    # Chaos Mesh rounds percent modes up: 50 % of 3 pods hits 2 (66.7 %), over the limit.
+    with pytest.raises(Refused, match=r"max_targets\.percent=50"):
+        add_network_latency(ns, "app=web", 100, mode="fixed-percent", mode_value="50")
     assert (
-        add_network_latency(ns, "app=web", 100, mode="fixed-percent", mode_value="50")[
+        add_network_latency(ns, "app=web", 100, mode="fixed-percent", mode_value="33")[
             "max_pods_hit"
         ]
         == 1
@@ -262,6 +266,11 @@ def _run_and_kill(
     kube: TestCluster, ns: str, tmp: Path, env: dict[str, str]
 ) -> subprocess.Popen[str]:
     exp = guarded_example(EXAMPLES / "network-latency.yaml", tmp)
+    # Chaos Mesh rounds percents up: 50 % of the 3 web pods would hit 2, over the example's own
+    # max_targets.percent=50; one pod of three stays within it.
+    doc = yaml.safe_load(exp.read_text())
+    doc["method"][0]["provider"]["arguments"]["mode_value"] = "33"
+    exp.write_text(yaml.safe_dump(doc, sort_keys=False))
     chaos = subprocess.Popen(
         chaos_cmd("run", "--journal-path", str(tmp / "journal.json"), str(exp)),
         env=env,

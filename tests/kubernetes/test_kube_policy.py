@@ -14,6 +14,7 @@ from chaosguard.policy import Policy, kill_switch_state
 from chaosguard.policy.killswitch import read_configmap_switch as read_configmap
 from chaosguard.policy.killswitch import reader_for
 from chaosguard.policy.model import ConfigMapRef
+from tests.helpers import allowing_test_helpers
 from tests.k8s_cluster import TestCluster
 from tests.kubernetes.fixtures import (  # noqa: F401 - fixtures
     EXAMPLES,
@@ -82,11 +83,13 @@ def test_a_guarded_run_is_refused_while_the_configmap_switch_is_on(
     policy = tmp_path / "policy.yaml"
     policy.write_text(
         yaml.safe_dump(
-            {
-                "kill_switch": {
-                    "configmap": [{"namespace": ns, "name": "chaos-stop", "key": "enabled"}]
+            allowing_test_helpers(
+                {
+                    "kill_switch": {
+                        "configmap": [{"namespace": ns, "name": "chaos-stop", "key": "enabled"}]
+                    }
                 }
-            }
+            )
         )
     )
     exp = guarded_example(EXAMPLES / "pod-kill-recovery.yaml", tmp_path)

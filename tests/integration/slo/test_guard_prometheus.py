@@ -8,11 +8,13 @@ from __future__ import annotations
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.e2e.guarded import action, chaos_run, experiment
-from tests.helpers import ledger_records, live_fault_processes, wait_until
+from tests.e2e import guarded
+from tests.e2e.guarded import Result, action, experiment
+from tests.helpers import allowing_test_helpers, ledger_records, live_fault_processes, wait_until
 from tests.prometheus_server import wait_for_value
 
 pytestmark = pytest.mark.slow
@@ -25,6 +27,12 @@ def upstream() -> str:
     sock.listen()
     yield f"127.0.0.1:{sock.getsockname()[1]}"
     sock.close()
+
+
+def chaos_run(tmp_path: Path, doc: dict, env: dict, *extra: str, **kwargs: Any) -> Result:
+    """:func:`tests.e2e.guarded.chaos_run` under an operator policy that allows the test helpers."""
+    policy = allowing_test_helpers(kwargs.pop("policy", None))
+    return guarded.chaos_run(tmp_path, doc, env, *extra, policy=policy, **kwargs)
 
 
 def _guard(prom_url: str, metric: str, **extra: object) -> dict:
