@@ -164,8 +164,8 @@ def after_experiment_control(
     **kwargs: Any,
 ) -> None:
     """Stop watching, revert leftovers, play rollbacks an abort skipped, fix the status, add
-    evidence, then publish the journal (directory archive first; publishers configured in the
-    settings)."""
+    evidence, publish the journal (directory archive first; publishers configured in the
+    settings), then redact the journal Chaos Toolkit writes (secrets, env-sourced values)."""
     from chaosguard.guard.aftermath import finish
     from chaosguard.guard.session import Phase
 
@@ -179,8 +179,13 @@ def after_experiment_control(
     finally:
         session.enter(Phase.FINISHED)
         from chaosguard.journal.publish import publish_journal
+        from chaosguard.journal.redact import redact_in_place
 
         publish_journal(state, settings, secrets=secrets, configuration=configuration)
+        try:
+            redact_in_place(state, secrets=secrets, configuration=configuration)
+        except Exception:
+            logger.exception("chaosguard: redacting the journal failed")
 
 
 def cleanup_control() -> None:

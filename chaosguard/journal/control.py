@@ -60,12 +60,15 @@ def after_experiment_control(
     secrets: dict = None,
     **kwargs: Any,
 ) -> None:
-    """Publish ``state`` (the journal) to the configured publishers; never raises."""
+    """Publish ``state`` (the journal) to the configured publishers, then redact the journal Chaos
+    Toolkit writes (secrets, env-sourced values); never raises."""
     if state is None or _guard_active():
         return
     try:
         from chaosguard.journal.publish import publish_journal
+        from chaosguard.journal.redact import redact_in_place
 
         publish_journal(state, settings, secrets=secrets, configuration=configuration)
+        redact_in_place(state, secrets=secrets, configuration=configuration)
     except Exception:
         logger.exception("chaosguard: publishing the journal failed")

@@ -34,6 +34,7 @@ from itertools import pairwise
 from typing import Any
 
 __all__ = [
+    "redact_in_place",
     "REDACTED",
     "MIN_SUBSTRING",
     "HARVEST_MIN",
@@ -387,3 +388,16 @@ def redact_journal(
     )
     out = redactor.value(journal)
     return out if isinstance(out, dict) else {}
+
+
+def redact_in_place(
+    journal: dict[str, Any],
+    *,
+    secrets: Mapping[str, Any] | None = None,
+    configuration: Mapping[str, Any] | None = None,
+) -> None:
+    """Redact ``journal`` itself: the dict Chaos Toolkit writes to ``--journal-path`` after the
+    controls ran, so the run's own journal file never holds a secret or an env-sourced value."""
+    safe = redact_journal(journal, secrets=secrets, configuration=configuration)
+    journal.clear()
+    journal.update(safe)
