@@ -36,6 +36,7 @@ import psutil
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench_policy import allow_unguarded_actions
 from _toxiproxy import Toxiproxy, ensure_toxiproxy
 
 SIZE = 1024
@@ -215,6 +216,7 @@ def main() -> None:
 def _bench(seconds: float, nice: int = 0) -> None:
     busy_before = _busy()
     os.environ["CHAOSGUARD_HOME"] = tempfile.mkdtemp(prefix="cg-bench-")
+    allow_unguarded_actions()
     from chaosguard import faults
     from chaosguard.actions import latency as actions
 

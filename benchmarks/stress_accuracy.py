@@ -41,12 +41,15 @@ from typing import Any
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench_policy import allow_unguarded_actions
 
 from chaosguard import faults
 from chaosguard.actions.stress import stop_stress, stress_cpu, stress_memory
 
 # chaosguard reads its state directory when a fault starts, not at import
 os.environ.setdefault("CHAOSGUARD_HOME", tempfile.mkdtemp(prefix="chaosguard-stress-bench-"))
+allow_unguarded_actions()
 
 MIB = 1 << 20
 LEVELS = (25, 50, 75, 100)

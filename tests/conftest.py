@@ -58,6 +58,16 @@ def chaos_env(chaosguard_home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.fixture()
+def unguarded_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An operator policy (``$CHAOSGUARD_POLICY``) that lets chaosguard's actions run outside a
+    guarded run: for tests that call the actions directly (they test a fault, not the guard)."""
+    path = tmp_path / "operator-unguarded.yaml"
+    path.write_text("allow_unguarded: true\n")
+    monkeypatch.setenv("CHAOSGUARD_POLICY", str(path))
+    return path
+
+
 # -- the Kubernetes test control plane (tests/kubernetes, tests/security) ------------------------
 # ``k8s_cluster`` (session scope) starts etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler and kwok once per test session, only when a test asks for it, from the binaries

@@ -18,7 +18,10 @@ from typing import Any
 
 import httpx
 
-from chaosguard.actions.latency import start_latency_proxy, stop_latency_proxy
+from chaosguard import faults
+from chaosguard.faults.latency.spec import Spec
+from chaosguard.ledger.store import FaultRecord
+from chaosguard.validation import parse
 
 __all__ = ["Topology", "PROXY_NAME"]
 
@@ -44,6 +47,7 @@ class Topology:
         self.service_port = _free_port()
         self.url = ""
         self.proxy: dict[str, Any] = {}
+        self._record: FaultRecord | None = None
         self._procs: list[subprocess.Popen[bytes]] = []
 
     def _spawn(self, *args: str, quiet: bool = True) -> subprocess.Popen[bytes]:
@@ -60,10 +64,18 @@ class Topology:
         try:
             self._spawn("chaosguard.demo.service", "--port", str(self.service_port))
             _wait_http(f"http://127.0.0.1:{self.service_port}/healthz")
-            self.proxy = start_latency_proxy(
-                PROXY_NAME, listen="127.0.0.1:0", upstream=f"127.0.0.1:{self.service_port}"
+            # The world the experiment runs against, not an action of it: the harness injects the
+            # proxy through the fault contract (ledger first, reverted at close, dies with us).
+            spec = parse(
+                Spec,
+                name=PROXY_NAME,
+                listen="127.0.0.1:0",
+                upstream=f"127.0.0.1:{self.service_port}",
             )
-            self.url = f"http://{self.proxy['listen']}/"
+            self._record = faults.inject("latency-proxy", spec)
+            listen = self._record.handles.get("listen", spec.listen)
+            self.proxy = {"name": PROXY_NAME, "listen": listen, "record": self._record.id}
+            self.url = f"http://{listen}/"
             self._spawn(
                 "chaosguard.demo.load",
                 "--url",
@@ -81,7 +93,9 @@ class Topology:
 
     def close(self) -> list[int]:
         """Stop everything; return the pids that had to be killed (should be none)."""
-        stop_latency_proxy(PROXY_NAME)
+        if self._record is not None:
+            faults.revert(self._record)
+            self._record = None
         killed = []
         for proc in reversed(self._procs):
             proc.terminate()

@@ -8,9 +8,8 @@ line naming the policy key, when
 1. the kill switch is on (any source, fail closed);
 2. a freeze is in force, or no time window is open — unless a guarded run is active and the operator
    chose ``guard.on_window_end: finish`` (the guard then lets a started run finish);
-3. no guarded run is active in this process and ``allow_unguarded`` is false in the operator's
-   policy file (``$CHAOSGUARD_POLICY``). Without any policy file there is no operator to protect
-   (library use, tests): the built-in defaults leave the rule out;
+3. no guarded run is active in this process and ``allow_unguarded`` is false — the default: an
+   action outside a guarded run needs an operator policy that says ``allow_unguarded: true``;
 4. the action's arguments exceed ``local`` (:func:`~.local.check_local`); process actions also
    pass :func:`admit_processes` with the exact processes they are about to signal
    (:func:`~.local.check_processes`).
@@ -31,7 +30,6 @@ from chaosguard.errors import Refused
 from chaosguard.local.processes import ProcessInfo
 from chaosguard.policy.active import active_policy, guarded_run_active
 from chaosguard.policy.killswitch import kill_switch_state
-from chaosguard.policy.load import policy_file_path
 from chaosguard.policy.local import check_local, check_processes
 from chaosguard.policy.model import Policy
 from chaosguard.policy.windows import frozen, window_open
@@ -51,7 +49,7 @@ def _check_time(policy: Policy, action: str, guarded: bool, now: float) -> None:
 
 
 def _check_guarded(policy: Policy, action: str, guarded: bool) -> None:
-    if guarded or policy.allow_unguarded or policy_file_path(None) is None:
+    if guarded or policy.allow_unguarded:
         return
     raise Refused(
         f"refused: {action} outside a guarded run (policy allow_unguarded is false; run the "

@@ -112,7 +112,8 @@ def test_a_guarded_run_is_refused_while_the_configmap_switch_is_on(
     evidence = refused["chaosguard"]
     assert refused["status"] == "failed" and refused["run"] == []
     assert evidence["outcome"] == "refused"
-    assert evidence["reason"].startswith(f"kill switch: ON (configmap {ns}/chaos-stop:enabled)")
+    # the namespace comes from the environment: env-sourced values are redacted in the journal
+    assert evidence["reason"].startswith("kill switch: ON (configmap ***/chaos-stop:enabled)")
     assert active_pods(kube, ns) == before  # nothing was killed
     _switch(kube, ns, "off")
     ran = run()

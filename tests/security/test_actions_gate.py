@@ -131,6 +131,15 @@ def test_allow_unguarded_false_refuses_outside_a_guarded_run(
     _nothing_injected(chaosguard_home)
 
 
+def test_without_any_operator_policy_the_defaults_refuse_outside_a_guarded_run(
+    tmp_path: Path, chaos_env: dict[str, str], chaosguard_home: Path
+) -> None:
+    env = {k: v for k, v in chaos_env.items() if k != "CHAOSGUARD_POLICY"}
+    res = chaos_run(tmp_path, experiment([_cpu_step()], controls=[]), env, timeout=90)
+    assert "outside a guarded run (policy allow_unguarded is false" in _failure(res, "burn")
+    _nothing_injected(chaosguard_home)
+
+
 def test_within_the_policy_the_unguarded_action_runs(
     tmp_path: Path, chaos_env: dict[str, str], chaosguard_home: Path
 ) -> None:

@@ -26,7 +26,9 @@ from chaosguard.errors import InvalidArgument, Refused
 from tests.e2e.guarded import action, chaos_run, experiment
 from tests.helpers import python_child, wait_until
 
-pytestmark = pytest.mark.security
+# the actions are called directly, outside a guarded run: the operator allows it (tests that
+# need a policy of their own write one over it with operator_policy)
+pytestmark = [pytest.mark.security, pytest.mark.usefixtures("unguarded_actions")]
 
 MUTANTS = settings(
     max_examples=40,
