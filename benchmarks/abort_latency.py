@@ -243,9 +243,11 @@ def experiment(cfg: Config, src: SourceServer, prom_url: str) -> dict[str, Any]:
 
 
 #: The operator policy of every trial: the long action is a test helper (a foreign action the guard
-#: refuses unless allowed), and the addons trials run our latency action without our guard.
+#: refuses unless allowed), the addons trials run our latency action without our guard, and the
+#: start-up overhead's guard is a python constant from ``os``.
 OPERATOR_POLICY = {
     "actions": {"allow": ["tests.guard_values.wait"]},
+    "guard": {"python_modules": ["os"]},
     "allow_unguarded": True,
 }
 
