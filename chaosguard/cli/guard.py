@@ -78,10 +78,10 @@ def check(experiment: str, policy_file: str | None, at: str | None) -> None:
 def _check(path: str, policy_file: str | None, now: datetime) -> None:
     from rich.console import Console
 
-    from chaosguard.guard.wiring import own_policy_file, run_policy
+    from chaosguard.guard.wiring import run_policy
     from chaosguard.policy import load_guards, preflight_checks
     from chaosguard.policy.experiment import check_experiment, load_experiment
-    from chaosguard.policy.load import policy_file_path
+    from chaosguard.policy.load import experiment_policy_files, policy_file_path
 
     experiment = load_experiment(path)
     problems = check_experiment(experiment)
@@ -94,9 +94,9 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
     policy = run_policy(policy_file, experiment)
     guards = load_guards(experiment)
     source = policy_file_path(policy_file) or "built-in defaults"
-    theirs = own_policy_file(experiment)
+    theirs = experiment_policy_files(experiment)
     if theirs:
-        source += f", made stricter by the experiment's {theirs}"
+        source += f", made stricter by the experiment's {', '.join(theirs)}"
     rows: list[Row] = [(c.name, c.ok, c.detail) for c in preflight_checks(policy, guards, now)]
     rows += _python_guard_rows(policy, guards)
     rows += _local_rows(policy, experiment)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chaosguard.policy.load import policy_file_path, resolve_policy
+from chaosguard.policy.load import resolve_policy
 from chaosguard.policy.model import Policy
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "is_guard_control",
     "operator_policy_file",
     "own_control_arguments",
-    "own_policy_file",
     "run_policy",
 ]
 
@@ -60,12 +59,6 @@ def own_control_arguments(experiment: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def own_policy_file(experiment: Mapping[str, Any]) -> str | None:
-    """The ``policy_file`` the experiment's own chaosguard control names (None when none)."""
-    value = own_control_arguments(experiment).get("policy_file")
-    return value if isinstance(value, str) and value else None
-
-
 def operator_policy_file(settings: Mapping[str, Any] | None) -> str | None:
     """The ``policy_file`` of a chaosguard control declared in the Chaos Toolkit settings, else of
     one loaded from ``--control-file`` (Chaos Toolkit keeps those out of the settings), else None.
@@ -92,4 +85,4 @@ def run_policy(operator_file: str | None, experiment: Mapping[str, Any]) -> Poli
 
     :raises InvalidArgument: one line naming the file or field that is wrong.
     """
-    return resolve_policy(policy_file_path(operator_file), experiment, own_policy_file(experiment))
+    return resolve_policy(operator_file, experiment)

@@ -8,7 +8,8 @@ import pytest
 from chaoslib.control import get_global_controls, set_global_controls
 
 from chaosguard.guard.session import GuardSession
-from chaosguard.guard.wiring import operator_policy_file, own_control_arguments, own_policy_file
+from chaosguard.guard.wiring import operator_policy_file, own_control_arguments
+from chaosguard.policy.load import experiment_policy_files
 
 
 def _control(module: str = "chaosguard.guard", **arguments: object) -> dict:
@@ -22,11 +23,12 @@ def test_the_experiments_own_control() -> None:
     doc = {
         "controls": [{"name": "other", "provider": {"module": "x"}}, _control(policy_file="l.yaml")]
     }
-    assert own_policy_file(doc) == "l.yaml" and own_control_arguments(doc) == {
+    assert experiment_policy_files(doc) == ["l.yaml"] and own_control_arguments(doc) == {
         "policy_file": "l.yaml"
     }
-    assert own_policy_file({"controls": [_control("chaosguard.safety.guard")]}) is None
-    assert own_policy_file({"controls": "nonsense"}) is None and own_policy_file({}) is None
+    assert experiment_policy_files({"controls": [_control("chaosguard.safety.guard")]}) == []
+    assert experiment_policy_files({"controls": "nonsense"}) == []
+    assert experiment_policy_files({}) == []
 
 
 def test_the_operator_file_from_the_settings_or_a_control_file() -> None:
