@@ -5,12 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 K8S_LOG := $(HOME)/.cache/chaosguard/k8s-build.log
+JAEGER_LOG := $(HOME)/.cache/chaosguard/jaeger-build.log
 # Debian packages the tests use: stress-ng (CPU/memory anchor and optional backend), prometheus (SLO
 # source tests), prometheus-pushgateway (journal publisher), chromium (report rendering), openssl (test
 # cluster keys).
 DEB_PACKAGES := stress-ng prometheus prometheus-pushgateway chromium openssl
 
-.PHONY: demo test lint fuzz venv system-deps k8s-bins k8s-bins-background clean
+.PHONY: demo test lint fuzz venv system-deps k8s-bins k8s-bins-background jaeger-bin \
+	jaeger-bin-background clean
 
 venv: $(STAMP)
 
@@ -41,6 +43,24 @@ k8s-bins-background:
 	else echo "k8s test binaries: building in the background (log: $(K8S_LOG))"; \
 	  nohup nice -n 10 scripts/k8s-test-bins > $(K8S_LOG) 2>&1 & echo $$! > $(dir $(K8S_LOG))k8s-build.pid; fi
 
+# Jaeger (tracing tests) is the second long pole: built after the Kubernetes binaries by the same
+# background job when both are missing (two Go builds at once would thrash 2 cores).
+jaeger-bin-background:
+	@mkdir -p $(dir $(JAEGER_LOG))
+	@d=$$(scripts/jaeger-test-bin --print-dir); \
+	if [ -x $$d/jaeger ]; then echo "jaeger test binary: cached"; \
+	else echo "jaeger test binary: building in the background (log: $(JAEGER_LOG))"; \
+	  k8spid=$(dir $(K8S_LOG))k8s-build.pid; \
+	  nohup nice -n 10 bash -c "while [ -f $$k8spid ] && kill -0 \$$(cat $$k8spid) 2>/dev/null; do sleep 5; done; \
+	    exec scripts/jaeger-test-bin" > $(JAEGER_LOG) 2>&1 & echo $$! > $(dir $(JAEGER_LOG))jaeger-build.pid; fi
+
+jaeger-bin:
+	@pidf=$(dir $(JAEGER_LOG))jaeger-build.pid; \
+	if [ -f $$pidf ] && kill -0 $$(cat $$pidf) 2>/dev/null; then \
+	  echo "waiting for the jaeger build (log: $(JAEGER_LOG))"; \
+	  while kill -0 $$(cat $$pidf) 2>/dev/null; do sleep 5; done; fi; \
+	rm -f $$pidf; scripts/jaeger-test-bin
+
 k8s-bins:
 	@pidf=$(dir $(K8S_LOG))k8s-build.pid; \
 	if [ -f $$pidf ] && kill -0 $$(cat $$pidf) 2>/dev/null; then \
@@ -57,7 +77,7 @@ lint: venv
 
 # Hypothesis runs derandomized in `make test` (profile "ci": the same examples every run, so CI is
 # deterministic); `make fuzz` runs the property tests random and long.
-test: k8s-bins-background system-deps venv lint k8s-bins
+test: k8s-bins-background jaeger-bin-background system-deps venv lint k8s-bins jaeger-bin
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
 
 fuzz: venv
