@@ -339,12 +339,16 @@ class PrometheusServer:
         targets: Iterable[tuple[str, str]],
         scrape_interval: str = "1s",
         binary: str | None = None,
+        honor_labels: bool = False,
+        rule_files: Iterable[Path] = (),
     ) -> None:
         self.binary = binary or find_prometheus()
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.targets = list(targets)  # (job, host:port)
         self.scrape_interval = scrape_interval
+        self.honor_labels = honor_labels  # a Pushgateway's job/instance labels are kept
+        self.rule_files = [Path(p) for p in rule_files]
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.scraped = False
@@ -371,11 +375,14 @@ class PrometheusServer:
             f"  scrape_interval: {self.scrape_interval}",
             f"  scrape_timeout: {self.scrape_interval}",
             f"  evaluation_interval: {self.scrape_interval}",
-            "scrape_configs:",
         ]
+        if self.rule_files:
+            lines += ["rule_files:"] + [f'  - "{p}"' for p in self.rule_files]
+        lines += ["scrape_configs:"]
         for job, addresses in jobs.items():
             lines += [
                 f"  - job_name: {job}",
+                f"    honor_labels: {'true' if self.honor_labels else 'false'}",
                 "    static_configs:",
                 "      - targets: [" + ", ".join(f'"{a}"' for a in addresses) + "]",
             ]

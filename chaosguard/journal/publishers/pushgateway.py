@@ -9,21 +9,27 @@ metric                                      type   meaning
 chaos_experiment_status{outcome}            gauge  1 for the run's outcome, 0 for each other outcome
 chaos_experiment_duration_seconds           gauge  run duration
 chaos_experiment_start_timestamp_seconds    gauge  run start (epoch)
+chaos_experiment_end_timestamp_seconds      gauge  run end (epoch): how old the group's run is
 chaos_experiment_deviated                   gauge  1 when the hypothesis deviated
 chaos_experiment_aborted                    gauge  1 when a guard aborted the run
 chaos_experiment_info{title,policy_digest}  gauge  always 1; labels describe the run
 chaos_guard_breach{guard}                   gauge  1 for the guard that breached, 0 for the others
 chaos_guard_breach_value{guard}             gauge  the value that breached the objective
 chaos_guard_last_value{guard}               gauge  the guard's last readable value
+chaos_guard_objective{guard,bound}          gauge  the guard's objective (bound "max" or "min")
 chaos_fault_revert_latency_seconds          gauge  breach observed → faults reverted (aborted runs)
 chaos_faults_injected{kind}                 gauge  fault ledger records of the run, by kind
 chaos_faults_left_open                      gauge  records not closed when the journal was written
+chaos_fault_oldest_open_timestamp_seconds   gauge  opening (epoch) of the oldest record left open
+chaos_kill_switch_engaged                   gauge  1 when the kill switch refused or aborted the run
+chaos_canary_score                          gauge  canary analysis score 0-100 (when it was judged)
 ==========================================  =====  =================================================
 
 These are gauges of the last run (the gateway keeps one push per group, plus
 ``push_time_seconds``), not counters across runs: alert on
 ``chaos_experiment_status{outcome!="met"} == 1`` or ``chaos_faults_left_open > 0``; count runs from
-the archived journals.
+the archived journals. A game day pushes its own group (:func:`suite_exposition`). Rules
+and a dashboard on these names: ``deploy/prometheus``, ``deploy/grafana`` (docs/observability.md).
 """
 
 from __future__ import annotations
@@ -39,7 +45,12 @@ from chaosguard.journal.publishers._http import send
 from chaosguard.journal.urls import redact_url
 from chaosguard.outcomes import OUTCOMES
 
-__all__ = ["publish", "exposition", "group_path"]
+__all__ = ["publish", "exposition", "group_path", "suite_exposition", "push_suite"]
+
+#: The kill switch's guard name (:mod:`chaosguard.guard.killswitch`) and the refusal's words
+#: (:mod:`chaosguard.policy.gate`).
+_KILL_SWITCH_GUARD = "kill-switch"
+_KILL_SWITCH_REFUSAL = "kill switch is on"
 
 
 def _segment(label: str, value: str) -> str:
@@ -84,6 +95,8 @@ def exposition(journal: dict[str, Any], facts: RunFacts) -> bytes:
         Gauge("chaos_experiment_start_timestamp_seconds", "Run start", registry=reg).set(
             facts.start
         )
+    if facts.end is not None:
+        Gauge("chaos_experiment_end_timestamp_seconds", "Run end", registry=reg).set(facts.end)
     Gauge("chaos_experiment_deviated", "1 when the hypothesis deviated", registry=reg).set(
         int(facts.deviated)
     )
@@ -113,6 +126,13 @@ def exposition(journal: dict[str, Any], facts: RunFacts) -> bytes:
         )
         for name, value in last.items():
             gauge.labels(name).set(value)
+    objective = Gauge(
+        "chaos_guard_objective", "Objective of the guard", ["guard", "bound"], registry=reg
+    )
+    for guard in facts.guards:
+        for bound in ("max", "min"):
+            if guard.get("name") and isinstance(guard.get(bound), int | float):
+                objective.labels(str(guard["name"]), bound).set(guard[bound])
     if isinstance(breach.get("revert_latency_s"), int | float):
         Gauge(
             "chaos_fault_revert_latency_seconds", "Breach observed to faults reverted", registry=reg
@@ -126,10 +146,79 @@ def exposition(journal: dict[str, Any], facts: RunFacts) -> bytes:
         )
         for kind, count in kinds.items():
             injected.labels(kind).set(count)
-        Gauge("chaos_faults_left_open", "Records not closed", registry=reg).set(
-            sum(1 for w in facts.windows if w.closed_at is None)
+        open_since = [w.created_at for w in facts.windows if w.closed_at is None]
+        Gauge("chaos_faults_left_open", "Records not closed", registry=reg).set(len(open_since))
+        if open_since:
+            Gauge(
+                "chaos_fault_oldest_open_timestamp_seconds",
+                "Opening time of the oldest record left open",
+                registry=reg,
+            ).set(min(open_since))
+        engaged = breach.get("guard") == _KILL_SWITCH_GUARD or _KILL_SWITCH_REFUSAL in str(
+            facts.reason or ""
+        )
+        Gauge(
+            "chaos_kill_switch_engaged", "1 when the kill switch refused or aborted", registry=reg
+        ).set(int(engaged))
+    canary = as_dict(section.get("canary"))
+    if isinstance(canary.get("score"), int | float):
+        Gauge("chaos_canary_score", "Canary analysis score (0-100)", registry=reg).set(
+            canary["score"]
         )
     return bytes(generate_latest(reg))
+
+
+def suite_exposition(summary: dict[str, Any]) -> bytes:
+    """A game day's metrics (``summary`` is :meth:`SuiteResult.as_dict`'s plain form).
+
+    ==========================================  =====  ============================================
+    chaos_gameday_resilience_score              gauge  0-100 (absent when nothing was put to test)
+    chaos_gameday_verdict{verdict}              gauge  1 for the suite's verdict, 0 for the others
+    chaos_gameday_experiments{outcome}          gauge  experiments of the suite by outcome
+    chaos_gameday_duration_seconds              gauge  suite duration
+    chaos_gameday_end_timestamp_seconds         gauge  suite end (epoch)
+    ==========================================  =====  ============================================
+    """
+    from prometheus_client import CollectorRegistry, Gauge, generate_latest
+
+    reg = CollectorRegistry()
+    if isinstance(summary.get("score"), int | float):
+        Gauge("chaos_gameday_resilience_score", "Resilience score (0-100)", registry=reg).set(
+            summary["score"]
+        )
+    verdicts = ("ok", "deviated", "aborted", "refused", "error")
+    verdict = Gauge("chaos_gameday_verdict", "1 for the suite's verdict", ["verdict"], registry=reg)
+    for name in dict.fromkeys((*verdicts, str(summary.get("verdict")))):
+        verdict.labels(name).set(int(name == summary.get("verdict")))
+    counts = Gauge("chaos_gameday_experiments", "Experiments by outcome", ["outcome"], registry=reg)
+    for outcome in dict.fromkeys((*OUTCOMES, *as_dict(summary.get("counts")))):
+        counts.labels(outcome).set(as_dict(summary.get("counts")).get(outcome, 0))
+    if isinstance(summary.get("duration_s"), int | float):
+        Gauge("chaos_gameday_duration_seconds", "Suite duration", registry=reg).set(
+            summary["duration_s"]
+        )
+    if isinstance(summary.get("ended_at_epoch"), int | float):
+        Gauge("chaos_gameday_end_timestamp_seconds", "Suite end", registry=reg).set(
+            summary["ended_at_epoch"]
+        )
+    return bytes(generate_latest(reg))
+
+
+def push_suite(spec: PushgatewayPublisher, summary: dict[str, Any], env: dict[str, str]) -> str:
+    """PUT a game day's metrics to the group ``job=<job>, suite=<name>[, grouping…]``; return the
+    (redacted) group URL. Raises :class:`~chaosguard.journal.publishers._http.PublishError`."""
+    url = spec.url.rstrip("/") + group_path(
+        spec.job, {**spec.grouping, "suite": str(summary.get("suite") or "suite")}
+    )
+    send(
+        spec,
+        "PUT",
+        url,
+        suite_exposition(summary),
+        {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+        env,
+    )
+    return redact_url(url)
 
 
 def publish(spec: PushgatewayPublisher, ctx: PublishContext) -> str:
