@@ -7,6 +7,7 @@ Every exception class of the package is drawn here, with its exit code and the m
     └── ChaosGuardError       4  errors                  anything chaosguard refuses or fails to do
         ├── InvalidArgument   4  errors                  bad input, names the field (+ ValueError)
         ├── Refused           3  errors                  policy or preflight said no; no change
+        │   └── BaselineError 3  slo.anomaly.base        anomaly baseline too short or not finite
         ├── Aborted           2  errors                  a guard aborted an experiment
         ├── Deviated          1  errors                  a hypothesis deviated
         ├── InjectionError    4  errors                  not injected (what started is reverted)

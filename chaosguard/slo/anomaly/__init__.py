@@ -1,0 +1,36 @@
+"""Anomaly guards: learn what normal looks like before the first action, then flag "not normal".
+
+:mod:`~chaosguard.slo.anomaly.spec` is the ``anomaly:`` block users write (no numpy);
+:mod:`~chaosguard.slo.anomaly.base` the detector contract and its verdicts;
+:func:`new_detector` builds a detector (numpy is imported only then). The detectors
+(:mod:`~chaosguard.slo.anomaly.detectors`) are linear filters of the readings judged against a
+Gaussian band whose width comes from a per-run false-alarm probability
+(:mod:`~chaosguard.slo.anomaly.thresholds`); :mod:`~chaosguard.slo.anomaly.canary` judges a whole
+run after the fact (Mann-Whitney). The maths in plain words: ``docs/anomaly.md``.
+"""
+
+from __future__ import annotations
+
+from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline, BaselineError, Detector
+from chaosguard.slo.anomaly.spec import AnomalySpec
+
+__all__ = [
+    "AnomalySpec",
+    "AnomalyVerdict",
+    "Baseline",
+    "BaselineError",
+    "Detector",
+    "new_detector",
+]
+
+
+def new_detector(spec: AnomalySpec, *, interval_s: float, thin: int = 1) -> Detector:
+    """The detector ``spec`` asks for, its thresholds set for ``spec.alpha`` per run.
+
+    ``interval_s`` is the guard's check interval (for the default ``checks_per_run``); ``thin`` the
+    readings per independent reading the source implies (e.g. ``ceil(window_s / interval_s)`` for
+    the HTTP sampler's overlapping windows); ``spec.thin``, when given, overrides it.
+    """
+    from chaosguard.slo.anomaly.build import build
+
+    return build(spec, interval_s=interval_s, thin=thin)

@@ -1,0 +1,97 @@
+"""The ensemble: several detectors on the same readings; an anomaly when ``k`` of the ``n`` agree.
+
+False-alarm model (valid however the members depend on each other): if member *i* breaches a null
+run with probability at most ``α_i``, the number of members that breach has expectation at most
+``Σ α_i``, so by Markov's inequality P(at least k breach) ≤ ``Σ α_i / k``. Each member therefore
+gets ``α_i = k · α / n``: with k = 1 that is the Bonferroni split ``α / n``; with k = n every member
+keeps the whole ``α``. The ensemble's check is anomalous when at least ``k`` members' checks are,
+confirmed when at least ``k`` members are confirmed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import TYPE_CHECKING, Any
+
+from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline
+from chaosguard.slo.anomaly.detectors import FilterDetector, baseline_array
+from chaosguard.slo.anomaly.spec import AnomalySpec, min_baseline_for
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+__all__ = ["Ensemble"]
+
+
+class Ensemble:
+    """``k`` of ``n`` member detectors (see the module docstring)."""
+
+    name = "ensemble"
+
+    def __init__(self, spec: AnomalySpec, *, interval_s: float, thin: int) -> None:
+        self.spec = spec
+        self.k = spec.k
+        self.min_baseline = min_baseline_for("ensemble", spec.members)
+        share = spec.alpha * spec.k / len(spec.members)
+        self.members = [
+            FilterDetector(m, spec, interval_s=interval_s, thin=thin, alpha=share)
+            for m in spec.members
+        ]
+        self.baseline: Baseline | None = None
+
+    def fit(self, values: Any) -> Baseline:
+        """Fit every member on the same readings; the band shown is the members' median band."""
+        x = baseline_array(values, max(self.min_baseline, self.spec.baseline_readings))
+        fitted = [m.fit(x) for m in self.members]
+        first = fitted[0]
+        self.baseline = Baseline(
+            detector=self.name,
+            n=first.n,
+            mean=first.mean,
+            sd=first.sd,
+            low=statistics.median(b.low for b in fitted),
+            high=statistics.median(b.high for b in fitted),
+            n_eff=first.n_eff,
+            thin=first.thin,
+            autocorrelation=first.autocorrelation,
+            per_check_alpha=min(b.per_check_alpha for b in fitted),
+            k=float(self.k),
+            extra={
+                "centre": first.extra["centre"],
+                "members": {b.detector: b.as_dict() for b in fitted},
+            },
+        )
+        return self.baseline
+
+    def check(self, value: float) -> AnomalyVerdict:
+        """Every member judges the reading; k of n decide."""
+        verdicts = [m.check(value) for m in self.members]
+        b = self.baseline
+        assert b is not None  # members raised BaselineError otherwise
+        anomalous = sum(v.anomalous for v in verdicts) >= self.k
+        confirmed = sum(v.confirmed for v in verdicts) >= self.k
+        scores = sorted((v.score for v in verdicts), reverse=True)
+        flagged = [m.name for m, v in zip(self.members, verdicts, strict=True) if v.anomalous]
+        reason = verdicts[0].reason if verdicts[0].reason == "not a finite number" else ""
+        if not reason and flagged:
+            reason = f"{len(flagged)} of {len(verdicts)} detectors: {', '.join(flagged)}"
+        return AnomalyVerdict(
+            anomalous,
+            confirmed,
+            float(b.extra["centre"]),
+            b.low,
+            b.high,
+            scores[self.k - 1],
+            value,
+            reason,
+        )
+
+    def scan(self, values: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+        """Like :meth:`FilterDetector.scan`, k of n (the statistic returned is the reading)."""
+        import numpy as np
+
+        results = [m.scan(values) for m in self.members]
+        anomalous = np.sum([r[1] for r in results], axis=0) >= self.k
+        confirmed = np.sum([r[2] for r in results], axis=0) >= self.k
+        return np.asarray(values, dtype=float), anomalous, confirmed

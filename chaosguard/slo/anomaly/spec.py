@@ -1,0 +1,123 @@
+"""What users write to make a guard an *anomaly* guard: the ``anomaly:`` block of a guard.
+
+Example (YAML)::
+
+    guards:
+      - name: p95-latency
+        source: http
+        url: http://127.0.0.1:8080/
+        metric: p95_ms
+        max: 500                    # the SLO still holds (optional beside `anomaly`)
+        anomaly:
+          detector: ensemble        # zscore | moving-average | iqr | ewma | holt | ensemble
+          direction: up             # up: only "higher than normal" is anomalous
+          alpha: 0.01               # per-RUN false-alarm probability
+          baseline_readings: 30     # learned before the first action; too few refuses the run
+          confirm: 2                # consecutive anomalous checks to breach
+
+Every field is explained in ``docs/anomaly.md`` (the maths in plain words). Importing this module
+imports neither numpy nor the detectors: the spec is loaded on every guarded run.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "DetectorName",
+    "MemberName",
+    "Direction",
+    "AnomalySpec",
+    "MIN_BASELINE",
+    "DEFAULT_MEMBERS",
+    "DEFAULT_RUN_S",
+    "min_baseline_for",
+    "checks_per_run_for",
+]
+
+DetectorName = Literal["zscore", "moving-average", "iqr", "ewma", "holt", "ensemble"]
+MemberName = Literal["zscore", "moving-average", "iqr", "ewma", "holt"]
+Direction = Literal["up", "down", "both"]
+
+#: The fewest baseline readings each single detector accepts (the ensemble: its members' most).
+MIN_BASELINE: dict[str, int] = {
+    "zscore": 10,
+    "moving-average": 10,
+    "ewma": 10,
+    "holt": 10,
+    "iqr": 20,
+}
+
+#: The ensemble's members when none are given.
+DEFAULT_MEMBERS: tuple[MemberName, ...] = ("zscore", "moving-average", "ewma", "holt", "iqr")
+
+#: ``checks_per_run: null`` means a run of this many seconds at the guard's interval.
+DEFAULT_RUN_S = 300.0
+
+
+def min_baseline_for(detector: str, members: tuple[str, ...] = DEFAULT_MEMBERS) -> int:
+    """The fewest baseline readings ``detector`` accepts (the ensemble: the most of its members)."""
+    if detector == "ensemble":
+        return max(MIN_BASELINE[m] for m in members)
+    return MIN_BASELINE[detector]
+
+
+def checks_per_run_for(checks_per_run: int | None, interval_s: float) -> int:
+    """Checks the per-run ``alpha`` is spread over: the given number, else 300 s of intervals."""
+    if checks_per_run is not None:
+        return checks_per_run
+    return max(10, int(-(-DEFAULT_RUN_S // max(interval_s, 1e-3))))
+
+
+class AnomalySpec(BaseModel):
+    """The ``anomaly:`` block of a guard: which detector, which side, which false-alarm rate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    detector: DetectorName = "ensemble"
+    #: ``up``: only higher than normal is anomalous (latency, errors); ``down``: only lower
+    #: (throughput, availability); ``both``: either (alpha is split between the two sides).
+    direction: Direction = "up"
+    #: The per-RUN false-alarm probability: P(an anomaly breach in a run where nothing changed).
+    alpha: float = Field(default=0.01, gt=0, le=0.2)
+    #: Readings learned before the first action (at least the detector's minimum).
+    baseline_readings: int = Field(default=30, ge=1, le=100_000)
+    #: Prometheus only: learn from a range query over the last N seconds instead.
+    baseline_range_s: float | None = Field(default=None, gt=0, le=7 * 86400)
+    #: Consecutive anomalous checks before the guard breaches.
+    confirm: int = Field(default=2, ge=1, le=50)
+    #: Checks ``alpha`` is spread over; None: ``DEFAULT_RUN_S`` seconds at the guard's interval.
+    checks_per_run: int | None = Field(default=None, ge=1, le=10_000_000)
+    #: Readings per independent reading (overlapping windows); None: from the source and the
+    #: baseline's lag-1 autocorrelation, whichever is larger. Given: used as is.
+    thin: int | None = Field(default=None, ge=1, le=10_000)
+    #: Relative floor: within ``min_change × |expected|`` of the expected is never anomalous.
+    min_change: float = Field(default=0.1, ge=0, le=100)
+    #: Absolute floor in the metric's unit (0: none; a constant baseline then flags any change).
+    min_abs_change: float = Field(default=0.0, ge=0)
+    #: Moving-average length (checks).
+    window: int = Field(default=5, ge=2, le=1000)
+    #: EWMA weight of the newest reading; also Holt's level smoothing.
+    smoothing: float = Field(default=0.3, gt=0, le=1)
+    #: Holt's trend smoothing.
+    trend_smoothing: float = Field(default=0.1, gt=0, le=1)
+    #: Holt's forecast horizon (checks ahead the level is projected along the trend).
+    horizon: int = Field(default=2, ge=0, le=100)
+    #: Ensemble members and how many must agree (k of n).
+    members: tuple[MemberName, ...] = DEFAULT_MEMBERS
+    k: int = Field(default=2, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AnomalySpec:
+        if len(set(self.members)) != len(self.members) or not self.members:
+            raise ValueError("'members' must name distinct detectors, at least one")
+        if self.k > len(self.members):
+            raise ValueError(f"'k' must be at most the number of members ({len(self.members)})")
+        need = min_baseline_for(self.detector, self.members)
+        if self.baseline_readings < need:
+            raise ValueError(
+                f"'baseline_readings' must be at least {need} for detector '{self.detector}'"
+            )
+        return self
