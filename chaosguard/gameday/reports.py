@@ -30,7 +30,8 @@ logger = logging.getLogger("chaostoolkit")
 
 
 def markdown_header(result: SuiteResult) -> str:
-    """The suite table in Markdown: verdict, score, one row per experiment."""
+    """The suite table in Markdown: verdict, score, one row per experiment (with its canary
+    verdict and score)."""
     score = "n/a" if result.score is None else f"{result.score:.0f}/100"
     lines = [
         f"# Game day: {result.name}",
@@ -44,14 +45,16 @@ def markdown_header(result: SuiteResult) -> str:
     if result.stopped:
         lines += [f"Stopped: {result.stopped}", ""]
     lines += [
-        "| # | experiment | outcome | weight | duration | reason |",
-        "|---|---|---|---|---|---|",
+        "| # | experiment | outcome | canary | weight | duration | reason |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in result.results:
         reason = (r.reason or "").replace("|", "\\|")
+        c = r.canary_score
+        canary = f"{r.canary.get('verdict')} {c:.0f}/100" if c is not None else "–"
         lines.append(
-            f"| {r.index + 1} | {r.name.replace('|', '/')} | {r.outcome} | {r.weight:g} | "
-            f"{r.duration_s:.1f} s | {reason} |"
+            f"| {r.index + 1} | {r.name.replace('|', '/')} | {r.outcome} | {canary} | "
+            f"{r.weight:g} | {r.duration_s:.1f} s | {reason} |"
         )
     return "\n".join(lines) + "\n"
 

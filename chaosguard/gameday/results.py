@@ -118,6 +118,25 @@ class ExperimentResult:
         """The exit code this outcome stands for."""
         return verdict_of(self.outcome)
 
+    @property
+    def canary(self) -> dict[str, Any]:
+        """The run's canary analysis (``chaosguard.canary`` of its journal; ``{}`` when none)."""
+        guard = self.journal.get("chaosguard") if self.journal is not None else None
+        canary = guard.get("canary") if isinstance(guard, dict) else None
+        return canary if isinstance(canary, dict) else {}
+
+    @property
+    def canary_score(self) -> float | None:
+        """The run's canary score 0–100 (None: no analysis, or nothing was compared)."""
+        score = self.canary.get("score")
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            return None
+        return float(score)
+
+    def score_item(self) -> tuple[str, float, float | None]:
+        """What :func:`~chaosguard.gameday.score.resilience_score` takes for this experiment."""
+        return self.outcome, self.weight, self.canary_score
+
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for ``summary.json``."""
         return {
@@ -135,6 +154,8 @@ class ExperimentResult:
             if self.directory and self.journal
             else None,
             "recovery_before": self.recovery.as_dict() if self.recovery is not None else None,
+            "canary_score": self.canary_score,
+            "canary_verdict": self.canary.get("verdict"),
         }
 
     def report_journal(self, suite: str) -> dict[str, Any]:

@@ -31,6 +31,10 @@ The suite exits with the **worst** code by this precedence: ``4 > 2 > 1 > 3 > 0`
   where one experiment deviated and another was refused must not look neutral: the finding wins,
   the refusal is still visible in the report and in JUnit.
 * 0 only when every experiment that ran met its hypothesis and nothing was refused.
+
+The canary analysis of a run (``chaosguard.canary``) never changes its outcome or the suite's exit
+code: it is a statistical finding with a false-alarm rate, folded into the resilience score
+(:mod:`chaosguard.gameday.score`) and shown in every report, not a verdict of its own.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ Here:
 - the journal status becomes ``aborted`` (guard breach) or ``failed`` (refused, failed action,
   failed rollback, steady state unmet before the method), so ``chaos run`` exits non-zero;
 - whether anything was injected is read from the ledger (this run's records), not the phase;
-- the ``chaosguard`` section of the journal holds the evidence (see
-  :mod:`chaosguard.guard.evidence`).
+- the ``chaosguard`` section of the journal holds the evidence and the canary analysis of the run
+  (see :mod:`chaosguard.guard.evidence`).
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def finish(
         rollbacks_played_by_guard=bool(played),
         steady_state_after_abort=recheck,
         records=records,
+        journal=journal,
     )
     if reason:
         logger.error("chaosguard: run %s: %s", outcome, reason)

@@ -1,4 +1,5 @@
-"""What every output needs from a journal: outcome, reason, times, slug, breach, fault windows.
+"""What every output needs from a journal: outcome, reason, times, slug, breach, fault windows,
+canary analysis.
 
 Journals come from ``chaos run`` with or without the guard. With the guard, its ``chaosguard``
 section is the truth (outcome, reason, policy digest); without it, the outcome is derived from the
@@ -49,6 +50,9 @@ class RunFacts:
     breach: dict[str, Any] | None
     guards: list[dict[str, Any]] = field(default_factory=list)
     windows: list[FaultWindow] = field(default_factory=list)
+    #: the canary analysis (``chaosguard.canary``: score, verdict, reason, metrics); None when the
+    #: journal has none (unguarded, or written before canary analysis existed)
+    canary: dict[str, Any] | None = None
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -159,4 +163,5 @@ def facts_of(journal: dict[str, Any]) -> RunFacts:
         breach=breach,
         guards=guards,
         windows=_windows(section),
+        canary=section["canary"] if isinstance(section.get("canary"), dict) else None,
     )

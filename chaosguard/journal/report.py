@@ -1,10 +1,11 @@
 """The HTML report: one self-contained file (CSS and SVG inline, no URL fetched) for a run or suite.
 
-Per run: a summary (outcome, status, duration, policy digest, reason), the breach and what was
-reverted, the timeline (steps, guard readings against their objective, fault windows shaded, breach
-marked — see :mod:`chaosguard.journal.timeline`), the steps with timings and outcomes, the guards,
-the fault ledger, and the full redacted journal. A suite report starts with one summary row per run.
-Every journal is redacted (:mod:`chaosguard.journal.redact`) before anything is rendered.
+Per run: a summary (outcome, status, duration, policy digest, reason, canary score), the breach and
+what was reverted, the timeline (steps, guard readings against their objective, fault windows
+shaded, breach marked, baseline band and anomaly marks — see :mod:`chaosguard.journal.timeline`),
+the canary analysis (:mod:`chaosguard.journal.canary`), the steps with timings and outcomes, the
+guards, the fault ledger, and the full redacted journal. A suite report starts with one summary row
+per run. Every journal is redacted (:mod:`chaosguard.journal.redact`) before anything is rendered.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard import __version__
+from chaosguard.journal.canary import canary_html, score_text
 from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
 from chaosguard.journal.files import private_write
 from chaosguard.journal.redact import redactor_for
@@ -97,6 +99,10 @@ def _summary(f: RunFacts, journal: dict[str, Any]) -> str:
         ("Ended", _e(_when(f.end))),
         ("Policy digest", f'<span class="code">{_e(f.policy_digest or "none (unguarded)")}</span>'),
         ("Reason", f'<span class="reason">{_e(f.reason or "–")}</span>'),
+        (
+            "Canary",
+            f"{_e(f.canary.get('verdict'))}, score {_e(score_text(f.canary))}" if f.canary else "–",
+        ),
         ("Run id", _e(f.run_id or "–")),
         ("Node", _e(journal.get("node", "–"))),
         ("chaoslib", _e(journal.get("chaoslib-version", "–"))),
@@ -230,7 +236,9 @@ def _run_section(index: int, journal: dict[str, Any]) -> tuple[RunFacts, str]:
     raw = _e(json.dumps(journal, indent=2, default=str, ensure_ascii=False))
     body = (
         f'<section class="run" id="run-{index}"><h2>{_e(f.title)} {_badge(f.outcome)}</h2>'
-        f"{_summary(f, journal)}{_breach(f)}<h3>Timeline</h3>{figure}<h3>Steps</h3>"
+        f"{_summary(f, journal)}{_breach(f)}<h3>Timeline</h3>{figure}"
+        + (f"<h3>Canary analysis</h3>{canary_html(f.canary)}" if f.canary else "")
+        + "<h3>Steps</h3>"
         f"{_steps(steps, f.start)}<h3>Guards</h3>{_guards(f, journal)}"
         f"<h3>Fault ledger</h3>{_ledger(f)}"
         f"<details><summary>Journal (redacted JSON)</summary><pre>{raw}</pre></details></section>"
@@ -247,12 +255,13 @@ def report_html(journals: list[dict[str, Any]], title: str) -> str:
     rows = "".join(
         f'<tr><td><a href="#run-{i}">{_e(f.title)}</a></td><td>{_badge(f.outcome)}</td>'
         f'<td>{_e(f.status)}</td><td class="num">{_secs(f.duration_s)}</td>'
+        f'<td class="num">{_e(score_text(f.canary) if f.canary else "–")}</td>'
         f"<td>{_e(f.reason or '')}</td></tr>"
         for i, (f, _) in enumerate(parts, 1)
     )
     overview = (
         f"<table><tr><th>experiment</th><th>outcome</th><th>status</th><th>duration</th>"
-        f"<th>reason</th></tr>{rows}</table>"
+        f"<th>canary</th><th>reason</th></tr>{rows}</table>"
     )
     doc = (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

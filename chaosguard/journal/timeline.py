@@ -4,6 +4,11 @@ One panel for the steps (a bar per activity, by phase), then one panel per guard
 time, the objective line, the fault windows shaded (ledger ``created_at`` → ``closed_at``; still
 open: to the end of the run), unreadable reads as crosses on the axis, and the breach marked where
 it was observed, with the moment the faults were reverted. Time is seconds since the run started.
+
+The **baseline band** (purple, SVG group ``baseline-band``): the anomaly detector's band where the
+readings carry ``band_low``/``band_high``, else the 5–95 % range of the guard's baseline readings
+from the canary analysis, with the baseline median dotted. Readings an anomaly detector flagged
+(``anomalous``) are purple diamonds; the canary classification of the guard is in the panel title.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ _PHASE_COLOURS = {
 _FAULT = "#f2a541"
 _BREACH = "#d62728"
 _REVERT = "#2ca02c"
+_BAND = "#9467bd"
 
 
 def _readings(section: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -68,6 +74,54 @@ def _shade(ax: Any, windows: list[FaultWindow], t0: float, t1: float, label: boo
         )
 
 
+def _band(ax: Any, ordered: list[dict[str, Any]], metric: dict[str, Any], t0: float) -> list[float]:
+    """Draw the baseline band; return the y values it spans (to keep them in view)."""
+    banded = [
+        r
+        for r in ordered
+        if isinstance(r.get("band_low"), int | float)
+        and isinstance(r.get("band_high"), int | float)
+    ]
+    if banded:
+        xs = [float(r["read_at"]) - t0 for r in banded]
+        lows = [float(r["band_low"]) for r in banded]
+        highs = [float(r["band_high"]) for r in banded]
+        art = ax.fill_between(
+            xs, lows, highs, step="mid", color=_BAND, alpha=0.18, lw=0, label="detector band"
+        )
+        art.set_gid("baseline-band")
+        return lows + highs
+    base = as_dict(metric.get("baseline"))
+    got = [base.get(k) for k in ("p05", "median", "p95")]
+    nums = [float(v) for v in got if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(nums) != 3:
+        return []
+    low, mid, high = nums
+    art = ax.axhspan(low, high, color=_BAND, alpha=0.18, lw=0, label="baseline 5–95 %")
+    art.set_gid("baseline-band")
+    ax.axhline(mid, color=_BAND, lw=0.9, ls=":", label=f"baseline median {mid:.4g}")
+    return [low, high]
+
+
+def _anomalies(ax: Any, ordered: list[dict[str, Any]], t0: float) -> None:
+    marks = [
+        (float(r["read_at"]) - t0, float(r["value"]))
+        for r in ordered
+        if r.get("anomalous") is True and isinstance(r.get("value"), int | float)
+    ]
+    if marks:
+        ax.plot(
+            [x for x, _ in marks],
+            [y for _, y in marks],
+            ls="none",
+            marker="D",
+            ms=6,
+            color=_BAND,
+            zorder=4,
+            label=f"anomalous ({len(marks)})",
+        )[0].set_gid("anomaly-marks")
+
+
 def _steps_panel(ax: Any, steps: list[Step], t0: float, t1: float) -> None:
     shown = [s for s in steps if s.start is not None][:40]
     for row, step in enumerate(shown):
@@ -98,6 +152,14 @@ def _guard_panel(
     t1: float,
 ) -> None:
     ordered = sorted(readings, key=lambda r: float(r["read_at"]))
+    metric = next(
+        (
+            m
+            for m in as_list(as_dict(facts.canary).get("metrics"))
+            if isinstance(m, dict) and m.get("guard") == name
+        ),
+        {},
+    )
     line = [
         (
             float(r["read_at"]) - t0,
@@ -108,6 +170,7 @@ def _guard_panel(
     ok = [(x, y) for x, y in line if y == y]
     bad = [x for x, y in line if y != y]
     _shade(ax, facts.windows, t0, t1, label=True)
+    band = _band(ax, ordered, metric, t0)
     if ok:
         dots = "." if len(line) <= 300 else None  # a long run stays a light line
         ax.plot(
@@ -165,12 +228,16 @@ def _guard_panel(
                 ls="-.",
                 label="faults reverted",
             )
+    _anomalies(ax, ordered, t0)
     values = [y for _, y in ok] + ([objective] if isinstance(objective, int | float) else [])
+    values += band
     if (
         values and min(values) >= 0
     ):  # rates, latencies, ratios: keep zero in view, just above the axis
         ax.set_ylim(bottom=-0.04 * max(values) if max(values) > 0 else -0.1)
     title = name + (f"  [{spec.get('source')}]" if spec and spec.get("source") else "")
+    if metric.get("classification"):
+        title += f"  · canary {metric['classification']}"
     ax.set_title(title, fontsize=9, loc="left")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", framealpha=0.8, ncols=3)

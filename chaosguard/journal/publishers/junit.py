@@ -3,8 +3,16 @@
 ``met`` passes; ``deviated``, ``aborted``, ``refused``, ``action-failed`` and
 ``steady-state-unmet`` are ``<failure type="<outcome>" message="<reason>">``; ``error`` is
 ``<error>``; ``skipped`` (a game day that did not run the experiment) is ``<skipped>``. Each test
-case carries ``<properties>`` (outcome, status, policy digest, run id, breach) and its steps in
-``<system-out>``.
+case carries ``<properties>`` (outcome, status, policy digest, run id, breach, canary score and
+verdict, each guard's canary classification) and, in ``<system-out>``, the canary analysis then its
+steps.
+
+A canary finding does **not** turn a passing test case into a failure: JUnit says what the run's
+outcome and exit code say (one outcome table, :mod:`chaosguard.outcomes`). A ``High`` metric on a
+``met`` run means "the system behaved differently under the fault, within its SLOs": a statistical
+signal with a false-alarm rate of about 1 − confidence per metric, worth reading (properties
+``canary_verdict=fail``, ``canary.<guard>=High``, the system-out lines) and folded into the game
+day's resilience score, but not a broken build.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chaosguard import __version__
+from chaosguard.journal.canary import canary_summary, metric_line, metrics_of
 from chaosguard.journal.config import JunitPublisher
 from chaosguard.journal.facts import RunFacts, as_dict, as_list, facts_of
 from chaosguard.journal.files import private_write
@@ -86,6 +95,12 @@ def _testcase(suite: ET.Element, journal: dict[str, Any]) -> RunFacts:
     if facts.breach:
         values["breach_guard"] = str(facts.breach.get("guard"))
         values["breach_value"] = str(facts.breach.get("value"))
+    if facts.canary:
+        score = facts.canary.get("score")
+        values["canary_score"] = f"{score:.1f}" if isinstance(score, int | float) else "n/a"
+        values["canary_verdict"] = str(facts.canary.get("verdict"))
+        for m in metrics_of(facts.canary):
+            values[f"canary.{m.get('guard')}"] = str(m.get("classification"))
     for key, value in values.items():
         ET.SubElement(props, "property", name=key, value=_x(value))
     if facts.outcome == SKIPPED:
@@ -102,12 +117,20 @@ def _testcase(suite: ET.Element, journal: dict[str, Any]) -> RunFacts:
         node = ET.SubElement(case, "error", type="error", message=_x(_message(facts, journal)))
         node.text = _x(_body(facts, journal))
     out = ET.SubElement(case, "system-out")
+    canary = (
+        [canary_summary(facts.canary), *(f"  {metric_line(m)}" for m in metrics_of(facts.canary))]
+        if facts.canary
+        else []
+    )
     out.text = _x(
         "\n".join(
-            f"[{s.phase}] {s.name} ({s.target}): {s.status}"
-            + (f" {s.duration_s:.3f}s" if s.duration_s is not None else "")
-            + (f" — {s.detail}" if s.detail else "")
-            for s in steps_of(journal)
+            canary
+            + [
+                f"[{s.phase}] {s.name} ({s.target}): {s.status}"
+                + (f" {s.duration_s:.3f}s" if s.duration_s is not None else "")
+                + (f" — {s.detail}" if s.detail else "")
+                for s in steps_of(journal)
+            ]
         )
     )
     return facts

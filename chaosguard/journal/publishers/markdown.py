@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from chaosguard.journal.canary import canary_summary, metric_line, metrics_of, score_text
 from chaosguard.journal.config import MarkdownPublisher
 from chaosguard.journal.facts import RunFacts, facts_of
 from chaosguard.journal.files import private_write
@@ -54,8 +55,8 @@ def _breach_line(facts: RunFacts) -> str:
 
 
 def render_markdown(journals: list[dict[str, Any]]) -> str:
-    """A Markdown summary of ``journals``: one table row per run, then each run's breach and fault
-    windows."""
+    """A Markdown summary of ``journals``: one table row per run (with its canary verdict and
+    score), then each run's breach, canary analysis per guard and fault windows."""
     redactor = redactor_for(journals)
     facts = [facts_of(redactor.value(j)) for j in journals]
     counts: dict[str, int] = {}
@@ -65,16 +66,21 @@ def render_markdown(journals: list[dict[str, Any]]) -> str:
     lines = [
         f"### Chaos experiments: {len(facts)} run{'s' if len(facts) != 1 else ''} ({tally})",
         "",
-        "| | Experiment | Outcome | Status | Duration | Reason |",
-        "|---|---|---|---|---|---|",
+        "| | Experiment | Outcome | Status | Duration | Canary | Reason |",
+        "|---|---|---|---|---|---|---|",
     ]
     for f in facts:
+        canary = f"{f.canary.get('verdict')} {score_text(f.canary)}" if f.canary else "–"
         lines.append(
             f"| {_ICON.get(f.outcome, '❔')} | {_cell(f.title)} | **{_cell(f.outcome)}** | "
-            f"{_cell(f.status)} | {_duration(f.duration_s)} | {_cell(f.reason or '')} |"
+            f"{_cell(f.status)} | {_duration(f.duration_s)} | {_cell(canary)} | "
+            f"{_cell(f.reason or '')} |"
         )
     for f in facts:
         details = [_breach_line(f)] if f.breach else []
+        if f.canary:
+            details.append(f"- {_cell(canary_summary(f.canary))}")
+            details += [f"  - {_cell(metric_line(m))}" for m in metrics_of(f.canary)]
         for w in f.windows:
             end = (
                 "still open"

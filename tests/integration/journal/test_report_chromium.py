@@ -96,3 +96,52 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     assert (np.abs(pixels - shade).max(axis=-1) < 0.03).sum() > 5000, (
         "no shaded fault window on screen"
     )
+
+
+def _render(binary: str, url: str, shot: Path, height: int) -> str:
+    """Screenshot ``url`` to ``shot`` and return its DOM (both Chromiums at once)."""
+    shooter, p1 = _start(binary, f"--screenshot={shot}", f"--window-size=1200,{height}", url)
+    dumper, p2 = _start(binary, "--dump-dom", url)
+    try:
+        dom_out, dom_err = dumper.communicate(timeout=90)
+        _, shot_err = shooter.communicate(timeout=90)
+    finally:
+        for proc in (shooter, dumper):
+            if proc.poll() is None:
+                proc.kill()
+        p1.cleanup()
+        p2.cleanup()
+    assert dumper.returncode == 0, dom_err.decode()[-2000:]
+    assert shooter.returncode == 0 and shot.exists(), shot_err.decode()[-2000:]
+    return dom_out.decode()
+
+
+def test_report_shows_the_baseline_band_and_canary_in_chromium(tmp_path: Path) -> None:
+    from chaosguard.guard.evidence import canary_of
+    from tests.unit.journal.samples import canary_journal
+
+    binary = _chromium()
+    journal = canary_journal(sd=8.0)  # a band wide enough to count its pixels
+    section = journal["chaosguard"]
+    start = section["ledger"][0]["created_at"]
+    for r in section["readings"]:  # the detector flagged the readings of the latency step
+        if r["guard"] == "p95-latency" and r["read_at"] > start and r["value"] is not None:
+            r["anomalous"] = r["value"] > 60
+    section["canary"] = canary_of(section, journal)
+    assert section["canary"]["verdict"] == "fail"
+    report = render_report([journal], tmp_path / "report.html", "Canary run")
+    shot = tmp_path / "shot.png"
+    dom = _render(binary, report.resolve().as_uri(), shot, 1600)
+
+    for text in ("Canary analysis", "High", "failing", "score 50/100", "baseline-band"):
+        assert text in dom, text
+    assert dom.count('baseline-band"') == 2, "one band per guard panel"
+    assert "anomaly-marks" in dom
+
+    pixels = imread(str(shot))[..., :3]
+    band = np.array([236, 228, 243]) / 255  # the band: #9467bd at 18 % over white
+    drawn = (np.abs(pixels - band).max(axis=-1) < 0.03).sum()
+    assert drawn > 1500, f"the baseline band is not on screen ({drawn} pixels)"
+    diamond = np.array([0x94, 0x67, 0xBD]) / 255  # the anomaly marks, opaque
+    marked = (np.abs(pixels - diamond).max(axis=-1) < 0.06).sum()
+    assert marked > 300, f"no anomaly marks on screen ({marked} pixels)"

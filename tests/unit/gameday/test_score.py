@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chaosguard.gameday.score import ABORT_COST, EXCLUDED, resilience_score
+from chaosguard.gameday.score import ABORT_COST, EXCLUDED, canary_factor, resilience_score
 
 OUTCOMES = [
     "met",
@@ -104,3 +106,59 @@ def test_order_does_not_matter(items: list[tuple[str, float]], rnd: object) -> N
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     got, want = resilience_score(shuffled), resilience_score(items)
     assert got == want or (got is not None and want is not None and got == pytest.approx(want))
+
+
+# -- the canary score folded in --
+canaries = st.one_of(st.none(), st.floats(0, 100))
+with_canary = st.lists(
+    st.tuples(st.sampled_from(OUTCOMES), st.floats(0.01, 100), canaries), max_size=12
+)
+
+
+@pytest.mark.parametrize(
+    ("items", "score"),
+    [
+        ([("met", 1, 100.0)], 100.0),
+        ([("met", 1, 0.0)], 50.0),  # every guard moved under the fault: half the weight
+        ([("met", 1, 50.0)], 75.0),
+        ([("met", 1, None)], 100.0),  # nothing compared: the outcome stands
+        ([("met", 1, 0.0), ("deviated", 1, 100.0)], 25.0),  # canary of a failed run: nothing
+        ([("met", 3, 100.0), ("aborted", 1, None)], 60.0),  # 3 / (3 + 2)
+        ([("met", 1, 100.0), ("met", 1)], 100.0),  # both forms mix
+    ],
+)
+def test_formula_with_canary(items: list[Any], score: float) -> None:
+    assert resilience_score(items) == pytest.approx(score)
+
+
+def test_canary_factor() -> None:
+    assert canary_factor(None) == 1.0 and canary_factor(float("nan")) == 1.0
+    assert (canary_factor(0), canary_factor(100), canary_factor(250)) == (0.5, 1.0, 1.0)
+    assert canary_factor(-5) == 0.5
+
+
+@given(with_canary, st.data())
+def test_a_better_canary_never_lowers_the_score(items: list[Any], data: st.DataObject) -> None:
+    if not items:
+        return
+    i = data.draw(st.integers(0, len(items) - 1))
+    outcome, weight, canary = items[i]
+    better = data.draw(st.floats(canary if canary is not None else 0.0, 100))
+    improved = list(items)
+    improved[i] = (outcome, weight, better)
+    before, after = resilience_score(items), resilience_score(improved)
+    assert (before is None) == (after is None)
+    if before is not None and after is not None:
+        if canary is None:  # from "none" to a figure may cost up to half of that run's weight
+            return
+        assert after >= before - 1e-9
+
+
+@given(with_canary)
+def test_bounded_with_canary(items: list[Any]) -> None:
+    score = resilience_score(items)
+    if score is not None:
+        assert 0.0 <= score <= 100.0
+        judged = [o for o, _, _ in items if o not in EXCLUDED]
+        if "met" not in judged:
+            assert score == 0.0

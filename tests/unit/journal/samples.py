@@ -306,3 +306,40 @@ def with_secrets(doc: dict[str, Any] | None = None) -> dict[str, Any]:
     )
     doc["chaosguard"]["readings"][3]["error"] = f"401 Unauthorized (sent {p['prom_token']})"
     return doc
+
+
+def canary_journal(
+    title: str = "Latency under a 250 ms step", seed: int = 5, sd: float = 3.0
+) -> dict[str, Any]:
+    """A guarded run read every 0.5 s: 20 s of baseline (p95 ≈ 40 ms, no errors), then a latency
+    step that triples p95 for 20 s within the 500 ms SLO (met); error ratio unchanged. The
+    ``canary`` value is left for the code under test to compute (``canary_of``)."""
+    import random
+
+    rnd = random.Random(seed)
+    step = T0 + 20.0
+    doc = guarded_journal(title)
+    doc["run"] = [
+        _run("action", "add-250ms-latency", step, step + 0.02, {"latency_ms": 250}),
+        _run("probe", "hold", step + 0.02, step + 20.0, None),
+    ]
+    doc["rollbacks"] = [_run("action", "remove-latency", step + 20.1, step + 20.2, None)]
+    doc["steady_states"]["before"]["probes"][0].update(start=iso(T0 + 0.1), end=iso(T0 + 1.0))
+    readings = []
+    for i in range(1, 84):
+        at = T0 + 0.5 * i
+        p95 = rnd.gauss(40, sd) * (3.0 if step < at <= step + 20.0 else 1.0)
+        readings.append(_reading("p95-latency", at, round(p95, 2), 500))
+        readings.append(_reading("error-rate", at + 0.01, 0.0, 0.01))
+    readings[10]["value"], readings[10]["error"] = None, "timeout"  # one unreadable baseline read
+    section = doc["chaosguard"]
+    section.update(
+        outcome="met",
+        breach=None,
+        preflight=readings[:2],
+        readings=readings,
+        guards=[{**g, "window_s": 0.5} for g in section["guards"]],
+    )
+    section["ledger"][0].update(created_at=step + 0.01, closed_at=step + 20.15)
+    doc.update(status="completed", end=iso(step + 21.0), duration=41.0)
+    return doc
