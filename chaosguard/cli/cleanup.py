@@ -21,8 +21,18 @@ __all__ = ["cleanup"]
     default=None,
     help="chaosguard state directory (default: $CHAOSGUARD_HOME or ~/.local/state/chaosguard).",
 )
-def cleanup(dry_run: bool, state_dir: Path | None) -> None:
+@click.option(
+    "--run",
+    "run_id",
+    default=None,
+    metavar="ID",
+    help="Only this run (see chaos ledger list); refused while its runner lives.",
+)
+def cleanup(dry_run: bool, state_dir: Path | None, run_id: str | None) -> None:
     """Revert the faults left open by runs whose runner died (SIGKILL, crash, lost node).
+
+    --run ID reverts one run's faults only (exit 3 while its runner lives; the Chaos Mesh label
+    sweep, which is not per run, is skipped).
 
     Only records that re-validate are acted on; ledger files that do not are moved to
     ledger/quarantine/ and listed. --dry-run shows the exact targets. Exit codes: 0 nothing left
@@ -38,10 +48,12 @@ def cleanup(dry_run: bool, state_dir: Path | None) -> None:
     root = state_dir or default_state_dir()
     if state_dir is not None:
         os.environ["CHAOSGUARD_HOME"] = str(state_dir)
-    items = sweep(root, dry_run=dry_run)  # dead runs' records, then labelled Chaos Mesh objects
+    # dead runs' records, then labelled Chaos Mesh objects (with --run: that run's records only)
+    items = sweep(root, dry_run=dry_run, run_id=run_id)
     console = Console(highlight=False)
     if not items:
-        console.print(f"Nothing open: no fault of a dead run is left in {root}.")
+        whose = f"run {run_id}" if run_id else "a dead run"
+        console.print(f"Nothing open: no fault of {whose} is left in {root}.")
         return
     table = Table(title="Dry run: would revert" if dry_run else "Reverted leftovers of dead runs")
     for col in ("run", "runner pid", "record", "kind", "outcome"):

@@ -7,6 +7,7 @@ policy, guards or command line: one ``Error: ...`` line, never a traceback).
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from typing import Any
 
@@ -69,8 +70,10 @@ def check(experiment: str, policy_file: str | None, at: str | None) -> None:
     """Validate EXPERIMENT, its guards and the policy, and show what the policy would refuse.
 
     Runs nothing. Judges the rules that need no live system: kill switch, time window, freeze,
-    unguarded experiment, and the local blast radius of literal action arguments. Exit 0 when the
-    experiment would run, 3 when the policy refuses it, 4 on invalid input.
+    unguarded experiment, and the local blast radius of literal action arguments. Needs none of
+    the run's environment: a configuration or secret read from an unset variable is judged at run
+    time, and listed ("the run will need: ..."). Exit 0 when the experiment would run, 3 when the
+    policy refuses it, 4 on invalid input.
     """
     _check(experiment, policy_file, _parse_at(at))
 
@@ -78,12 +81,13 @@ def check(experiment: str, policy_file: str | None, at: str | None) -> None:
 def _check(path: str, policy_file: str | None, now: datetime) -> None:
     from rich.console import Console
 
+    from chaosguard.guard.document import deferred_env
     from chaosguard.guard.wiring import run_policy
     from chaosguard.policy import load_guards, preflight_checks
     from chaosguard.policy.experiment import check_experiment, load_experiment
     from chaosguard.policy.load import experiment_policy_files, policy_file_path
 
-    experiment = load_experiment(path)
+    experiment, needs = deferred_env(load_experiment(path))
     problems = check_experiment(experiment)
     if len(problems) == 1:
         raise ChaosGuardError(problems[0])  # the problem names its field: "title: expected ..."
@@ -101,6 +105,7 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
     rows += _python_guard_rows(policy, guards)
     rows += _local_rows(policy, experiment)
     rows += _live_rows(policy)
+    rows += _env_rows(needs)
     console = Console(highlight=False, soft_wrap=False, width=max(Console().width, 120))
     console.print(_table(rows, f"chaos guard check {path} at {now.isoformat(timespec='minutes')}"))
     console.print(f"policy: {source} ({policy.digest()[:19]})")
@@ -109,6 +114,21 @@ def _check(path: str, policy_file: str | None, now: datetime) -> None:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise Refused(f"refused by policy: {refused[0]}{more}")
     console.print("would run: the policy refuses nothing that can be checked before the run")
+    unset = sorted({key for key, _ in needs if key not in os.environ})
+    if unset:
+        console.print(f"the run will need: {', '.join(unset)} (environment, not set here)")
+
+
+def _env_rows(needs: list[tuple[str, str]]) -> list[Row]:
+    """One row per environment variable the run reads (without a default)."""
+    rows: list[Row] = []
+    for key in dict.fromkeys(k for k, _ in needs):
+        where = ", ".join(w for k, w in needs if k == key)
+        if key in os.environ:
+            rows.append((f"env {key}", True, f"set here ({where} reads it)"))
+        else:
+            rows.append((f"env {key}", None, f"not set here: the run needs it ({where})"))
+    return rows
 
 
 def _python_guard_rows(policy: Any, guards: list[Any]) -> list[Row]:

@@ -7,5 +7,7 @@ builds the topology, runs ``chaos run`` on ``experiments/demo/latency-slo.yaml``
 prints a summary of the journal; ``topology`` starts and stops the little world (the service, a
 chaosguard latency proxy in front of it, the users), every process of which dies with the demo;
 ``service`` is the target HTTP service (15–45 ms per request); ``load`` is the users, steady traffic
-through the proxy with a live one-line summary.
+through the proxy with a live one-line summary; ``serve`` (``python -m chaosguard.demo --serve``)
+keeps the world up on its own and prints the variables to export, for ``chaos run`` and
+``chaos gameday run`` by hand.
 """

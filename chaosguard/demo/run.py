@@ -102,7 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chaosguard.demo", description=__doc__)
     parser.add_argument("--experiment", type=Path, default=DEFAULT_EXPERIMENT)
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="Only start the demo world (service, proxy, users), print the variables to export "
+        "and keep it up until Ctrl-C/SIGTERM, for chaos run / chaos gameday run by hand.",
+    )
     args = parser.parse_args(argv)
+    if args.serve:
+        from chaosguard.demo.serve import serve
+
+        return serve()
     console = Console(highlight=False)
     args.runs_dir.mkdir(parents=True, exist_ok=True)
     before = set(args.runs_dir.iterdir())

@@ -15,21 +15,26 @@ or run is stuck on it. A dry run lists the exact targets and changes nothing.
 
 :func:`sweep` is the one entry point of ``chaos cleanup``: the dead runs' records first, then the
 labelled Chaos Mesh objects of dead or unknown runs (:mod:`chaosguard.faults.chaosmesh.sweep`, for a
-ledger that was lost). Every run also reverts dead runs' records when it starts
-(:func:`chaosguard.faults.run_ledger`), but does not sweep clusters.
+ledger that was lost). ``sweep(run_id=...)`` (``chaos cleanup --run ID``) reverts that one run's
+records only, refused while its runner lives. Every run also reverts dead runs' records when it
+starts (:func:`chaosguard.faults.run_ledger`), but does not sweep clusters. :func:`open_faults`
+(``chaos ledger list``) lists what is open, run by run, with the targets a revert would act on.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import socket
+from dataclasses import dataclass
 from pathlib import Path
 
-from chaosguard.errors import Refused
+from chaosguard.errors import InvalidArgument, Refused
 from chaosguard.faults import contract
 from chaosguard.faults.chaosmesh.sweep import sweep_leftovers
 from chaosguard.faults.items import CleanupItem
 from chaosguard.ledger.paths import private_dir
+from chaosguard.ledger.records import valid_id
 from chaosguard.ledger.store import (
     FaultRecord,
     RunLedger,
@@ -40,7 +45,7 @@ from chaosguard.ledger.store import (
     quarantine,
 )
 
-__all__ = ["CleanupItem", "cleanup_dead_runs", "revert_run", "sweep"]
+__all__ = ["CleanupItem", "OpenFault", "cleanup_dead_runs", "open_faults", "revert_run", "sweep"]
 
 logger = logging.getLogger("chaosguard")
 
@@ -110,14 +115,38 @@ def _clean(run: RunLedger, state: RunState, dry_run: bool) -> list[CleanupItem]:
     return items
 
 
-def cleanup_dead_runs(root: Path | None = None, dry_run: bool = False) -> list[CleanupItem]:
-    """Revert (or, with ``dry_run``, list) every open record of every dead run under ``root``.
+def _one_run(root: Path | None, run_id: str) -> list[RunState]:
+    """The run ``run_id`` of the ledger, checked: refused while its runner lives."""
+    if not valid_id(run_id):
+        raise InvalidArgument("--run", f"{run_id!r} is not a run id")
+    found = [s for s in iter_runs(root) if s.run_id == run_id]
+    if not found:
+        ended = (ledger_dir(root) / "archive" / f"{run_id}.jsonl").is_file()
+        if ended:
+            return []  # archived: nothing of it is open
+        raise InvalidArgument(
+            "--run", f"no run {run_id} in the ledger of {ledger_dir(root)} (see chaos ledger list)"
+        )
+    state = found[0]
+    if state.problem is None and state.runner_alive():
+        raise Refused(
+            f"run {run_id} is alive (pid {state.pid} on {state.host}): it reverts its own "
+            "faults; stop it first"
+        )
+    return found
+
+
+def cleanup_dead_runs(
+    root: Path | None = None, dry_run: bool = False, run_id: str | None = None
+) -> list[CleanupItem]:
+    """Revert (or, with ``dry_run``, list) every open record of every dead run under ``root``
+    (only of the run ``run_id``, when given: :class:`Refused` while it lives).
 
     Untrusted run files are quarantined and reported as rows; the other runs are cleaned all the
     same.
     """
     items: list[CleanupItem] = []
-    for state in iter_runs(root):
+    for state in iter_runs(root) if run_id is None else _one_run(root, run_id):
         if state.problem is None and state.runner_alive():
             continue
         run = RunLedger.adopt(state.path)
@@ -132,16 +161,81 @@ def cleanup_dead_runs(root: Path | None = None, dry_run: bool = False) -> list[C
     return items
 
 
-def sweep(root: Path | None = None, dry_run: bool = False) -> list[CleanupItem]:
+def sweep(
+    root: Path | None = None, dry_run: bool = False, run_id: str | None = None
+) -> list[CleanupItem]:
     """Everything ``chaos cleanup`` does, in order: revert (or, with ``dry_run``, list) the open
     records of dead runs, then delete the labelled Chaos Mesh objects of dead or unknown runs.
 
+    With ``run_id`` only that run's records are reverted (through the ledger, Chaos Mesh records
+    included); the label sweep, which is not per run, is skipped.
+
     Failures do not raise: they are items whose outcome starts with ``failed``. With no Chaos Mesh
     record in the ledger the second step contacts no cluster (and imports no Kubernetes client).
+
+    :raises InvalidArgument: ``run_id`` is not in the ledger.
+    :raises Refused: the runner of ``run_id`` is alive.
     """
-    items = cleanup_dead_runs(root, dry_run)
-    items += sweep_leftovers(root, dry_run=dry_run)
+    items = cleanup_dead_runs(root, dry_run, run_id)
+    if run_id is None:
+        items += sweep_leftovers(root, dry_run=dry_run)
     return items
+
+
+@dataclass(frozen=True)
+class OpenFault:
+    """One open record of the ledger, as ``chaos ledger list`` shows it."""
+
+    run_id: str
+    record_id: str
+    kind: str
+    #: the exact targets a revert acts on, or ``untrusted: <why>`` when it does not re-validate
+    target: str
+    opened_at: float
+    pid: int
+    host: str
+    #: ``alive``, ``dead``, or ``unknown`` (a runner on another host)
+    owner: str
+
+
+def _owner(state: RunState) -> str:
+    if state.host and state.host != socket.gethostname():
+        return "unknown"
+    return "alive" if state.runner_alive() else "dead"
+
+
+def open_faults(root: Path | None = None) -> list[OpenFault]:
+    """Every open record of every run in the ledger under ``root``, oldest run first. A run file
+    that does not fold is one row of kind ``ledger`` whose target says why (cleanup quarantines
+    it); nothing is changed."""
+    out: list[OpenFault] = []
+    for state in iter_runs(root):
+        owner = _owner(state)
+        if state.problem is not None:
+            untrusted = f"untrusted: {state.problem}"
+            row = OpenFault(
+                state.run_id, "-", "ledger", untrusted, 0.0, state.pid, state.host, owner
+            )
+            out.append(row)
+            continue
+        for record in state.open_records:
+            try:
+                target = contract.check_record(record) if record.revertible else "nothing to undo"
+            except Refused as exc:
+                target = f"untrusted: {exc}"
+            out.append(
+                OpenFault(
+                    state.run_id,
+                    record.id,
+                    record.kind,
+                    target,
+                    record.created_at,
+                    state.pid,
+                    state.host,
+                    owner,
+                )
+            )
+    return out
 
 
 @atexit.register

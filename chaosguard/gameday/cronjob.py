@@ -5,7 +5,8 @@ The CronJob never runs two game days at once (``concurrencyPolicy: Forbid``), ne
 ``activeDeadlineSeconds`` = every experiment's timeout + every recovery wait + 5 minutes. Its Role
 grants exactly what chaosguard's Kubernetes faults and checks use, in each target namespace: pods
 (get, list, delete), PodDisruptionBudgets and Deployments/StatefulSets (get, list), Chaos Mesh
-NetworkChaos/StressChaos (get, list, create, delete); ConfigMaps only ``get`` of the policy's
+NetworkChaos/StressChaos (get, list, create, delete), the scope lock's Lease (create; get, update,
+delete of the Lease named ``chaosguard-scope`` only); ConfigMaps only ``get`` of the policy's
 kill-switch ConfigMaps, by ``resourceNames``, in their own namespaces — never Secrets.
 
 What a security review asks of the pod: environment values that look secret are refused as plain
@@ -28,6 +29,7 @@ from chaosguard.gameday.schedule import check_env, check_zone, slug, validate_cr
 from chaosguard.gameday.suite import Suite
 from chaosguard.journal.redact import Redactor, is_secret_key
 from chaosguard.journal.urls import redact_url
+from chaosguard.kube.lease import LEASE_NAME
 from chaosguard.kube.names import is_dns_label
 
 __all__ = [
@@ -67,6 +69,14 @@ ROLE_RULES: list[dict[str, list[str]]] = [
         "apiGroups": ["chaos-mesh.org"],
         "resources": ["networkchaos", "stresschaos"],
         "verbs": ["get", "list", "create", "delete"],
+    },
+    # the scope lock of a guarded run (chaosguard.guard.lock): create the Lease, then only ours
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+    {
+        "apiGroups": ["coordination.k8s.io"],
+        "resources": ["leases"],
+        "resourceNames": [LEASE_NAME],
+        "verbs": ["get", "update", "delete"],
     },
 ]
 

@@ -3,7 +3,8 @@
 The lock is an exclusive ``flock`` on ``<state>/locks/<digest>.lock`` (opened ``O_NOFOLLOW``, in a
 checked 0700 directory); the kernel drops it when the owner dies, so a lock of a dead run is simply
 taken (and the takeover is reported). The file names the owner (run id, pid, start time) so a
-refusal can say who holds the scope.
+refusal can say who holds the scope. Kubernetes scopes, which runners on other machines may target
+too, take Leases instead (:mod:`chaosguard.guard.lock`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class ScopeLock:
     path: str
     fd: int
     previous: dict[str, Any] | None
+
+    def lost(self) -> str | None:
+        """Never lost: the kernel holds an flock as long as this process lives."""
+        return None
 
     def release(self) -> None:
         """Release the lock (idempotent)."""

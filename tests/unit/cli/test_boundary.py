@@ -169,7 +169,7 @@ def test_every_chaosguard_command_is_behind_the_boundary() -> None:
         for ep in entry_points(group="chaostoolkit.cli_plugins")
         if ep.value.startswith("chaosguard.")
     }
-    assert set(plugins) == {"cleanup", "guard", "report", "gameday"}
+    assert set(plugins) == {"cleanup", "guard", "report", "gameday", "ledger"}
     for name, command in plugins.items():
         assert isinstance(command, (Command, Group)), name
         if isinstance(command, click.Group):

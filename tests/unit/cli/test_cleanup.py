@@ -70,7 +70,7 @@ def test_a_failed_revert_is_listed_then_exits_4(
 ) -> None:
     calls: list[dict[str, Any]] = []
 
-    def sweep(root: Path, dry_run: bool = False) -> list[CleanupItem]:
+    def sweep(root: Path, dry_run: bool = False, run_id: str | None = None) -> list[CleanupItem]:
         calls.append({"root": root, "dry_run": dry_run})
         return _items("reverted", "failed: proxy unreachable")
 
@@ -87,7 +87,7 @@ def test_a_failed_revert_is_listed_then_exits_4(
 def test_a_dry_run_lists_and_exits_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[bool] = []
 
-    def sweep(root: Path, dry_run: bool = False) -> list[CleanupItem]:
+    def sweep(root: Path, dry_run: bool = False, run_id: str | None = None) -> list[CleanupItem]:
         seen.append(dry_run)
         return _items("would-revert")
 
@@ -100,7 +100,7 @@ def test_a_dry_run_lists_and_exits_0(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_a_dry_run_shows_the_exact_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = "pid 4242 (started 1796019110.5) and processes whose command line carries x"
 
-    def sweep(root: Path, dry_run: bool = False) -> list[CleanupItem]:
+    def sweep(root: Path, dry_run: bool = False, run_id: str | None = None) -> list[CleanupItem]:
         return [CleanupItem("run-1", "run-1.0", "cpu-stress", "would-revert", 7, target)]
 
     monkeypatch.setattr("chaosguard.faults.cleanup.sweep", sweep)
@@ -112,7 +112,7 @@ def test_a_dry_run_shows_the_exact_targets(tmp_path: Path, monkeypatch: pytest.M
 def test_a_refused_or_quarantined_entry_is_listed_then_exits_4(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def sweep(root: Path, dry_run: bool = False) -> list[CleanupItem]:
+    def sweep(root: Path, dry_run: bool = False, run_id: str | None = None) -> list[CleanupItem]:
         return [
             CleanupItem("run-1", "run-1.0", "cpu-stress", "refused: handles: create_time missing"),
             CleanupItem("run-2", "-", "ledger", "quarantined: line 2 is not a JSON object"),
