@@ -19,6 +19,11 @@ registration is configured first and its arguments win, so the file carries the 
 *and* those the experiment's control passes; the guards of the experiment's chaosguard extension
 are watched as well.
 
+With ``CHAOSGUARD_EVENTS`` (or ``OTEL_*``) set, the game day is one event stream (one trace): each
+child appends to the runner's stream (:func:`experiment_env`; ``-``, the runner's stderr, is handed
+down as an inherited descriptor, since the child's own stderr goes to ``output.log``) and its
+experiment span is a child of the runner's (``TRACEPARENT``).
+
 The child gets its own session: Ctrl-C (or a timeout) reaches it as one SIGINT sent by the runner,
 which Chaos Toolkit turns into a graceful interruption (the guard reverts faults and plays the
 rollbacks).
@@ -41,6 +46,8 @@ import yaml
 
 from chaosguard.errors import ChaosGuardError
 from chaosguard.guard.wiring import GUARD_MODULE, GUARD_MODULES, own_control_arguments
+from chaosguard.telemetry import EVENTS_ENV
+from chaosguard.telemetry import child_env as telemetry_env
 
 __all__ = [
     "ChaosRun",
@@ -49,6 +56,7 @@ __all__ = [
     "chaos_executable",
     "child_env",
     "control_arguments",
+    "experiment_env",
     "GUARD_MODULES",
     "own_control_arguments",
     "run_chaos",
@@ -201,15 +209,23 @@ def run_chaos(
     """
     started = time.monotonic()
     output.parent.mkdir(parents=True, exist_ok=True)
+    events_fd = os.dup(2) if env.get(EVENTS_ENV) == "-" else None
+    if events_fd is not None:  # the events go to our stderr, not to the child's output.log
+        env = {**env, EVENTS_ENV: f"/dev/fd/{events_fd}"}
     with output.open("wb") as sink:
-        proc = subprocess.Popen(
-            list(cmd),
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        try:
+            proc = subprocess.Popen(
+                list(cmd),
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                pass_fds=(events_fd,) if events_fd is not None else (),
+            )
+        finally:
+            if events_fd is not None:
+                os.close(events_fd)
         try:
             while True:
                 try:
@@ -249,6 +265,12 @@ def sigterm_as_interrupt() -> Callable[[], None]:
         signal.signal(signal.SIGTERM, previous)
 
     return restore
+
+
+def experiment_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` plus what the child needs to continue this process's event stream and trace
+    (:func:`chaosguard.telemetry.child_env`: the stream's absolute path, ``TRACEPARENT``)."""
+    return {**env, **telemetry_env()}
 
 
 def child_env(base: dict[str, str] | None, policy_file: str | None) -> dict[str, str]:

@@ -36,6 +36,7 @@ from chaosguard.gameday.launch import (
     chaos_command,
     child_env,
     control_arguments,
+    experiment_env,
     run_chaos,
     sigterm_as_interrupt,
     write_control_file,
@@ -51,6 +52,7 @@ from chaosguard.journal.redact import Redactor, redactor_for
 from chaosguard.journal.urls import redact_urls_in
 from chaosguard.ledger.files import to_json
 from chaosguard.slo.check import Reading
+from chaosguard.telemetry import emit
 
 __all__ = ["DEFAULT_OUTPUT", "Events", "output_path", "run_gameday", "seal"]
 
@@ -172,6 +174,17 @@ class _Run:
         )
         self.results.append(result)
         self.events.experiment_ended(result)
+        self._ended(result)
+
+    def _ended(self, result: ExperimentResult) -> None:
+        emit(
+            "experiment-end",
+            suite=self.suite.name,
+            name=result.name,
+            outcome=result.outcome,
+            index=result.index + 1,
+            duration_s=result.duration_s,
+        )
 
     def recover(self, planned: PlannedExperiment) -> RecoveryResult | None:
         """Wait for the suite SLOs before ``planned``; stop the suite if they do not recover."""
@@ -222,9 +235,11 @@ class _Run:
         )
         timeout = ref.timeout_s or self.suite.experiment_timeout_s
         self.events.experiment_started(planned)
+        emit("experiment-start", suite=self.suite.name, name=planned.name, index=planned.index + 1)
         interrupted = False
         try:
-            run = run_chaos(cmd, self.env, output, timeout, tick=self.events.experiment_tick)
+            env = experiment_env(self.env)  # the child continues the suite's events and trace
+            run = run_chaos(cmd, env, output, timeout, tick=self.events.experiment_tick)
         except Interrupted as exc:
             run = exc.run or ChaosRun(None, 0.0, interrupted=True)
             interrupted = True
@@ -246,6 +261,7 @@ class _Run:
         )
         self.results.append(result)
         self.events.experiment_ended(result)
+        self._ended(result)
         if interrupted:
             self.stopped = (
                 f"interrupted (SIGINT/SIGTERM) while running experiment {planned.index + 1}"
@@ -313,6 +329,11 @@ def run_gameday(
     try:
         state = _Run(gameday, out, shown, env, chaos)
         shown.suite_started(gameday, out)
+        emit(
+            "suite-start",
+            suite=gameday.suite.name,
+            experiments=[p.name for p in gameday.experiments],
+        )
         try:
             state.run()
         except (KeyboardInterrupt, Interrupted):  # between two steps
@@ -341,4 +362,5 @@ def run_gameday(
         result.verdict = worst([result.verdict, Verdict.ERROR])
     write_summary(result)
     shown.suite_ended(result)
+    emit("suite-end", suite=result.name, verdict=int(result.verdict), score=result.score)
     return result

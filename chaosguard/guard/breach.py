@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from chaosguard import faults
+from chaosguard.telemetry import emit
 
-__all__ = ["Breach", "revert_open_faults"]
+__all__ = ["Breach", "revert_open_faults", "target_of"]
 
 
 @dataclass
@@ -26,21 +29,68 @@ class Breach:
     revert_errors: list[str] = field(default_factory=list)
 
 
+def target_of(spec: Mapping[str, Any]) -> str:
+    """What a fault acts on, in a few words, from its ledger spec (for events and traces)."""
+    if spec.get("namespace"):
+        names = [t.get("name") for t in spec.get("targets") or () if isinstance(t, Mapping)]
+        return (
+            f"{spec['namespace']}/{','.join(map(str, names))}" if names else str(spec["namespace"])
+        )
+    if spec.get("upstream"):
+        return f"{spec.get('listen', '?')} -> {spec['upstream']}"
+    if spec.get("targets"):
+        pids = [t.get("pid") for t in spec["targets"] if isinstance(t, Mapping)]
+        return "pid " + ",".join(map(str, pids))
+    for key in ("proxy", "name"):
+        if spec.get(key):
+            return str(spec[key])
+    if spec.get("workers") is not None:
+        return f"{spec['workers']} cpu workers"
+    if spec.get("mib") is not None:
+        return f"{spec['mib']} MiB"
+    return ""
+
+
 def revert_open_faults() -> tuple[list[dict[str, Any]], list[str]]:
-    """Revert every open record of this run; return (closed records, error messages)."""
+    """Revert every open record of this run; return (closed records, error messages).
+
+    Each revert is an event: ``revert`` with the fault's kind and target, whether it worked and
+    ``latency_s``, the seconds its revert took.
+    """
     done: list[dict[str, Any]] = []
     errors: list[str] = []
     for record in faults.open_records():
+        started = time.monotonic()
         try:
             closed = faults.revert(record)
-            done.append(
-                {
-                    "record": closed.id,
-                    "kind": closed.kind,
-                    "outcome": closed.outcome,
-                    "at": closed.closed_at,
-                }
-            )
         except Exception as exc:
             errors.append(f"{record.kind} {record.id}: {exc}")
+            _revert_event(record, started, error=str(exc))
+            continue
+        done.append(
+            {
+                "record": closed.id,
+                "kind": closed.kind,
+                "outcome": closed.outcome,
+                "at": closed.closed_at,
+            }
+        )
+        _revert_event(record, started, outcome=closed.outcome)
     return done, errors
+
+
+def _revert_event(
+    record: Any, started: float, outcome: str | None = None, error: str | None = None
+) -> None:
+    """Emit ``revert`` for ``record`` (never raises: an event must not stop a revert sweep)."""
+    latency = round(time.monotonic() - started, 6)
+    fields: dict[str, Any] = {"ok": error is None, "latency_s": latency}
+    if outcome is not None:
+        fields["outcome"] = outcome
+    if error is not None:
+        fields["error"] = error
+    try:
+        target = target_of(record.spec)
+    except Exception:
+        target = ""
+    emit("revert", fault_kind=record.kind, target=target, record_id=record.id, **fields)

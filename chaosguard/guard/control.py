@@ -30,15 +30,22 @@ drops global method/rollback hooks when the experiment declares controls of its 
 ``InterruptExecution``: Chaos Toolkit swallows other exceptions, and a guard that silently stops
 guarding is the one thing we must not ship. So a check that fails for an unexpected reason refuses
 (fail closed), and a phase change the session finds illegal is logged, never raised.
+
+Events (docs/events.md): ``run-start`` once preflight allowed the run, ``activity-start`` and
+``activity-end`` around every activity (probes included), ``outcome`` and ``run-end`` once the
+journal's ``chaosguard`` section is final.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from chaoslib.exceptions import InterruptExecution
 
+from chaosguard import telemetry
 from chaosguard.errors import ChaosGuardError
 
 if TYPE_CHECKING:  # the session (pydantic, the policy) is imported when the first hook runs
@@ -57,6 +64,11 @@ logger = logging.getLogger("chaostoolkit")
 
 #: The guard session of this process (one per run; forgotten by :func:`cleanup_control`).
 _session: GuardSession | None = None
+#: Activities started and not ended yet: id(activity) → (start, name, type, section). Keyed by
+#: identity: Chaos Toolkit hands the same dict to the before and after hooks (and a guard wired
+#: twice sees each hook twice: the second start and the second end find nothing to do).
+_activities: dict[int, tuple[float, str, str, str]] = {}
+_activities_lock = threading.Lock()
 
 
 def _current() -> GuardSession:
@@ -105,8 +117,9 @@ def before_experiment_control(
     session = _current()
     if session.phase is not Phase.CONFIGURED:
         return  # wired twice: the first registration does the work
+    scope = session.control_args.get("scope") or scope_of(context)
     try:
-        session.preflight(session.control_args.get("scope") or scope_of(context))
+        session.preflight(scope)
     except ChaosGuardError as exc:
         session.refused = str(exc)
         logger.error("chaosguard refused to run: %s", exc)
@@ -115,6 +128,45 @@ def before_experiment_control(
         session.refused = f"guard preflight failed: {type(exc).__name__}: {exc}"
         logger.exception("chaosguard preflight failed")
         raise InterruptExecution(session.refused) from None
+    if telemetry.enabled():
+        from chaosguard.guard.evidence import policy_digest
+
+        telemetry.emit(
+            "run-start",
+            run_id=session.run_id,
+            title=str((session.experiment or context or {}).get("title") or ""),
+            scope=scope,
+            policy_digest=policy_digest(session.policy),
+        )
+
+
+def _activity_started(activity: dict, section: str) -> None:
+    """``activity-start`` for ``activity`` (once, even when the guard is wired twice)."""
+    key = id(activity)
+    name, kind = str(activity.get("name")), str(activity.get("type"))
+    with _activities_lock:
+        if key in _activities:
+            return
+        _activities[key] = (time.monotonic(), name, kind, section)
+    telemetry.emit("activity-start", name=name, type=kind, section=section)
+
+
+def _activity_ended(activity: dict, status: str, duration_s: float | None = None) -> None:
+    """``activity-end`` for ``activity`` (nothing when it was not started or already ended)."""
+    with _activities_lock:
+        started = _activities.pop(id(activity), None)
+    if started is None:
+        return
+    at, name, kind, section = started
+    took = duration_s if duration_s is not None else time.monotonic() - at
+    telemetry.emit(
+        "activity-end",
+        name=name,
+        type=kind,
+        section=section,
+        status=status,
+        duration_s=round(took, 6),
+    )
 
 
 def before_activity_control(
@@ -132,6 +184,7 @@ def before_activity_control(
     session = _current()
     section = phase_of(experiment or {}, context)
     session.reached(section)
+    _activity_started(context, section)
     provider = context.get("provider")
     process_probe = isinstance(provider, dict) and provider.get("type") == "process"
     if context.get("type") != "action" and not process_probe:
@@ -141,6 +194,7 @@ def before_activity_control(
     except ChaosGuardError as exc:
         session.refused = session.refused or f"action '{context.get('name')}' refused: {exc}"
         logger.error("chaosguard: %s", session.refused)
+        _activity_ended(context, "refused", 0.0)
         raise InterruptExecution(f"chaosguard: {exc}") from None
     except Exception as exc:
         reason = (
@@ -148,11 +202,22 @@ def before_activity_control(
         )
         session.refused = session.refused or reason
         logger.exception("chaosguard: %s", reason)
+        _activity_ended(context, "refused", 0.0)
         raise InterruptExecution(f"chaosguard: {reason}") from None
 
 
 def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> None:
-    """Nothing to do per activity today (outcomes are read from the journal at the end)."""
+    """``activity-end`` with the activity's status (``succeeded``/``failed``; ``interrupted``
+    when Chaos Toolkit gives no run: the activity was cut short, by an abort for instance)."""
+    if isinstance(state, dict):
+        duration = state.get("duration")
+        _activity_ended(
+            context,
+            str(state.get("status") or "unknown"),
+            float(duration) if isinstance(duration, (int, float)) else None,
+        )
+    else:
+        _activity_ended(context, "interrupted")
 
 
 def after_experiment_control(
@@ -186,12 +251,40 @@ def after_experiment_control(
             redact_in_place(state, secrets=secrets, configuration=configuration)
         except Exception:
             logger.exception("chaosguard: redacting the journal failed")
+        _emit_outcome(state)
+
+
+def _emit_outcome(journal: dict) -> None:
+    """``outcome`` from the journal's final (redacted) ``chaosguard`` section, then ``run-end``
+    (which flushes the traces, bounded). Never raises: a hook must not."""
+    try:
+        if telemetry.enabled():
+            from chaosguard.outcomes import Outcome
+
+            evidence = journal.get("chaosguard")
+            if isinstance(evidence, dict):
+                outcome, reason = Outcome.parse(evidence.get("outcome")), evidence.get("reason")
+            else:
+                outcome, reason = Outcome.ERROR, "the guard could not finish the run (see the log)"
+            telemetry.emit(
+                "outcome",
+                outcome=str(outcome),
+                reason=reason,
+                exit_code=int(outcome.exit_code),
+                status=journal.get("status"),
+                deviated=bool(journal.get("deviated")),
+            )
+    except Exception:
+        logger.exception("chaosguard: emitting the run's outcome failed")
+    telemetry.emit("run-end")
 
 
 def cleanup_control() -> None:
     """Last hook: make sure nothing is left (watcher, lock, faults), then forget the session."""
     global _session
     session, _session = _session, None
+    with _activities_lock:
+        _activities.clear()
     if session is None:
         return
     from chaosguard.guard.session import Phase
