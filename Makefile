@@ -81,7 +81,7 @@ test: k8s-bins-background jaeger-bin-background system-deps venv lint k8s-bins j
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
 
 fuzz: venv
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m "not kubernetes" tests/unit tests/integration
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m "not kubernetes and not jaeger" tests/unit tests/integration
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

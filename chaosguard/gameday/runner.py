@@ -41,6 +41,7 @@ from chaosguard.gameday.launch import (
     sigterm_as_interrupt,
     write_control_file,
 )
+from chaosguard.gameday.metrics import push_suite_metrics
 from chaosguard.gameday.recovery import RecoveryResult, wait_until_healthy
 from chaosguard.gameday.reports import write_reports, write_summary
 from chaosguard.gameday.results import ExperimentResult, SuiteResult, classify
@@ -352,12 +353,13 @@ def run_gameday(
         time.time(),
         state.results,
         worst(verdicts),
-        resilience_score((r.outcome, r.weight) for r in state.results),
+        resilience_score(r.score_item() for r in state.results),
         state.stopped,
         state.errors,
         state.warnings,
     )
     write_reports(result)
+    push_suite_metrics(result, env)
     if result.errors:
         result.verdict = worst([result.verdict, Verdict.ERROR])
     write_summary(result)

@@ -198,6 +198,42 @@ class Pushgateway:
         return httpx.get(f"{self.url}/metrics", timeout=5).text
 
 
+def _listens_on(pid: int, port: int) -> bool:
+    """True when process ``pid`` itself listens on ``port`` (not another test's gateway that took
+    the free port first: then ``/-/ready`` answers, but from someone else's server)."""
+    import psutil
+
+    try:
+        conns = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in conns)
+
+
+def _start_pushgateway(binary: str, log: Any) -> tuple[str, subprocess.Popen[bytes]] | None:
+    port = free_port()
+    proc = subprocess.Popen(
+        # Debian's build persists to /var/lib/prometheus/pushgateway.data by default: every test
+        # run would see the groups of every earlier one
+        [binary, f"--web.listen-address=127.0.0.1:{port}", "--persistence.file="],
+        stdout=log,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            ready = httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            ready = False
+        if ready and _listens_on(proc.pid, port):
+            return url, proc
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=10)
+    return None
+
+
 @pytest.fixture(scope="module")
 def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgateway]:
     binary = shutil.which("prometheus-pushgateway") or PUSHGATEWAY
@@ -205,25 +241,17 @@ def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgatewa
         pytest.fail(
             f"Pushgateway binary not found ({PUSHGATEWAY}): {PUSHGATEWAY_HINT}", pytrace=False
         )
-    port = free_port()
     log = (tmp_path_factory.mktemp("pushgateway") / "pushgateway.log").open("wb")
-    proc = subprocess.Popen(
-        [binary, f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    started = None
+    for _ in range(3):  # the free port may be taken between choosing it and binding it
+        started = _start_pushgateway(binary, log)
+        if started is not None:
+            break
+    if started is None:
+        log.close()
+        pytest.fail(f"Pushgateway did not start; see {log.name}", pytrace=False)
+    url, proc = started
     try:
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"Pushgateway did not start (exit {proc.poll()}); see {log.name}", pytrace=False
-                )
-            time.sleep(0.05)
         yield Pushgateway(url, proc)
     finally:
         proc.terminate()

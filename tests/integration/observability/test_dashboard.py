@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,14 +40,22 @@ def pushed(
     chaos_env_module: dict[str, str],
 ) -> Iterator[dict[str, Any]]:
     """Run the game day once for the module; its summary."""
-    from chaosguard.demo.topology import Topology
-
     tmp = tmp_path_factory.mktemp("gameday")
     publishers = tmp / "publishers.yaml"
     publishers.write_text(
         yaml.safe_dump({"publishers": [{"type": "pushgateway", "url": pushgateway.url}]})
     )
     env = {**chaos_env_module, "CHAOSGUARD_PUBLISHERS": str(publishers)}
+    # the demo's proxy runs here and the experiments' actions find it by the same state dir
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHAOSGUARD_HOME", env["CHAOSGUARD_HOME"])
+        summary = _run_gameday(env, tmp)
+    yield summary
+
+
+def _run_gameday(env: dict[str, str], tmp: Path) -> dict[str, Any]:
+    from chaosguard.demo.topology import Topology
+
     with Topology(users_rate=5) as topo:
         env["DEMO_SERVICE_URL"] = topo.url
         path = suite_file(
@@ -63,7 +72,7 @@ def pushed(
     summary = json.loads((out / "summary.json").read_text())
     assert [e["outcome"] for e in summary["experiments"]] == ["met", "aborted"]
     assert summary["warnings"] == [], summary["warnings"]
-    yield summary
+    return summary
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,6 @@ import pytest
 from tests.integration.telemetry.jaeger_server import JaegerServer, jaeger_binary
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # until pyproject.toml registers it (asked of the lead); registering twice is harmless
-    config.addinivalue_line("markers", "jaeger: needs the real Jaeger test binary")
-
-
 @pytest.fixture(scope="session")
 def jaeger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JaegerServer]:
     server = JaegerServer(jaeger_binary(), Path(tmp_path_factory.mktemp("jaeger")))
