@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import difflib
 import typing
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosguard.errors import InvalidArgument
 
+if TYPE_CHECKING:  # pydantic loads with the first model, not with short_repr's callers
+    from pydantic import BaseModel, ValidationError
+    from pydantic_core import ErrorDetails
+
 __all__ = ["ECHO_LIMIT", "first_error", "invalid_argument", "parse", "short_repr"]
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 #: How much of an echoed value or key a message shows.
 ECHO_LIMIT = 60
@@ -88,6 +89,8 @@ def first_error(exc: ValidationError) -> InvalidArgument:
 
 def parse(model: type[M], **values: Any) -> M:
     """Validate ``values`` into ``model``; raise :class:`InvalidArgument` on the first problem."""
+    from pydantic import ValidationError
+
     try:
         return model(**values)
     except ValidationError as exc:
@@ -116,6 +119,8 @@ def _clean_loc(loc: tuple[int | str, ...]) -> list[int | str]:
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The first pydantic model in an annotation (unwrapping Annotated, Optional, tuple, unions)."""
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):

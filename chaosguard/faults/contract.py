@@ -31,9 +31,7 @@ process's run. Kinds are registered by dotted path and imported on first use, so
 from __future__ import annotations
 
 import importlib
-from typing import Any, Protocol, TypeVar, runtime_checkable
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from chaosguard.errors import (
     ChaosGuardError,
@@ -43,6 +41,9 @@ from chaosguard.errors import (
     RevertError,
 )
 from chaosguard.ledger.store import FaultRecord, RunLedger
+
+if TYPE_CHECKING:  # pydantic loads with the first spec, not with the contract
+    from pydantic import BaseModel
 
 __all__ = [
     "FaultKind",
@@ -59,7 +60,7 @@ __all__ = [
     "revalidate",
 ]
 
-SpecT = TypeVar("SpecT", bound=BaseModel)
+SpecT = TypeVar("SpecT", bound="BaseModel")
 
 
 @runtime_checkable
@@ -153,11 +154,13 @@ RECORD_CHECKS: dict[str, str] = {
 }
 
 _loaded: dict[str, FaultKind[Any]] = {}
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def revalidate(model: type[M], data: Any, where: str) -> M:
     """``data`` validated by ``model``; :class:`ValueError` naming the field (``where.field``)."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:

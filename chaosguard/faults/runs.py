@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.errors import Refused
 from chaosguard.faults import contract
 from chaosguard.faults.cleanup import cleanup_dead_runs
 from chaosguard.ledger.store import FaultRecord, RunLedger, current_run, existing_run, iter_runs
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = [
     "change",

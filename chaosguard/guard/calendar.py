@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
-from chaosguard.policy.model import Policy
-from chaosguard.policy.windows import frozen, window_open
 from chaosguard.slo.base import Observation
 from chaosguard.slo.check import SloCheck
-from chaosguard.slo.spec import GuardBase
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
+    from chaosguard.slo.spec import GuardBase
 
 __all__ = ["CALENDAR", "calendar_check", "calendar_watched"]
 
 CALENDAR = "time-window"
 
 
-class _CalendarSpec(GuardBase):
-    source: Literal["time-window"] = "time-window"
+@cache
+def _calendar_spec() -> type[GuardBase]:
+    """The spec class of the calendar guard (a pydantic model: built when a run watches the
+    calendar, not on every import)."""
+    from chaosguard.slo.spec import GuardBase
+
+    class _CalendarSpec(GuardBase):
+        source: Literal["time-window"] = "time-window"
+
+    return _CalendarSpec
 
 
 class CalendarSource:
@@ -35,6 +45,9 @@ class CalendarSource:
         #: Why the last read said stop ("" while the calendar allows the run).
         self.last_reason = ""
 
+    def prepare(self) -> None:
+        """Nothing to prepare."""
+
     def start(self) -> None:
         """Nothing to start: every read asks the calendar afresh."""
 
@@ -42,6 +55,8 @@ class CalendarSource:
         """Nothing to release."""
 
     def read(self, timeout_s: float) -> Observation:
+        from chaosguard.policy.windows import frozen, window_open
+
         now = self.clock()
         is_open, why_window = window_open(self.policy, now)
         is_frozen, why_frozen = frozen(self.policy, now)
@@ -65,4 +80,4 @@ def calendar_watched(policy: Policy) -> bool:
 
 def calendar_check(policy: Policy, clock: Callable[[], float] = time.time) -> SloCheck:
     """A check that breaches as soon as a freeze starts or the last open window ends."""
-    return SloCheck(_CalendarSpec(name=CALENDAR, max=0.5), CalendarSource(policy, clock))
+    return SloCheck(_calendar_spec()(name=CALENDAR, max=0.5), CalendarSource(policy, clock))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -51,6 +52,9 @@ MIN_SUBSTRING = 4
 #: values found under secret-named keys are also redacted elsewhere when at least this long
 HARVEST_MIN = 8
 _MAX_DEPTH = 200
+#: at most this many distinct texts, each at most _MEMO_TEXT long, are remembered by a Redactor
+_MEMO_LIMIT = 4096
+_MEMO_TEXT = 256
 
 _SECRET_WORDS = (
     "passw",
@@ -124,15 +128,23 @@ _TRIGGERS: list[tuple[str, ...]] = [
 ]
 
 
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
 def _words(key: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
-    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+    spaced = _CAMEL.sub(r"\1_\2", key)
+    return [w for w in _NON_WORD.split(spaced.lower()) if w]
 
 
 def is_secret_key(key: Any) -> bool:
     """True when a mapping key's name says its value is a secret (see the module docstring)."""
-    if not isinstance(key, str):
-        return False
+    return isinstance(key, str) and _secret_name(key)
+
+
+@lru_cache(maxsize=4096)
+def _secret_name(key: str) -> bool:
+    """:func:`is_secret_key` of a string (a journal repeats the same few keys many times)."""
     words = _words(key)
     if not words or words[-1] in _NAMING_SUFFIX:
         return False
@@ -181,9 +193,21 @@ class Redactor:
         long |= {t for t in loose if len(t) >= HARVEST_MIN}
         ordered = sorted(long, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        #: texts already redacted (a journal repeats its keys and many values)
+        self._seen: dict[str, str] = {}
 
     def text(self, text: str) -> str:
         """``text`` with every known secret value and secret-shaped credential replaced."""
+        if len(text) > _MEMO_TEXT:
+            return self._redacted(text)
+        done = self._seen.get(text)
+        if done is None:
+            done = self._redacted(text)
+            if len(self._seen) < _MEMO_LIMIT:
+                self._seen[text] = done
+        return done
+
+    def _redacted(self, text: str) -> str:
         if text in self.exact:
             return REDACTED
         for _ in range(5):  # replacing can splice a new match; stop at a fixed point

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chaosguard.local.processes import resolve_processes
 from chaosguard.policy.foreign import (
     check_foreign_process,
     check_foreign_python,
@@ -74,6 +73,8 @@ def _check_own_local(policy: Policy, module: str, func: str, arguments: dict[str
             and isinstance(pattern, str)
             and "${" not in pid_file + pattern
         ):
+            from chaosguard.local.processes import resolve_processes  # psutil: on use
+
             check_processes(policy, resolve_processes(pid_file, pattern))
 
 

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from chaosguard.errors import InvalidArgument
@@ -58,6 +57,8 @@ def _parse_text(text: str, path: str, field: str) -> Any:
             ) from None
         except (ValueError, RecursionError) as exc:
             raise InvalidArgument(field, f"{path} is not valid JSON: {exc}") from None
+    import yaml  # a JSON policy (and a run without a YAML one) never pays for it
+
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.errors import Refused
-from chaosguard.local.processes import ProcessInfo
 from chaosguard.policy.model import AllOfPatterns, Policy
+
+if TYPE_CHECKING:
+    from chaosguard.local.processes import ProcessInfo
 
 __all__ = ["LOCAL_ACTIONS", "check_local", "check_processes", "split_action_name"]
 

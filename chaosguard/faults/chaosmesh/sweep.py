@@ -29,30 +29,23 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.errors import Refused
-from chaosguard.faults.chaosmesh.handles import checked, is_label, is_subdomain
-from chaosguard.faults.chaosmesh.kind import (
-    ANN_RECORD,
-    ANN_RUNNER,
-    GROUP,
-    LABEL_RUN,
-    MANAGED_SELECTOR,
-    NETWORK_KIND,
-    STRESS_KIND,
-    VERSION,
-)
 from chaosguard.faults.items import CleanupItem
-from chaosguard.kube.api import Api
-from chaosguard.kube.config import Cluster
 from chaosguard.ledger.identity import is_alive
 from chaosguard.ledger.store import RunState, ledger_dir, read_run
 
+if TYPE_CHECKING:
+    from chaosguard.kube.api import Api
+    from chaosguard.kube.config import Cluster
+
 __all__ = ["clusters_in_ledger", "sweep_leftovers"]
 
-_KINDS = (NETWORK_KIND, STRESS_KIND)
-_NAMES = tuple(k.name for k in _KINDS)
+#: The Chaos Mesh fault kinds' names (a test checks them against the kinds): the kinds, their
+#: pydantic specs and the Kubernetes client load only when the ledger names one, or a cluster is
+#: given, so every run's start (which imports this through cleanup) does not pay for them.
+_NAMES = ("chaosmesh-network", "chaosmesh-stress")
 
 
 def _all_runs(root: Path | None) -> dict[str, RunState]:
@@ -72,6 +65,9 @@ def clusters_in_ledger(
         for record in state.records.values():
             if record.kind not in _NAMES:
                 continue
+            from chaosguard.faults.chaosmesh.handles import checked
+            from chaosguard.kube.config import Cluster
+
             try:
                 spec, _ = checked(record)
             except ValueError:
@@ -84,6 +80,8 @@ def _verdict(
     obj: dict[str, Any], runs: dict[str, RunState], all_hosts: bool
 ) -> tuple[bool, str, int]:
     """(delete?, why, runner pid)."""
+    from chaosguard.faults.chaosmesh.kind import ANN_RECORD, ANN_RUNNER, LABEL_RUN
+
     meta = obj.get("metadata") or {}
     annotations, labels = meta.get("annotations") or {}, meta.get("labels") or {}
     record_id = annotations.get(ANN_RECORD, "")
@@ -138,6 +136,9 @@ def sweep_leftovers(
 def _objects(
     api: Api, plural: str, namespaces: Sequence[str], recorded: set[str]
 ) -> list[dict[str, Any]]:
+    from chaosguard.faults.chaosmesh.handles import is_label
+    from chaosguard.faults.chaosmesh.kind import GROUP, MANAGED_SELECTOR, VERSION
+
     query = {"labelSelector": MANAGED_SELECTOR}
     if not namespaces:
         try:
@@ -160,9 +161,13 @@ def _sweep_cluster(
     namespaces: Sequence[str],
     all_hosts: bool,
 ) -> list[CleanupItem]:
+    from chaosguard.faults.chaosmesh.handles import is_label, is_subdomain
+    from chaosguard.faults.chaosmesh.kind import ANN_RECORD, NETWORK_KIND, STRESS_KIND
+    from chaosguard.kube.api import Api
+
     api = Api(cluster)
     items = []
-    for kind in _KINDS:
+    for kind in (NETWORK_KIND, STRESS_KIND):
         for obj in _objects(api, kind.plural, namespaces, recorded):
             delete, why, pid = _verdict(obj, runs, all_hosts)
             meta = obj.get("metadata") or {}

@@ -254,3 +254,36 @@ def test_documents_without_secrets_are_unchanged(doc: Any) -> None:
     assert Redactor().value(doc) == (
         json.loads(json.dumps(doc)) if not isinstance(doc, tuple) else doc
     )
+
+
+_PIECES = st.sampled_from(
+    ["hunter2hunter2", "Bearer abcdefgh12345678", "password=s3cr3t!", "http://u:pw@h/x", "name"]
+)
+
+
+@PROPS
+@given(
+    secrets=st.lists(st.text(min_size=4, max_size=12), max_size=3),
+    texts=st.lists(
+        st.one_of(st.text(max_size=40), _PIECES, st.builds("".join, st.lists(_PIECES))),
+        max_size=12,
+    ),
+)
+def test_a_redactor_answers_every_text_as_a_fresh_one_would(
+    secrets: list[str], texts: list[str]
+) -> None:
+    """The redactor remembers texts it redacted: asking again (and in any order) must give exactly
+    what a fresh redactor gives, and a long text (not remembered) likewise."""
+    shared = Redactor(secrets)
+    texts = [*texts, *reversed(texts), "x" * 300 + " password=abc"]
+    for text in texts:
+        assert shared.text(text) == Redactor(secrets).text(text)
+    plain = Redactor()
+    assert plain.text(texts[-1]) == plain.text(texts[-1]) == "x" * 300 + f" password={REDACTED}"
+
+
+def test_is_secret_key_is_the_same_for_every_call() -> None:
+    keys = ["apiKey", "api_key", "token_file", "sessionId", "name", "PASSWORD", "x-api-key"]
+    first = [is_secret_key(k) for k in keys]
+    assert first == [is_secret_key(k) for k in keys] == [True, True, False, True, False, True, True]
+    assert not is_secret_key(42) and not is_secret_key(None)

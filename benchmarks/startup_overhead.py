@@ -1,0 +1,239 @@
+"""Start-up overhead of the guard: plain vs guarded ``chaos run`` of a trivial experiment.
+
+Both variants run one ``os.path.exists`` probe through the real ``chaos run`` (Chaos Toolkit 1.19).
+The guarded one adds the ``chaosguard.safety.guard`` control and a Python guard reading a constant
+(``func: os:cpu_count``, ``min: 1``), so the whole guard runs: policy resolution and validation,
+preflight, the run's ledger and scope lock, the first readings, the watcher thread, the aftermath,
+the evidence and the journal's publication. The operator policy (``$CHAOSGUARD_POLICY``) allows the
+``os`` guard module and nothing else. Each run has its own ``CHAOSGUARD_HOME``.
+
+Runs are interleaved (each round runs both variants in a shuffled order) after two warm-up rounds,
+so a busy machine slows both alike and the ratio stays meaningful; the absolute times do not.
+
+``--importtime`` also runs each variant once under ``python -X importtime`` and prints the modules
+only the guarded run imports, by cumulative time (the table of ``docs/benchmarks.md``).
+
+Run: ``.venv/bin/python benchmarks/startup_overhead.py [--runs 30] [--quick] [--importtime]``.
+Prints a table, then one JSON line last: ``overhead_ratio`` (median guarded / median plain wall
+time), ``plain_s_median``, ``guarded_s_median``, the p90s, the run count, and the same ratio of the
+runs' CPU time (user + system, from ``getrusage``: ``cpu_overhead_ratio``), which a busy machine
+disturbs much less than wall time. Never asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+CHAOS = str(VENV_BIN / "chaos")
+
+PROBE = {
+    "type": "probe",
+    "name": "exists",
+    "provider": {
+        "type": "python",
+        "module": "os.path",
+        "func": "exists",
+        "arguments": {"path": "/"},
+    },
+}
+PLAIN = {"title": "trivial", "description": "start-up overhead", "method": [PROBE]}
+GUARDED = {
+    **PLAIN,
+    "controls": [
+        {"name": "chaosguard", "provider": {"type": "python", "module": "chaosguard.safety.guard"}}
+    ],
+    "extensions": [
+        {
+            "name": "chaosguard",
+            "guards": [{"name": "constant", "source": "python", "func": "os:cpu_count", "min": 1}],
+        }
+    ],
+}
+#: The operator's policy: the guard's python module is allowed, nothing else is loosened.
+OPERATOR_POLICY = {"guard": {"python_modules": ["os"]}}
+VARIANTS = ("plain", "guarded")
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile ``q`` (0–100) of ``values``; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+class Bench:
+    """The experiment files and one ``chaos run`` per call, each with its own home."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.problems: list[str] = []
+        self.policy = work / "operator-policy.json"
+        self.policy.write_text(json.dumps(OPERATOR_POLICY))
+        for name, doc in (("plain", PLAIN), ("guarded", GUARDED)):
+            # JSON is valid YAML: Chaos Toolkit reads it as the .json it is
+            (work / f"{name}.json").write_text(json.dumps(doc))
+        self._n = 0
+
+    def env(self, home: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("CHAOSGUARD_POLICY", "PYTHONPATH")}
+        env.update(
+            CHAOSGUARD_POLICY=str(self.policy),
+            CHAOSGUARD_HOME=str(home),
+            PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    def command(self, name: str, journal: Path, python_flags: list[str]) -> list[str]:
+        run = ["--no-version-check", "--no-log-file", "run", "--journal-path", str(journal)]
+        run.append(str(self.work / f"{name}.json"))
+        if python_flags:
+            return [sys.executable, *python_flags, CHAOS, *run]
+        return [CHAOS, *run]
+
+    def once(self, name: str, python_flags: list[str] | None = None) -> tuple[float, float, str]:
+        """Wall time and CPU time (user + system) of one ``chaos run`` of ``name``, and its stderr;
+        a failed run is a problem."""
+        self._n += 1
+        home = self.work / f"home-{self._n}"
+        home.mkdir()
+        journal = home / "journal.json"
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            self.command(name, journal, python_flags or []),
+            env=self.env(home),
+            cwd=home,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+        elapsed = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        data = json.loads(journal.read_text()) if journal.exists() else {}
+        outcome = (data.get("chaosguard") or {}).get("outcome") if name == "guarded" else "met"
+        if proc.returncode != 0 or outcome != "met" or data.get("status") != "completed":
+            tail = proc.stderr[-300:] if python_flags is None else ""
+            self.problems.append(f"{name}: rc {proc.returncode}, outcome {outcome}: {tail}")
+        shutil.rmtree(home, ignore_errors=True)
+        return elapsed, cpu, proc.stderr
+
+
+IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def imports(stderr: str) -> dict[str, tuple[int, int]]:
+    """Module → (self µs, cumulative µs) from ``-X importtime`` output."""
+    out: dict[str, tuple[int, int]] = {}
+    for line in stderr.splitlines():
+        m = IMPORT_LINE.match(line)
+        if m:
+            out[m.group(4)] = (int(m.group(1)), int(m.group(2)))
+    return out
+
+
+def importtime(bench: Bench, top: int) -> list[dict[str, Any]]:
+    """Modules only the guarded run imports, by cumulative time (one run each, after warm-up)."""
+    plain_err = bench.once("plain", ["-X", "importtime"])[2]
+    guarded_err = bench.once("guarded", ["-X", "importtime"])[2]
+    plain, guarded = imports(plain_err), imports(guarded_err)
+    extra = {k: v for k, v in guarded.items() if k not in plain}
+    rows = sorted(extra.items(), key=lambda kv: -kv[1][1])[:top]
+    total_self = sum(v[0] for v in extra.values()) / 1000
+    print(f"\nimports only the guarded run makes: {len(extra)} modules, {total_self:.1f} ms self")
+    print("  cumul ms   self ms  module")
+    for mod, (self_us, cum_us) in rows:
+        print(f"  {cum_us / 1000:8.1f}  {self_us / 1000:8.1f}  {mod}")
+    return [
+        {"module": mod, "cumulative_ms": round(c / 1000, 1), "self_ms": round(s / 1000, 1)}
+        for mod, (s, c) in rows
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=30, help="measured runs per variant (default 30)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 5 runs each, one warm-up")
+    ap.add_argument("--importtime", action="store_true", help="also list the guarded-only imports")
+    ap.add_argument("--top", type=int, default=25, help="rows of the import table")
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args()
+    runs, warmups = (5, 1) if args.quick else (args.runs, 2)
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="cg-startup-"))
+    started = time.time()
+    load = os.getloadavg()
+    try:
+        bench = Bench(work)
+        for _ in range(warmups):  # page cache and .pyc files, not counted
+            for name in VARIANTS:
+                bench.once(name)
+        times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+        cpu: dict[str, list[float]] = {name: [] for name in VARIANTS}
+        for _ in range(runs):
+            order = list(VARIANTS)
+            rng.shuffle(order)
+            for name in order:
+                wall, used, _ = bench.once(name)
+                times[name].append(wall)
+                cpu[name].append(used)
+        top = importtime(bench, args.top) if args.importtime else None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    plain_med, guarded_med = pct(times["plain"], 50), pct(times["guarded"], 50)
+    ratio = guarded_med / plain_med if plain_med and guarded_med else None
+    cpu_plain, cpu_guarded = pct(cpu["plain"], 50), pct(cpu["guarded"], 50)
+    cpu_ratio = cpu_guarded / cpu_plain if cpu_plain and cpu_guarded else None
+    print(f"\nchaos run of one os.path.exists probe, {runs} interleaved runs each")
+    print("             median     p90     min")
+    for name in VARIANTS:
+        t = times[name]
+        print(f"  {name:8} {pct(t, 50):8.3f} {pct(t, 90):7.3f} {min(t):7.3f}")
+    print(f"  overhead_ratio {ratio:.3f} (target <= 1.15)" if ratio else "  overhead_ratio -")
+    if cpu_ratio:
+        print(
+            f"  CPU (user + system) median: plain {cpu_plain:.3f} s, guarded {cpu_guarded:.3f} s"
+            f" -> cpu_overhead_ratio {cpu_ratio:.3f} (steadier than wall time on a busy machine)"
+        )
+    for problem in bench.problems:
+        print(f"  problem: {problem}")
+    out: dict[str, Any] = {
+        "runs": runs,
+        "load_1m_at_start": round(load[0], 2),
+        "duration_s": round(time.time() - started, 1),
+        "problems": len(bench.problems),
+        "plain_s_p90": round(pct(times["plain"], 90) or 0, 3),
+        "guarded_s_p90": round(pct(times["guarded"], 90) or 0, 3),
+        "plain_cpu_s_median": None if cpu_plain is None else round(cpu_plain, 3),
+        "guarded_cpu_s_median": None if cpu_guarded is None else round(cpu_guarded, 3),
+        "cpu_overhead_ratio": None if cpu_ratio is None else round(cpu_ratio, 3),
+    }
+    if top is not None:
+        out["guarded_only_imports_top"] = top[:10]
+    out["overhead_ratio"] = None if ratio is None else round(ratio, 3)
+    out["plain_s_median"] = None if plain_med is None else round(plain_med, 3)
+    out["guarded_s_median"] = None if guarded_med is None else round(guarded_med, 3)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
