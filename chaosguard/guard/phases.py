@@ -14,6 +14,7 @@ class Phase(StrEnum):
 
     CONFIGURED = "configured"  # policy and guards loaded (or their errors kept)
     PREFLIGHT = "preflight"  # before the experiment: checking whether it may start
+    BASELINE = "baseline"  # anomaly guards learn what normal looks like (before any activity)
     WATCHING = "watching"  # the watcher runs; steady-state hypothesis before the method
     METHOD = "method"  # the method's activities run
     ROLLBACKS = "rollbacks"  # the rollbacks run: a breach reverts faults but interrupts nothing
@@ -26,6 +27,11 @@ class Phase(StrEnum):
         return self in (Phase.WATCHING, Phase.METHOD, Phase.ROLLBACKS)
 
     @property
+    def shown(self) -> bool:
+        """Readings are shown live (the watched phases, and the baseline being learned)."""
+        return self.watched or self is Phase.BASELINE
+
+    @property
     def interruptible(self) -> bool:
         """A breach interrupts the experiment (not during the rollbacks, not after the end)."""
         return self in (Phase.WATCHING, Phase.METHOD)
@@ -34,7 +40,8 @@ class Phase(StrEnum):
 #: The phases each phase may move to (staying in the same phase is always allowed: a no-op).
 TRANSITIONS: dict[Phase, frozenset[Phase]] = {
     Phase.CONFIGURED: frozenset({Phase.PREFLIGHT, Phase.ENDED}),
-    Phase.PREFLIGHT: frozenset({Phase.WATCHING, Phase.ENDED}),
+    Phase.PREFLIGHT: frozenset({Phase.BASELINE, Phase.WATCHING, Phase.ENDED}),
+    Phase.BASELINE: frozenset({Phase.WATCHING, Phase.ENDED}),
     Phase.WATCHING: frozenset({Phase.METHOD, Phase.ROLLBACKS, Phase.ENDED}),
     Phase.METHOD: frozenset({Phase.ROLLBACKS, Phase.ENDED}),
     Phase.ROLLBACKS: frozenset({Phase.ENDED}),

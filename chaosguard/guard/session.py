@@ -9,9 +9,15 @@ The session's :class:`Phase` only moves along :data:`TRANSITIONS`, through
 :meth:`GuardSession.enter` (and :meth:`GuardSession.reached` for the experiment's sections); nothing
 else writes it::
 
-    configured ─▶ preflight ─▶ watching ─▶ method ─▶ rollbacks
-        │             │           │          │          │
-        └─────────────┴───────────┴──────────┴──────────┴─▶ ended ─▶ finished
+    configured ─▶ preflight ─┬────────────────▶ watching ─▶ method ─▶ rollbacks
+        │             │      └─▶ baseline ─┘  │          │          │
+        └─────────────┴───────────┴───────────┴──────────┴──────────┴─▶ ended ─▶ finished
+
+``baseline`` (only with anomaly guards): before the steady-state hypothesis, the guards are read
+at the guard interval until every anomaly guard has learned ``baseline_readings`` readable
+readings (or, for Prometheus with ``baseline_range_s``, from one range query); too few, an
+unreadable or non-finite reading, or any guard violated meanwhile refuses the run (fail closed).
+What each guard learned is in :attr:`GuardSession.baselines`.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 
 from chaosguard import faults
 from chaosguard.errors import ChaosGuardError, Refused
+from chaosguard.guard.baseline import anomaly_reason, learn_baselines
 from chaosguard.guard.breach import Breach, revert_open_faults
 from chaosguard.guard.calendar import CALENDAR, calendar_check, calendar_watched
 from chaosguard.guard.document import substituted, with_control_guards
@@ -44,9 +51,10 @@ from chaosguard.policy import (
 )
 from chaosguard.policy.active import set_active_policy
 from chaosguard.policy.experiment import check_experiment
-from chaosguard.slo.build import build_source
+from chaosguard.slo.build import build_detector, build_source
 from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.slo.spec import GuardBase, GuardSpec
+from chaosguard.telemetry import emit
 
 __all__ = ["POLICY_GUARDS", "TRANSITIONS", "Breach", "GuardSession", "Phase"]
 
@@ -73,6 +81,11 @@ class GuardSession:
         self.refused: str | None = None
         self.breach: Breach | None = None
         self.preflight_readings: list[Reading] = []
+        #: What each anomaly guard learned (``Baseline.as_dict()`` plus ``learned_from``,
+        #: ``started_at``, ``ended_at``), by guard name; filled in the ``baseline`` phase.
+        self.baselines: dict[str, dict[str, Any]] = {}
+        #: When the method's first action was allowed to run (epoch s); None before it.
+        self.first_action_at: float | None = None
         self.started_at = time.time()
         self.run_id = ""
         self.live = False
@@ -104,7 +117,8 @@ class GuardSession:
                 )
                 return False
             self._phase = phase
-            return True
+        emit("phase", phase=phase.value)
+        return True
 
     def reached(self, section: str) -> None:
         """An activity of the experiment's ``section`` (``hypothesis``, ``method``, ``rollbacks``,
@@ -198,7 +212,10 @@ class GuardSession:
                 self.lock.previous.get("run_id"),
             )
         fail_closed = policy.guard.on_unreadable != "ignore"
-        self.checks = [SloCheck(spec, build_source(spec), fail_closed) for spec in self.guard_specs]
+        self.checks = [
+            SloCheck(spec, build_source(spec), fail_closed, build_detector(spec, self.interval_s))
+            for spec in self.guard_specs
+        ]
         if kill_switch_configured(policy):
             self.checks.append(kill_switch_check(policy))
         if calendar_watched(policy):
@@ -206,19 +223,29 @@ class GuardSession:
         self._start_sources()
         self.watcher = Watcher(self.checks, self.interval_s, self._on_breach, self._on_reading)
         self.preflight_readings = self._first_readings()
-        bad = [r for r in self.preflight_readings if r.violating]
+        self._refuse_violated(self.preflight_readings)
+        self._check_budget(policy)
+        learning = any(c.detector is not None for c in self.checks)
+        self.enter(Phase.BASELINE if learning else Phase.WATCHING)
+        for reading in self.preflight_readings:
+            self._show(reading)  # shown once the run is watched (or learning), in order
+        if learning:
+            learn_baselines(
+                self.checks, self.watcher, self.interval_s, self._refuse_violated, self.baselines
+            )
+            self.enter(Phase.WATCHING)
+        self.watcher.start()
+
+    def _refuse_violated(self, readings: list[Reading], when: str = "before any fault") -> None:
+        """Refuse when a reading taken before any fault already violates its guard."""
+        bad = [r for r in readings if r.violating]
         if bad:
             r = bad[0]
             what = f"unreadable ({r.error})" if r.value is None else f"{r.value:g}"
             raise Refused(
-                f"SLO '{r.guard}' is already breached before any fault: {what}, objective "
+                f"SLO '{r.guard}' is already breached {when}: {what}, objective "
                 f"{self._spec(r.guard).threshold()}"
             )
-        self._check_budget(policy)
-        self.enter(Phase.WATCHING)
-        for reading in self.preflight_readings:
-            self._on_reading(reading)
-        self.watcher.start()
 
     def _python_guard_refusals(self, policy: Policy) -> list[str]:
         """Python SLO sources only from modules the operator's policy allows."""
@@ -241,6 +268,12 @@ class GuardSession:
         return self.policy
 
     def _start_sources(self) -> None:
+        """Prepare every source, then start them: no source builds clients or threads while
+        another is already timing requests (an HTTP sampler's first windows would read slow)."""
+        for check in self.checks:
+            prepare = getattr(check.source, "prepare", None)
+            if callable(prepare):
+                prepare()
         for check in self.checks:
             check.source.start()
 
@@ -276,8 +309,28 @@ class GuardSession:
         return next(c.spec for c in self.checks if c.name == name)
 
     # -- watching ---------------------------------------------------------------------------------
+    def _objective(self, guard: str) -> str:
+        return "off" if guard in POLICY_GUARDS else self._spec(guard).threshold()
+
     def _on_reading(self, reading: Reading) -> None:
-        if self.live and self.phase.watched:
+        """Every reading of every tick (preflight's included): emitted, and shown when live."""
+        emit(
+            "reading",
+            guard=reading.guard,
+            value=reading.value,
+            objective=self._objective(reading.guard),
+            violating=reading.violating,
+            breached=reading.breached,
+            error=reading.error,
+            anomalous=reading.anomalous,
+            expected=reading.expected,
+            band_low=reading.band_low,
+            band_high=reading.band_high,
+        )
+        self._show(reading)
+
+    def _show(self, reading: Reading) -> None:
+        if self.live and self.phase.shown:
             from chaosguard.guard.live import show_reading
 
             show_reading(
@@ -301,8 +354,16 @@ class GuardSession:
                 observed_at=first.read_at if first else time.time(),
                 source_at=first.source_at if first else None,
             )
+        emit(
+            "breach",
+            guard=self.breach.guard,
+            value=self.breach.value,
+            objective=self.breach.threshold,
+            reason=self.breach.reason,
+        )
         self.breach.reverted, self.breach.revert_errors = revert_open_faults()
         self.breach.faults_reverted_at = time.time()
+        emit("abort", guard=self.breach.guard)
         logger.critical(
             "chaosguard: guard '%s' breached (%s, objective %s): faults reverted, aborting",
             self.breach.guard,
@@ -325,6 +386,13 @@ class GuardSession:
         if first.error:
             return first.error
         check = next((c for c in self.checks if c.name == first.guard), None)
+        if (
+            check is not None
+            and first.anomalous
+            and first.value is not None
+            and not check.spec.breached_by(first.value)
+        ):
+            return anomaly_reason(check, first)
         said = getattr(check.source, "last_reason", "") if check is not None else ""
         return str(said) if said else "objective violated"
 
@@ -356,6 +424,8 @@ class GuardSession:
         judged = dict(activity)
         judged["type"] = "action"  # a process probe is judged as the action it is
         check_activity(self._policy(), judged, configuration, secrets)
+        if section == "method" and activity.get("type") == "action" and not self.first_action_at:
+            self.first_action_at = time.time()
 
     # -- the end ---------------------------------------------------------------------------------
     def stop(self) -> list[dict[str, Any]]:

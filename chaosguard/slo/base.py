@@ -22,11 +22,16 @@ class Observation:
 
     For Prometheus ``at`` is the newest sample's timestamp behind the value (so staleness is
     visible); for an HTTP sampler it is the end of the window; for a callable, the time of the call.
+
+    ``settled`` is False while the source is still warming up (an HTTP sampler whose window is not
+    full yet: fewer requests than the window holds in steady state). Such a value is judged
+    against the guard's objective like any other, but an anomaly baseline never learns from it.
     """
 
     value: float
     at: float
     detail: dict[str, Any] = field(default_factory=dict)
+    settled: bool = True
 
 
 class SourceUnreadable(ChaosGuardError):
@@ -37,10 +42,17 @@ class SourceUnreadable(ChaosGuardError):
 class SloSource(Protocol):
     """Something that reads one number. Must return or raise within ``timeout_s``.
 
-    Lifecycle: ``start()`` once before reading, ``stop()`` once after; both idempotent. A class that
-    names ``SloSource`` as a base inherits no-op ``start``/``stop`` (for sources with nothing to
-    start or release) and has its ``read``/``describe`` checked by mypy.
+    Lifecycle: ``prepare()`` (optional), ``start()`` once before reading, ``stop()`` once after;
+    all idempotent. Whoever watches several sources prepares them all before starting the first:
+    what costs CPU in this process (clients, threads) must not run while another source is
+    already timing requests. A class that names ``SloSource`` as a base inherits no-op
+    ``prepare``/``start``/``stop`` (for sources with nothing to do) and has its
+    ``read``/``describe`` checked by mypy.
     """
+
+    def prepare(self) -> None:
+        """Get ready to start without reading anything yet; by default nothing to do."""
+        return None
 
     def start(self) -> None:
         """Get ready to be read (e.g. start a background sampler); by default nothing to do."""

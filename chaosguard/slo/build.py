@@ -1,14 +1,20 @@
-"""Build the source of a guard spec (imports a source's module only when a guard uses it)."""
+"""Build the source and the anomaly detector of a guard spec (imports a source's module, and
+numpy, only when a guard uses them)."""
 
 from __future__ import annotations
 
+import math
 import os
+from typing import TYPE_CHECKING
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.slo.base import SloSource
 from chaosguard.slo.spec import GuardBase, HttpGuard, PrometheusGuard, PythonGuard
 
-__all__ = ["build_source"]
+if TYPE_CHECKING:
+    from chaosguard.slo.anomaly import Detector
+
+__all__ = ["build_detector", "build_source", "source_thin"]
 
 
 def build_source(spec: GuardBase) -> SloSource:
@@ -49,3 +55,34 @@ def _build(spec: GuardBase) -> SloSource:
 
         return PythonSource(spec)
     raise InvalidArgument("guards.source", f"unknown source {type(spec).__name__}")
+
+
+def source_thin(spec: GuardBase, interval_s: float) -> int:
+    """Readings per independent reading that ``spec``'s source implies at ``interval_s``.
+
+    HTTP: ``ceil(window_s / interval_s)`` (consecutive windows overlap). Prometheus: the longest
+    range or subquery window of the query (``rate(x[1m])``) over the interval, 1 when it has none
+    or cannot be scanned (the detector then estimates it from the baseline's autocorrelation).
+    Python: 1.
+    """
+    step = max(interval_s, 1e-3)
+    if isinstance(spec, HttpGuard):
+        return max(1, math.ceil(spec.window_s / step - 1e-9))
+    if isinstance(spec, PrometheusGuard):
+        from chaosguard.slo.prometheus.scanner import PromQLScanError, longest_range_s
+
+        try:
+            longest = longest_range_s(spec.query)
+        except PromQLScanError:
+            return 1
+        return max(1, math.ceil(longest / step - 1e-9)) if longest else 1
+    return 1
+
+
+def build_detector(spec: GuardBase, interval_s: float) -> Detector | None:
+    """The anomaly detector of ``spec`` (None without an ``anomaly`` block); imports numpy."""
+    if spec.anomaly is None:
+        return None
+    from chaosguard.slo.anomaly import new_detector
+
+    return new_detector(spec.anomaly, interval_s=interval_s, thin=source_thin(spec, interval_s))

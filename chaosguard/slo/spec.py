@@ -22,7 +22,15 @@ Example (YAML)::
 A guard with ``role: error-budget`` reads the fraction of the error budget left (e.g. from
 ``chaosguard.slo.prometheus`` helpers); preflight refuses when it is below the policy's floor.
 
-Exactly one of ``max`` (breach when value > max) and ``min`` (breach when value < min) is required.
+      - name: p95-normal          # breach when p95 is "not normal" (learned before any action)
+        source: http
+        url: http://127.0.0.1:8080/
+        metric: p95_ms
+        anomaly: {detector: ensemble, direction: up, alpha: 0.01, baseline_readings: 30}
+
+A guard needs exactly one of ``max`` (breach when value > max) and ``min`` (breach when
+value < min), or an ``anomaly`` block (:class:`~chaosguard.slo.anomaly.spec.AnomalySpec`), or both
+one bound and an anomaly block (either breaches). Importing this module does not import numpy.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chaosguard.slo.anomaly.spec import AnomalySpec
 
 __all__ = ["GuardBase", "HttpGuard", "PrometheusGuard", "PythonGuard", "GuardSpec"]
 
@@ -47,23 +57,54 @@ class GuardBase(BaseModel):
     #: ``error-budget``: the value is the fraction (0–1) of the error budget left; preflight
     #: compares it with the policy's ``guard.error_budget_floor`` (and watches it like any guard).
     role: Literal["slo", "error-budget"] = "slo"
+    #: Breach also (or only, without ``max``/``min``) when the reading is "not normal" against a
+    #: baseline learned from the guard's own readings before the first action.
+    anomaly: AnomalySpec | None = None
 
     @model_validator(mode="after")
     def _one_bound(self) -> GuardBase:
-        if (self.max is None) == (self.min is None):
+        if self.max is not None and self.min is not None:
             raise ValueError("give exactly one of 'max' (breach above) or 'min' (breach below)")
+        if self.max is None and self.min is None and self.anomaly is None:
+            raise ValueError(
+                "give exactly one of 'max' (breach above) or 'min' (breach below), "
+                "or an 'anomaly' block"
+            )
+        source = getattr(self, "source", None)
+        ranged = self.anomaly is not None and self.anomaly.baseline_range_s is not None
+        if ranged and source != "prometheus":
+            raise ValueError(
+                "'anomaly.baseline_range_s' needs a prometheus source (a range query); "
+                f"a {source} guard learns from its own readings (baseline_readings)"
+            )
         return self
 
+    @property
+    def has_bound(self) -> bool:
+        """True when the guard has a fixed objective (``max`` or ``min``)."""
+        return self.max is not None or self.min is not None
+
     def breached_by(self, value: float) -> bool:
-        """True when ``value`` violates the objective (before any ``for`` duration)."""
+        """True when ``value`` violates the fixed objective (before any ``for`` duration); an
+        anomaly-only guard has none (its detector judges, after the baseline)."""
         if self.max is not None:
             return value > self.max
-        assert self.min is not None
-        return value < self.min
+        if self.min is not None:
+            return value < self.min
+        return False
 
     def threshold(self) -> str:
-        """The objective as text, e.g. ``<= 500`` or ``>= 0.999``."""
-        return f"<= {self.max:g}" if self.max is not None else f">= {self.min:g}"
+        """The objective as text, e.g. ``<= 500``, ``>= 0.999``, ``<= 500 or anomaly (ensemble,
+        up, alpha 0.01)``."""
+        parts = []
+        if self.max is not None:
+            parts.append(f"<= {self.max:g}")
+        elif self.min is not None:
+            parts.append(f">= {self.min:g}")
+        if self.anomaly is not None:
+            a = self.anomaly
+            parts.append(f"anomaly ({a.detector}, {a.direction}, alpha {a.alpha:g})")
+        return " or ".join(parts)
 
 
 class HttpGuard(GuardBase):

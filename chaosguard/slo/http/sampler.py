@@ -12,9 +12,11 @@ import threading
 import time
 from collections import deque
 
+import httpx
+
 from chaosguard.errors import ChaosGuardError
 from chaosguard.slo.http.stats import Sample, Stats, summarize
-from chaosguard.slo.http.target import HttpTarget, client_for, timed_request
+from chaosguard.slo.http.target import HttpTarget, client_for, timed_request, tls_context
 
 __all__ = ["Sampler", "get_sampler", "start_sampler", "stop_sampler", "NoSamples"]
 
@@ -24,7 +26,18 @@ class NoSamples(ChaosGuardError):
 
 
 class Sampler:
-    """Requests ``target`` ``rate_per_s`` times a second; keeps ``keep_s`` seconds of samples."""
+    """Requests ``target`` ``rate_per_s`` times a second; keeps ``keep_s`` seconds of samples.
+
+    Warm-up (issue 10): everything that costs CPU in this process — building the keep-alive
+    clients (httpx's set-up and the TLS context, shared by :func:`tls_context`) and starting the
+    request threads — happens in :meth:`prepare`, before any request is timed. Done by each thread
+    as it started, as it once was, it ran while the first requests were being timed (under the GIL,
+    on a busy machine): a fresh guard's first windows read p95 ≈ 200-500 ms for a 15-45 ms service,
+    and a run was refused as "already breached". The guard prepares every source of a run before
+    it starts the first (:meth:`~chaosguard.slo.base.SloSource.prepare`). One client
+    shared by all threads is no cure: its pool added ~20 ms per request under contention
+    (measured), so each thread keeps its own connection.
+    """
 
     def __init__(
         self,
@@ -42,31 +55,51 @@ class Sampler:
         self._samples: deque[Sample] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._go = threading.Event()
+        self._origin = 0.0  # monotonic time of the schedule's start, set before _go
         self._threads: list[threading.Thread] = []
+        #: When the schedule started (epoch s); None before :meth:`start`.
+        self.started_at: float | None = None
 
-    def start(self) -> None:
-        """Start ``concurrency`` request threads, staggered to spread the rate evenly."""
-        period = self.concurrency / self.rate_per_s
-        t0 = time.monotonic()
-        for i in range(self.concurrency):
+    def prepare(self) -> None:
+        """Build the clients and start the request threads, parked until :meth:`start`
+        (idempotent; :meth:`start` prepares when not done yet)."""
+        if self._threads:
+            return
+        tls = tls_context(self.target)
+        clients = [client_for(self.target, 1, tls) for _ in range(self.concurrency)]
+        for i, client in enumerate(clients):
             th = threading.Thread(
                 target=self._loop,
-                args=(t0 + i * period / self.concurrency, period),
+                args=(client, i),
                 name=f"cg-sampler-{self.name}-{i}",
                 daemon=True,
             )
             th.start()
             self._threads.append(th)
 
-    def _loop(self, first: float, period: float) -> None:
-        with client_for(self.target, pool=1) as client:
-            due = first
+    def start(self) -> None:
+        """Start the schedule: ``concurrency`` threads, staggered to spread the rate evenly."""
+        self.prepare()
+        if self._go.is_set():
+            return
+        self._origin = time.monotonic()
+        self.started_at = time.time()
+        self._go.set()
+
+    def _loop(self, client: httpx.Client, index: int) -> None:
+        try:
+            self._go.wait()
+            period = self.concurrency / self.rate_per_s
+            due = self._origin + index * period / self.concurrency
             while not self._stop.is_set():
                 delay = due - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
                     break
                 due = max(due + period, time.monotonic() - period)  # never burst to catch up
                 self._add(timed_request(client, self.target))
+        finally:
+            client.close()
 
     def _add(self, sample: Sample) -> None:
         with self._lock:
@@ -93,6 +126,7 @@ class Sampler:
     def stop(self, timeout: float | None = None) -> None:
         """Stop the threads (in-flight requests end at their timeout at worst)."""
         self._stop.set()
+        self._go.set()  # threads still parked wake up and end
         for th in self._threads:
             th.join(timeout if timeout is not None else self.target.timeout_s + 1)
 

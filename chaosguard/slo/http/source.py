@@ -30,6 +30,11 @@ class HttpSource(SloSource):
         )
         self._started = False
 
+    def prepare(self) -> None:
+        """Build the sampler's clients and threads, parked (see :meth:`Sampler.prepare`)."""
+        if not self._started:
+            self.sampler.prepare()
+
     def start(self) -> None:
         """Start sampling (the guard does it before preflight so the first window fills)."""
         if not self._started:
@@ -37,21 +42,31 @@ class HttpSource(SloSource):
             self._started = True
 
     def stop(self) -> None:
-        """Stop sampling."""
-        if self._started:
-            self.sampler.stop(timeout=0.5)
-            self._started = False
+        """Stop sampling (and close the clients prepared for it, started or not)."""
+        self.sampler.stop(timeout=0.5)
+        self._started = False
+
+    def close(self) -> None:
+        """Alias of :meth:`stop` (a source built only to be checked is closed so)."""
+        self.stop()
 
     def read(self, timeout_s: float) -> Observation:
-        """The window's figure; unreadable while the window holds no completed request."""
+        """The window's figure; unreadable while the window holds no completed request.
+
+        The value is not :attr:`~chaosguard.slo.base.Observation.settled` until the sampler has
+        run for a whole window (a part-filled window's p95 is the max of a few requests).
+        """
         try:
             stats = self.sampler.stats(self.spec.window_s)
         except NoSamples as exc:
             raise SourceUnreadable(str(exc)) from None
+        now = time.time()
+        started = self.sampler.started_at
         return Observation(
             value=float(getattr(stats, self.spec.metric)),
-            at=time.time(),
+            at=now,
             detail={"requests": stats.requests, "window_s": self.spec.window_s},
+            settled=started is not None and now - started >= self.spec.window_s,
         )
 
     def describe(self) -> str:

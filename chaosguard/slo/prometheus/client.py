@@ -31,6 +31,7 @@ __all__ = [
     "parse_number",
     "query_value",
     "redacted",
+    "series_values",
     "single_value",
 ]
 
@@ -133,6 +134,25 @@ def single_value(data: Mapping[str, Any]) -> tuple[float, float, dict[str, str]]
     raise SourceUnreadable(f"query returned a {kind or 'missing'} result; it must yield a number")
 
 
+def series_values(data: Mapping[str, Any]) -> list[tuple[float, float]]:
+    """``[(time, value), ...]`` of the one series of a range-query answer's ``data``.
+
+    Anything but a ``matrix`` of exactly one series raises :class:`SourceUnreadable`, and so does
+    a NaN or infinite point (never read as 0): a baseline must not learn from it.
+    """
+    result = data.get("result")
+    if data.get("resultType") != "matrix" or not isinstance(result, list):
+        raise SourceUnreadable(f"range query returned a {data.get('resultType')} result")
+    if len(result) != 1:
+        what = "no series" if not result else f"{len(result)} series"
+        raise SourceUnreadable(f"range query returned {what}; a guard needs exactly one")
+    try:
+        points = [(float(ts), raw) for ts, raw in result[0]["values"]]
+    except (KeyError, TypeError, ValueError):
+        raise SourceUnreadable("malformed series in Prometheus answer") from None
+    return [(ts, parse_number(raw, f"range query point at {ts:.0f}")) for ts, raw in points]
+
+
 class PrometheusClient:
     """One keep-alive ``httpx.Client`` (:attr:`http`) per server; deadline-bounded instant queries.
 
@@ -177,6 +197,31 @@ class PrometheusClient:
         params: dict[str, str] = {"query": query}
         if at is not None:
             params["time"] = f"{at:.3f}"
+        return self._get(self.endpoint, params, deadline, budget, what)
+
+    def query_range(
+        self,
+        query: str,
+        start: float,
+        end: float,
+        step: float,
+        deadline: float,
+        budget: float,
+        what: str,
+    ) -> dict[str, Any]:
+        """GET the range query from ``start`` to ``end`` (epoch s) every ``step`` seconds; return
+        the answer's ``data`` (failures as in :meth:`query`)."""
+        params = {
+            "query": query,
+            "start": f"{start:.3f}",
+            "end": f"{end:.3f}",
+            "step": f"{step:.3f}",
+        }
+        return self._get(f"{self.url}/api/v1/query_range", params, deadline, budget, what)
+
+    def _get(
+        self, endpoint: str, params: dict[str, str], deadline: float, budget: float, what: str
+    ) -> dict[str, Any]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SourceUnreadable(f"{what}: no answer from {self.shown} within {budget:g}s")
@@ -185,7 +230,7 @@ class PrometheusClient:
         body = bytearray()
         try:
             with self.http.stream(
-                "GET", self.endpoint, params=params, timeout=httpx.Timeout(remaining)
+                "GET", endpoint, params=params, timeout=httpx.Timeout(remaining)
             ) as resp:
                 for chunk in resp.iter_bytes():
                     body += chunk

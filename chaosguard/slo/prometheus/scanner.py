@@ -13,7 +13,7 @@ import re
 
 from chaosguard.errors import ChaosGuardError
 
-__all__ = ["PromQLScanError", "selector_spans", "series_selectors"]
+__all__ = ["PromQLScanError", "longest_range_s", "selector_spans", "series_selectors"]
 
 _KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan", "atan2"}
 _GROUPING = {"by", "without", "on", "ignoring", "group_left", "group_right"}
@@ -34,6 +34,8 @@ _AGGREGATORS = {
     "limit_ratio",
 }
 _IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w|y)")
+_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _NUMBER = re.compile(r"[0-9.](?:[eE][+-]?[0-9]|[xX][0-9a-fA-F]|[0-9A-Za-z_.])*")
 
 
@@ -160,3 +162,43 @@ def series_selectors(query: str) -> list[str]:
         if sel not in out:
             out.append(sel)
     return out
+
+
+def _duration_s(text: str) -> float | None:
+    """Seconds of a PromQL duration (``5m``, ``1h30m``, ``90``), None when it is not one."""
+    text = text.strip()
+    try:
+        return float(text)  # Prometheus 3 accepts a bare number of seconds
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _UNIT_S[u] for n, u in parts)
+
+
+def longest_range_s(query: str) -> float | None:
+    """The longest range (``rate(x[5m])``) or subquery window (``max_over_time(y[10m:1m])``) of
+    ``query`` in seconds; None when it has none. The window a reading averages over: readings
+    taken more often than that overlap. Raises :class:`PromQLScanError` on unbalanced input.
+
+    >>> longest_range_s('sum(rate(a[1m])) / sum(rate(b[5m]))')
+    300.0
+    """
+    q, i, n = query, 0, len(query)
+    longest: float | None = None
+    while i < n:
+        c = q[i]
+        if c in "\"'`":
+            i = _skip_string(q, i)
+        elif c == "#":
+            i = _skip_space(q, i)
+        elif c == "[":
+            end = _skip_block(q, i, "[", "]")
+            seconds = _duration_s(q[i + 1 : end - 1].split(":", 1)[0])
+            if seconds is not None and (longest is None or seconds > longest):
+                longest = seconds
+            i = end
+        else:
+            i += 1
+    return longest

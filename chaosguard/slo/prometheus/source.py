@@ -25,6 +25,7 @@ from chaosguard.slo.prometheus.client import (
     one_line,
     parse_number,
     redacted,
+    series_values,
     single_value,
 )
 from chaosguard.slo.prometheus.queries import INPUT_LABEL, freshness_query_for, freshness_window
@@ -198,6 +199,22 @@ class PrometheusSource(SloSource):
                 f"more than max_staleness_s={self.max_staleness_s:g}{which}"
             )
         return Observation(value=value, at=at, detail=detail)
+
+    def history(self, seconds: float, step_s: float, timeout_s: float) -> list[float]:
+        """The query's values over the last ``seconds``, one every ``step_s`` (a range query),
+        oldest first: what an anomaly baseline learns from instead of waiting for readings.
+
+        Raises :class:`SourceUnreadable` when Prometheus cannot answer in ``timeout_s``, when the
+        query yields other than one series, or when a point is NaN or infinite. Gaps (no data at
+        a step) are simply absent: the caller counts the points it got.
+        """
+        budget = check_timeout(timeout_s)
+        deadline = time.monotonic() + budget
+        end = time.time()
+        data = self.client.query_range(
+            self.query, end - seconds, end, step_s, deadline, budget, what="baseline range query"
+        )
+        return [value for _, value in series_values(data)]
 
     def __repr__(self) -> str:
         return f"PrometheusSource({self.describe()!r})"

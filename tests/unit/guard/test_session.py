@@ -15,6 +15,7 @@ def test_the_phases_and_what_they_print() -> None:
     assert [p.value for p in Phase] == [
         "configured",
         "preflight",
+        "baseline",
         "watching",
         "method",
         "rollbacks",
@@ -24,6 +25,7 @@ def test_the_phases_and_what_they_print() -> None:
     assert f"{P.METHOD}" == "method" and P("rollbacks") is P.ROLLBACKS
     assert [p for p in Phase if p.watched] == [P.WATCHING, P.METHOD, P.ROLLBACKS]
     assert [p for p in Phase if p.interruptible] == [P.WATCHING, P.METHOD]
+    assert [p for p in Phase if p.shown] == [P.BASELINE, P.WATCHING, P.METHOD, P.ROLLBACKS]
 
 
 def test_the_transition_table() -> None:
@@ -48,11 +50,21 @@ def test_a_whole_run_moves_forward() -> None:
         assert session.phase is phase
 
 
+def test_a_run_with_anomaly_guards_learns_its_baseline_between_preflight_and_watching() -> None:
+    session = GuardSession()
+    for phase in (P.PREFLIGHT, P.BASELINE, P.WATCHING, P.METHOD):
+        assert session.enter(phase) is True
+    assert TRANSITIONS[P.BASELINE] == {P.WATCHING, P.ENDED}  # a refused baseline ends the run
+    assert P.BASELINE not in TRANSITIONS[P.WATCHING]  # never learned once the run is watched
+
+
 @pytest.mark.parametrize(
     ("path", "illegal"),
     [
         ([], P.METHOD),
         ([P.PREFLIGHT], P.METHOD),
+        ([P.PREFLIGHT, P.BASELINE], P.METHOD),
+        ([P.PREFLIGHT, P.WATCHING], P.BASELINE),
         ([P.PREFLIGHT, P.WATCHING, P.METHOD], P.WATCHING),
         ([P.PREFLIGHT, P.WATCHING, P.ROLLBACKS], P.METHOD),
         ([P.ENDED], P.PREFLIGHT),

@@ -1,0 +1,167 @@
+"""The ``baseline`` phase of a guarded run: anomaly guards learn what normal looks like.
+
+Before the steady-state hypothesis, and so before any action, every guard is read at the guard
+interval (the watcher's :meth:`~chaosguard.guard.watcher.Watcher.tick`, so the readings are in the
+journal like any other) until each anomaly guard has learned ``baseline_readings`` readable,
+*settled* readings (an HTTP sampler's window must be full: a fresh sampler's first windows are
+never learned). A Prometheus guard with ``baseline_range_s`` learns from one range query instead.
+
+Fail closed, with the number needed and had: an unreadable or non-finite reading of an anomaly
+guard while it learns, too few readings within the bounded wait (warm-up, then 1.5 × the readings
+needed at the interval, plus 5 s), a range query that fails or gives too few points, a baseline the
+detector rejects, or any guard violated meanwhile (nothing was injected: a baseline is learned
+from a healthy system only) — each refuses the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chaosguard.errors import Refused
+from chaosguard.guard.watcher import Watcher
+from chaosguard.slo.base import SourceUnreadable
+from chaosguard.slo.check import Reading, SloCheck
+from chaosguard.slo.spec import HttpGuard
+from chaosguard.telemetry import emit
+
+__all__ = ["anomaly_reason", "learn_baselines"]
+
+#: Most points a baseline range query asks for (Prometheus refuses more than 11,000).
+MAX_RANGE_POINTS = 10_000
+
+
+def learn_baselines(
+    checks: list[SloCheck],
+    watcher: Watcher,
+    interval_s: float,
+    refuse_violated: Callable[[list[Reading], str], None],
+    into: dict[str, dict[str, Any]],
+) -> None:
+    """Fit the detector of every check that has one; record each baseline in ``into`` (by guard
+    name) as soon as it is fitted. ``refuse_violated(readings, when)`` raises ``Refused`` when a
+    reading violates its guard. Raises :class:`~chaosguard.errors.Refused`, naming the guard."""
+    live = []
+    for check in checks:
+        if check.detector is None or check.spec.anomaly is None:
+            continue
+        if check.spec.anomaly.baseline_range_s is not None:
+            _fit_from_range(check, check.spec.anomaly.baseline_range_s, interval_s, into)
+        else:
+            live.append(check)
+    if live:
+        _learn_live(live, watcher, interval_s, refuse_violated, into)
+
+
+def _need(check: SloCheck) -> int:
+    assert check.spec.anomaly is not None
+    return check.spec.anomaly.baseline_readings
+
+
+def _learn_live(
+    checks: list[SloCheck],
+    watcher: Watcher,
+    interval_s: float,
+    refuse_violated: Callable[[list[Reading], str], None],
+    into: dict[str, dict[str, Any]],
+) -> None:
+    """Tick every guard at the interval until each of ``checks`` has learned enough."""
+    warmup = max((c.spec.window_s for c in checks if isinstance(c.spec, HttpGuard)), default=0.0)
+    started, clock = time.time(), time.monotonic()
+    deadline = clock + warmup + max(_need(c) for c in checks) * interval_s * 1.5 + 5.0
+    for check in checks:
+        check.start_learning()
+    ticks = 0
+    while True:
+        readings = watcher.tick()
+        ticks += 1
+        for check in checks:
+            if check.learn_errors:
+                raise Refused(
+                    f"guard '{check.name}': unreadable during the baseline "
+                    f"({check.learn_errors[0]}); it needs {_need(check)} readable readings, "
+                    f"had {len(check.learned)}"
+                )
+        refuse_violated(readings, "while the baseline was learned, before any fault")
+        short = [c for c in checks if len(c.learned) < _need(c)]
+        if not short:
+            break
+        if time.monotonic() > deadline:
+            c = short[0]
+            raise Refused(
+                f"guard '{c.name}': the baseline needs {_need(c)} readings, had "
+                f"{len(c.learned)} after {time.time() - started:.0f} s"
+            )
+        time.sleep(max(0.0, clock + ticks * interval_s - time.monotonic()))
+    for check in checks:
+        _fit(check, None, "readings", started, into)
+
+
+def _fit_from_range(
+    check: SloCheck, range_s: float, interval_s: float, into: dict[str, dict[str, Any]]
+) -> None:
+    """Learn from the source's history: a range query over the last ``range_s`` seconds, one
+    point per guard interval (coarser when that would exceed :data:`MAX_RANGE_POINTS`)."""
+    history = getattr(check.source, "history", None)
+    if not callable(history):
+        raise Refused(f"guard '{check.name}': its source cannot be queried over a time range")
+    need = _need(check)
+    step = max(interval_s, range_s / MAX_RANGE_POINTS)
+    started = time.time() - range_s
+    try:
+        values = [float(v) for v in history(range_s, step, max(5.0, interval_s))]
+    except SourceUnreadable as exc:
+        raise Refused(f"guard '{check.name}': the baseline range query failed: {exc}") from None
+    if len(values) < need:
+        raise Refused(
+            f"guard '{check.name}': the baseline needs {need} readings, the range query over "
+            f"the last {range_s:g} s gave {len(values)}"
+        )
+    _fit(check, values, "range-query", started, into)
+
+
+def _fit(
+    check: SloCheck,
+    values: list[float] | None,
+    learned_from: str,
+    started: float,
+    into: dict[str, dict[str, Any]],
+) -> None:
+    """Fit ``check``'s detector (a rejection refuses, naming the guard), record it, emit it."""
+    try:
+        baseline = check.fit_baseline(values)
+    except Refused as exc:  # BaselineError: too few, or not finite
+        raise Refused(f"guard '{check.name}': {exc}") from None
+    into[check.name] = {
+        **baseline.as_dict(),
+        "learned_from": learned_from,
+        "started_at": started,
+        "ended_at": time.time(),
+    }
+    emit(
+        "baseline",
+        guard=check.name,
+        readings=baseline.n,
+        mean=baseline.mean,
+        sd=baseline.sd,
+        detector=baseline.detector,
+    )
+
+
+def _fmt(value: float | None) -> str:
+    return "unreadable" if value is None else f"{value:g}"
+
+
+def anomaly_reason(check: SloCheck, reading: Reading) -> str:
+    """Why an anomaly guard breached, e.g. ``anomaly confirmed (ensemble): 252 outside the normal
+    band [21.4, 61.2] (expected 40.1), 2 anomalous checks in a row``."""
+    spec = check.spec.anomaly
+    verdict = check.last_verdict
+    band = f"[{_fmt(reading.band_low)}, {_fmt(reading.band_high)}]"
+    said = f"; {verdict.reason}" if verdict is not None and verdict.reason else ""
+    return (
+        f"anomaly confirmed ({spec.detector if spec else '?'}): {_fmt(reading.value)} outside the "
+        f"normal band {band} (expected {_fmt(reading.expected)}), "
+        f"{spec.confirm if spec else 1} anomalous checks in a row{said}"
+    )
