@@ -55,10 +55,17 @@ def ensure_toxiproxy(cache: Path = CACHE) -> Path:
 
 
 class Toxiproxy:
-    """One toxiproxy server on loopback, driven over its HTTP API."""
+    """One toxiproxy server on loopback, driven over its HTTP API.
 
-    def __init__(self, binary: Path, api_port: int) -> None:
+    ``own_session`` (default) starts it in a session of its own, as chaosguard starts its latency
+    worker: on Linux with autogroup scheduling each session is one scheduling group, so both proxies
+    then compete for the CPU on the same terms. ``False`` keeps it in the caller's session (and
+    scheduling group), next to the benchmark's load client and echo server.
+    """
+
+    def __init__(self, binary: Path, api_port: int, own_session: bool = True) -> None:
         self.binary = binary
+        self.own_session = own_session
         self.api = f"http://127.0.0.1:{api_port}"
         self.api_port = api_port
         self.proc: subprocess.Popen[bytes] | None = None
@@ -70,6 +77,7 @@ class Toxiproxy:
             [str(self.binary), "-host", "127.0.0.1", "-port", str(self.api_port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=self.own_session,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

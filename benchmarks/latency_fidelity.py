@@ -12,14 +12,22 @@ direct p50 RTT with one connection (the bare loopback round trip). Throughput is
 Each client connection starts at a random offset within the first 100 ms of the warm-up, so the
 closed-loop connections do not move in lockstep bursts.
 
-Run: ``.venv/bin/python benchmarks/latency_fidelity.py [--seconds 3]``. Prints a table, then one
-JSON line. Never asserts. Builds toxiproxy on first use (``benchmarks/_toxiproxy.py``).
+Run: ``.venv/bin/python benchmarks/latency_fidelity.py [--seconds 3] [--quick]`` (``--quick``:
+0.6 s per cell, a smoke run of the whole matrix). Prints a table, then one JSON line. Never asserts.
+Builds toxiproxy on first use (``benchmarks/_toxiproxy.py``). The JSON also carries the load average
+at the start and end (the machine may be shared: compare the two proxies within one run) and, per
+delay at 200 connections, the release lateness of chaosguard's proxy as the worker measured it.
+
+toxiproxy runs in a session of its own by default, as chaosguard's worker does (with autogroup
+scheduling, a session is a scheduling group); ``--toxiproxy-session shared`` puts it back in the
+benchmark's session, next to the load client and the echo server (how runs before issue 11 did it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import os
@@ -112,7 +120,7 @@ async def _load_main(port: int, conns: int, seconds: float, think_ms: float) -> 
     await asyncio.gather(
         *(
             loop.create_connection(
-                lambda d=d: _Client(rtts, warm, stop, think_ms / 1000, d), "127.0.0.1", port
+                functools.partial(_Client, rtts, warm, stop, think_ms / 1000, d), "127.0.0.1", port
             )
             for d in dones
         )
@@ -192,6 +200,14 @@ def _row(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per cell")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 0.6 s per cell")
+    parser.add_argument(
+        "--toxiproxy-session",
+        choices=["own", "shared"],
+        default="own",
+        help="toxiproxy in a session (autogroup) of its own like chaosguard's worker (default), "
+        "or in the benchmark's, next to the load client and echo server",
+    )
     parser.add_argument("--role", choices=["bench", "echo", "load"], default="bench")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--conns", type=int, default=1)
@@ -210,15 +226,18 @@ def main() -> None:
         rtts = uvloop.run(_load_main(args.port, args.conns, args.seconds, args.think))
         Path(args.out).write_text(json.dumps(rtts))
     else:
-        _bench(args.seconds, args.nice)
+        _bench(0.6 if args.quick else args.seconds, args.nice, args.toxiproxy_session == "own")
 
 
-def _bench(seconds: float, nice: int = 0) -> None:
+def _bench(seconds: float, nice: int = 0, own_session: bool = True) -> None:
     busy_before = _busy()
+    load_start = os.getloadavg()[0]
     os.environ["CHAOSGUARD_HOME"] = tempfile.mkdtemp(prefix="cg-bench-")
     allow_unguarded_actions()
     from chaosguard import faults
     from chaosguard.actions import latency as actions
+    from chaosguard.faults.latency import control
+    from chaosguard.faults.latency.kind import control_of, status
 
     echo = subprocess.Popen(
         [sys.executable, __file__, "--role", "echo"], stdout=subprocess.PIPE, text=True
@@ -226,7 +245,7 @@ def _bench(seconds: float, nice: int = 0) -> None:
     assert echo.stdout is not None
     echo_port = int(echo.stdout.readline())
     os.environ["LOG_LEVEL"] = "error"
-    toxi = Toxiproxy(ensure_toxiproxy(), _free_port())
+    toxi = Toxiproxy(ensure_toxiproxy(), _free_port(), own_session=own_session)
     toxi.start()
     toxi_port = _free_port()
     toxi.add_proxy("bench", f"127.0.0.1:{toxi_port}", f"127.0.0.1:{echo_port}")
@@ -242,7 +261,9 @@ def _bench(seconds: float, nice: int = 0) -> None:
     if nice:
         for _, pid in proxies.values():
             os.setpriority(os.PRIO_PROCESS, pid, nice)
+    record = faults.open_records("latency-proxy")[0]
     rows: list[dict[str, Any]] = []
+    lateness: dict[int, Any] = {}
     half = seconds / 2
     try:
         baseline = _pct(_load(echo_port, 1, seconds), 50)
@@ -257,6 +278,7 @@ def _bench(seconds: float, nice: int = 0) -> None:
                 toxi.set_latency("bench", delay, stream="downstream")
                 pooled: dict[str, list[float]] = {name: [] for name in proxies}
                 cpu = dict.fromkeys(proxies, 0.0)
+                control.request(control_of(record), {"op": "get", "reset": True})
                 for name in ("chaosguard", "toxiproxy", "toxiproxy", "chaosguard"):  # ABBA
                     port, pid = proxies[name]
                     before = _cpu(pid)
@@ -264,16 +286,24 @@ def _bench(seconds: float, nice: int = 0) -> None:
                     cpu[name] += _cpu(pid) - before
                 for name in proxies:
                     rows.append(_row(name, conns, delay, sorted(pooled[name]), seconds, cpu[name]))
+                if conns == CONNS[-1] and delay:
+                    lateness[delay] = status(record)["lateness"]  # of this cell only (reset above)
     finally:
         actions.stop_latency_proxy("bench")
         toxi.stop()
         echo.terminate()
         echo.wait()
-    _report(rows, baseline, busy_before or _busy(), toxi.binary, nice)
+    extra = (load_start, lateness, own_session)
+    _report(rows, baseline, busy_before or _busy(), toxi.binary, nice, extra)
 
 
 def _report(
-    rows: list[dict[str, Any]], baseline: float, busy: bool, binary: Path, nice: int
+    rows: list[dict[str, Any]],
+    baseline: float,
+    busy: bool,
+    binary: Path,
+    nice: int,
+    extra: tuple[float, dict[int, Any], bool],
 ) -> None:
     print(
         f"baseline = direct p50 RTT with 1 connection = {baseline:.3f} ms. Requested delay on the "
@@ -333,12 +363,15 @@ def _report(
     result.update(
         {
             "target_error_met": bool(err99 <= 5.0 and err99 <= toxi99),
-            "target_throughput_met": bool(ratio >= 0.5),
+            "target_throughput_met": bool(ratio >= 1.0),
             "baseline_rtt_ms": round(baseline, 4),
             "direction": "downstream",
             "go_build_running": busy,
             "proxy_nice": nice,
+            "toxiproxy_session": "own" if extra[2] else "shared",
+            "loadavg_1m_start": round(extra[0], 2),
             "loadavg_1m_end": round(os.getloadavg()[0], 2),
+            "chaosguard_lateness_200conn": extra[1],
             "cpus": os.cpu_count(),
             "toxiproxy": str(binary),
         }

@@ -7,8 +7,9 @@
   revert restores the toxic it had before).
 - :mod:`.control`: the worker's JSON-line control socket, both sides.
 - the worker (private): ``__main__`` (the process), :mod:`._proxy` (the asyncio engine),
-  :mod:`._pipe` (one direction of a connection: the delay FIFO and its timer), :mod:`._toxics` (when
-  a chunk is due; release-lateness evidence).
+  :mod:`._pipe` (one direction of a connection: the delay FIFO), :mod:`._sched` (the one
+  deadline-sorted schedule and timer of all FIFOs), :mod:`._toxics` (when a chunk is due;
+  release-lateness evidence), :mod:`._tune` (collector and scheduler settings of the process).
 
 This package's ``__init__`` imports nothing.
 """

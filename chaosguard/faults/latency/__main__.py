@@ -6,9 +6,10 @@ Arguments after the common worker flags::
     --listen HOST:PORT --upstream HOST:PORT --toxic JSON --control PATH [--seed N]
     [--max-connections N]
 
-It listens, opens its control socket, reports ``listen`` (the bound address) and ``control`` as
-ready info, then serves until SIGTERM or until the runner's lifeline breaks. It runs on uvloop when
-available (``CHAOSGUARD_LATENCY_LOOP=asyncio`` selects the standard loop).
+It listens, opens its control socket, tunes itself for on-time wake-ups (:mod:`._tune`: a frozen
+start-up heap, opt-in short scheduler slices), reports ``listen`` (the bound address) and
+``control`` as ready info, then serves until SIGTERM or until the runner's lifeline breaks. It runs
+on uvloop when available (``CHAOSGUARD_LATENCY_LOOP=asyncio`` selects the standard loop).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 from chaosguard.faults.child import report_error, report_ready, worker_setup
 from chaosguard.faults.latency import control
 from chaosguard.faults.latency._proxy import LatencyProxy
+from chaosguard.faults.latency._tune import freeze_heap, request_slice
 from chaosguard.faults.latency.spec import (
     DEFAULT_MAX_CONNECTIONS,
     Toxic,
@@ -55,7 +57,10 @@ def _handler(proxy: LatencyProxy) -> control.Handler:
         if op == "ping":
             return {"ok": True, "pid": os.getpid()}
         if op == "get":
-            return {"ok": True, **proxy.snapshot()}
+            snapshot = proxy.snapshot()
+            if req.get("reset"):
+                proxy.lateness.reset()
+            return {"ok": True, **snapshot}
         if op == "set":
             try:
                 toxic = Toxic.model_validate(req.get("toxic") or {})
@@ -87,6 +92,8 @@ async def serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         report_error(f"cannot open control socket {path}: {exc.strerror or exc}")
         return 1
+    proxy.tuning["short_slice"] = request_slice()
+    freeze_heap()
     report_ready(
         listen=join_address(host, port), control=str(path), upstream_addr=list(proxy.upstream_addr)
     )

@@ -1,14 +1,10 @@
-"""One direction of one proxied connection: a FIFO of ``(due, bytes)`` drained by one timer.
+"""One direction of one proxied connection: a FIFO of ``(due, bytes)`` on the worker's schedule.
 
 A pipe whose stream has no delay writes a chunk straight through (unless chunks are still queued
 ahead of it). Otherwise it asks its :class:`~chaosguard.faults.latency._toxics.DelayLine` when the
-chunk is due, appends it to its FIFO and keeps a single timer armed for the head of the FIFO; the
-timer writes everything already due at once. Delays therefore overlap (no head-of-line blocking) and
-order is kept.
-
-Timing: due times use :func:`time.monotonic` (µs), not ``loop.time()`` (1 ms steps under uvloop). A
-chunk is released once it is less than :data:`EARLY` from due; uvloop rounds timers to whole
-milliseconds, so an earlier wake-up simply re-arms — there is no spinning.
+chunk is due and appends it to its FIFO; the head of a non-empty FIFO has one entry in the worker's
+:class:`~._sched.Schedule`, which wakes the pipe to write everything already due at once. Delays
+therefore overlap (no head-of-line blocking) and order is kept.
 
 Flow control: a pipe stops reading its source while its FIFO holds more than :data:`HIGH_WATER`
 bytes (256 KiB) or its destination's write buffer is full, and resumes below :data:`LOW_WATER`
@@ -20,40 +16,39 @@ latency per direction (256 KiB / 100 ms ≈ 2.5 MiB/s), well above what latency 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from typing import TYPE_CHECKING
 
+from chaosguard.faults.latency._sched import EARLY, clock
 from chaosguard.faults.latency._toxics import DelayLine
 
 if TYPE_CHECKING:
     from chaosguard.faults.latency._proxy import Connection
 
-__all__ = ["EARLY", "HIGH_WATER", "LOW_WATER", "Pipe", "clock"]
+__all__ = ["HIGH_WATER", "LOW_WATER", "Pipe"]
 
-EARLY = 0.0005
 HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
 
-clock = time.monotonic
-
 
 class Pipe:
-    """One direction of one connection: FIFO of ``(due, bytes)`` drained by one timer."""
+    """One direction of one connection: FIFO of ``(due, bytes)`` released by the schedule."""
 
     __slots__ = (
         "_conn",
         "_dst",
         "_dst_full",
         "_ending",
+        "_lateness",
         "_line",
-        "_loop",
         "_paused",
+        "_proxy",
         "_queue",
         "_queue_full",
         "_queued",
+        "_schedule",
         "_src",
-        "_timer",
+        "_stat",
         "done",
         "stream",
     )
@@ -65,11 +60,13 @@ class Pipe:
         self.stream = stream
         self._src = src
         self._dst = dst
-        self._loop = conn.proxy.loop
-        self._line = DelayLine(conn.proxy.rng)
+        proxy = self._proxy = conn.proxy
+        self._schedule = proxy.schedule
+        self._lateness = proxy.lateness
+        self._stat = "bytes_" + stream
+        self._line = DelayLine(proxy.rng)
         self._queue: deque[tuple[float, bytes]] = deque()
         self._queued = 0
-        self._timer: asyncio.TimerHandle | None = None
         self._ending = ""  # "" | "eof" | "close"
         self.done = False
         self._queue_full = self._dst_full = self._paused = False
@@ -79,48 +76,49 @@ class Pipe:
         """A chunk arrived from the source (at ``arrived``, default now): forward it or queue it."""
         if self.done:
             return
-        proxy = self._conn.proxy
-        proxy.count(self.stream, len(data))
-        toxic = proxy.delay_toxic(self.stream)
-        if toxic is None and not self._queue:
+        proxy = self._proxy
+        proxy.stats[self._stat] += len(data)
+        toxic = proxy.delays[self.stream]
+        queue = self._queue
+        if toxic is None and not queue:
             self._dst.write(data)
             return
-        now = clock()
-        plan = self._line.plan(toxic, arrived or now, len(data))
-        if len(plan) == 1:
-            self._queue.append((plan[0][0], data))
+        was_empty = not queue
+        now = arrived or clock()
+        if toxic is None or toxic.bandwidth_kbps <= 0:
+            queue.append((self._line.next_due(toxic, now), data))
         else:
             view, offset = memoryview(data), 0
-            for due, length in plan:
-                self._queue.append((due, bytes(view[offset : offset + length])))
+            for due, length in self._line.plan(toxic, now, len(data)):
+                queue.append((due, bytes(view[offset : offset + length])))
                 offset += length
         self._queued += len(data)
         if self._queued > HIGH_WATER and not self._queue_full:
             self._queue_full = True
             self._update_reading()
-        if self._timer is None:
-            self._arm(now)
+        if was_empty:
+            self._schedule.add(self, queue[0][0])
 
-    def _arm(self, now: float) -> None:
-        self._timer = self._loop.call_later(self._queue[0][0] - now, self._drain)
-
-    def _drain(self) -> None:
-        self._timer = None
-        now = clock()
-        limit = now + EARLY
+    def release(self, now: float) -> None:
+        """The schedule's wake-up: write every chunk due by ``now`` (+ slack) in one write."""
         queue = self._queue
-        out: list[bytes] = []
-        record = self._conn.proxy.lateness.record
-        while queue and queue[0][0] <= limit:
-            due, data = queue.popleft()
-            record(now - due)
-            out.append(data)
-        if out:
-            data = out[0] if len(out) == 1 else b"".join(out)
-            self._queued -= len(data)
-            self._dst.write(data)
+        if self.done or not queue:
+            return  # dropped meanwhile
+        limit = now + EARLY
+        record = self._lateness.record
+        due, data = queue.popleft()
+        record(now - due)
+        if queue and queue[0][0] <= limit:
+            out = [data]
+            while queue and queue[0][0] <= limit:
+                due, data = queue.popleft()
+                record(now - due)
+                out.append(data)
+            data = b"".join(out)
+        self._queued -= len(data)
+        self._dst.write(data)
         if queue:
-            self._arm(now)
+            self._schedule.add(self, queue[0][0])
         elif self._ending:
             self._finish()
         if self._queue_full and self._queued < LOW_WATER:
@@ -150,7 +148,7 @@ class Pipe:
             return
         if close or not self._ending:
             self._ending = "close" if close else "eof"
-        if not self._queue and self._timer is None:
+        if not self._queue:
             self._finish()
 
     def _finish(self) -> None:
@@ -164,10 +162,7 @@ class Pipe:
         self._conn.pipe_done()
 
     def drop(self) -> None:
-        """The destination is gone: forget what is queued."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """The destination is gone: forget what is queued (its schedule entry then does nothing)."""
         self._queue.clear()
         self._queued = 0
         if not self.done:

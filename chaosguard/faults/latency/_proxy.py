@@ -20,7 +20,8 @@ import socket
 import struct
 from typing import Any, cast
 
-from chaosguard.faults.latency._pipe import HIGH_WATER, Pipe, clock
+from chaosguard.faults.latency._pipe import HIGH_WATER, Pipe
+from chaosguard.faults.latency._sched import Schedule, clock
 from chaosguard.faults.latency._toxics import Lateness, should_reset
 from chaosguard.faults.latency.spec import DEFAULT_MAX_CONNECTIONS, NO_TOXIC, Toxic
 
@@ -222,9 +223,12 @@ class LatencyProxy:
             0,
         )
         self.lateness = Lateness()
+        self.tuning: dict[str, Any] = {}  # what :mod:`._tune` managed to set, for ``get``
+        self.schedule = Schedule(self.loop)
         self._conns: set[Connection] = set()
         self._server: asyncio.AbstractServer | None = None
-        self._delay: dict[str, Toxic | None] = {}
+        #: the toxic delaying each stream now (``None``: untouched); pipes read it per chunk
+        self.delays: dict[str, Toxic | None] = {}
         self.toxic = toxic
         self.set_toxic(toxic)
 
@@ -252,18 +256,10 @@ class LatencyProxy:
     def set_toxic(self, toxic: Toxic) -> None:
         """Apply ``toxic`` to every chunk and connection that arrives from now on."""
         self.toxic = toxic
-        self._delay = {
+        self.delays = {
             s: toxic if toxic.delays and toxic.applies_to(s) else None
             for s in ("upstream", "downstream")
         }
-
-    def delay_toxic(self, stream: str) -> Toxic | None:
-        """The toxic delaying ``stream`` now, or ``None`` when it flows untouched."""
-        return self._delay[stream]
-
-    def count(self, stream: str, size: int) -> None:
-        """Account ``size`` bytes that entered ``stream``."""
-        self.stats["bytes_" + stream] += size
 
     def accept(self, client: asyncio.Transport) -> Connection | None:
         """A new client: refuse it (cap reached), reset it (by the toxic's odds) or connect it
@@ -300,6 +296,7 @@ class LatencyProxy:
             **self.stats,
             "active": len(self._conns),
             "lateness": self.lateness.summary(),
+            "tuning": self.tuning,
             "toxic": self.toxic.model_dump(mode="json"),
         }
 
@@ -309,3 +306,4 @@ class LatencyProxy:
             self._server.close()
         for conn in list(self._conns):
             conn.shutdown()
+        self.schedule.close()

@@ -44,6 +44,18 @@ class DelayLine:
             delay += self._rng.uniform(-toxic.jitter_ms, toxic.jitter_ms)
         return max(delay, 0.0) / 1000.0
 
+    def next_due(self, toxic: Toxic | None, now: float) -> float:
+        """Due time of a whole chunk arriving at ``now`` when no bandwidth cap cuts it in slices.
+
+        The same as the single slice :meth:`plan` returns then, without building a list (the
+        per-chunk fast path of the engine).
+        """
+        due = now if toxic is None else now + self.delay_s(toxic)
+        if due < self._last:
+            due = self._last
+        self._last = due
+        return due
+
     def plan(self, toxic: Toxic | None, now: float, size: int) -> list[tuple[float, int]]:
         """Slices ``(due time, length)`` of a chunk of ``size`` bytes arriving at ``now``.
 
@@ -88,6 +100,13 @@ class Lateness:
     BUCKETS = 1000
 
     def __init__(self) -> None:
+        self._buckets: list[int] = []
+        self.count = 0
+        self.max_ms = 0.0
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over (``get`` with ``reset`` on the control channel: one measurement per call)."""
         self._buckets = [0] * (self.BUCKETS + 1)
         self.count = 0
         self.max_ms = 0.0

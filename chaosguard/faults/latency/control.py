@@ -6,6 +6,7 @@ clients (:func:`request`). The socket lives under the state directory
 
     {"op": "ping"}                       → {"ok": true}
     {"op": "get"}                        → {"ok": true, "toxic": {...}, "connections": n, ...}
+    {"op": "get", "reset": true}         → the same, then the lateness histogram starts over
     {"op": "set", "toxic": {...}}        → {"ok": true, "toxic": {...}}   (the worker validates it)
 
 Errors come back as ``{"ok": false, "error": "..."}`` and :func:`request` raises them as

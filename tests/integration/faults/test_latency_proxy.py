@@ -16,7 +16,8 @@ import pytest
 
 from chaosguard import faults
 from chaosguard.actions import latency as actions
-from chaosguard.faults.latency.kind import status
+from chaosguard.faults.latency import control
+from chaosguard.faults.latency.kind import control_of, status
 from tests.integration.faults.test_latency_support import (
     address,
     listening_socket,
@@ -198,4 +199,25 @@ def test_a_stalled_receiver_slows_the_sender_and_no_byte_is_lost(upstream) -> No
         assert size == len(data) and digest.digest() == hashlib.sha256(data).digest()
     finally:
         sender.join(timeout=10)
+        link.close()
+
+
+def test_status_reports_release_lateness_and_tuning_and_can_start_the_histogram_over(
+    upstream,
+) -> None:
+    link = start_link(upstream, latency_ms=20, direction="downstream")
+    try:
+        for _ in range(5):  # five round trips through the schedule
+            one_way_ms(link.server, link.client)
+        record = next(
+            r for r in faults.open_records("latency-proxy") if r.id == link.proxy["record"]
+        )
+        seen = control.request(control_of(record), {"op": "get", "reset": True})
+        assert seen["lateness"]["count"] >= 5
+        assert seen["tuning"] == {"short_slice": False}  # the default: the kernel's own slice
+        after = status(record)["lateness"]
+        assert after["count"] == 0  # reset after the reply above
+        one_way_ms(link.server, link.client)
+        assert status(record)["lateness"]["count"] >= 1
+    finally:
         link.close()

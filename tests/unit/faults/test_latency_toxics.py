@@ -92,3 +92,27 @@ def test_lateness_histogram_summarises_release_delays() -> None:
     assert summary["p50_ms"] == 0.1  # bucket [0, 0.1) ms
     assert 2.0 <= summary["p99_ms"] <= 2.1
     assert late.percentile(100) == 250.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrivals=ARRIVALS, latency=st.floats(0, 500), jitter=st.floats(0, 300), seed=st.integers())
+def test_next_due_is_the_single_slice_of_plan(
+    arrivals: list[tuple[float, int]], latency: float, jitter: float, seed: int
+) -> None:
+    toxic = Toxic(latency_ms=latency, jitter_ms=jitter)
+    fast, planned = DelayLine(random.Random(seed)), DelayLine(random.Random(seed))
+    now = 100.0
+    for i, (gap, size) in enumerate(arrivals):
+        now += gap
+        which = None if i % 5 == 4 else toxic  # undelayed chunks still queue behind delayed ones
+        ((due, _),) = planned.plan(which, now, size)
+        assert fast.next_due(which, now) == due
+        assert fast.last_due == planned.last_due
+
+
+def test_lateness_reset_starts_a_fresh_measurement() -> None:
+    late = Lateness()
+    late.record(0.030)
+    late.reset()
+    late.record(0.001)
+    assert late.summary() == {"count": 1, "p50_ms": 1.0, "p99_ms": 1.0, "max_ms": 1.0}
