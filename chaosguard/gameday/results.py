@@ -134,8 +134,11 @@ class ExperimentResult:
         return float(score)
 
     def score_item(self) -> tuple[str, float, float | None]:
-        """What :func:`~chaosguard.gameday.score.resilience_score` takes for this experiment."""
-        return self.outcome, self.weight, self.canary_score
+        """What :func:`~chaosguard.gameday.score.resilience_score` takes for this experiment: the
+        canary score only when the canary reached a verdict (``pass`` or ``fail``); a canary too
+        short or without data to judge leaves the weight whole (its verdict is in the reports)."""
+        conclusive = self.canary.get("verdict") in ("pass", "fail")
+        return self.outcome, self.weight, self.canary_score if conclusive else None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for ``summary.json``."""

@@ -10,9 +10,10 @@
   ``chaosguard.canary.score``): ``w × (½ + c/200)``. A met run whose every guard behaved like its
   baseline under the fault (c = 100) earns its whole weight; one whose guards all moved (c = 0)
   earns half, like Keptn's "warning": the hypothesis and the SLOs held, but the system did not
-  behave as before (its latency tripled within the SLO). No canary score (nothing compared: no
-  method action, or a journal from before the analysis) leaves the weight whole; a canary that had
-  no data has score 0, never a success;
+  behave as before (its latency tripled within the SLO). A canary that reached no verdict
+  (nothing compared, too few readings, no data: ``inconclusive``/``nodata``, shown in the reports)
+  leaves the weight whole: a run too short to judge does not lower the score, and is never
+  counted as a canary success either;
 * **deviated** earns nothing (the system is not resilient to that fault);
 * **failed** (``action-failed``, ``error``) earns nothing: it proved nothing, and the score must
   never rise because experiments break (the exit code 4 already flags the suite);

@@ -31,9 +31,9 @@ drops global method/rollback hooks when the experiment declares controls of its 
 guarding is the one thing we must not ship. So a check that fails for an unexpected reason refuses
 (fail closed), and a phase change the session finds illegal is logged, never raised.
 
-Events (docs/events.md): ``run-start`` once preflight allowed the run, ``activity-start`` and
-``activity-end`` around every activity (probes included), ``outcome`` and ``run-end`` once the
-journal's ``chaosguard`` section is final.
+Events (docs/events.md): ``run-start`` (from the session, first, refused or not),
+``activity-start`` and ``activity-end`` around every activity (probes included), ``outcome`` and
+``run-end`` once the journal's ``chaosguard`` section is final.
 """
 
 from __future__ import annotations
@@ -117,9 +117,9 @@ def before_experiment_control(
     session = _current()
     if session.phase is not Phase.CONFIGURED:
         return  # wired twice: the first registration does the work
-    scope = session.control_args.get("scope") or scope_of(context)
+    scope = session.control_args.get("scope") or scope_of(context, configuration, secrets)
     try:
-        session.preflight(scope)
+        session.preflight(scope, configuration, secrets)
     except ChaosGuardError as exc:
         session.refused = str(exc)
         logger.error("chaosguard refused to run: %s", exc)
@@ -128,16 +128,6 @@ def before_experiment_control(
         session.refused = f"guard preflight failed: {type(exc).__name__}: {exc}"
         logger.exception("chaosguard preflight failed")
         raise InterruptExecution(session.refused) from None
-    if telemetry.enabled():
-        from chaosguard.guard.evidence import policy_digest
-
-        telemetry.emit(
-            "run-start",
-            run_id=session.run_id,
-            title=str((session.experiment or context or {}).get("title") or ""),
-            scope=scope,
-            policy_digest=policy_digest(session.policy),
-        )
 
 
 def _activity_started(activity: dict, section: str) -> None:

@@ -37,10 +37,10 @@ from chaosguard.guard.breach import Breach, revert_open_faults
 from chaosguard.guard.calendar import CALENDAR, calendar_check, calendar_watched
 from chaosguard.guard.document import substituted, with_control_guards
 from chaosguard.guard.killswitch import KILL_SWITCH, kill_switch_check, kill_switch_configured
+from chaosguard.guard.lock import RunLock, acquire_run_lock
 from chaosguard.guard.phases import TRANSITIONS, Phase
 from chaosguard.guard.watcher import Watcher
 from chaosguard.guard.wiring import operator_policy_file, run_policy
-from chaosguard.ledger.lock import ScopeLock, acquire_scope
 from chaosguard.policy import (
     Policy,
     check_activity,
@@ -55,6 +55,7 @@ from chaosguard.slo.build import build_detector, build_source
 from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.slo.spec import GuardBase, GuardSpec
 from chaosguard.telemetry import emit
+from chaosguard.telemetry import enabled as telemetry_enabled
 
 __all__ = ["POLICY_GUARDS", "TRANSITIONS", "Breach", "GuardSession", "Phase"]
 
@@ -77,7 +78,7 @@ class GuardSession:
         self.guard_specs: list[GuardSpec] = []
         self.checks: list[SloCheck] = []
         self.watcher: Watcher | None = None
-        self.lock: ScopeLock | None = None
+        self.lock: RunLock | None = None
         self.refused: str | None = None
         self.breach: Breach | None = None
         self.preflight_readings: list[Reading] = []
@@ -189,11 +190,21 @@ class GuardSession:
         return float(self.policy.guard.interval_s) if self.policy is not None else 1.0
 
     # -- preflight ------------------------------------------------------------------------------
-    def preflight(self, scope: str) -> None:
-        """Refuse (``Refused``) unless everything allows the run; then start watching."""
-        self.enter(Phase.PREFLIGHT)
+    def preflight(
+        self,
+        scope: str,
+        configuration: dict[str, Any] | None = None,
+        secrets: dict[str, Any] | None = None,
+    ) -> None:
+        """Refuse (``Refused``) unless everything allows the run; then start watching.
+
+        ``configuration`` and ``secrets`` resolve ``${...}`` in the scope's namespaces (the
+        Kubernetes Lease of each target namespace is taken here).
+        """
         # starting the run reverts dead runs' leftovers first
         self.run_id = faults.run_ledger().run_id
+        self._announce(scope)
+        self.enter(Phase.PREFLIGHT)
         if self.config_errors:
             raise Refused(f"guard configuration is invalid: {self.config_errors[0]}")
         problems = check_experiment(self.experiment)
@@ -205,7 +216,7 @@ class GuardSession:
         reasons += self._python_guard_refusals(policy)
         if reasons:
             raise Refused(reasons[0])
-        self.lock = acquire_scope(scope, self.run_id)
+        self.lock = acquire_run_lock(scope, self.run_id, configuration, secrets)
         if self.lock.previous:
             logger.warning(
                 "chaosguard: took over the scope lock of dead run %s",
@@ -246,6 +257,20 @@ class GuardSession:
                 f"SLO '{r.guard}' is already breached {when}: {what}, objective "
                 f"{self._spec(r.guard).threshold()}"
             )
+
+    def _announce(self, scope: str) -> None:
+        """``run-start``: the first event of every run, refused or not (docs/events.md)."""
+        if not telemetry_enabled():
+            return
+        from chaosguard.guard.evidence import policy_digest
+
+        emit(
+            "run-start",
+            run_id=self.run_id,
+            title=str(self.experiment.get("title") or ""),
+            scope=scope,
+            policy_digest=policy_digest(self.policy),
+        )
 
     def _python_guard_refusals(self, policy: Policy) -> list[str]:
         """Python SLO sources only from modules the operator's policy allows."""
@@ -419,6 +444,9 @@ class GuardSession:
             )
         if self.watcher is not None and self.phase.watched and not self.watcher.check_alive():
             raise Refused("the guard's watcher is not running (fail closed); no action runs")
+        lost = self.lock.lost() if self.lock is not None else None
+        if lost and section != "rollbacks":  # another runner may hold the scope now
+            raise Refused(f"{lost}; no further action runs")
         if self.breach is not None and section != "rollbacks":
             raise Refused(f"guard '{self.breach.guard}' aborted this run; no further action runs")
         judged = dict(activity)
