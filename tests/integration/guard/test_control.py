@@ -63,6 +63,7 @@ SECTION_KEYS = [
     "interval_s",
     "preflight",
     "readings",
+    "baselines",
     "breach",
     "rollbacks_played_by_guard",
     "steady_state_after_abort",
@@ -70,6 +71,7 @@ SECTION_KEYS = [
     "ledger",
     "injected",
     "lock",
+    "canary",
 ]
 
 

@@ -226,7 +226,7 @@ def test_guards() -> None:
         load_guards(block(guards=[{"name": "g", "source": "http", "url": "http://x"}]))
     assert str(info.value) == (
         "invalid argument 'extensions.chaosguard.guards.0': give exactly one of 'max' "
-        "(breach above) or 'min' (breach below)"
+        "(breach above) or 'min' (breach below), or an 'anomaly' block"
     )
     with pytest.raises(InvalidArgument, match=r"'extensions\.chaosguard\.guards\.0\.source'"):
         load_guards(block(guards=[{"name": "g", "source": "carrier-pigeon", "max": 1}]))
