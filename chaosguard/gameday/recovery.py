@@ -74,6 +74,10 @@ def wait_until_healthy(
     if not guards:
         return RecoveryResult(True, 0.0, 0)
     checks = [SloCheck(spec, build_source(spec), fail_closed) for spec in guards]
+    for check in checks:  # every client built before any clock starts (no warm-up readings)
+        prepare = getattr(check.source, "prepare", None)
+        if prepare is not None:
+            prepare()
     for check in checks:
         start = getattr(check.source, "start", None)
         if start is not None:

@@ -303,6 +303,12 @@ def _check_names(suite: Suite, where: str) -> None:
                 f"guards.{i}.name", f"duplicate guard name {guard.name!r} ({where})"
             )
         seen.add(guard.name)
+        if guard.max is None and guard.min is None:  # an anomaly block alone
+            raise InvalidArgument(
+                f"guards.{i}",
+                "a suite guard is also read between experiments to wait for recovery, which "
+                "needs an objective: give 'max' or 'min' besides the 'anomaly' block",
+            )
 
 
 def plan(suite: Suite, source: str, check: bool = True) -> GameDay:

@@ -159,6 +159,11 @@ def test_experiment_files_from_the_command_line(
             "guards.1.name",
             "duplicate guard name 'value'",
         ),
+        (  # recovery between experiments could never tell "healthy" from an anomaly block alone
+            lambda d: d["guards"][0].update(max=None, anomaly={"detector": "zscore"}),
+            "guards.0",
+            "needs an objective",
+        ),
         (
             lambda d: d.__setitem__("recovery", {"on_timeout": "wait"}),
             "recovery.on_timeout",
