@@ -80,14 +80,9 @@ def test_serve_keeps_the_world_up_for_runs_by_hand_then_tears_down_clean(
             ("latency-proxy", serve.pid, "alive")
         ]
 
-        for attempt in range(3):  # a busy machine may breach the p95 SLO before any fault
-            journal_path = tmp_path / f"journal-{attempt}.json"
-            run = _chaos(
-                env, "run", "--journal-path", str(journal_path), str(EXPERIMENT), timeout=180
-            )
-            guard = json.loads(journal_path.read_text())["chaosguard"]
-            if "already breached before any fault" not in str(guard.get("reason")):
-                break
+        journal_path = tmp_path / "journal.json"
+        run = _chaos(env, "run", "--journal-path", str(journal_path), str(EXPERIMENT), timeout=180)
+        guard = json.loads(journal_path.read_text())["chaosguard"]
         assert guard["outcome"] == "aborted", run.stdout[-2000:] + run.stderr[-2000:]
         assert guard["breach"]["guard"] == "p95-latency" and guard["breach"]["value"] > 500
         assert [r["kind"] for r in guard["breach"]["reverted"]] == ["latency-toxic"]
