@@ -16,10 +16,14 @@ Prints figures, asserts nothing. The last line is one JSON object (machine-reada
   ``--vm 1 --vm-bytes 512M --vm-keep`` with and without ``--vm-populate`` (started directly, RSS
   polled every 2 ms). "warm" trials first allocate and free 1 GiB, so that memory the micro-VM's
   balloon has handed back to the host does not skew the figure; "cold" trials start after 3 s idle.
+* Priority: 2 builtin workers asked for 75 % next to one busy nice-0 process, once with ``priority:
+  background`` (nice 19, the default) and once with ``priority: normal`` (the runner's nice, 0
+  here), started through the fault contract with the spec's ``priority``; achieved % per worker and
+  the competing process's %.
 * Stop: revert call → every process of the fault gone.
 
-Run: ``.venv/bin/python benchmarks/stress_accuracy.py`` (about 3 minutes; ``STRESS_BENCH_QUICK=1``:
-a one-minute smoke run of the script, figures not comparable).
+Run: ``.venv/bin/python benchmarks/stress_accuracy.py`` (about 3 minutes; ``--quick`` or
+``STRESS_BENCH_QUICK=1``: a one-minute smoke run of the script, figures not comparable).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from _bench_policy import allow_unguarded_actions
 
 from chaosguard import faults
 from chaosguard.actions.stress import stop_stress, stress_cpu, stress_memory
+from chaosguard.faults.stress.spec import CpuStressSpec
 
 # chaosguard reads its state directory when a fault starts, not at import
 os.environ.setdefault("CHAOSGUARD_HOME", tempfile.mkdtemp(prefix="chaosguard-stress-bench-"))
@@ -57,7 +62,8 @@ WORKERS = 2
 RUN_S, MEASURE_FROM_S, SAMPLE_S, BAND_PP = 8.0, 3.0, 0.05, 2.0
 Results = dict[tuple[str, int], dict[str, Any]]  # (backend, level) -> figures
 MEM_TRIALS = 3
-if os.environ.get("STRESS_BENCH_QUICK"):  # a smoke run of the script itself (~1 minute)
+PRIORITY_LEVEL = 75
+if os.environ.get("STRESS_BENCH_QUICK") or "--quick" in sys.argv[1:]:  # a smoke run (~1 minute)
     RUN_S, MEASURE_FROM_S, MEM_TRIALS = 3.0, 1.5, 1
 
 
@@ -182,6 +188,28 @@ def cpu_section(backends: list[str], loaded: bool) -> Results:
     return results
 
 
+def priority_section() -> dict[str, dict[str, Any]]:
+    """2 builtin workers at PRIORITY_LEVEL % next to one busy nice-0 process, per priority."""
+    out = {}
+    for priority in ("background", "normal"):
+        hog = start_hog()
+        try:
+            time.sleep(0.3)
+            hog_before, hog_t = cpu_ns(hog.pid), time.monotonic()
+            spec = CpuStressSpec(workers=WORKERS, load_percent=PRIORITY_LEVEL, priority=priority)
+            record = faults.inject("cpu-stress", spec)
+            pids = record.handles["pids"]
+            res = analyse(sample_cpu(pids, RUN_S), PRIORITY_LEVEL)
+            res["hog"] = 100 * (cpu_ns(hog.pid) - hog_before) / 1e9 / (time.monotonic() - hog_t)
+            res["nice"] = sorted({psutil.Process(p).nice() for p in record.handles["busy_pids"]})
+            res["stop"] = timed_stop(pids)
+            out[priority] = res
+        finally:
+            hog.kill()
+            hog.wait()
+    return out
+
+
 # -- memory ----------------------------------------------------------------------------------------
 def prewarm(mib: int = 1024) -> None:
     """Allocate and free memory so the next allocation finds host-backed pages (see module doc)."""
@@ -202,6 +230,7 @@ def mem_builtin() -> dict[str, Any]:
         "rss": rss,
         "held": record.handles["held_mib"],
         "populate": record.handles["populate_s"],
+        "huge": record.handles.get("huge_pages"),
         "stop": timed_stop(out["pids"]),
     }
 
@@ -294,11 +323,22 @@ def main() -> None:
     quiet = cpu_section(backends, loaded=False)
     cap = min(100.0, 100.0 * ((os.cpu_count() or 1) - 1) / WORKERS)
     loaded = cpu_section(backends, loaded=True)
+    prio = priority_section()
     mem = mem_section()
     after = contention()
 
     print_cpu("CPU, 2 workers at nice 19, no competing load added", quiet, backends, 100.0)
     print_cpu("CPU, 2 workers at nice 19, with one busy process at nice 0", loaded, backends, cap)
+
+    print(
+        f"\nPriority: 2 builtin workers asked for {PRIORITY_LEVEL} % next to one busy nice-0 "
+        "process"
+    )
+    for name, r in prio.items():
+        print(
+            f"  {name:<10} nice {r['nice']}: achieved {r['achieved']:6.2f} % per worker "
+            f"(wait {r['wait']:5.1f} %), competing process {r['hog']:5.1f} %"
+        )
 
     print(
         f"\nMemory 512 MiB (median of {MEM_TRIALS}; RSS = whole process, held = the mapping itself)"
@@ -368,9 +408,14 @@ def main() -> None:
             statistics.median(r["t"] for r in mem["cold"]["builtin"]), 3
         ),
         "mem_populate_s": round(statistics.median(r["populate"] for r in warm), 3),
+        "mem_huge_pages": any(r["huge"] for r in warm),
         "mem_worker_startup_s": round(statistics.median(r["t"] - r["populate"] for r in warm), 3),
         "stop_s": round(max(stops["builtin"] + mem_stops), 3),
         "loaded_capacity_pct": cap,
+        "priority_background_75_pct": round(prio["background"]["achieved"], 2),
+        "priority_normal_75_pct": round(prio["normal"]["achieved"], 2),
+        "priority_background_hog_pct": round(prio["background"]["hog"], 1),
+        "priority_normal_hog_pct": round(prio["normal"]["hog"], 1),
         "contention_start": before,
         "contention_end": after,
     }

@@ -1,6 +1,7 @@
 """Actions that load the local machine: CPU stress, memory stress, and ``stop_stress`` to undo them.
 
-Stress runs in worker processes at the lowest priority (nice 19) that die with the runner, and every
+Stress runs in worker processes at the lowest priority (nice 19; ``priority: normal`` keeps the
+runner's) that die with the runner, and every
 stress is recorded in the fault ledger before it starts, so a rollback, the guard or
 ``chaos cleanup`` can always stop it. Each action returns as soon as the stress is active (CPU
 workers running, memory resident); ``duration_s`` makes the stress end by itself, 0 keeps it until
@@ -57,10 +58,11 @@ def stress_cpu(
     load_percent: float = 100.0,
     duration_s: float = 0.0,
     backend: str = "builtin",
+    priority: str = "background",
     configuration: dict = None,
     secrets: dict = None,
 ) -> dict:
-    """Keep ``workers`` processes each busy ``load_percent`` % of one CPU, at nice 19.
+    """Keep ``workers`` processes each busy ``load_percent`` % of one CPU, at nice 19 by default.
 
     The builtin backend measures each process's own CPU time and adjusts its busy/sleep slices so
     the load holds its target (closed loop), also under other load; it only takes CPU time that
@@ -73,7 +75,10 @@ def stress_cpu(
         by ``stop_stress``, the guard or ``chaos cleanup``.
     :param backend: ``builtin`` (default) or ``stress-ng`` (runs ``stress-ng --cpu N --cpu-load L``,
         open loop, whole percents; stress-ng must be installed).
-    :returns: ``{"record", "kind", "workers", "load_percent", "duration_s", "backend", "pids"}``.
+    :param priority: ``background`` (default: nice 19, takes only CPU nothing else wants) or
+        ``normal`` (the runner's priority: competes like any normal-priority process).
+    :returns: ``{"record", "kind", "workers", "load_percent", "duration_s", "backend", "priority",
+        "pids"}``.
     """
     check_types(stress_cpu, locals())
     spec = parse(
@@ -82,8 +87,9 @@ def stress_cpu(
         load_percent=load_percent,
         duration_s=duration_s,
         backend=backend,
+        priority=priority,
     )
-    admit(f"{__name__}:stress_cpu", {"workers": spec.workers})
+    admit(f"{__name__}:stress_cpu", {"workers": spec.workers, "priority": spec.priority})
     return _summary(faults.inject("cpu-stress", spec))
 
 
@@ -91,6 +97,7 @@ def stress_memory(
     mib: int,
     duration_s: float = 0.0,
     backend: str = "builtin",
+    priority: str = "background",
     configuration: dict = None,
     secrets: dict = None,
 ) -> dict:
@@ -105,12 +112,16 @@ def stress_memory(
     :param backend: ``builtin`` (default: one populated mmap, held idle) or ``stress-ng`` (runs
         ``stress-ng --vm 1 --vm-bytes <mib>M --vm-keep --vm-populate``, which also keeps rewriting
         the memory; stress-ng must be installed).
-    :returns: ``{"record", "kind", "mib", "duration_s", "backend", "pids", "rss_mib"}`` where
-        ``rss_mib`` is the resident size reached by the stress processes.
+    :param priority: ``background`` (default: held at nice 19) or ``normal`` (the runner's
+        priority).
+    :returns: ``{"record", "kind", "mib", "duration_s", "backend", "priority", "pids", "rss_mib"}``
+        where ``rss_mib`` is the resident size reached by the stress processes.
     """
     check_types(stress_memory, locals())
-    spec = parse(MemoryStressSpec, mib=mib, duration_s=duration_s, backend=backend)
-    admit(f"{__name__}:stress_memory", {"mib": spec.mib})
+    spec = parse(
+        MemoryStressSpec, mib=mib, duration_s=duration_s, backend=backend, priority=priority
+    )
+    admit(f"{__name__}:stress_memory", {"mib": spec.mib, "priority": spec.priority})
     return _summary(faults.inject("memory-stress", spec))
 
 

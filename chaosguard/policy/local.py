@@ -126,6 +126,13 @@ def check_local(policy: Policy, action_name: str, arguments: Mapping[str, Any]) 
             raise Refused(
                 f"refused: mib={mib} exceeds policy local.max_memory_mib={limits.max_memory_mib}"
             )
+    if func in ("stress_cpu", "stress_memory"):
+        priority = _literal(arguments, "priority", str)
+        if priority == "normal" and not limits.allow_stress_priority_normal:
+            raise Refused(
+                "refused: priority=normal competes with the services on this machine; set policy "
+                "local.allow_stress_priority_normal: true to allow it"
+            )
 
 
 def check_processes(policy: Policy, processes: Sequence[ProcessInfo]) -> None:

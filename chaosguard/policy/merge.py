@@ -164,6 +164,7 @@ RULES: dict[str, Rule] = {
     "local.max_cpu_workers": _MIN,
     "local.max_memory_mib": _MIN,
     "local.allow_non_loopback_listen": _BOTH,
+    "local.allow_stress_priority_normal": _BOTH,
     "local.max_proxy_connections": Rule(min, "the smaller wins (default 512)"),
     "actions.allow": Rule(_intersect, "intersection (empty = no foreign action)"),
     "journal.allow_plain_http_auth": _BOTH,

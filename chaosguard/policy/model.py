@@ -337,6 +337,11 @@ class LocalLimits(_Model):
         strict=True,
         description="may the latency proxy listen on an address other than loopback",
     )
+    allow_stress_priority_normal: bool = Field(
+        default=False,
+        strict=True,
+        description="may a CPU or memory stress run at normal priority (competing with services)",
+    )
     max_proxy_connections: int = Field(
         default=512,
         ge=1,

@@ -7,7 +7,7 @@
 - workers (private): :mod:`._cpu_worker` (N busy processes, each holding its own CPU time at the
   requested duty cycle with a closed loop, :mod:`._dutycycle`), :mod:`._memory_worker` (one process
   holding ``mib`` MiB resident), :mod:`._stressng` / :mod:`._stressng_worker` (the optional
-  ``stress-ng`` backend, run as a process group under a small Python wrapper that owns the lifeline
+  ``stress-ng`` backend, run as a session under a small Python wrapper that owns the lifeline
   and kills the group on exit), :mod:`._oslib` (Linux process helpers).
 
 This package's ``__init__`` imports nothing, so worker processes start fast.

@@ -11,7 +11,10 @@ __all__ = [
     "close_inherited_fds",
     "reap_children",
     "rss_bytes",
+    "autogroup_nice",
+    "set_autogroup_nice",
     "set_child_subreaper",
+    "set_idle_policy",
     "set_parent_death_signal",
     "usable_cpus",
 ]
@@ -27,6 +30,49 @@ def usable_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # pragma: no cover - non-Linux
         return max(1, os.cpu_count() or 1)
+
+
+def set_autogroup_nice(nice: int | None = None, pid: int | str = "self") -> bool:
+    """Give ``pid``'s *autogroup* the ``nice`` value (default: this thread's own nice); False where
+    the kernel has no autogroups or refuses (another user's process).
+
+    With ``kernel.sched_autogroup_enabled`` (the default of most distributions) every session is
+    one scheduling group, and groups share the CPU by the *group's* nice, not their tasks': a
+    worker in its own session at nice 19 still gets a whole nice-0 group's share against the
+    runner's session and everyone else's. Raising an autogroup's nice (lower priority), or setting
+    it back to 0, needs no privilege, for any process of the same user.
+    """
+    value = os.getpriority(os.PRIO_PROCESS, 0) if nice is None else nice
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as fh:
+            fh.write(str(value))
+        return True
+    except OSError:
+        return False
+
+
+def set_idle_policy() -> bool:
+    """Move this process to ``SCHED_IDLE`` (allowed without privilege): it runs only when nothing
+    else wants the CPU, and any waking task of a normal policy preempts it at once, whatever the
+    scheduling groups (a nice-19 task may keep the CPU for the rest of its slice). False where the
+    platform has no ``SCHED_IDLE``."""
+    policy = getattr(os, "SCHED_IDLE", None)
+    if policy is None:  # pragma: no cover - non-Linux
+        return False
+    try:
+        os.sched_setscheduler(0, policy, os.sched_param(0))
+        return True
+    except OSError:
+        return False
+
+
+def autogroup_nice(pid: int | str = "self") -> int | None:
+    """The nice of ``pid``'s autogroup (``/autogroup-N nice V``), None without autogroups."""
+    try:
+        with open(f"/proc/{pid}/autogroup") as fh:
+            return int(fh.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _prctl(option: int, value: int) -> None:

@@ -1,12 +1,12 @@
 """The optional ``stress-ng`` backend, runner side: command lines and the wrapper that runs them.
 
-stress-ng is never started directly by the runner. A small Python wrapper
-(:mod:`._stressng_worker`) holds the lifeline, starts stress-ng in its own process group, adopts
-its grandchildren (child subreaper) and kills the whole group when it is stopped, when
-``duration_s`` ends, or when the runner dies. stress-ng's main process carries
-``--chaosguard-record=<id>`` as its ``argv[0]`` so ``terminate_record`` finds it even without the
-wrapper; it also dies with the wrapper (``PR_SET_PDEATHSIG``), and stress-ng stops its own
-stressors when their parent dies.
+stress-ng is never started directly by the runner. A small Python wrapper (:mod:`._stressng_worker`)
+holds the lifeline, starts stress-ng in its own session (its own process group, and its own
+autogroup at the stress's nice), adopts its grandchildren (child subreaper) and kills the whole
+group when it is stopped, when ``duration_s`` ends, or when the runner dies. stress-ng's main
+process carries ``--chaosguard-record=<id>`` as its ``argv[0]`` so ``terminate_record`` finds it
+even without the wrapper; it also dies with the wrapper (``PR_SET_PDEATHSIG``), and stress-ng stops
+its own stressors when their parent dies.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 ``python -m chaosguard.faults.stress._stressng_worker ...``.
 
 It owns what stress-ng cannot: the lifeline to the runner, the record flag, and a clean stop.
-stress-ng runs in its own process group with ``PR_SET_PDEATHSIG`` armed; this wrapper is a child
-subreaper, so when it kills the group it can also reap stress-ng's orphaned stressors (no zombies
-left behind).
+stress-ng runs in its own session (process group; autogroup at this wrapper's nice, while the
+wrapper keeps a normal one and stays responsive) with ``PR_SET_PDEATHSIG`` armed; this wrapper is a
+child subreaper, so when it kills the group it can also reap stress-ng's orphaned stressors (no
+zombies left behind).
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from collections.abc import Sequence
 import psutil
 
 from chaosguard.faults.child import report_error, report_ready, worker_setup
-from chaosguard.faults.stress._oslib import reap_children, rss_bytes, set_child_subreaper
+from chaosguard.faults.stress._oslib import (
+    autogroup_nice,
+    reap_children,
+    rss_bytes,
+    set_autogroup_nice,
+    set_child_subreaper,
+)
 from chaosguard.faults.workers import RECORD_FLAG
 
 _group = 0
@@ -31,6 +38,9 @@ _group = 0
 def _stop_group() -> None:
     """Kill stress-ng's whole process group and reap it (SIGTERM, runner death, end of duration)."""
     if _group:
+        # stress-ng's session may be a nice-19 autogroup: give it this wrapper's share first, or on
+        # a busy machine its processes wait long to be scheduled and die
+        set_autogroup_nice(autogroup_nice() or 0, _group)
         try:
             os.killpg(_group, signal.SIGKILL)
         except ProcessLookupError:
@@ -105,12 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         executable=args.exe,
         stdin=subprocess.DEVNULL,
         stdout=2,
-        process_group=0,
+        start_new_session=True,  # its own session: its own autogroup, at this wrapper's nice
         # PR_SET_PDEATHSIG; only a prctl call between fork and exec, safe despite the lifeline
         # thread
         preexec_fn=lambda: prctl(1, signal.SIGKILL, 0, 0, 0),
     )
     _group = proc.pid
+    set_autogroup_nice(os.getpriority(os.PRIO_PROCESS, 0), proc.pid)
     signal.signal(signal.SIGTERM, _on_sigterm)
     ready = _wait_ready(proc, args)
     if isinstance(ready, str):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from chaosguard.faults.contract import revalidate
-from chaosguard.faults.stress.spec import Backend
+from chaosguard.faults.stress.spec import Backend, Priority
 from chaosguard.ledger.identity import WorkerHandles
 from chaosguard.ledger.store import FaultRecord
 
@@ -27,6 +27,7 @@ class CpuShape(BaseModel):
     load_percent: float = Field(gt=0, le=100, allow_inf_nan=False)
     duration_s: float = Field(ge=0, allow_inf_nan=False)
     backend: Backend
+    priority: Priority = "background"  # records written before the field existed
 
 
 class MemoryShape(BaseModel):
@@ -37,6 +38,7 @@ class MemoryShape(BaseModel):
     mib: StrictInt = Field(ge=1)
     duration_s: float = Field(ge=0, allow_inf_nan=False)
     backend: Backend
+    priority: Priority = "background"  # records written before the field existed
 
 
 def handles_of(record: FaultRecord) -> WorkerHandles:

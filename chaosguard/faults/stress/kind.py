@@ -6,11 +6,16 @@ resident (the handles carry the achieved RSS). Revert stops every process of the
 then SIGKILL; ``vanished`` when none runs, e.g. after ``duration_s`` ended it). Observe lists the
 processes still running. A stress cannot change: stop it and start another.
 
-* ``cpu-stress``: N busy processes at nice 19, each holding its own CPU time at the requested duty
-  cycle with a closed loop (:mod:`._cpu_worker`, :mod:`._dutycycle`), or ``stress-ng --cpu N
-  --cpu-load L`` (open loop).
+Priority (the spec's ``priority``): ``background`` (default) runs every stress process at nice 19
+(the builtin busy processes also under ``SCHED_IDLE``, each in a session whose autogroup is nice 19
+too); ``normal`` leaves them at the runner's own priority (nice 0 normally).
+
+* ``cpu-stress``: N busy processes (nice 19 by default), each holding its own CPU time at the
+  requested duty cycle with a closed loop (:mod:`._cpu_worker`, :mod:`._dutycycle`), each in a
+  session of its own, or ``stress-ng --cpu N --cpu-load L`` (open loop).
 * ``memory-stress``: one process holding ``mib`` MiB resident (:mod:`._memory_worker`: a populated
-  mmap, allocated at nice 0, then held at nice 19), or ``stress-ng --vm 1 --vm-keep``.
+  mmap, allocated at the runner's priority, then held at nice 19 unless ``priority: normal``), or
+  ``stress-ng --vm 1 --vm-keep``.
 """
 
 from __future__ import annotations
@@ -20,16 +25,32 @@ from typing import Any
 from chaosguard.errors import Refused
 from chaosguard.faults.contract import FaultKind, FixedFault
 from chaosguard.faults.stress import _stressng
-from chaosguard.faults.stress._oslib import rss_bytes
+from chaosguard.faults.stress._oslib import autogroup_nice, rss_bytes, set_autogroup_nice
 from chaosguard.faults.stress.handles import handles_of
-from chaosguard.faults.stress.spec import MIB, CpuStressSpec, MemoryStressSpec
+from chaosguard.faults.stress.spec import MIB, CpuStressSpec, MemoryStressSpec, Priority
 from chaosguard.faults.workers import record_processes, spawn_worker, terminate_record
 from chaosguard.ledger.store import FaultRecord
 
-__all__ = ["CPU_KIND", "MEMORY_KIND", "NICE", "CpuStress", "MemoryStress", "WorkerKind"]
+__all__ = [
+    "CPU_KIND",
+    "MEMORY_KIND",
+    "NICE",
+    "CpuStress",
+    "MemoryStress",
+    "WorkerKind",
+    "nice_of",
+]
 
-#: Stress runs at the lowest priority: it takes idle CPU, never CPU the system needs.
+#: ``priority: background`` (the default) runs at the lowest priority: it takes idle CPU, never CPU
+#: the system needs.
 NICE = 19
+
+
+def nice_of(priority: Priority) -> int:
+    """The nice increment of a stress at ``priority``: 19 for ``background``, 0 for ``normal``
+    (the worker keeps the runner's own priority)."""
+    return NICE if priority == "background" else 0
+
 
 CPU_WORKER = "chaosguard.faults.stress._cpu_worker"
 MEMORY_WORKER = "chaosguard.faults.stress._memory_worker"
@@ -60,6 +81,7 @@ class WorkerKind(FixedFault):
             handles_of(record)
         except ValueError as exc:
             raise Refused(f"record {record.id} does not re-validate: {exc}") from None
+        _hasten(record)
         return terminate_record(record)
 
     def observe(self, record: FaultRecord) -> bool | dict[str, Any]:
@@ -71,6 +93,18 @@ class WorkerKind(FixedFault):
         return {"pids": sorted(p.pid for p in procs), "rss_mib": round(rss / MIB, 1)}
 
 
+def _hasten(record: FaultRecord) -> None:
+    """Give the stress's session (its autogroup) the runner's priority back before it is stopped:
+    at nice 19 on a busy machine its SIGTERM handler and the freeing of its memory would wait
+    behind everything else, past the grace period. The workers' own nice stays: inside their
+    autogroup they only compete with each other."""
+    mine = autogroup_nice()
+    if mine is None:  # no autogroups: the task's nice is what the scheduler uses
+        return
+    for proc in record_processes(record):
+        set_autogroup_nice(mine, proc.pid)
+
+
 class CpuStress(WorkerKind):
     """Start the CPU workers; revert stops them."""
 
@@ -78,11 +112,13 @@ class CpuStress(WorkerKind):
     Spec = CpuStressSpec
 
     def inject(self, spec: CpuStressSpec, record: FaultRecord) -> dict[str, Any]:
-        """Start the workers at nice 19 and return their pids once all of them run."""
+        """Start the workers (nice 19 unless ``priority: normal``); return their pids once all of
+        them run."""
+        nice = nice_of(spec.priority)
         if spec.backend == "stress-ng":
             argv = _stressng.cpu_argv(spec.workers, spec.load_percent)
             return _stressng.spawn(
-                record, argv, nice=NICE, duration_s=spec.duration_s, expect_stressors=spec.workers
+                record, argv, nice=nice, duration_s=spec.duration_s, expect_stressors=spec.workers
             )
         args = [
             "--workers",
@@ -92,7 +128,9 @@ class CpuStress(WorkerKind):
             "--duration",
             repr(spec.duration_s),
         ]
-        return spawn_worker(record, CPU_WORKER, args, nice=NICE)
+        if spec.priority == "background":
+            args.append("--idle")
+        return spawn_worker(record, CPU_WORKER, args, nice=nice)
 
 
 class MemoryStress(WorkerKind):
@@ -103,19 +141,23 @@ class MemoryStress(WorkerKind):
 
     def inject(self, spec: MemoryStressSpec, record: FaultRecord) -> dict[str, Any]:
         """Start the worker; return once ``mib`` MiB are resident (handles: pid, rss)."""
-        timeout = 10.0 + spec.mib / 256  # populating is ~1 s/GiB on a slow VM; be generous
+        # populating measured ~1 s/GiB on a quiet VM and ~4 s/GiB of never-touched memory on a busy
+        # one (the host backs it page by page): be generous
+        timeout = 10.0 + spec.mib / 64
         if spec.backend == "stress-ng":
             argv = _stressng.memory_argv(spec.mib)
             return _stressng.spawn(
                 record,
                 argv,
-                nice=NICE,
+                nice=nice_of(spec.priority),
                 duration_s=spec.duration_s,
                 target_rss=spec.mib * MIB,
                 ready_timeout=timeout,
             )
         args = ["--mib", str(spec.mib), "--duration", repr(spec.duration_s)]
-        # nice 0 for the allocation burst; the worker lowers itself to nice 19 once resident
+        args += ["--hold-nice", str(nice_of(spec.priority))]
+        # the runner's priority for the allocation burst; the worker then lowers itself to the
+        # priority's nice (19 for background) while it holds
         return spawn_worker(record, MEMORY_WORKER, args, nice=0, ready_timeout=timeout)
 
 

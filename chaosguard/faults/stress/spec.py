@@ -21,6 +21,7 @@ __all__ = [
     "Backend",
     "CpuStressSpec",
     "MemoryStressSpec",
+    "Priority",
     "max_workers",
     "memory_limit_mib",
     "stressng_path",
@@ -28,6 +29,11 @@ __all__ = [
 
 #: ``builtin``: chaosguard's own workers; ``stress-ng``: the stress-ng tool (must be on PATH).
 Backend = Literal["builtin", "stress-ng"]
+
+#: ``background`` (default): the stress runs at nice 19 and takes only CPU time nothing else wants;
+#: ``normal``: it runs at the runner's own priority (nice 0 normally) and competes for CPU like any
+#: other normal-priority load.
+Priority = Literal["background", "normal"]
 
 MIB = 1 << 20
 MIN_MARGIN_MIB = 256
@@ -86,6 +92,9 @@ class CpuStressSpec(BaseModel):
         0.0, ge=0, allow_inf_nan=False, description="seconds; 0 = until reverted"
     )
     backend: Backend = "builtin"
+    priority: Priority = Field(
+        "background", description="background (nice 19, default) or normal (the runner's nice)"
+    )
 
     @field_validator("workers")
     @classmethod
@@ -113,6 +122,9 @@ class MemoryStressSpec(BaseModel):
         0.0, ge=0, allow_inf_nan=False, description="seconds; 0 = until reverted"
     )
     backend: Backend = "builtin"
+    priority: Priority = Field(
+        "background", description="background (held at nice 19, default) or normal"
+    )
 
     @field_validator("mib")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -11,6 +12,9 @@ import pytest
 
 from chaosguard import faults
 from chaosguard.actions.stress import stop_stress, stress_cpu
+from chaosguard.faults.stress import kind as stress_kind
+from chaosguard.faults.stress._oslib import autogroup_nice
+from chaosguard.faults.stress.spec import CpuStressSpec
 from chaosguard.ledger.store import current_run
 from tests.integration.faults.test_stress_support import (
     all_gone,
@@ -61,6 +65,45 @@ def test_cpu_stress_tracks_target_at_nice_19_and_reverts(chaosguard_home: Path) 
     assert stop_stress() == {"stopped": []}  # second revert harmless
     closed = current_run().state().records[record.id]
     assert faults.revert(closed) == closed  # already closed: unchanged
+
+
+@pytest.mark.parametrize("backend", ["builtin", pytest.param("stress-ng", marks=needs_stressng)])
+def test_priority_normal_runs_at_the_runners_priority(chaosguard_home: Path, backend: str) -> None:
+    spec = CpuStressSpec(workers=1, load_percent=10, backend=backend, priority="normal")
+    record = faults.inject("cpu-stress", spec)
+    mine = psutil.Process().nice()
+    procs = processes(record.handles["pids"])
+    assert procs and all(p.nice() == mine for p in procs), [p.nice() for p in procs]
+    assert {autogroup_nice(p.pid) for p in procs} <= {None, mine}
+    if backend == "builtin":
+        assert {os.sched_getscheduler(p.pid) for p in procs} == {os.SCHED_OTHER}
+    assert faults.revert(record).outcome == "reverted"
+    assert all_gone(record.handles["pids"])
+
+
+def test_background_busy_processes_are_nice_19_autogroups(chaosguard_home: Path) -> None:
+    """With autogroups (one scheduling group per session, shares split between groups first), a
+    busy process at nice 19 in a nice-0 group would still get a whole group's share: each busy
+    process runs in its own session whose group is nice 19 too. The idle parent keeps a normal
+    group (its lifeline and stop must run promptly). Before a stop the runner gives every group its
+    own priority back, so the stop is not starved; the tasks' nice stays."""
+    record = faults.inject("cpu-stress", CpuStressSpec(workers=2, load_percent=30))
+    busy, pids = record.handles["busy_pids"], record.handles["pids"]
+    mine = autogroup_nice()
+    if mine is None:  # a kernel without autogroups: the tasks' nice is all there is
+        assert all(autogroup_nice(pid) is None for pid in pids)
+    else:
+        assert [autogroup_nice(pid) for pid in busy] == [19, 19]
+        assert len({os.getsid(pid) for pid in busy}) == 2  # a session each
+        stress_kind._hasten(record)
+        assert [autogroup_nice(pid) for pid in pids] == [mine] * len(pids)
+    assert all(p.nice() == 19 for p in processes(pids))
+    # background: the busy processes run only on CPU nothing else wants, preempted at once by any
+    # waking normal task; the parent (lifeline, stop) keeps the normal policy
+    assert [os.sched_getscheduler(pid) for pid in busy] == [os.SCHED_IDLE] * 2
+    assert os.sched_getscheduler(record.handles["pid"]) == os.SCHED_OTHER
+    assert faults.revert(record).outcome == "reverted"
+    assert all_gone(pids)
 
 
 def test_cpu_stress_ends_by_itself_after_duration(chaosguard_home: Path) -> None:

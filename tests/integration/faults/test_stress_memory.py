@@ -9,6 +9,8 @@ import psutil
 
 from chaosguard import faults
 from chaosguard.actions.stress import stop_stress, stress_memory
+from chaosguard.faults.stress._memory_worker import huge_pages_help
+from chaosguard.faults.stress.spec import MemoryStressSpec
 from tests.integration.faults.test_stress_support import all_gone, processes, wait_until
 
 MIB = 1 << 20
@@ -25,10 +27,20 @@ def test_memory_is_resident_when_the_action_returns_and_released_on_revert(
     assert 0.9 * 512 <= out["rss_mib"] <= 1.1 * 512
     assert record.handles["held_mib"] >= 0.99 * 512  # the mapping itself is fully resident
     assert worker.nice() == 19  # holds at the lowest priority once allocated
+    assert record.handles["huge_pages"] is huge_pages_help()  # asked only where they help
 
     assert stop_stress("memory")["stopped"][0]["outcome"] == "reverted"
     assert all_gone(out["pids"])
     assert stop_stress() == {"stopped": []}
+
+
+def test_priority_normal_holds_at_the_runners_priority(chaosguard_home: Path) -> None:
+    record = faults.inject("memory-stress", MemoryStressSpec(mib=64, priority="normal"))
+    (worker,) = processes([record.handles["pid"]])
+    assert worker.nice() == psutil.Process().nice()
+    assert record.handles["held_mib"] >= 0.99 * 64
+    assert faults.revert(record).outcome == "reverted"
+    assert all_gone([record.handles["pid"]])
 
 
 def test_memory_is_released_after_duration(chaosguard_home: Path) -> None:

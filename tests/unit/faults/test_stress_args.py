@@ -14,7 +14,16 @@ from chaosguard import faults
 from chaosguard.actions import stress
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.stress import _stressng as stressng
-from chaosguard.faults.stress.spec import max_workers, memory_limit_mib
+from chaosguard.faults.stress.handles import check_cpu, check_memory
+from chaosguard.faults.stress.kind import nice_of
+from chaosguard.faults.stress.spec import (
+    CpuStressSpec,
+    MemoryStressSpec,
+    max_workers,
+    memory_limit_mib,
+)
+from chaosguard.ledger.store import FaultRecord
+from chaosguard.validation import parse
 
 FAST = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -45,6 +54,12 @@ bad_backend = st.one_of(
     st.text(max_size=12).filter(lambda s: s not in ("builtin", "stress-ng")),
     st.none(),
     st.integers(),
+)
+bad_priority = st.one_of(
+    st.text(max_size=12).filter(lambda s: s not in ("background", "normal")),
+    st.none(),
+    st.integers(),
+    st.booleans(),
 )
 bad_kind = st.one_of(
     st.text(max_size=10).filter(lambda s: s not in ("all", "cpu", "memory")), st.none()
@@ -102,6 +117,38 @@ def test_stress_bad_duration(value, chaosguard_home: Path) -> None:
 def test_stress_bad_backend(value, chaosguard_home: Path) -> None:
     _refused(lambda: stress.stress_cpu(load_percent=10, backend=value), "backend", chaosguard_home)
     _refused(lambda: stress.stress_memory(1, backend=value), "backend", chaosguard_home)
+
+
+@FAST
+@given(value=bad_priority)
+def test_stress_bad_priority_names_the_field(value) -> None:
+    for model, base in ((CpuStressSpec, {}), (MemoryStressSpec, {"mib": 1})):
+        with pytest.raises(InvalidArgument) as info:
+            parse(model, **base, priority=value)
+        assert info.value.field == "priority"
+        assert "'priority'" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_priority_defaults_to_background_and_maps_to_nice() -> None:
+    assert CpuStressSpec().priority == "background"
+    assert MemoryStressSpec(mib=1).priority == "background"
+    assert parse(CpuStressSpec, priority="normal").priority == "normal"
+    assert (nice_of("background"), nice_of("normal")) == (19, 0)
+
+
+def _record(kind: str, spec: dict[str, object]) -> FaultRecord:
+    handles = {"pid": 12345, "create_time": 1.0}
+    return FaultRecord(id="r1", run_id="run", kind=kind, spec=spec, handles=handles, created_at=1.0)
+
+
+def test_revert_trusts_records_with_or_without_priority() -> None:
+    cpu = {"workers": 1, "load_percent": 50.0, "duration_s": 0.0, "backend": "builtin"}
+    mem = {"mib": 64, "duration_s": 0.0, "backend": "builtin"}
+    for priority in ({}, {"priority": "background"}, {"priority": "normal"}):
+        check_cpu(_record("cpu-stress", {**cpu, **priority}))  # older records have no priority
+        check_memory(_record("memory-stress", {**mem, **priority}))
+    with pytest.raises(ValueError, match="priority"):
+        check_cpu(_record("cpu-stress", {**cpu, "priority": "realtime"}))
 
 
 @FAST

@@ -135,7 +135,7 @@ def test_a_good_experiment_has_no_problem() -> None:
             (
                 "method[0].provider.arguments.cores: unknown argument of "
                 "chaosguard.actions.stress:stress_cpu (known: workers, load_percent, duration_s, "
-                "backend)"
+                "backend, priority)"
             ),
         ),
         (

@@ -92,6 +92,7 @@ def at_least_as_strict(key: str, merged: Any, side: Any) -> bool:
     if key in (
         "allow_unguarded",
         "local.allow_non_loopback_listen",
+        "local.allow_stress_priority_normal",
         "journal.allow_plain_http_auth",
     ):
         return side or not merged
