@@ -84,6 +84,14 @@ def test_the_anomaly_guard_aborts_at_the_250ms_step_the_slo_lets_through(
     assert normal[0]["anomalous"] is None and normal[-1]["anomalous"] is not None
     assert any(r["anomalous"] and r["breached"] for r in normal)
 
+    # The canary analysis of the run: the guard's fault window against its baseline, after the fact.
+    canary = guard["canary"]
+    verdicts = {m["guard"]: m for m in canary["metrics"]}
+    assert set(verdicts) == {"p95-latency", "error-rate", "p95-normal"}, canary
+    assert verdicts["p95-normal"]["classification"] == "High", verdicts["p95-normal"]
+    assert verdicts["p95-normal"]["p_value"] < 0.02
+    assert canary["verdict"] == "fail" and canary["score"] < 100
+
 
 def _started(journal: dict[str, Any], name: str) -> float:
     from datetime import datetime
