@@ -1,11 +1,11 @@
 """Record real guard readings from the demo service for ``benchmarks/anomaly_detection.py``.
 
-``python benchmarks/_anomaly_record.py --seconds 360`` starts the demo service in-process
-(:mod:`chaosguard.demo.service`'s handler on a free port, 15–45 ms of work per request) and reads
-it with the real HTTP SLO source (:class:`chaosguard.slo.http.source.HttpSource`: its own sampler,
-10 requests/s, a 5 s window, p95 and error ratio) once a second, like a guard with the default
-1 s interval. The first full window is dropped (the warm-up the guard also ignores). The readings
-and how they were taken go to ``benchmarks/data/demo_readings.json``.
+``python benchmarks/_anomaly_record.py [--seconds 900] [--out PATH]`` starts the demo service
+in-process (:mod:`chaosguard.demo.service`'s handler on a free port, 15–45 ms of work per
+request) and reads it with the real HTTP SLO source (:class:`chaosguard.slo.http.source.HttpSource`:
+its own sampler, 10 requests/s, a 5 s window, p95 and error ratio) once a second, like a guard with
+the default 1 s interval. The first full window is dropped (the warm-up the guard also ignores).
+The readings and how they were taken go to ``benchmarks/data/demo_readings.json``.
 """
 
 from __future__ import annotations
@@ -73,12 +73,13 @@ def record(seconds: float, interval_s: float = 1.0) -> dict[str, object]:
 def main() -> None:
     """Record and write the fixture."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=360.0)
+    parser.add_argument("--seconds", type=float, default=900.0)
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     data = record(args.seconds)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(data) + "\n")
-    print(f"{len(data['p95_ms'])} readings -> {OUT}")  # type: ignore[arg-type]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(data) + "\n")
+    print(f"{len(data['p95_ms'])} readings -> {args.out}")  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

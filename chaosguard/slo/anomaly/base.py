@@ -32,9 +32,11 @@ class Baseline:
     """What a detector learned: ``n`` readings, their mean and sd, the normal band of one check.
 
     ``low``/``high`` are the bounds a reading (the detector's statistic) may reach without being
-    anomalous, floors included; ``per_check_alpha`` is the tail probability the threshold was set
-    to (per side), ``thin`` the readings per independent reading used, ``n_eff`` the effective
-    baseline size after autocorrelation, ``k`` the threshold multiplier of the statistic's sd.
+    anomalous, floors included; ``per_check_alpha`` is one check's probability of exceeding the
+    threshold under the fitted null model (simulated), ``thin`` the readings per independent
+    reading used, ``n_eff`` the effective baseline size after autocorrelation, ``k`` the threshold
+    multiplier of the statistic's sd. ``extra`` says how the threshold was calibrated (``nu``,
+    ``fence``, ``sims``, ``run_level``, ``simulated_fpr``).
     """
 
     detector: str

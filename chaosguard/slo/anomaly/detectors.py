@@ -1,4 +1,4 @@
-"""The single detectors: a linear filter of the readings judged against a Gaussian band.
+"""The single detectors: a filter of the readings judged against a band around the baseline.
 
 =================  =============================  ==========================================
 detector           statistic judged               baseline centre and scale
@@ -10,11 +10,14 @@ detector           statistic judged               baseline centre and scale
 ``iqr``            the reading                    median, IQR / 1.349 (robust to outliers)
 =================  =============================  ==========================================
 
-The band is ``centre ± c · scale · sqrt(V + 1/n_eff)`` with ``c`` from
-:mod:`~chaosguard.slo.anomaly.thresholds`, widened to the practical-significance floors
-``max(min_change · |centre|, min_abs_change)``. Only ``direction``'s side is enforced. The filter
-starts from the baseline's centre, so the first checks are judged against the baseline alone.
-``check`` and ``scan`` (a whole series at once, for benchmarks and tests) give the same verdicts.
+The band is ``centre ± c · scale · sqrt(V + 1/n_eff)``, ``c`` calibrated by simulation from the
+baseline's fitted model (:mod:`~chaosguard.slo.anomaly.calibrate`), widened to the
+practical-significance floors ``max(min_change · |centre|, min_abs_change)``. Only
+``direction``'s side is enforced. A smoother's input is clipped at a fence (at least 4 scales, or
+twice the floor, from the centre) so that a lone spike cannot hold the smoothed value high for
+several checks. The filter starts from the baseline's centre, so the first checks are judged
+against the baseline alone. ``check`` and ``scan`` (a whole series at once, for benchmarks and
+tests) give the same verdicts.
 """
 
 from __future__ import annotations
@@ -23,53 +26,70 @@ import math
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from chaosguard.slo.anomaly import model
 from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline, BaselineError
+from chaosguard.slo.anomaly.calibrate import Calibration, Setting, calibrate, unit
 from chaosguard.slo.anomaly.spec import MIN_BASELINE, AnomalySpec, checks_per_run_for
-from chaosguard.slo.anomaly.thresholds import (
-    FilterModel,
-    effective_n,
-    estimate_rho,
-    filter_model,
-    multiplier,
-    rho_for_thin,
-)
+from chaosguard.slo.anomaly.thresholds import effective_n, estimate_rho, rho_for_thin, rho_se
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["FilterDetector", "weights_for", "baseline_array"]
-
-#: IQR-based estimates are worth fewer readings than the mean and sd (asymptotic efficiencies
-#: under normality: the median 2/π ≈ 0.64, the IQR's scale about 0.37).
-_MEDIAN_EFFICIENCY = 2.0 / math.pi
-_IQR_EFFICIENCY = 0.37
+__all__ = [
+    "FilterDetector",
+    "weights_for",
+    "baseline_array",
+    "fit_model",
+    "confirmed_runs",
+]
 
 
 def weights_for(name: str, spec: AnomalySpec) -> NDArray[np.float64]:
     """The filter weights of detector ``name`` (newest reading first, summing to 1)."""
-    import numpy as np
+    return model.weights_for(
+        name,
+        window=spec.window,
+        smoothing=spec.smoothing,
+        trend_smoothing=spec.trend_smoothing,
+        horizon=spec.horizon,
+    )
 
-    if name in ("zscore", "iqr"):
-        return np.ones(1)
-    if name == "moving-average":
-        return np.full(spec.window, 1.0 / spec.window)
-    level_a = spec.smoothing
-    trend_b = spec.trend_smoothing if name == "holt" else 0.0
-    horizon = spec.horizon if name == "holt" else 0
-    # impulse response of the recursion: one reading of 1 after a constant 0, then zeros
-    out: list[float] = []
-    level, trend = 0.0, 0.0
-    for i in range(2000):
-        x = 1.0 if i == 0 else 0.0
-        new_level = level_a * x + (1.0 - level_a) * (level + trend)
-        trend = trend_b * (new_level - level) + (1.0 - trend_b) * trend
-        level = new_level
-        out.append(level + horizon * trend)
-        if i > 5 and abs(out[-1]) < 1e-10 and abs(trend) < 1e-10:
-            break
-    w: NDArray[np.float64] = np.array(out) / sum(out)
-    return w
+
+def fit_model(
+    spec: AnomalySpec, x: NDArray[np.float64], source_thin: int, checks: int
+) -> tuple[Setting, int]:
+    """The calibration setting of ``spec`` for baseline ``x`` and a run of ``checks`` checks, and
+    the readings per independent reading it implies.
+
+    ρ: ``spec.thin`` when given (known, not spread); else the baseline's bias-corrected estimate
+    plus one standard error, at least what the source's overlapping windows imply, spread by its
+    standard error in the simulation. ν: from the baseline's Geary ratio, spread likewise.
+    """
+    n = len(x)
+    if spec.thin is not None:
+        rho, se, floor = rho_for_thin(spec.thin), 0.0, rho_for_thin(spec.thin)
+    else:
+        floor = rho_for_thin(source_thin)
+        rho = max(floor, estimate_rho(x, upper=True))
+        se = round(rho_se(rho, n), 4)
+    thin = spec.thin or max(1, math.ceil((1 + rho) / (1 - rho) - 1e-9))
+    setting = Setting(
+        n=n,
+        m=checks,
+        rho=rho,
+        nu=model.estimate_nu(x),
+        rho_se=se,
+        rho_floor=floor,
+        nu_spread=True,
+        confirm=spec.confirm,
+        direction=spec.direction,
+        window=spec.window,
+        smoothing=spec.smoothing,
+        trend_smoothing=spec.trend_smoothing,
+        horizon=spec.horizon,
+    )
+    return setting, thin
 
 
 def baseline_array(values: Any, need: int) -> NDArray[np.float64]:
@@ -97,7 +117,7 @@ class FilterDetector:
         self.name = name
         self.min_baseline = MIN_BASELINE[name]
         self.spec = spec
-        self.alpha = alpha  # this detector's share of the run's alpha (the ensemble splits it)
+        self.alpha = alpha
         self.source_thin = max(1, thin)
         self.checks_per_run = checks_per_run_for(spec.checks_per_run, interval_s)
         self.weights = weights_for(name, spec)
@@ -105,60 +125,61 @@ class FilterDetector:
         self._history: deque[float] = deque(maxlen=len(self.weights))
         self._streak = 0
         self._scale = 0.0  # sd of the statistic under the baseline model (score unit)
-        self._models: dict[float, FilterModel] = {}  # by rho: the weights are fixed
+        self._fence = (-math.inf, math.inf)  # a smoother's input is clipped to this
 
     def fit(self, values: Any) -> Baseline:
-        """Learn centre, scale, autocorrelation and the band; reset the streaming state."""
+        """Learn centre, scale, autocorrelation, tails and the band; reset the streaming state."""
+        x = baseline_array(values, max(self.min_baseline, self.spec.baseline_readings))
+        setting, thin = fit_model(self.spec, x, self.source_thin, self.checks_per_run)
+        cal = calibrate(setting, (self.name,), 1, self.alpha)
+        return self.fit_calibrated(x, setting, cal, thin)
+
+    def fit_calibrated(
+        self, x: NDArray[np.float64], setting: Setting, cal: Calibration, thin: int
+    ) -> Baseline:
+        """Set the band from a calibration of ``setting`` (the ensemble calibrates jointly)."""
         import numpy as np
 
-        x = baseline_array(values, max(self.min_baseline, self.spec.baseline_readings))
-        n = len(x)
-        if self.spec.thin is not None:
-            rho, thin = rho_for_thin(self.spec.thin), self.spec.thin
-        else:
-            rho = max(rho_for_thin(self.source_thin), estimate_rho(x))
-            thin = max(1, math.ceil((1 + rho) / (1 - rho) - 1e-9))
-        n_eff = effective_n(n, rho)
-        tau_in = (1.0 + rho) / (1.0 - rho)
-        mean, sd = float(x.mean()), float(x.std(ddof=1))
-        if n > tau_in + 1:  # the sample variance of correlated readings is biased low
-            sd *= math.sqrt((n - 1.0) / (n - tau_in))
-        centre, scale, n_centre = mean, sd, n_eff
-        df = _scale_df(x, n_eff)
-        extra: dict[str, Any] = {}
-        if self.name == "iqr":
-            q1, median, q3 = (float(q) for q in np.percentile(x, [25, 50, 75]))
-            iqr = q3 - q1
-            centre = median
-            scale = iqr / 1.349 if iqr > 0 else sd  # mostly ties: fall back to the sd
-            n_centre = max(2.0, _MEDIAN_EFFICIENCY * n_eff)
-            df = max(1.0, min(df, _IQR_EFFICIENCY * n_eff - 1.0))
-            extra = {"q1": q1, "median": median, "q3": q3, "iqr": iqr}
-        model = self._models.get(rho)
-        if model is None:
-            model = self._models[rho] = filter_model(self.weights, rho)
-        block = model.block
-        m_eff = math.ceil(self.checks_per_run / block)
-        j = math.ceil(self.spec.confirm / block)
-        sides = 2 if self.spec.direction == "both" else 1
-        tail = self.alpha / sides / m_eff
-        c = multiplier(tail, n_centre, df, model.v, j)
-        self._scale = scale * math.sqrt(model.v + 1.0 / n_centre)
+        n, rho = len(x), setting.rho
+        centre_a, scale_a = model.centre_scale(self.name, x[None, :], rho)
+        centre, scale = float(centre_a[0]), float(scale_a[0])
+        sd = float(x.std(ddof=1)) * model.sd_correction(n, rho)
+        c = cal.c[self.name]
+        self._scale = scale * unit(self.name, setting)
         floor = max(self.spec.min_change * abs(centre), self.spec.min_abs_change)
         half = c * self._scale
+        # at least 1.5 × the band (a step clipped at the fence must still clear the band), and no
+        # fence at all when it would be 0 (a constant baseline without floor: never clip to it)
+        fence = math.inf
+        if math.isfinite(cal.fence[self.name]):  # smoothers only
+            fence = max(cal.fence[self.name] * scale, 1.5 * half, 2.0 * floor) or math.inf
+        self._fence = (centre - fence, centre + fence)
+        extra: dict[str, Any] = {
+            "centre": centre,
+            "scale": scale,
+            "nu": setting.nu if math.isfinite(setting.nu) else None,
+            "fence": fence if math.isfinite(fence) else None,
+            "calibration": "simulation",
+            "sims": cal.sims,
+            "run_level": cal.run_level[self.name],
+            "simulated_fpr": cal.achieved,
+        }
+        if self.name == "iqr":
+            q1, median, q3 = (float(q) for q in np.percentile(x, [25, 50, 75]))
+            extra.update({"q1": q1, "median": median, "q3": q3, "iqr": q3 - q1})
         self.baseline = Baseline(
             detector=self.name,
             n=n,
-            mean=mean,
+            mean=float(x.mean()),
             sd=sd,
             low=min(centre - half, centre - floor),
             high=max(centre + half, centre + floor),
-            n_eff=n_eff,
+            n_eff=effective_n(n, rho),
             thin=thin,
             autocorrelation=rho,
-            per_check_alpha=tail,
+            per_check_alpha=cal.per_check[self.name],
             k=c,
-            extra={**extra, "centre": centre, "confirm_blocks": j, "checks_per_block": block},
+            extra=extra,
         )
         self._history = deque([centre] * len(self.weights), maxlen=len(self.weights))
         self._streak = 0
@@ -189,7 +210,7 @@ class FilterDetector:
             return AnomalyVerdict(
                 True, True, centre, b.low, b.high, math.inf, value, "not a finite number"
             )
-        self._history.appendleft(float(value))
+        self._history.appendleft(min(max(float(value), self._fence[0]), self._fence[1]))
         stat = float(sum(w * h for w, h in zip(self.weights, self._history, strict=True)))
         anomalous, score = self._judge(stat)
         self._streak = self._streak + 1 if anomalous else 0
@@ -205,7 +226,8 @@ class FilterDetector:
         centre = float(b.extra["centre"])
         x = np.asarray(values, dtype=float)
         w = self.weights
-        padded = np.concatenate([np.full(len(w) - 1, centre), x])
+        clipped = np.clip(np.where(np.isfinite(x), x, centre), *self._fence)
+        padded = np.concatenate([np.full(len(w) - 1, centre), clipped])
         stat = np.convolve(padded, w, mode="valid")
         if self.spec.direction == "up":
             anomalous = stat > b.high
@@ -227,21 +249,6 @@ def confirmed_runs(anomalous: NDArray[np.bool_], confirm: int) -> NDArray[np.boo
     shifted[..., confirm:] = csum[..., :-confirm]
     out: NDArray[np.bool_] = (csum - shifted) >= confirm
     return out
-
-
-def _scale_df(x: NDArray[np.float64], n_eff: float) -> float:
-    """Degrees of freedom the sd estimate is worth, lowered for heavy tails.
-
-    ``Var(s²/σ²) ≈ 2/(n-1) + (κ-3)/n`` for kurtosis κ (3 for the normal); the equivalent χ² has
-    ``df = 2 / Var(s²/σ²)``. κ is the baseline's sample kurtosis (at least 3).
-    """
-    import numpy as np
-
-    d = x - x.mean()
-    m2 = float(np.mean(d * d))
-    kurt = float(np.mean(d**4)) / (m2 * m2) if m2 > 0 else 3.0
-    excess = max(0.0, kurt - 3.0)
-    return max(1.0, 2.0 / (2.0 / (n_eff - 1.0) + excess / n_eff)) if n_eff > 1 else 1.0
 
 
 def _sign(x: float) -> float:

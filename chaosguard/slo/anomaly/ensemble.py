@@ -1,11 +1,15 @@
 """The ensemble: several detectors on the same readings; an anomaly when ``k`` of the ``n`` agree.
 
-False-alarm model (valid however the members depend on each other): if member *i* breaches a null
-run with probability at most ``α_i``, the number of members that breach has expectation at most
-``Σ α_i``, so by Markov's inequality P(at least k breach) ≤ ``Σ α_i / k``. Each member therefore
-gets ``α_i = k · α / n``: with k = 1 that is the Bonferroni split ``α / n``; with k = n every member
-keeps the whole ``α``. The ensemble's check is anomalous when at least ``k`` members' checks are,
-confirmed when at least ``k`` members are confirmed.
+The check is anomalous when at least ``k`` members' checks are, confirmed (the guard breaches) when
+at least ``k`` members are confirmed at the same check.
+
+False-alarm model: the members are calibrated *jointly* by simulation from the baseline's fitted
+model (:func:`~chaosguard.slo.anomaly.calibrate.calibrate`): every member gets the same run-level
+share ``q``, the largest for which ``k`` members confirmed at once happens in at most ``SAFETY ×
+alpha`` of the simulated null runs. Their dependence (they read the same readings) is therefore
+accounted for exactly under the model, instead of the Markov bound ``q = k·α/n`` (valid whatever
+the dependence but wasteful: the members' breaches are strongly correlated, so the ensemble's real
+rate was far below alpha and each member was less sensitive than on its own).
 """
 
 from __future__ import annotations
@@ -14,8 +18,13 @@ import statistics
 from typing import TYPE_CHECKING, Any
 
 from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline
-from chaosguard.slo.anomaly.detectors import FilterDetector, baseline_array
-from chaosguard.slo.anomaly.spec import AnomalySpec, min_baseline_for
+from chaosguard.slo.anomaly.calibrate import calibrate
+from chaosguard.slo.anomaly.detectors import (
+    FilterDetector,
+    baseline_array,
+    fit_model,
+)
+from chaosguard.slo.anomaly.spec import AnomalySpec, checks_per_run_for, min_baseline_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,17 +42,21 @@ class Ensemble:
         self.spec = spec
         self.k = spec.k
         self.min_baseline = min_baseline_for("ensemble", spec.members)
-        share = spec.alpha * spec.k / len(spec.members)
+        self.source_thin = max(1, thin)
+        self.checks_per_run = checks_per_run_for(spec.checks_per_run, interval_s)
         self.members = [
-            FilterDetector(m, spec, interval_s=interval_s, thin=thin, alpha=share)
+            FilterDetector(m, spec, interval_s=interval_s, thin=thin, alpha=spec.alpha)
             for m in spec.members
         ]
         self.baseline: Baseline | None = None
 
     def fit(self, values: Any) -> Baseline:
-        """Fit every member on the same readings; the band shown is the members' median band."""
+        """Fit every member on the same readings, calibrated jointly; the band shown is the
+        members' median band."""
         x = baseline_array(values, max(self.min_baseline, self.spec.baseline_readings))
-        fitted = [m.fit(x) for m in self.members]
+        setting, thin = fit_model(self.spec, x, self.source_thin, self.checks_per_run)
+        cal = calibrate(setting, tuple(self.spec.members), self.k, self.spec.alpha)
+        fitted = [m.fit_calibrated(x, setting, cal, thin) for m in self.members]
         first = fitted[0]
         self.baseline = Baseline(
             detector=self.name,
@@ -59,6 +72,10 @@ class Ensemble:
             k=float(self.k),
             extra={
                 "centre": first.extra["centre"],
+                "calibration": "simulation",
+                "sims": cal.sims,
+                "run_level": cal.run_level[first.detector],
+                "simulated_fpr": cal.achieved,
                 "members": {b.detector: b.as_dict() for b in fitted},
             },
         )

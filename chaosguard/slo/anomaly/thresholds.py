@@ -1,4 +1,9 @@
-"""From a per-run false-alarm probability to one check's threshold (numpy, imported by callers).
+"""The analytic Gaussian model of a filter's statistic (numpy, imported by callers).
+
+The detectors' thresholds are calibrated by simulation (:mod:`~chaosguard.slo.anomaly.calibrate`);
+this module gives what the simulation normalises by (the statistic's variance factor ``V`` and the
+effective baseline size) and the ρ estimate, and keeps the closed-form threshold below, exact for
+Gaussian AR(1) readings, as a cross-check (tested against simulation) and for the smoothers' fence.
 
 A detector's statistic is a linear filter of the readings, ``stat_t = Σ w_i x_{t-i}`` with
 ``Σ w_i = 1`` (one weight for the z-score, ``window`` equal weights for the moving average, the
@@ -40,6 +45,7 @@ __all__ = [
     "effective_n",
     "rho_for_thin",
     "estimate_rho",
+    "rho_se",
     "multiplier",
     "RHO_MAX",
 ]
@@ -71,10 +77,11 @@ def effective_n(n: int, rho: float) -> float:
     return max(2.0, n * (1.0 - rho) / (1.0 + rho))
 
 
-def estimate_rho(values: NDArray[np.float64]) -> float:
-    """Lag-1 autocorrelation of the baseline: bias-corrected, one standard error up (an upper
-    bound, not an estimate: a short baseline says little about it), rounded up, within
-    [0, RHO_MAX]."""
+def estimate_rho(values: NDArray[np.float64], *, upper: bool = True) -> float:
+    """Lag-1 autocorrelation of the baseline: bias-corrected, rounded UP to a 0.05 grid, within
+    [0, RHO_MAX]. ``upper`` (what the detectors use): one standard error (:func:`rho_se`) up, an
+    upper bound rather than an estimate, since a short baseline says little about ρ and the
+    false-alarm rate grows fast with it; without it, the point estimate."""
     import numpy as np
 
     x = values - values.mean()
@@ -83,9 +90,15 @@ def estimate_rho(values: NDArray[np.float64]) -> float:
         return 0.0
     r = float(np.dot(x[:-1], x[1:])) / den
     r += (1.0 + 4.0 * r) / len(x)  # Marriott-Pope bias of the estimate
-    r += math.sqrt(max(0.0, 1.0 - r * r) / len(x))  # one standard error up: 30 readings say little
+    if upper:
+        r += rho_se(r, len(x))  # one standard error up: 30 readings say little
     # rounded UP to a 0.05 grid: conservative, and few distinct thresholds to compute
     return min(RHO_MAX, max(0.0, math.ceil(r * 20.0 - 1e-9) / 20.0))
+
+
+def rho_se(rho: float, n: int) -> float:
+    """Standard error of a lag-1 autocorrelation estimated from ``n`` AR(1) readings."""
+    return math.sqrt(max(0.0, 1.0 - rho * rho) / max(n, 1))
 
 
 def filter_model(weights: NDArray[np.float64], rho: float) -> FilterModel:

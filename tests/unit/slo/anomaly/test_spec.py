@@ -16,7 +16,7 @@ from chaosguard.slo.anomaly.spec import MIN_BASELINE, AnomalySpec, checks_per_ru
 def test_defaults() -> None:
     spec = AnomalySpec()
     assert (spec.detector, spec.direction, spec.alpha, spec.confirm) == ("ensemble", "up", 0.01, 2)
-    assert spec.baseline_readings == 30 and spec.k == 2 and len(spec.members) == 5
+    assert spec.baseline_readings == 60 and spec.k == 1 and spec.members == ("zscore", "ewma")
     assert checks_per_run_for(None, 1.0) == 300 and checks_per_run_for(None, 5.0) == 60
     assert checks_per_run_for(42, 1.0) == 42
 
@@ -33,6 +33,7 @@ BAD = [
     ({"baseline_readings": 5}, "baseline_readings"),
     ({"detector": "iqr", "baseline_readings": 15}, "baseline_readings"),
     ({"k": 6}, "k"),
+    ({"k": 3}, "k"),
     ({"members": ["zscore", "zscore"]}, "members"),
     ({"maximum": 3}, "maximum"),
 ]
@@ -56,7 +57,7 @@ def test_a_short_baseline_names_the_minimum() -> None:
     n=st.integers(min_value=-5, max_value=200),
 )
 def test_baseline_minimum_holds_for_every_detector(detector: str, n: int) -> None:
-    need = 20 if detector in ("iqr", "ensemble") else MIN_BASELINE[detector]
+    need = 10 if detector == "ensemble" else MIN_BASELINE[detector]  # zscore + ewma: 10
     if n >= need:
         assert AnomalySpec(detector=detector, baseline_readings=n).baseline_readings == n
     else:
