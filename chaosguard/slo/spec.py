@@ -26,7 +26,7 @@ A guard with ``role: error-budget`` reads the fraction of the error budget left 
         source: http
         url: http://127.0.0.1:8080/
         metric: p95_ms
-        anomaly: {detector: ensemble, direction: up, alpha: 0.01, baseline_readings: 30}
+        anomaly: {detector: ensemble, direction: up, alpha: 0.01, baseline_readings: 60}
 
 A guard needs exactly one of ``max`` (breach when value > max) and ``min`` (breach when
 value < min), or an ``anomaly`` block (:class:`~chaosguard.slo.anomaly.spec.AnomalySpec`), or both
