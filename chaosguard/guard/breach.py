@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from chaosguard import faults
+from chaosguard.guard.baseline import anomaly_reason
+from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.telemetry import emit
 
-__all__ = ["Breach", "revert_open_faults", "target_of"]
+__all__ = ["Breach", "breach_reason", "new_breach", "revert_open_faults", "target_of"]
 
 
 @dataclass
@@ -27,6 +29,41 @@ class Breach:
     abort_issued_at: float | None = None
     reverted: list[dict[str, Any]] = field(default_factory=list)
     revert_errors: list[str] = field(default_factory=list)
+
+
+def breach_reason(first: Reading | None, checks: Sequence[SloCheck]) -> str:
+    """Why ``first`` breached: the policy guard's own words (kill switch: which source and what
+    it read; calendar: which window or freeze), the read error, a confirmed anomaly, or the
+    objective."""
+    if first is None:
+        return "the watcher itself failed"
+    if first.error:
+        return first.error
+    check = next((c for c in checks if c.name == first.guard), None)
+    if (
+        check is not None
+        and first.anomalous
+        and first.value is not None
+        and not check.spec.breached_by(first.value)
+    ):
+        return anomaly_reason(check, first)
+    said = getattr(check.source, "last_reason", "") if check is not None else ""
+    return str(said) if said else "objective violated"
+
+
+def new_breach(
+    first: Reading | None, checks: Sequence[SloCheck], objective: Callable[[str], str]
+) -> Breach:
+    """The :class:`Breach` of the first breaching reading (``None``: the watcher itself failed);
+    ``objective(guard)`` gives the guard's objective as text."""
+    return Breach(
+        guard=first.guard if first else "watcher",
+        value=first.value if first else None,
+        threshold=objective(first.guard) if first else "off",
+        reason=breach_reason(first, checks),
+        observed_at=first.read_at if first else time.time(),
+        source_at=first.source_at if first else None,
+    )
 
 
 def target_of(spec: Mapping[str, Any]) -> str:

@@ -32,8 +32,8 @@ from typing import Any
 
 from chaosguard import faults
 from chaosguard.errors import ChaosGuardError, Refused
-from chaosguard.guard.baseline import anomaly_reason, learn_baselines
-from chaosguard.guard.breach import Breach, revert_open_faults
+from chaosguard.guard.baseline import learn_baselines
+from chaosguard.guard.breach import Breach, new_breach, revert_open_faults
 from chaosguard.guard.calendar import CALENDAR, calendar_check, calendar_watched
 from chaosguard.guard.document import substituted, with_control_guards
 from chaosguard.guard.killswitch import KILL_SWITCH, kill_switch_check, kill_switch_configured
@@ -369,16 +369,7 @@ class GuardSession:
         with self._abort_lock:
             if self.breach is not None:
                 return
-            self.breach = Breach(
-                guard=first.guard if first else "watcher",
-                value=first.value if first else None,
-                threshold=self._spec(first.guard).threshold()
-                if first and first.guard not in POLICY_GUARDS
-                else "off",
-                reason=self._breach_reason(first),
-                observed_at=first.read_at if first else time.time(),
-                source_at=first.source_at if first else None,
-            )
+            self.breach = new_breach(first, self.checks, self._objective)
         emit(
             "breach",
             guard=self.breach.guard,
@@ -392,7 +383,7 @@ class GuardSession:
         logger.critical(
             "chaosguard: guard '%s' breached (%s, objective %s): faults reverted, aborting",
             self.breach.guard,
-            _fmt(self.breach.value),
+            "unreadable" if self.breach.value is None else f"{self.breach.value:g}",
             self.breach.threshold,
         )
         if self.phase.interruptible and signal.getsignal(signal.SIGUSR1) not in (
@@ -402,24 +393,6 @@ class GuardSession:
         ):
             self.breach.abort_issued_at = time.time()
             os.kill(os.getpid(), signal.SIGUSR1)  # Chaos Toolkit: interrupt now, gracefully
-
-    def _breach_reason(self, first: Reading | None) -> str:
-        """Why ``first`` breached: the policy guard's own words (kill switch: which source and what
-        it read; calendar: which window or freeze), the read error, or the objective."""
-        if first is None:
-            return "the watcher itself failed"
-        if first.error:
-            return first.error
-        check = next((c for c in self.checks if c.name == first.guard), None)
-        if (
-            check is not None
-            and first.anomalous
-            and first.value is not None
-            and not check.spec.breached_by(first.value)
-        ):
-            return anomaly_reason(check, first)
-        said = getattr(check.source, "last_reason", "") if check is not None else ""
-        return str(said) if said else "objective violated"
 
     # -- per action -------------------------------------------------------------------------------
     def before_action(
@@ -475,7 +448,3 @@ class GuardSession:
         if self.lock is not None:
             self.lock.release()
         return leftovers
-
-
-def _fmt(value: float | None) -> str:
-    return "unreadable" if value is None else f"{value:g}"

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import uvloop
 
 from chaosguard.faults.latency._sched import EARLY, Schedule, clock
@@ -115,7 +114,6 @@ SLICE = (
 )
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="scheduler slices are a Linux feature")
 def test_request_slice_sets_the_threads_slice_where_the_kernel_has_custom_slices() -> None:
     ok, slice_ns = _child(SLICE.format(arg="300")).split()
     if slice_ns == "-1":  # a kernel before EEVDF custom slices: the call changes nothing
