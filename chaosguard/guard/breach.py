@@ -12,7 +12,10 @@ from chaosguard.guard.baseline import anomaly_reason
 from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.telemetry import emit
 
-__all__ = ["Breach", "breach_reason", "new_breach", "revert_open_faults", "target_of"]
+__all__ = ["Breach", "breach_reason", "lock_lost", "new_breach", "revert_open_faults", "target_of"]
+
+#: The "guard" of a breach caused by losing the run's scope lock (a Kubernetes Lease).
+SCOPE_LOCK = "scope-lock"
 
 
 @dataclass
@@ -63,6 +66,14 @@ def new_breach(
         reason=breach_reason(first, checks),
         observed_at=first.read_at if first else time.time(),
         source_at=first.source_at if first else None,
+    )
+
+
+def lock_lost(reason: str) -> Breach:
+    """The breach of a run whose scope lock was lost (a Lease not renewed, or taken by another
+    runner): it may no longer be alone on its namespaces, so it aborts like a breached SLO."""
+    return Breach(
+        guard=SCOPE_LOCK, value=None, threshold="off", reason=reason, observed_at=time.time()
     )
 
 

@@ -33,11 +33,11 @@ from typing import Any
 from chaosguard import faults
 from chaosguard.errors import ChaosGuardError, Refused
 from chaosguard.guard.baseline import learn_baselines
-from chaosguard.guard.breach import Breach, new_breach, revert_open_faults
+from chaosguard.guard.breach import Breach, lock_lost, new_breach, revert_open_faults
 from chaosguard.guard.calendar import CALENDAR, calendar_check, calendar_watched
 from chaosguard.guard.document import substituted, with_control_guards
 from chaosguard.guard.killswitch import KILL_SWITCH, kill_switch_check, kill_switch_configured
-from chaosguard.guard.lock import RunLock, acquire_run_lock
+from chaosguard.guard.lock import LeaseLock, RunLock, acquire_run_lock
 from chaosguard.guard.phases import TRANSITIONS, Phase
 from chaosguard.guard.watcher import Watcher
 from chaosguard.guard.wiring import operator_policy_file, run_policy
@@ -217,6 +217,8 @@ class GuardSession:
         if reasons:
             raise Refused(reasons[0])
         self.lock = acquire_run_lock(scope, self.run_id, configuration, secrets)
+        if isinstance(self.lock, LeaseLock):  # no longer alone on the namespaces: abort at once
+            self.lock.on_lost = lambda reason: self._on_breach([], lock_lost(reason))
         if self.lock.previous:
             logger.warning(
                 "chaosguard: took over the scope lock of dead run %s",
@@ -362,14 +364,14 @@ class GuardSession:
                 reading, self._spec(reading.guard) if reading.guard not in POLICY_GUARDS else None
             )
 
-    def _on_breach(self, readings: list[Reading]) -> None:
-        """Watcher thread: revert every open fault of this run, then interrupt the experiment."""
+    def _on_breach(self, readings: list[Reading], breach: Breach | None = None) -> None:
+        """Watcher (or Lease renewal) thread: revert this run's open faults, then interrupt."""
         breached = [r for r in readings if r.breached]
         first = breached[0] if breached else None
         with self._abort_lock:
             if self.breach is not None:
                 return
-            self.breach = new_breach(first, self.checks, self._objective)
+            self.breach = breach or new_breach(first, self.checks, self._objective)
         emit(
             "breach",
             guard=self.breach.guard,
@@ -411,10 +413,8 @@ class GuardSession:
         section (``actions.allow: ["process:/usr/bin/curl"]`` lets a health check through).
         """
         if section == "hypothesis" and activity.get("type") == "action":
-            raise Refused(
-                f"action '{activity.get('name')}' is in the steady-state hypothesis, which may "
-                "only hold probes"
-            )
+            what = f"action '{activity.get('name')}' is in the steady-state hypothesis"
+            raise Refused(f"{what}, which may only hold probes")
         if self.watcher is not None and self.phase.watched and not self.watcher.check_alive():
             raise Refused("the guard's watcher is not running (fail closed); no action runs")
         lost = self.lock.lost() if self.lock is not None else None
