@@ -482,82 +482,22 @@ def run_trial(
 
 # ----------------------------------------------------------------------------------------- overhead
 def overhead(work: Path, runs: int, rng: random.Random) -> dict[str, Any]:
-    """Wall time of ``chaos run`` of a trivial experiment, without and with the guard control."""
-    probe = {
-        "type": "probe",
-        "name": "exists",
-        "provider": {
-            "type": "python",
-            "module": "os.path",
-            "func": "exists",
-            "arguments": {"path": "/"},
-        },
-    }
-    plain = {"title": "trivial", "description": "overhead", "method": [probe]}
-    guarded = {
-        **plain,
-        "controls": [
-            {
-                "name": "chaosguard",
-                "provider": {"type": "python", "module": "chaosguard.safety.guard"},
-            }
-        ],
-        "extensions": [
-            {
-                "name": "chaosguard",
-                "guards": [
-                    {"name": "constant", "source": "python", "func": "os:cpu_count", "min": 1}
-                ],
-            }
-        ],
-    }
+    """Wall time of ``chaos run`` of a trivial experiment, without and with the guard control:
+    the method of ``benchmarks/startup_overhead.py`` (its :class:`Bench`), interleaved."""
+    from startup_overhead import VARIANTS, Bench
+
     odir = work / "overhead"
     odir.mkdir()
-    for name, doc in (("plain", plain), ("guarded", guarded)):
-        (odir / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
-    times: dict[str, list[float]] = {"plain": [], "guarded": []}
-    problems: list[str] = []
-
-    def once(name: str, i: int) -> float:
-        home = odir / f"home-{name}-{i}"
-        home.mkdir()
-        journal = odir / f"journal-{name}-{i}.json"
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            [
-                CHAOS,
-                "--no-version-check",
-                "--no-log-file",
-                "run",
-                "--journal-path",
-                str(journal),
-                str(odir / f"{name}.yaml"),
-            ],
-            env=chaos_env(home),
-            cwd=odir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-        )
-        elapsed = time.perf_counter() - t0
-        data = json.loads(journal.read_text()) if journal.exists() else {}
-        outcome = (data.get("chaosguard") or {}).get("outcome") if name == "guarded" else "met"
-        if proc.returncode != 0 or outcome != "met":
-            problems.append(
-                f"{name} run {i}: rc {proc.returncode}, outcome {outcome}: {proc.stderr[-300:]}"
-            )
-        return elapsed
-
-    for i in range(2):  # warm-up (page cache, .pyc), not counted
-        once("plain", -1 - i)
-        once("guarded", -1 - i)
-    for i in range(runs):
-        order = ["plain", "guarded"]
+    bench = Bench(odir)
+    for _ in range(2):  # warm-up (page cache, .pyc), not counted
+        for name in VARIANTS:
+            bench.once(name)
+    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for _ in range(runs):
+        order = list(VARIANTS)
         rng.shuffle(order)
         for name in order:
-            times[name].append(once(name, i))
+            times[name].append(bench.once(name)[0])
     mp, mg = median(times["plain"]), median(times["guarded"])
     return {
         "plain": times["plain"],
@@ -565,7 +505,7 @@ def overhead(work: Path, runs: int, rng: random.Random) -> dict[str, Any]:
         "plain_median_s": mp,
         "guarded_median_s": mg,
         "ratio": (mg / mp) if mp and mg else None,
-        "problems": problems,
+        "problems": bench.problems,
     }
 
 
