@@ -172,14 +172,14 @@ def before_activity_control(
     from chaosguard.guard.phases import phase_of
 
     session = _current()
-    section = phase_of(experiment or {}, context)
-    session.reached(section)
-    _activity_started(context, section)
-    provider = context.get("provider")
-    process_probe = isinstance(provider, dict) and provider.get("type") == "process"
-    if context.get("type") != "action" and not process_probe:
-        return
-    try:
+    try:  # anything failing here refuses: Chaos Toolkit would swallow it and run the action
+        section = phase_of(experiment or {}, context)
+        session.reached(section)
+        _activity_started(context, section)
+        provider = context.get("provider")
+        process_probe = isinstance(provider, dict) and provider.get("type") == "process"
+        if context.get("type") != "action" and not process_probe:
+            return
         session.before_action(context, configuration, secrets, section)
     except ChaosGuardError as exc:
         session.refused = session.refused or f"action '{context.get('name')}' refused: {exc}"

@@ -81,3 +81,22 @@ def test_a_process_probe_in_the_hypothesis_is_judged_by_the_policy_not_refused_o
         _session().before_action(probe, None, None, "hypothesis")
     allowed = _session(actions={"allow": ["process:/usr/bin/curl"]})
     allowed.before_action(probe, None, None, "hypothesis")
+
+
+def test_a_hook_that_fails_before_judging_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anything failing in the activity hook before the judgement (finding the section, the event)
+    refuses the action: Chaos Toolkit swallows any other exception and would run it unjudged."""
+    from chaoslib.exceptions import InterruptExecution
+
+    from chaosguard.guard import control, phases
+
+    def broken(*args: Any) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(phases, "phase_of", broken)
+    monkeypatch.setattr(control, "_session", _session())
+    try:
+        with pytest.raises(InterruptExecution, match="boom"):
+            control.before_activity_control(STRESS, experiment={"method": [STRESS]})
+    finally:
+        control.cleanup_control()
