@@ -26,6 +26,7 @@ def test_every_line_is_the_envelope_then_the_fields(tmp_path: Path, monkeypatch)
     monkeypatch.setenv("CHAOSGUARD_EVENTS", str(path))
     telemetry.emit("run-start", run_id="r1", title="t", scope="local", policy_digest="sha256:x")
     telemetry.emit("phase", phase="watching")
+    telemetry.flush()
     lines = path.read_text().splitlines()
     assert len(lines) == 2
     first = json.loads(lines[0])
@@ -56,17 +57,50 @@ def test_the_file_is_private_and_appended_to(tmp_path: Path, monkeypatch) -> Non
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
 
 
-def test_each_line_is_on_disk_when_emit_returns(tmp_path: Path, monkeypatch) -> None:
+def test_each_line_is_on_disk_once_flushed_and_at_the_runs_end(tmp_path: Path, monkeypatch) -> None:
+    """Lines are written by a writer thread (a blocked stream never holds up the guard); a flush,
+    and the end of a run, wait until every queued line is on disk."""
     path = tmp_path / "events.ndjson"
     monkeypatch.setenv("CHAOSGUARD_EVENTS", str(path))
     for n in range(3):
         telemetry.emit("phase", phase=f"p{n}")
+        telemetry.flush()
         assert len(path.read_text().splitlines()) == n + 1  # read by another file object
+    for n in range(200):
+        telemetry.emit("phase", phase=f"q{n}")
+    telemetry.emit("run-end")  # returns once the stream holds every line before it
+    assert len(path.read_text().splitlines()) == 3 + 200 + 1
+
+
+def test_a_stream_that_blocks_never_blocks_emit(monkeypatch) -> None:
+    """A stream nobody reads (``-`` on a full pipe) holds the writer thread, not the caller."""
+    release = threading.Event()
+
+    class Stuck:
+        def write(self, line: str) -> None:
+            release.wait(10)
+
+        def flush(self) -> None:
+            pass
+
+    sink = NdjsonSink(Stuck(), "stuck")  # type: ignore[arg-type]
+    done = threading.Event()
+
+    def many() -> None:
+        for n in range(100):
+            sink.handle("reading", float(n), {"guard": "g", "value": float(n)})
+        done.set()
+
+    threading.Thread(target=many, daemon=True).start()
+    assert done.wait(5), "emit blocked on a stream that does not take lines"
+    release.set()
+    sink.flush(5)
 
 
 def test_dash_writes_to_stderr(monkeypatch, capsys) -> None:
     monkeypatch.setenv("CHAOSGUARD_EVENTS", "-")
     telemetry.emit("abort", guard="latency")
+    telemetry.flush()
     err = capsys.readouterr().err.splitlines()
     assert [json.loads(line)["guard"] for line in err] == ["latency"]
 
@@ -101,7 +135,9 @@ def test_a_write_error_is_told_once_then_the_sink_is_quiet(caplog) -> None:
     sink = NdjsonSink.open("/dev/full")  # every write fails: no space left on device
     with caplog.at_level(logging.WARNING, logger="chaostoolkit"):
         sink.handle("phase", 1.0, {"phase": "method"})
+        sink.flush(5)
         sink.handle("phase", 2.0, {"phase": "rollbacks"})
+        sink.flush(5)
     assert len([r for r in caplog.records if "no more events" in r.getMessage()]) == 1
 
 
@@ -151,6 +187,7 @@ def test_lines_from_many_threads_never_interleave(tmp_path: Path, monkeypatch) -
         t.start()
     for t in threads:
         t.join()
+    telemetry.flush()
     ids = [e["record_id"] for e in _lines(path)]
     assert sorted(ids) == sorted(f"{n}-{i}" for n in range(4) for i in range(200))
 

@@ -64,5 +64,6 @@ def test_emit_applies_the_limit(tmp_path: Path, monkeypatch) -> None:
     telemetry.emit("run-start", run_id="r2")  # preflight readings come before it: no fresh start
     telemetry.emit("reading", **_healthy())
     telemetry.emit("reading", **{**_healthy(), "violating": True, "value": 50.0})
+    telemetry.flush()
     kinds = [(e["kind"], e.get("value")) for e in map(json.loads, path.read_text().splitlines())]
     assert kinds == [("reading", 1.0), ("run-start", None), ("reading", 50.0)]
