@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from chaosguard.faults.child import report_error, report_ready, worker_setup
 from chaosguard.faults.stress._dutycycle import DutyCycle
 from chaosguard.faults.stress._oslib import (
-    autogroup_nice,
     close_inherited_fds,
+    group_nice,
     set_autogroup_nice,
     set_idle_policy,
     set_parent_death_signal,
@@ -37,7 +37,7 @@ def _kill_children() -> None:
     """Kill and reap every busy child (runs on SIGTERM and when the runner dies); each one's
     autogroup gets this worker's share first, so that a nice-19 child is scheduled to die at once
     on a busy machine."""
-    mine = autogroup_nice() or 0
+    mine = group_nice() or 0
     for pid in _children:
         set_autogroup_nice(mine, pid)
         try:

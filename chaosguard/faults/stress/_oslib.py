@@ -12,6 +12,7 @@ __all__ = [
     "reap_children",
     "rss_bytes",
     "autogroup_nice",
+    "group_nice",
     "set_autogroup_nice",
     "set_child_subreaper",
     "set_idle_policy",
@@ -73,6 +74,27 @@ def autogroup_nice(pid: int | str = "self") -> int | None:
             return int(fh.read().split()[-1])
     except (OSError, ValueError, IndexError):
         return None
+
+
+AUTOGROUP_SYSCTL = "/proc/sys/kernel/sched_autogroup_enabled"
+
+
+def group_nice() -> int | None:
+    """The nice at which this process's scheduling group competes, None without autogroups
+    (``kernel.sched_autogroup_enabled`` off or absent).
+
+    A process in its own session reads its autogroup's nice. One that never left the first
+    session (a CI runner started by a container's init) sits in the root group, where there is no
+    autogroup to read: its tasks compete one by one, so their own nice is the group's share.
+    """
+    try:
+        with open(AUTOGROUP_SYSCTL) as fh:
+            if fh.read().strip() != "1":
+                return None
+    except OSError:
+        return None
+    mine = autogroup_nice()
+    return os.getpriority(os.PRIO_PROCESS, 0) if mine is None else mine
 
 
 def _prctl(option: int, value: int) -> None:

@@ -24,7 +24,7 @@ import psutil
 
 from chaosguard.faults.child import report_error, report_ready, worker_setup
 from chaosguard.faults.stress._oslib import (
-    autogroup_nice,
+    group_nice,
     reap_children,
     rss_bytes,
     set_autogroup_nice,
@@ -40,7 +40,7 @@ def _stop_group() -> None:
     if _group:
         # stress-ng's session may be a nice-19 autogroup: give it this wrapper's share first, or on
         # a busy machine its processes wait long to be scheduled and die
-        set_autogroup_nice(autogroup_nice() or 0, _group)
+        set_autogroup_nice(group_nice() or 0, _group)
         try:
             os.killpg(_group, signal.SIGKILL)
         except ProcessLookupError:

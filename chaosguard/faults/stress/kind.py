@@ -25,7 +25,7 @@ from typing import Any
 from chaosguard.errors import Refused
 from chaosguard.faults.contract import FaultKind, FixedFault
 from chaosguard.faults.stress import _stressng
-from chaosguard.faults.stress._oslib import autogroup_nice, rss_bytes, set_autogroup_nice
+from chaosguard.faults.stress._oslib import group_nice, rss_bytes, set_autogroup_nice
 from chaosguard.faults.stress.handles import handles_of
 from chaosguard.faults.stress.spec import MIB, CpuStressSpec, MemoryStressSpec, Priority
 from chaosguard.faults.workers import record_processes, spawn_worker, terminate_record
@@ -98,7 +98,7 @@ def _hasten(record: FaultRecord) -> None:
     at nice 19 on a busy machine its SIGTERM handler and the freeing of its memory would wait
     behind everything else, past the grace period. The workers' own nice stays: inside their
     autogroup they only compete with each other."""
-    mine = autogroup_nice()
+    mine = group_nice()
     if mine is None:  # no autogroups: the task's nice is what the scheduler uses
         return
     for proc in record_processes(record):
