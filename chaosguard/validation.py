@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosguard.errors import InvalidArgument
@@ -27,9 +28,26 @@ if TYPE_CHECKING:  # pydantic loads with the first model, not with short_repr's 
     from pydantic import BaseModel, ValidationError
     from pydantic_core import ErrorDetails
 
-__all__ = ["ECHO_LIMIT", "first_error", "invalid_argument", "parse", "short_repr"]
+__all__ = [
+    "ECHO_LIMIT",
+    "VALUE_CHECK",
+    "VALUE_TYPES",
+    "fields_of",
+    "first_error",
+    "invalid_argument",
+    "parse",
+    "short_repr",
+]
 
 M = TypeVar("M", bound="BaseModel")
+
+#: The attribute under which an action carries the check of its argument values that changes
+#: nothing (set by ``chaosguard.actions._args.checked_by``, run by the preflight and ``chaos guard
+#: check`` through :mod:`chaosguard.policy.values`).
+VALUE_CHECK = "__chaosguard_value_check__"
+#: The attribute under which an action carries wider types than its annotations show (a documented
+#: form the discovery catalogue cannot show, such as ``signal: str | int``).
+VALUE_TYPES = "__chaosguard_value_types__"
 
 #: How much of an echoed value or key a message shows.
 ECHO_LIMIT = 60
@@ -83,8 +101,15 @@ def first_error(exc: ValidationError) -> InvalidArgument:
     field = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if "input" in err and err.get("type") != "missing":
-        msg = f"{msg} (got {short_repr(err['input'])})"
+        got = short_repr(err["input"])
+        if "(got " not in msg and not msg.startswith(got):  # else our sentence already says it
+            msg = f"{msg} (got {got})"
     return InvalidArgument(field, msg)
+
+
+def fields_of(model: type[BaseModel], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The items of ``values`` that name a field of ``model`` (an action's arguments → its spec)."""
+    return {k: v for k, v in values.items() if k in model.model_fields}
 
 
 def parse(model: type[M], **values: Any) -> M:

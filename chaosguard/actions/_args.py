@@ -17,14 +17,16 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.validation import first_error, short_repr
+from chaosguard.validation import VALUE_CHECK, VALUE_TYPES, first_error, short_repr
 
-__all__ = ["check_types"]
+__all__ = ["check_types", "checked_by"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _SKIPPED = frozenset({"configuration", "secrets"})
 _NAMES = {
@@ -62,9 +64,10 @@ def check_types(func: Callable[..., Any], values: Mapping[str, Any], **overrides
     """Raise :class:`~chaosguard.errors.InvalidArgument` naming the first argument of ``func``
     whose value in ``values`` (its ``locals()``) has the wrong type.
 
-    :param overrides: a wider type for a parameter than its annotation says (``signal=str | int``:
-        a documented form the discovery catalogue cannot show).
+    :param overrides: a wider type for a parameter than its annotation says, besides those the
+        action declared with :func:`checked_by`.
     """
+    overrides = {**getattr(func, VALUE_TYPES, {}), **overrides}
     model = _model(func, tuple(sorted(overrides.items(), key=lambda kv: kv[0])))
     arguments = {k: v for k, v in values.items() if k not in _SKIPPED}
     try:
@@ -84,3 +87,23 @@ def check_types(func: Callable[..., Any], values: Mapping[str, Any], **overrides
 
 def _is_union(annotation: Any) -> bool:
     return isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+
+
+def checked_by(check: Callable[[dict[str, Any]], object], **types: Any) -> Callable[[F], F]:
+    """Give an action ``check``: its argument values (all of them, defaults filled in) → their
+    spec, raising :class:`~chaosguard.errors.InvalidArgument` naming the first bad one, changing
+    nothing and reading nothing remote. The action runs it before it acts; the preflight of a
+    guarded run and ``chaos guard check`` run it for every activity before the first one acts
+    (:mod:`chaosguard.policy.values`). The function itself is returned unchanged.
+
+    :param types: a wider type for a parameter than its annotation says (``signal=str | int``: a
+        documented form the discovery catalogue cannot show), for :func:`check_types` and the
+        preflight alike."""
+
+    def attach(func: F) -> F:
+        setattr(func, VALUE_CHECK, check)
+        if types:
+            setattr(func, VALUE_TYPES, types)
+        return func
+
+    return attach

@@ -19,7 +19,7 @@ fault. Kubeconfig and TLS: as for :mod:`chaosguard.actions.pods`.
 from typing import Any
 
 from chaosguard import faults
-from chaosguard.actions._args import check_types
+from chaosguard.actions._args import check_types, checked_by
 from chaosguard.policy.gate import admit
 
 __all__ = ["add_network_latency", "remove_chaos_mesh_faults", "stress_pods"]
@@ -50,6 +50,29 @@ def _create(action: str, kind_name: str, plan: Any, cr_spec: dict, extra: Any) -
     }
 
 
+def _delay(values: dict[str, Any]) -> dict[str, Any]:
+    """The NetworkChaos spec the arguments ask for, placed by the request alone (no cluster)."""
+    from chaosguard.faults.chaosmesh.spec import delay_spec
+    from chaosguard.policy.kube_plans import chaos_mesh_request, chaos_mesh_selector
+
+    request = chaos_mesh_request(values)
+    selector = chaos_mesh_selector(request.namespace, request.label_selector)
+    args = ("latency_ms", "jitter_ms", "correlation_pct", "direction", "duration_s", "extra")
+    return delay_spec(selector, request.mode, request.mode_value, *(values[a] for a in args))
+
+
+def _stress(values: dict[str, Any]) -> dict[str, Any]:
+    """The StressChaos spec the arguments ask for, placed by the request alone (no cluster)."""
+    from chaosguard.faults.chaosmesh.spec import stress_spec
+    from chaosguard.policy.kube_plans import chaos_mesh_request, chaos_mesh_selector
+
+    request = chaos_mesh_request(values)
+    selector = chaos_mesh_selector(request.namespace, request.label_selector)
+    args = ("cpu_workers", "cpu_load_pct", "memory_workers", "memory_size", "duration_s", "extra")
+    return stress_spec(selector, request.mode, request.mode_value, *(values[a] for a in args))
+
+
+@checked_by(_delay)
 def add_network_latency(
     namespace: str,
     label_selector: str,
@@ -109,6 +132,7 @@ def add_network_latency(
     return _create("add_network_latency", "chaosmesh-network", plan, cr_spec, extra)
 
 
+@checked_by(_stress)
 def stress_pods(
     namespace: str,
     label_selector: str,

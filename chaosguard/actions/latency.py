@@ -22,7 +22,7 @@ connections at once (default 512; more are closed at once).
 from typing import Any
 
 from chaosguard import faults
-from chaosguard.actions._args import check_types
+from chaosguard.actions._args import check_types, checked_by
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.latency.kind import control_of
 from chaosguard.faults.latency.spec import (
@@ -35,7 +35,7 @@ from chaosguard.faults.latency.spec import (
 )
 from chaosguard.ledger.store import FaultRecord
 from chaosguard.policy.gate import admit, admit_listen
-from chaosguard.validation import parse
+from chaosguard.validation import fields_of, parse
 
 __all__ = [
     "remove_latency",
@@ -81,21 +81,13 @@ def _summary(proxy: FaultRecord, change: FaultRecord | None = None) -> dict[str,
     return out
 
 
-def _toxic(
-    latency_ms: float,
-    jitter_ms: float,
-    direction: str,
-    bandwidth_kbps: int,
-    reset_probability: float,
-) -> Toxic:
-    return parse(
-        Toxic,
-        latency_ms=latency_ms,
-        jitter_ms=jitter_ms,
-        direction=direction,
-        bandwidth_kbps=bandwidth_kbps,
-        reset_probability=reset_probability,
-    )
+def _toxic(values: dict[str, Any]) -> Toxic:
+    return parse(Toxic, **fields_of(Toxic, values))
+
+
+def _proxy_spec(values: dict[str, Any]) -> Spec:
+    wanted = {k: values[k] for k in ("name", "listen", "upstream")}
+    return parse(Spec, **wanted, toxic=_toxic(values))
 
 
 def _toxic_now(proxy: FaultRecord) -> Toxic:
@@ -109,6 +101,7 @@ def _toxic_now(proxy: FaultRecord) -> Toxic:
     return Toxic.model_validate(seen["toxic"])
 
 
+@checked_by(_proxy_spec)
 def start_latency_proxy(
     name: str,
     listen: str,
@@ -149,8 +142,7 @@ def start_latency_proxy(
         of the ledger record.
     """
     check_types(start_latency_proxy, locals())
-    toxic = _toxic(latency_ms, jitter_ms, direction, bandwidth_kbps, reset_probability)
-    spec = parse(Spec, name=name, listen=listen, upstream=upstream, toxic=toxic)
+    spec = _proxy_spec(locals())
     existing = _find(spec.name)
     if existing is not None:
         record, own = existing
@@ -164,6 +156,7 @@ def start_latency_proxy(
     return _summary(faults.inject(PROXY, spec))  # validate: listen free, upstream answering
 
 
+@checked_by(_toxic)
 def set_latency(
     name: str,
     latency_ms: float = 0.0,
@@ -194,7 +187,7 @@ def set_latency(
         (plus ``change_record`` when the proxy belongs to another run).
     """
     check_types(set_latency, locals())
-    toxic = _toxic(latency_ms, jitter_ms, direction, bandwidth_kbps, reset_probability)
+    toxic = _toxic(locals())
     proxy, own = _require(name)
     admit(f"{__name__}:set_latency", {})
     if own:

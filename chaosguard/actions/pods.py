@@ -23,7 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from chaosguard import faults
-from chaosguard.actions._args import check_types
+from chaosguard.actions._args import check_types, checked_by
 from chaosguard.errors import ChaosGuardError, Refused
 from chaosguard.policy.gate import admit
 
@@ -32,6 +32,13 @@ __all__ = ["kill_pods"]
 logger = logging.getLogger("chaostoolkit")
 
 
+def _request(values: dict[str, Any]) -> object:
+    from chaosguard.policy.kube_plans import kill_request
+
+    return kill_request(values)
+
+
+@checked_by(_request)
 def kill_pods(
     namespace: str,
     label_selector: str = "",

@@ -15,10 +15,10 @@ patterns, ``allow_unguarded``), with or without the guard control.
 from typing import Any
 
 from chaosguard import faults
-from chaosguard.actions._args import check_types
+from chaosguard.actions._args import check_types, checked_by
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.process.spec import ProcessSignalSpec, signal_name
-from chaosguard.local.processes import describe_processes, select_processes
+from chaosguard.local.processes import check_selection, describe_processes, select_processes
 from chaosguard.policy.gate import admit, admit_processes
 from chaosguard.validation import parse
 
@@ -33,14 +33,25 @@ def _summary(record: faults.FaultRecord) -> dict[str, Any]:
     }
 
 
+def _signal_name(signal: str | int) -> str:
+    try:
+        return signal_name(signal)
+    except (KeyError, ValueError):
+        raise InvalidArgument("signal", f"unknown signal name or number (got {signal!r})") from None
+
+
+def _check(values: dict[str, Any]) -> None:
+    """The arguments' own rules (before any process is looked at)."""
+    if "signal" in values:
+        _signal_name(values["signal"])
+    check_selection(values["pid_file"], values["name_pattern"], values["max_processes"])
+
+
 def _signal(
     func: str, signal: str | int, pid_file: str, name_pattern: str, max_processes: int
 ) -> dict[str, Any]:
     """Select, judge (policy gate), record, signal: the body of the process actions."""
-    try:
-        name = signal_name(signal)
-    except (KeyError, ValueError):
-        raise InvalidArgument("signal", f"unknown signal name or number (got {signal!r})") from None
+    name = _signal_name(signal)
     arguments = {"pid_file": pid_file, "name_pattern": name_pattern, "max_processes": max_processes}
     policy = admit(f"{__name__}:{func}", arguments)
     targets = select_processes(pid_file, name_pattern, max_processes)
@@ -50,6 +61,7 @@ def _signal(
     return _summary(faults.inject("process-signal", spec))
 
 
+@checked_by(_check, signal=str | int)
 def signal_processes(
     signal: str = "SIGTERM",
     pid_file: str = "",
@@ -68,10 +80,11 @@ def signal_processes(
         default 1).
     :returns: ``{"record", "signal", "processes": [{"pid", "name"}]}``.
     """
-    check_types(signal_processes, locals(), signal=str | int)
+    check_types(signal_processes, locals())
     return _signal("signal_processes", signal, pid_file, name_pattern, max_processes)
 
 
+@checked_by(_check)
 def pause_processes(
     pid_file: str = "",
     name_pattern: str = "",

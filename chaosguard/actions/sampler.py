@@ -6,7 +6,7 @@ it lives in the runner process and stops with it.
 
 from typing import Any
 
-from chaosguard.actions._args import check_types
+from chaosguard.actions._args import check_types, checked_by
 from chaosguard.errors import InvalidArgument
 from chaosguard.slo.http.sampler import start_sampler, stop_sampler
 from chaosguard.slo.http.target import HttpTarget
@@ -15,6 +15,20 @@ from chaosguard.validation import parse
 __all__ = ["start_http_sampler", "stop_http_sampler"]
 
 
+def _target(values: dict[str, Any]) -> HttpTarget:
+    """The sampler's target, once its name, rate and concurrency are known to be sane."""
+    if not values["name"].strip():
+        raise InvalidArgument("name", "must not be empty")
+    rate, concurrency = values["rate_per_s"], values["concurrency"]
+    if not 0.1 <= rate <= 1000:
+        raise InvalidArgument("rate_per_s", f"must be between 0.1 and 1000 (got {rate})")
+    if not 1 <= concurrency <= 64:
+        raise InvalidArgument("concurrency", f"must be between 1 and 64 (got {concurrency})")
+    wanted = {k: values[k] for k in ("url", "timeout_s", "max_ok_status")}
+    return parse(HttpTarget, **wanted)
+
+
+@checked_by(_target)
 def start_http_sampler(
     name: str,
     url: str,
@@ -35,13 +49,7 @@ def start_http_sampler(
     :param max_ok_status: highest status that is not an error (default 399).
     """
     check_types(start_http_sampler, locals())
-    if not name.strip():
-        raise InvalidArgument("name", "must not be empty")
-    if not 0.1 <= rate_per_s <= 1000:
-        raise InvalidArgument("rate_per_s", f"must be between 0.1 and 1000 (got {rate_per_s})")
-    if not 1 <= concurrency <= 64:
-        raise InvalidArgument("concurrency", f"must be between 1 and 64 (got {concurrency})")
-    target = parse(HttpTarget, url=url, timeout_s=timeout_s, max_ok_status=max_ok_status)
+    target = _target(locals())
     start_sampler(name, target, rate_per_s, concurrency)
     return {"name": name, "url": url, "rate_per_s": rate_per_s}
 

@@ -19,11 +19,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from chaosguard import faults
-from chaosguard.actions._args import check_types
+from chaosguard.actions._args import check_types, checked_by
 from chaosguard.errors import RevertError
 from chaosguard.faults.stress.spec import CpuStressSpec, MemoryStressSpec
 from chaosguard.policy.gate import admit
-from chaosguard.validation import parse
+from chaosguard.validation import fields_of, parse
 
 __all__ = ["stress_cpu", "stress_memory", "stop_stress"]
 
@@ -53,6 +53,19 @@ def _summary(record: faults.FaultRecord) -> dict[str, Any]:
     return out
 
 
+def _cpu_spec(values: dict[str, Any]) -> CpuStressSpec:
+    return parse(CpuStressSpec, **fields_of(CpuStressSpec, values))
+
+
+def _memory_spec(values: dict[str, Any]) -> MemoryStressSpec:
+    return parse(MemoryStressSpec, **fields_of(MemoryStressSpec, values))
+
+
+def _stop_spec(values: dict[str, Any]) -> _StopSpec:
+    return parse(_StopSpec, **fields_of(_StopSpec, values))
+
+
+@checked_by(_cpu_spec)
 def stress_cpu(
     workers: int = 1,
     load_percent: float = 100.0,
@@ -81,18 +94,12 @@ def stress_cpu(
         "pids"}``.
     """
     check_types(stress_cpu, locals())
-    spec = parse(
-        CpuStressSpec,
-        workers=workers,
-        load_percent=load_percent,
-        duration_s=duration_s,
-        backend=backend,
-        priority=priority,
-    )
+    spec = _cpu_spec(locals())
     admit(f"{__name__}:stress_cpu", {"workers": spec.workers, "priority": spec.priority})
     return _summary(faults.inject("cpu-stress", spec))
 
 
+@checked_by(_memory_spec)
 def stress_memory(
     mib: int,
     duration_s: float = 0.0,
@@ -118,13 +125,12 @@ def stress_memory(
         where ``rss_mib`` is the resident size reached by the stress processes.
     """
     check_types(stress_memory, locals())
-    spec = parse(
-        MemoryStressSpec, mib=mib, duration_s=duration_s, backend=backend, priority=priority
-    )
+    spec = _memory_spec(locals())
     admit(f"{__name__}:stress_memory", {"mib": spec.mib, "priority": spec.priority})
     return _summary(faults.inject("memory-stress", spec))
 
 
+@checked_by(_stop_spec)
 def stop_stress(kind: str = "all", configuration: dict = None, secrets: dict = None) -> dict:
     """Stop the stress this run started; harmless when none runs. Use it as a rollback.
 
@@ -133,7 +139,7 @@ def stop_stress(kind: str = "all", configuration: dict = None, secrets: dict = N
         ``vanished`` when the stress had already ended by itself).
     """
     check_types(stop_stress, locals())
-    spec = parse(_StopSpec, kind=kind)
+    spec = _stop_spec(locals())
     stopped, failed = [], []
     for name in _KINDS[spec.kind]:
         for record in faults.open_records(name):

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ProcessInfo",
     "ProcessTarget",
+    "check_selection",
     "describe_processes",
     "protected_pids",
     "resolve_processes",
@@ -82,13 +83,17 @@ def _from_pid_file(pid_file: str) -> list[psutil.Process]:
         raise InvalidArgument("pid_file", f"no process {text} (stale pid file {path})") from None
 
 
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise InvalidArgument("name_pattern", f"not a regular expression: {exc}") from None
+
+
 def _from_pattern(pattern: str) -> list[psutil.Process]:
     import psutil
 
-    try:
-        regex = re.compile(pattern)
-    except re.error as exc:
-        raise InvalidArgument("name_pattern", f"not a regular expression: {exc}") from None
+    regex = _regex(pattern)
     found = []
     for proc in psutil.process_iter(["name", "cmdline"]):
         cmdline = " ".join(proc.info.get("cmdline") or [])
@@ -105,12 +110,22 @@ def _find(pid_file: str, name_pattern: str) -> list[psutil.Process]:
     return _from_pid_file(pid_file) if pid_file else _from_pattern(name_pattern)
 
 
+def check_selection(pid_file: str, name_pattern: str, max_processes: int) -> None:
+    """The selection arguments' own rules, before any process is looked at (``InvalidArgument``
+    naming the first bad one)."""
+    if max_processes < 1:
+        raise InvalidArgument("max_processes", f"must be >= 1 (got {max_processes})")
+    if bool(pid_file) == bool(name_pattern):
+        raise InvalidArgument("pid_file", "give exactly one of pid_file or name_pattern")
+    if name_pattern:
+        _regex(name_pattern)
+
+
 def select_processes(pid_file: str, name_pattern: str, max_processes: int) -> list[ProcessTarget]:
     """Resolve the targets; refuse protected processes and more than ``max_processes`` matches."""
     import psutil
 
-    if max_processes < 1:
-        raise InvalidArgument("max_processes", f"must be >= 1 (got {max_processes})")
+    check_selection(pid_file, name_pattern, max_processes)
     procs = _find(pid_file, name_pattern)
     field = "pid_file" if pid_file else "name_pattern"
     protected = protected_pids()

@@ -6,8 +6,10 @@ an empty file, a top-level list (:func:`load_experiment` refuses those as one li
 inside the steady-state hypothesis, a title that is not a string, an empty method, a provider
 ``timeout`` that is not a number, a malformed chaosguard block, and, for python providers of a
 ``chaosguard.*`` module, an unknown function, unknown or missing arguments and literal argument
-values whose type does not match the annotation (``${...}`` values are skipped). Example:
-``method[2].provider.arguments.latency_ms: expected float, got str``.
+values whose type does not match the annotation (``${...}`` values are skipped), then the values
+themselves by the action's own check (:mod:`chaosguard.policy.values`). Examples:
+``method[2].provider.arguments.latency_ms: expected float, got str``,
+``method[1].provider.arguments.mib: must be a positive number of MiB (got -5)``.
 
 ``chaos guard check`` runs ``check_experiment(load_experiment(path))``.
 """
@@ -27,7 +29,8 @@ from typing import Any
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.policy.load import find_block, read_document
-from chaosguard.validation import short_repr
+from chaosguard.policy.values import value_problems
+from chaosguard.validation import VALUE_TYPES, short_repr
 
 __all__ = ["check_experiment", "iter_activities", "load_experiment"]
 
@@ -138,9 +141,10 @@ def _check_activity(path: str, activity: Mapping[str, Any]) -> list[str]:
 
 def _hints(func: Any) -> dict[str, Any]:
     try:
-        return typing.get_type_hints(func)
+        hints = typing.get_type_hints(func)
     except Exception:
         return {}
+    return {**hints, **getattr(func, VALUE_TYPES, {})}  # the wider types the action declared
 
 
 def _accepted(annotation: Any) -> tuple[tuple[type, ...], bool] | None:
@@ -243,7 +247,7 @@ def _check_python(path: str, provider: Mapping[str, Any]) -> list[str]:
                 f"{where}.arguments: missing required argument '{name}' of "
                 f"{module_name}:{func_name}"
             )
-    return problems
+    return problems or value_problems(where, func, arguments)
 
 
 @contextlib.contextmanager

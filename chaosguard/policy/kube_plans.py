@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ from chaosguard.kube.pods import Pod, list_pods, namespace_exists, pick
 from chaosguard.policy.kube_blast import check_budgets, check_namespace, check_targets
 from chaosguard.policy.model import Policy
 from chaosguard.policy.selectors import parse_selector
-from chaosguard.validation import parse, short_repr
+from chaosguard.validation import fields_of, parse, short_repr
 
 __all__ = [
     "CHAOS_MESH_MODES",
@@ -36,7 +37,9 @@ __all__ = [
     "ChaosMeshRequest",
     "KillPlan",
     "KillRequest",
+    "chaos_mesh_request",
     "chaos_mesh_selector",
+    "kill_request",
     "plan_chaos_mesh",
     "plan_pod_kill",
 ]
@@ -195,6 +198,16 @@ class KillPlan:
     budgets: list[PdbBudget] = field(default_factory=list)
 
 
+def kill_request(values: Mapping[str, Any]) -> KillRequest:
+    """``kill_pods``'s arguments checked (step 1, no network)."""
+    return parse(KillRequest, **fields_of(KillRequest, values)).check()
+
+
+def chaos_mesh_request(values: Mapping[str, Any]) -> ChaosMeshRequest:
+    """The placement arguments of a Chaos Mesh action checked (step 1, no network)."""
+    return parse(ChaosMeshRequest, **fields_of(ChaosMeshRequest, values)).check()
+
+
 def plan_pod_kill(
     policy: Policy,
     namespace: str,
@@ -208,16 +221,17 @@ def plan_pod_kill(
     secrets: dict[str, Any] | None = None,
 ) -> KillPlan:
     """Check, select and judge a pod kill (see the module docstring); change nothing."""
-    request = parse(
-        KillRequest,
-        namespace=namespace,
-        label_selector=label_selector,
-        name_pattern=name_pattern,
-        count=count,
-        percent=percent,
-        order=order,
-        grace_period_s=grace_period_s,
-    ).check()
+    request = kill_request(
+        {
+            "namespace": namespace,
+            "label_selector": label_selector,
+            "name_pattern": name_pattern,
+            "count": count,
+            "percent": percent,
+            "order": order,
+            "grace_period_s": grace_period_s,
+        }
+    )
     check_namespace(policy, request.namespace)
     cluster = resolve_cluster(configuration, secrets)
     api = Api(cluster)
@@ -274,13 +288,14 @@ def plan_chaos_mesh(
     secrets: dict[str, Any] | None = None,
 ) -> ChaosMeshPlan:
     """Check and judge where a Chaos Mesh fault lands; change nothing."""
-    request = parse(
-        ChaosMeshRequest,
-        namespace=namespace,
-        label_selector=label_selector,
-        mode=mode,
-        mode_value=mode_value,
-    ).check()
+    request = chaos_mesh_request(
+        {
+            "namespace": namespace,
+            "label_selector": label_selector,
+            "mode": mode,
+            "mode_value": mode_value,
+        }
+    )
     check_namespace(policy, request.namespace)
     cluster = resolve_cluster(configuration, secrets)
     api = Api(cluster)

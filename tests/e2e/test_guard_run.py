@@ -107,6 +107,28 @@ def test_already_breached_slo_refuses_before_anything(
     assert ledger_records(chaosguard_home) == []
 
 
+def test_bad_value_in_a_later_action_refuses_before_the_first_injects(
+    tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
+) -> None:
+    """Types AND values of every action are judged in the preflight: a memory stress of -5 MiB
+    in the second action refuses the run before the proxy of the first one starts."""
+    env = value_env(tmp_path, chaos_env, 1)
+    method = [
+        *_proxy_method(upstream)[:1],
+        action("mem", "chaosguard.actions.stress", "stress_memory", mib=-5),
+    ]
+    res = chaos_run(tmp_path, experiment(method), env)
+    assert res.rc == 1 and res.journal["status"] == "failed"
+    assert res.guard["outcome"] == "refused"
+    assert res.guard["reason"] == (
+        "the experiment is invalid: method[1].provider.arguments.mib: "
+        "must be a positive number of MiB (got -5)"
+    )
+    assert res.journal["run"] == []
+    assert ledger_records(chaosguard_home) == []
+    assert "Traceback" not in res.stderr
+
+
 @pytest.mark.parametrize("strategy", ["default", "always", "never", "deviated"])
 def test_breach_reverts_cuts_the_action_short_and_rollbacks_run(
     strategy: str, tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
