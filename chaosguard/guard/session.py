@@ -235,7 +235,7 @@ class GuardSession:
             self.checks.append(calendar_check(policy))
         self._start_sources()
         self.watcher = Watcher(self.checks, self.interval_s, self._on_breach, self._on_reading)
-        self.preflight_readings = self._first_readings()
+        self.preflight_readings = self.watcher.first_readings()
         self._refuse_violated(self.preflight_readings)
         self._check_budget(policy)
         learning = any(c.detector is not None for c in self.checks)
@@ -303,19 +303,6 @@ class GuardSession:
                 prepare()
         for check in self.checks:
             check.source.start()
-
-    def _first_readings(self) -> list[Reading]:
-        """Read every guard until each has a value (HTTP windows need a moment), bounded to 10 s."""
-        assert self.watcher is not None
-        deadline = time.monotonic() + 10.0
-        while True:
-            readings = self.watcher.tick()
-            pending = [
-                r for r in readings if r.value is None and "no completed request" in (r.error or "")
-            ]
-            if not pending or time.monotonic() > deadline:
-                return readings
-            time.sleep(0.1)
 
     def _check_budget(self, policy: Policy) -> None:
         """Refuse when the error budget left is under the policy floor (no reading: fail closed)."""

@@ -79,8 +79,10 @@ class Watcher:
             return False
         return True
 
-    def tick(self) -> list[Reading]:
-        """Read and evaluate every guard once (used by the loop and by preflight)."""
+    def tick(self, record: bool = True) -> list[Reading]:
+        """Read and evaluate every guard once (used by the loop and by preflight); ``record=False``
+        keeps the readings out of the history and the reading hook (a warm-up read: see
+        :meth:`record`)."""
         timeout = max(0.05, self.interval_s * 0.8)
         started = time.monotonic()
         for check in self.checks:
@@ -98,12 +100,32 @@ class Watcher:
                 now = time.time()
                 reading = Reading(check.name, now, None, None, True, True, error)
             out.append(reading)
-        self.readings.extend(out)
+        if record:
+            self.record(out)
+        return out
+
+    def first_readings(self, within_s: float = 10.0) -> list[Reading]:
+        """Read every guard until each has a value (an HTTP window needs its first completed
+        request), for at most ``within_s``; only that tick is recorded (a window still empty is no
+        evidence of a breach), and it is returned."""
+        deadline = time.monotonic() + within_s
+        while True:
+            readings = self.tick(record=False)
+            pending = [
+                r for r in readings if r.value is None and "no completed request" in (r.error or "")
+            ]
+            if not pending or time.monotonic() > deadline:
+                self.record(readings)
+                return readings
+            time.sleep(0.1)
+
+    def record(self, readings: list[Reading]) -> None:
+        """Keep one tick's ``readings`` in the history and pass each to the reading hook."""
+        self.readings.extend(readings)
         self.ticks += 1
-        for reading in out:
+        for reading in readings:
             if self.on_reading is not None:
                 self.on_reading(reading)
-        return out
 
     def _loop(self) -> None:
         start = time.monotonic()

@@ -125,3 +125,41 @@ def test_a_thread_that_never_started_or_was_stopped_is_not_dead() -> None:
     w.start()
     w.stop()
     assert not w.dead
+
+
+class _Warming:
+    """A source whose window holds no completed request for its first ``empty`` reads (an HTTP
+    sampler that just started), then a value."""
+
+    def __init__(self, empty: int, value: float) -> None:
+        self.empty, self.value = empty, value
+
+    def read(self, timeout_s: float) -> Observation:
+        from chaosguard.slo.base import SourceUnreadable
+
+        if self.empty > 0:
+            self.empty -= 1
+            raise SourceUnreadable("sampler 's' has no completed request in the last 5 s")
+        return Observation(self.value, time.time())
+
+    def describe(self) -> str:
+        return "warming"
+
+
+def test_first_readings_keep_only_the_tick_that_has_values() -> None:
+    """The warm-up reads are no evidence: neither in the history nor passed to the reading hook
+    (the journal and the event stream would show a breach before any fault)."""
+    seen: list = []
+    w = Watcher([_check("http", _Warming(2, 3.0))], 0.1, lambda *a: None, seen.append)  # type: ignore[arg-type]
+    first = w.first_readings()
+    assert [(r.value, r.violating, r.breached) for r in first] == [(3.0, False, False)]
+    assert w.readings == first and seen == first and w.ticks == 1
+    w.stop()
+
+
+def test_first_readings_give_up_and_record_the_empty_window() -> None:
+    w = Watcher([_check("http", _Warming(10**6, 3.0))], 0.1, lambda *a: None)  # type: ignore[arg-type]
+    first = w.first_readings(within_s=0.3)
+    assert len(first) == 1 and first[0].value is None and first[0].breached
+    assert w.readings == first  # the one recorded tick: the refusal's evidence
+    w.stop()
