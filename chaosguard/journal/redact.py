@@ -30,9 +30,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
-from itertools import pairwise
 from typing import Any
+
+from chaosguard.journal.secret_rules import REDACTED, SHAPES, TRIGGERS, is_secret_key, key_words
 
 __all__ = [
     "redact_in_place",
@@ -47,7 +47,6 @@ __all__ = [
     "redactor_for",
 ]
 
-REDACTED = "***"
 MIN_SUBSTRING = 4
 #: values found under secret-named keys are also redacted elsewhere when at least this long
 HARVEST_MIN = 8
@@ -55,103 +54,6 @@ _MAX_DEPTH = 200
 #: at most this many distinct texts, each at most _MEMO_TEXT long, are remembered by a Redactor
 _MEMO_LIMIT = 4096
 _MEMO_TEXT = 256
-
-_SECRET_WORDS = (
-    "passw",
-    "passphrase",
-    "secret",
-    "token",
-    "credential",
-    "apikey",
-    "accesskey",
-    "privatekey",
-    "authorization",
-    "cookie",
-    "signature",
-)
-_SECRET_EXACT = {"pwd", "auth", "pass", "sig", "jwt", "bearer"}
-_KEY_PAIRS = {
-    ("api", "key"),
-    ("access", "key"),
-    ("private", "key"),
-    ("signing", "key"),
-    ("session", "id"),
-    ("client", "key"),
-}
-_NAMING_SUFFIX = {
-    "env",
-    "var",
-    "file",
-    "path",
-    "name",
-    "names",
-    "type",
-    "header",
-    "url",
-    "uri",
-    "ttl",
-}
-
-_SHAPES: list[tuple[re.Pattern[str], str]] = [  # each with a cheap trigger in _TRIGGERS
-    # Authorization-style credentials: "Bearer <token>", "Basic <base64>"
-    (re.compile(r"(?i)\b(bearer)(\s+)(?!\*\*\*)[A-Za-z0-9\-._~+/]{8,}=*"), rf"\1\2{REDACTED}"),
-    (
-        re.compile(r"\b(Basic)(\s+)(?!\*\*\*)(?=[A-Za-z0-9+/]+[A-Z0-9+/=])[A-Za-z0-9+/]{12,}=*"),
-        rf"\1\2{REDACTED}",
-    ),
-    # user:password@ in URLs
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*:)(?!\*\*\*@)[^/\s@]+@"), rf"\1{REDACTED}@"),
-    # secret-named query parameters: ?access_token=..., &api-key=..., &key=...
-    (
-        re.compile(
-            r"(?i)([?&;](?:[^=&#\s]*(?:token|secret|passw|api[-_]?key|signature|credential)"
-            r"[^=&#\s]*|key|auth|sig)=)(?!\*\*\*)[^&#\s\"']+"
-        ),
-        rf"\1{REDACTED}",
-    ),
-    # password=..., "api_key": "...", client_secret: ...
-    (
-        re.compile(
-            r"(?i)(?<![a-z0-9])((?:password|passwd|secret|token|api[_-]?key)(?:[_-]?key)?"
-            r"[\"']?\s*[=:]\s*[\"']?)(?!\*\*\*)[^\s,;'\"&}]+"
-        ),
-        rf"\1{REDACTED}",
-    ),
-]
-#: a shape's regex runs only if its trigger is in the (lower-cased) text: most strings skip them all
-_TRIGGERS: list[tuple[str, ...]] = [
-    ("bearer",),
-    ("basic",),
-    ("://",),
-    ("=",),
-    ("password", "passwd", "secret", "token", "api"),
-]
-
-
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def _words(key: str) -> list[str]:
-    spaced = _CAMEL.sub(r"\1_\2", key)
-    return [w for w in _NON_WORD.split(spaced.lower()) if w]
-
-
-def is_secret_key(key: Any) -> bool:
-    """True when a mapping key's name says its value is a secret (see the module docstring)."""
-    return isinstance(key, str) and _secret_name(key)
-
-
-@lru_cache(maxsize=4096)
-def _secret_name(key: str) -> bool:
-    """:func:`is_secret_key` of a string (a journal repeats the same few keys many times)."""
-    words = _words(key)
-    if not words or words[-1] in _NAMING_SUFFIX:
-        return False
-    joined = "".join(words)
-    if any(w in _SECRET_EXACT for w in words) or any(s in joined for s in _SECRET_WORDS):
-        return True
-    return any(pair in _KEY_PAIRS for pair in pairwise(words))
 
 
 def _is_reference(value: Any) -> bool:
@@ -215,7 +117,7 @@ class Redactor:
             if self._pattern is not None:
                 text = self._pattern.sub(REDACTED, text)
             low = text.lower()
-            for (pattern, repl), triggers in zip(_SHAPES, _TRIGGERS, strict=True):
+            for (pattern, repl), triggers in zip(SHAPES, TRIGGERS, strict=True):
                 if any(t in low for t in triggers):
                     text = pattern.sub(repl, text)
             if text == before:
@@ -278,7 +180,7 @@ def _named_env_values(node: Any, env: Mapping[str, str], depth: int = 0) -> Iter
     if isinstance(node, Mapping):
         for k, v in node.items():
             if isinstance(k, str) and isinstance(v, str) and v in env:
-                words = _words(k)
+                words = key_words(k)
                 if words and words[-1] in ("env", "var") and is_secret_key("_".join(words[:-1])):
                     yield env[v]
             yield from _named_env_values(v, env, depth + 1)
