@@ -151,6 +151,17 @@ def imports(stderr: str) -> dict[str, tuple[int, int]]:
     return out
 
 
+def by_package(modules: dict[str, tuple[int, int]]) -> list[tuple[str, float]]:
+    """Self time (ms) summed by top-level package (``chaosguard.<subpackage>`` for ours), largest
+    first: how much of the overhead is pydantic, how much our own modules."""
+    sums: dict[str, float] = {}
+    for module, (self_us, _) in modules.items():
+        parts = module.split(".")
+        key = ".".join(parts[:2]) if parts[0] == "chaosguard" else parts[0]
+        sums[key] = sums.get(key, 0.0) + self_us / 1000
+    return sorted(sums.items(), key=lambda kv: -kv[1])
+
+
 def importtime(bench: Bench, top: int) -> list[dict[str, Any]]:
     """Modules only the guarded run imports, by cumulative time (one run each, after warm-up)."""
     plain_err = bench.once("plain", ["-X", "importtime"])[2]
@@ -160,6 +171,7 @@ def importtime(bench: Bench, top: int) -> list[dict[str, Any]]:
     rows = sorted(extra.items(), key=lambda kv: -kv[1][1])[:top]
     total_self = sum(v[0] for v in extra.values()) / 1000
     print(f"\nimports only the guarded run makes: {len(extra)} modules, {total_self:.1f} ms self")
+    print("  self ms by package: " + ", ".join(f"{p} {ms:.1f}" for p, ms in by_package(extra)[:8]))
     print("  cumul ms   self ms  module")
     for mod, (self_us, cum_us) in rows:
         print(f"  {cum_us / 1000:8.1f}  {self_us / 1000:8.1f}  {mod}")
