@@ -74,8 +74,10 @@ def test_a_title_that_is_not_a_string_is_refused_under_the_global_guard(
 
 
 def test_a_failed_rollback_fails_the_run(tmp_path: Path, chaos_env: dict) -> None:
-    broken = action("stop", "chaosguard.actions.stress", "stop_stress", kind="abc")
-    doc = experiment([PROBE], rollbacks=[broken])
+    """The bad value comes from the configuration: a literal one is refused by the preflight
+    before anything runs (tests/unit/policy/test_values.py)."""
+    broken = action("stop", "chaosguard.actions.stress", "stop_stress", kind="${stop_kind}")
+    doc = {**experiment([PROBE], rollbacks=[broken]), "configuration": {"stop_kind": "abc"}}
     env = value_env(tmp_path, chaos_env, 1)
     res = chaos_run(tmp_path, doc, env, policy=operator_policy())
     assert res.rc != 0 and res.journal["status"] == "failed", res.stderr[-2000:]
