@@ -23,7 +23,8 @@ Prints figures, asserts nothing. The last line is one JSON object (machine-reada
 * Stop: revert call → every process of the fault gone.
 
 Run: ``.venv/bin/python benchmarks/stress_accuracy.py`` (about 3 minutes; ``--quick`` or
-``STRESS_BENCH_QUICK=1``: a one-minute smoke run of the script, figures not comparable).
+``STRESS_BENCH_QUICK=1``: a one-minute smoke run of the script, figures not comparable;
+``--memory``: the memory section alone, 5 trials per mode, about 1.5 minutes; with ``--quick`` 1).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_policy import allow_unguarded_actions
+from _bytecode import compile_package
 
 from chaosguard import faults
 from chaosguard.actions.stress import stop_stress, stress_cpu, stress_memory
@@ -63,6 +65,9 @@ RUN_S, MEASURE_FROM_S, SAMPLE_S, BAND_PP = 8.0, 3.0, 0.05, 2.0
 Results = dict[tuple[str, int], dict[str, Any]]  # (backend, level) -> figures
 MEM_TRIALS = 3
 PRIORITY_LEVEL = 75
+MEMORY_ONLY = "--memory" in sys.argv[1:]
+if MEMORY_ONLY:
+    MEM_TRIALS = 5
 if os.environ.get("STRESS_BENCH_QUICK") or "--quick" in sys.argv[1:]:  # a smoke run (~1 minute)
     RUN_S, MEASURE_FROM_S, MEM_TRIALS = 3.0, 1.5, 1
 
@@ -230,6 +235,7 @@ def mem_builtin() -> dict[str, Any]:
         "rss": rss,
         "held": record.handles["held_mib"],
         "populate": record.handles["populate_s"],
+        "threads": record.handles.get("populate_threads", 1),
         "huge": record.handles.get("huge_pages"),
         "stop": timed_stop(out["pids"]),
     }
@@ -316,7 +322,84 @@ def print_cpu(title: str, res: Results, backends: list[str], cap: float) -> None
         print(f"{level:>8} | " + " | ".join(cells) + note)
 
 
+def print_memory(mem: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
+    print(
+        f"\nMemory 512 MiB (median of {MEM_TRIALS}; RSS = whole process, held = the mapping itself)"
+    )
+    print(
+        f"{'tool':<26} {'mode':<5} {'to target s':>11} {'min-max':>13} {'RSS MiB':>8} {'err %':>6} "
+        f"{'populate s':>10}"
+    )
+    for mode in ("warm", "cold"):
+        for name, runs in mem[mode].items():
+            ts = [r["t"] for r in runs if r["t"] is not None]
+            rss = statistics.median(r["rss"] for r in runs)
+            pop = statistics.median(r["populate"] for r in runs) if "populate" in runs[0] else None
+            print(
+                f"{name:<26} {mode:<5} {fmt(statistics.median(ts) if ts else None, '11.3f')} "
+                f"{fmt(min(ts) if ts else None, '6.3f')}-{fmt(max(ts) if ts else None, '<6.3f')} "
+                f"{rss:8.1f} {100 * (rss - 512) / 512:+6.1f} {fmt(pop, '10.3f')}"
+            )
+    held = statistics.median(r["held"] for r in mem["warm"]["builtin"])
+    startup = statistics.median(r["t"] - r["populate"] for r in mem["warm"]["builtin"])
+    threads = statistics.median(r["threads"] for r in mem["warm"]["builtin"])
+    print(
+        f"builtin: mapping resident (its own pages, mincore) {held:.1f} MiB; populated by "
+        f"{threads:g} thread(s); time outside the populate (worker start, Python imports, ready "
+        f"report) {startup:.3f} s (median, warm)"
+    )
+
+
+def memory_summary(mem: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """The memory figures of the JSON summary."""
+    warm = mem["warm"]["builtin"]
+    held = statistics.median(r["held"] for r in warm)
+    summary: dict[str, Any] = {
+        "mem_error_pct": round(100 * (statistics.median(r["rss"] for r in warm) - 512) / 512, 2),
+        "mem_held_error_pct": round(100 * (held - 512) / 512, 2),
+        "mem_time_to_target_s": round(statistics.median(r["t"] for r in warm), 3),
+        "mem_time_to_target_cold_s": round(
+            statistics.median(r["t"] for r in mem["cold"]["builtin"]), 3
+        ),
+        "mem_populate_s": round(statistics.median(r["populate"] for r in warm), 3),
+        "mem_populate_threads": statistics.median(r["threads"] for r in warm),
+        "mem_huge_pages": any(r["huge"] for r in warm),
+        "mem_worker_startup_s": round(statistics.median(r["t"] - r["populate"] for r in warm), 3),
+    }
+    if "stress-ng --vm-populate" in mem["warm"]:
+        sng = [r["t"] for r in mem["warm"]["stress-ng --vm-populate"] if r["t"] is not None]
+        keep = [r["t"] for r in mem["warm"]["stress-ng (no populate)"] if r["t"] is not None]
+        summary["stressng_mem_populate_time_to_target_s"] = (
+            round(statistics.median(sng), 3) if sng else None
+        )
+        summary["stressng_mem_keep_time_to_target_s"] = (
+            round(statistics.median(keep), 3) if keep else None
+        )
+    return summary
+
+
+def memory_main() -> None:
+    """``--memory``: the memory section alone (and its stop times)."""
+    before = contention()
+    print(f"chaosguard memory stress — {os.cpu_count()} CPUs; at start: {before}")
+    mem = mem_section()
+    after = contention()
+    print_memory(mem)
+    stops = [r["stop"] for mode in ("warm", "cold") for r in mem[mode]["builtin"]]
+    print(
+        f"\nStop (revert call → all processes gone), seconds: builtin memory median "
+        f"{statistics.median(stops):.3f} max {max(stops):.3f}"
+    )
+    print(f"Contention at end: {after}")
+    summary = memory_summary(mem)
+    summary.update(
+        {"stop_s": round(max(stops), 3), "contention_start": before, "contention_end": after}
+    )
+    print(json.dumps(summary))
+
+
 def main() -> None:
+    compile_package()  # worker start-up as installed (see _bytecode), not the compiler
     backends = ["builtin"] + (["stress-ng"] if shutil.which("stress-ng") else [])
     before = contention()
     print(f"chaosguard stress accuracy — {os.cpu_count()} CPUs; at start: {before}")
@@ -340,29 +423,7 @@ def main() -> None:
             f"(wait {r['wait']:5.1f} %), competing process {r['hog']:5.1f} %"
         )
 
-    print(
-        f"\nMemory 512 MiB (median of {MEM_TRIALS}; RSS = whole process, held = the mapping itself)"
-    )
-    print(
-        f"{'tool':<26} {'mode':<5} {'to target s':>11} {'min-max':>13} {'RSS MiB':>8} {'err %':>6} "
-        f"{'populate s':>10}"
-    )
-    for mode in ("warm", "cold"):
-        for name, runs in mem[mode].items():
-            ts = [r["t"] for r in runs if r["t"] is not None]
-            rss = statistics.median(r["rss"] for r in runs)
-            pop = statistics.median(r["populate"] for r in runs) if "populate" in runs[0] else None
-            print(
-                f"{name:<26} {mode:<5} {fmt(statistics.median(ts) if ts else None, '11.3f')} "
-                f"{fmt(min(ts) if ts else None, '6.3f')}-{fmt(max(ts) if ts else None, '<6.3f')} "
-                f"{rss:8.1f} {100 * (rss - 512) / 512:+6.1f} {fmt(pop, '10.3f')}"
-            )
-    held = statistics.median(r["held"] for r in mem["warm"]["builtin"])
-    startup = statistics.median(r["t"] - r["populate"] for r in mem["warm"]["builtin"])
-    print(
-        f"builtin: mapping resident (its smaps Rss) {held:.1f} MiB; time outside the populate call "
-        f"(worker start, Python imports, ready report) {startup:.3f} s (median, warm)"
-    )
+    print_memory(mem)
 
     stops = {
         b: [quiet[(b, lv)]["stop"] for lv in LEVELS] + [loaded[(b, lv)]["stop"] for lv in LEVELS]
@@ -392,7 +453,6 @@ def main() -> None:
         settles = [res[(b, lv)]["settle"] for lv in LEVELS if lv <= top]
         return None if None in settles else round(max(s for s in settles if s is not None), 2)
 
-    warm = mem["warm"]["builtin"]
     free_err, free_rows = available(quiet, "builtin")
     summary: dict[str, Any] = {
         "cpu_max_abs_error_pp": worst(quiet, "builtin"),
@@ -401,15 +461,7 @@ def main() -> None:
         "cpu_levels_with_cpu_available": free_rows,
         "cpu_loaded_max_abs_error_pp": worst(loaded, "builtin", cap),
         "cpu_loaded_settle_s": slowest(loaded, "builtin", cap),
-        "mem_error_pct": round(100 * (statistics.median(r["rss"] for r in warm) - 512) / 512, 2),
-        "mem_held_error_pct": round(100 * (held - 512) / 512, 2),
-        "mem_time_to_target_s": round(statistics.median(r["t"] for r in warm), 3),
-        "mem_time_to_target_cold_s": round(
-            statistics.median(r["t"] for r in mem["cold"]["builtin"]), 3
-        ),
-        "mem_populate_s": round(statistics.median(r["populate"] for r in warm), 3),
-        "mem_huge_pages": any(r["huge"] for r in warm),
-        "mem_worker_startup_s": round(statistics.median(r["t"] - r["populate"] for r in warm), 3),
+        **memory_summary(mem),
         "stop_s": round(max(stops["builtin"] + mem_stops), 3),
         "loaded_capacity_pct": cap,
         "priority_background_75_pct": round(prio["background"]["achieved"], 2),
@@ -420,8 +472,6 @@ def main() -> None:
         "contention_end": after,
     }
     if "stress-ng" in backends:
-        sng = [r["t"] for r in mem["warm"]["stress-ng --vm-populate"] if r["t"] is not None]
-        keep = [r["t"] for r in mem["warm"]["stress-ng (no populate)"] if r["t"] is not None]
         summary.update(
             {
                 "stressng_cpu_max_abs_error_pp": worst(quiet, "stress-ng"),
@@ -431,12 +481,6 @@ def main() -> None:
                 ],
                 "stressng_cpu_levels_with_cpu_available": available(quiet, "stress-ng")[1],
                 "stressng_cpu_loaded_max_abs_error_pp": worst(loaded, "stress-ng", cap),
-                "stressng_mem_populate_time_to_target_s": round(statistics.median(sng), 3)
-                if sng
-                else None,
-                "stressng_mem_keep_time_to_target_s": round(statistics.median(keep), 3)
-                if keep
-                else None,
                 "stressng_stop_s": round(max(stops["stress-ng"]), 3),
             }
         )
@@ -444,4 +488,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)
+    elif MEMORY_ONLY:
+        memory_main()
+    else:
+        main()

@@ -1,9 +1,11 @@
 """Memory stress worker: ``python -m chaosguard.faults.stress._memory_worker --mib M ...``.
 
-Maps ``M`` MiB of private anonymous memory and populates it for writing in one system call
-(``MADV_POPULATE_WRITE``, Linux 5.14+; else ``MAP_POPULATE``; pages still missing are written one
-byte per page). Readiness is reported only once the resident set holds the target, with the achieved
-RSS and the time the populate call took.
+Maps ``M`` MiB of private anonymous memory and populates it for writing with one thread per usable
+CPU, each populating 16 MiB chunks in turn, one system call each (``MADV_POPULATE_WRITE``, Linux
+5.14+; else ``MAP_POPULATE``; pages still missing are written one byte per page: :mod:`._populate`).
+Readiness is reported only once the resident set holds the target, with the achieved RSS, the
+mapping's own resident size, the time the populate took, how (``populate``) and with how many
+threads (``populate_threads``).
 
 Huge pages (``MADV_HUGEPAGE``, 512 times fewer faults to populate) are asked for only where they
 help: transparent huge pages enabled (``always`` or ``madvise``) and no virtio balloon with *free
@@ -12,7 +14,8 @@ the free 2 MiB blocks are exactly the ones given back, and populating them measu
 and far less predictable than small pages, which come from memory the host still backs.
 
 The allocation is a short burst of kernel page zeroing and runs at the priority the worker was
-started with; the worker then drops to ``--hold-nice`` (19 unless the spec asked for ``priority:
+started with (the populating threads inherit it, and are joined and gone before the drop); the
+worker then drops every thread to ``--hold-nice`` (19 unless the spec asked for ``priority:
 normal``) for the hold phase. Its session's autogroup keeps nice 0 (the worker is alone in it and
 sleeps; a nice-19 group would starve its lifeline and its stop on a busy machine). It volunteers as
 the OOM killer's first victim (``oom_score_adj`` 1000) and, where swap exists, re-reads one byte
@@ -23,7 +26,6 @@ per page every few seconds, in slices spread over that period, so the pages stay
 from __future__ import annotations
 
 import argparse
-import ctypes
 import mmap
 import os
 import signal
@@ -32,12 +34,32 @@ import time
 from collections.abc import Sequence
 
 from chaosguard.faults.child import report_error, report_ready, worker_setup
-from chaosguard.faults.stress._oslib import rss_bytes
+from chaosguard.faults.stress._oslib import rss_bytes, usable_cpus
+from chaosguard.faults.stress._populate import (
+    MADV_HUGEPAGE,
+    MADV_POPULATE_WRITE,
+    Allocation,
+    allocate,
+    populate_threads,
+    resident,
+)
+
+__all__ = [
+    "MADV_HUGEPAGE",
+    "MADV_POPULATE_WRITE",
+    "Allocation",
+    "allocate",
+    "free_page_reporting",
+    "hold",
+    "huge_pages_help",
+    "main",
+    "region_resident",
+    "retouch",
+    "swap_configured",
+]
 
 PAGE = mmap.PAGESIZE
 MIB = 1 << 20
-MADV_POPULATE_WRITE = 23  # linux/mman.h; not exported by Python 3.11's mmap module
-MADV_HUGEPAGE = 14
 THP_ENABLED = "/sys/kernel/mm/transparent_hugepage/enabled"
 BALLOONS = "/sys/bus/virtio/drivers/virtio_balloon"
 VIRTIO_BALLOON_F_REPORTING = 5  # feature bit: the guest reports free pages to the host
@@ -94,46 +116,9 @@ def huge_pages_help(thp_enabled: str = THP_ENABLED, balloons: str = BALLOONS) ->
     return not free_page_reporting(balloons)
 
 
-def allocate(nbytes: int, huge: bool = False) -> mmap.mmap:
-    """A private anonymous mapping of ``nbytes`` whose pages are all resident (in huge pages where
-    the kernel can when ``huge``)."""
-    base = rss_bytes()
-    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
-    block = mmap.mmap(-1, nbytes, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-    if huge:
-        try:
-            block.madvise(MADV_HUGEPAGE)
-        except OSError:  # THP not built in: small pages
-            pass
-    try:
-        block.madvise(MADV_POPULATE_WRITE)
-    except OSError:  # kernel < 5.14: map again with MAP_POPULATE
-        block.close()
-        flags |= getattr(mmap, "MAP_POPULATE", 0)
-        block = mmap.mmap(-1, nbytes, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-    if rss_bytes() - base < nbytes * 0.99:  # populate ignored or partial: write one byte per page
-        view = memoryview(block)
-        view[::PAGE] = b"\x01" * len(range(0, nbytes, PAGE))
-        view.release()
-    return block
-
-
 def region_resident(block: mmap.mmap) -> int:
-    """Resident bytes of ``block`` itself (its ``Rss:`` in ``/proc/self/smaps``), not the
-    interpreter's."""
-    anchor = ctypes.c_char.from_buffer(block)
-    start = ctypes.addressof(anchor)
-    del anchor  # release the buffer export so the mapping can be closed later
-    inside = False
-    with open("/proc/self/smaps") as fh:
-        for line in fh:
-            head = line.split(None, 1)[0]
-            if "-" in head and not head.endswith(":"):
-                low, high = (int(x, 16) for x in head.split("-"))
-                inside = low <= start < high
-            elif inside and head == "Rss:":
-                return int(line.split()[1]) * 1024
-    return 0
+    """Resident bytes of ``block`` itself, not the interpreter's (:func:`._populate.resident`)."""
+    return resident(block)
 
 
 def retouch(block: mmap.mmap, start: int = 0, stop: int | None = None) -> None:
@@ -182,6 +167,9 @@ def _parse(rest: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=0.0, help="seconds; 0 = until stopped")
     parser.add_argument("--retouch", type=float, default=5.0, help="seconds between page re-reads")
     parser.add_argument("--hold-nice", type=int, default=19, help="nice while holding; 0 = keep")
+    parser.add_argument(
+        "--populate-threads", type=int, default=0, help="0 = one per usable CPU (capped)"
+    )  # set by tests only
     return parser.parse_args(list(rest))
 
 
@@ -192,9 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _volunteer_for_oom_killer()
     nbytes = args.mib * MIB
     huge = huge_pages_help()
+    threads = args.populate_threads or populate_threads(nbytes, usable_cpus())
     began = time.monotonic()
     try:
-        block = allocate(nbytes, huge)
+        block, method, used = allocate(nbytes, huge, threads=threads)
     except (OSError, ValueError, OverflowError) as exc:
         report_error(f"cannot allocate {args.mib} MiB: {getattr(exc, 'strerror', None) or exc}")
         return 1
@@ -218,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rss_mib=round(rss / MIB, 1),
         held_mib=round(held / MIB, 1),
         populate_s=round(populate_s, 4),
+        populate=method,
+        populate_threads=used,
         huge_pages=huge,
     )
     hold(block, args.retouch, began + args.duration if args.duration > 0 else None)
