@@ -86,6 +86,7 @@ from _abort_support import (  # noqa: E402
     port_refuses,
     read_ledger,
 )
+from _bytecode import compile_package  # noqa: E402
 
 from tests.prometheus_server import PrometheusServer, wait_for_value  # noqa: E402
 
@@ -770,6 +771,7 @@ def main() -> None:
     ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
+    compile_package()  # start-up as installed (see _bytecode), not the compiler
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     configs = [Config(s, i, y) for y in SYSTEMS for s in SOURCES for i in INTERVALS]

@@ -45,6 +45,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_policy import allow_unguarded_actions
+from _bytecode import compile_package
 from _toxiproxy import Toxiproxy, ensure_toxiproxy
 
 SIZE = 1024
@@ -230,6 +231,7 @@ def main() -> None:
 
 
 def _bench(seconds: float, nice: int = 0, own_session: bool = True) -> None:
+    compile_package()  # the proxy worker's start as installed (see _bytecode)
     busy_before = _busy()
     load_start = os.getloadavg()[0]
     os.environ["CHAOSGUARD_HOME"] = tempfile.mkdtemp(prefix="cg-bench-")
