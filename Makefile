@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 # unless PYTHONDONTWRITEBYTECODE is set, and then every `chaos run` and fault worker would compile the
 # package again (~130 ms per guarded run). Only changed modules are compiled.
 bytecode: venv
-	@$(BIN)/python -m compileall -q chaosguard >/dev/null
+	@$(BIN)/python -m compileall -q chaosguard tests >/dev/null
 
 RUNS_DIR ?= runs
 
