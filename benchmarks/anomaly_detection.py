@@ -26,7 +26,8 @@ Every run is a guard's life: ``BASE`` = 60 baseline readings (the spec's default
 
 Step families: the same series multiplied by 1.2, 1.5 and 2 from a random check in [10, 200)
 (latency families), and the error ratio plus 0.5 % (zero-inflated: per-request failure
-probability +0.005). Judges: each detector, the ensemble (2 of 5), the plain threshold guard (SLO
+probability +0.005). Judges: each detector, the ensemble (the spec's default members and ``k``),
+the plain threshold guard (SLO
 500 ms / 1 %, first violation breaches) and a Kayenta-style Mann-Whitney judge of the whole fault
 window against the baseline, after the fact (``chaosguard.slo.anomaly.canary.judge``, 98 %
 confidence, 10 % effect tolerance, thinned like the source): it has no delay, only a verdict.
@@ -57,7 +58,7 @@ from chaosguard.slo.anomaly import AnomalySpec, new_detector
 
 BASE, RUN, ALPHA = 60, 300, 0.01
 BASE_ZI = 600  # the zero-inflated ratio: a baseline_range_s of 10 min, as Prometheus would give
-DETECTORS = ["zscore", "moving-average", "iqr", "ewma", "holt", "ensemble"]
+DETECTORS = ["zscore", "moving-average", "iqr", "ewma", "holt", "shift", "ensemble"]
 JUDGES = [*DETECTORS, "threshold", "mannwhitney"]
 LATENCY = ["white", "ar1", "heavy", "seasonal", "demo"]
 NULLS = [*LATENCY, "zero-inflated"]

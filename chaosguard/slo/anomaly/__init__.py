@@ -3,10 +3,12 @@
 :mod:`~chaosguard.slo.anomaly.spec` is the ``anomaly:`` block users write (no numpy);
 :mod:`~chaosguard.slo.anomaly.base` the detector contract and its verdicts;
 :func:`new_detector` builds a detector (numpy is imported only then). The detectors
-(:mod:`~chaosguard.slo.anomaly.detectors`) are filters of the readings judged against a band whose
-width is calibrated, at fit time, by simulating null runs from the baseline's fitted model (AR(1)
-with Student-t surprises, :mod:`~chaosguard.slo.anomaly.model`) so that a run without a change
-breaches with the per-run probability asked for (:mod:`~chaosguard.slo.anomaly.calibrate`);
+(:mod:`~chaosguard.slo.anomaly.detectors`) are filters of the readings judged against a band, and
+``shift`` (:mod:`~chaosguard.slo.anomaly.shift`) a level-shift test on the readings' prediction
+residuals; every threshold is calibrated, at fit time, by simulating null runs from the
+baseline's fitted model (AR(1) with Student-t surprises, :mod:`~chaosguard.slo.anomaly.model`) so
+that a run without a change breaches with the per-run probability asked for
+(:mod:`~chaosguard.slo.anomaly.calibrate`);
 :mod:`~chaosguard.slo.anomaly.canary` judges a whole run after the fact (Mann-Whitney). The maths
 in plain words: ``docs/anomaly.md``.
 """

@@ -9,7 +9,10 @@ statistic in units ``z = (stat − centre) / (scale · unit)``, ``unit = sqrt(V 
 analytic Gaussian prediction sd of :mod:`~chaosguard.slo.anomaly.thresholds`, so that ``c``
 stays comparable with the t prediction interval). Centre and scale are location-scale
 equivariant, so the simulation needs neither the baseline's mean nor its sd: only ``n``, ``m``,
-ρ, ν and the detector's parameters, which is what results are cached by.
+ρ, ν and the detector's parameters, which is what results are cached by. ``shift``
+(:mod:`~chaosguard.slo.anomaly.residual`) re-estimates μ, φ and σ on every simulated baseline and
+its statistic is standardized already (``unit`` 1); its simulated ρ is centred on
+``Setting.truth_rho`` (the point estimate) rather than on ``rho`` (the filters' upper bound).
 
 * One detector: ``c`` is the order statistic of the runs' maxima of ``min(z over confirm
   consecutive checks)`` such that at most ``target × sims`` simulated runs breach.
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from chaosguard.slo.anomaly import residual
 from chaosguard.slo.anomaly.model import (
     GEARY_SE,
     SMOOTHERS,
@@ -76,6 +80,9 @@ class Setting:
     rho_floor: float = 0.0
     #: whether the simulated runs' ν spreads around ``nu`` (False: exactly ``nu``)
     nu_spread: bool = False
+    #: centre of the simulated runs' ρ when it differs from the ρ the filters assume (``rho``,
+    #: an upper bound): the point estimate, for detectors that re-estimate φ on every run
+    truth_rho: float | None = None
 
     def params(self) -> dict[str, Any]:
         """The filter parameters, as :func:`~chaosguard.slo.anomaly.model.smooth` takes them."""
@@ -104,7 +111,10 @@ class Calibration:
 
 @lru_cache(maxsize=256)
 def unit(name: str, setting: Setting) -> float:
-    """Sd of ``stat − centre`` in units of the readings' sd under the Gaussian AR(1) model."""
+    """Sd of ``stat − centre`` in units of the readings' sd under the Gaussian AR(1) model
+    (``shift``: 1, its statistic is standardized already)."""
+    if name == "shift":
+        return 1.0
     model = filter_model(weights_for(name, **setting.params()), setting.rho)
     return math.sqrt(model.v + 1.0 / effective_n(setting.n, setting.rho))
 
@@ -137,7 +147,7 @@ def _null_runs(setting: Setting, sims: int) -> NDArray[np.float64]:
 
     rng = np.random.default_rng(SEED)
     n, m = setting.n, setting.m
-    rho = np.full(sims, setting.rho)
+    rho = np.full(sims, setting.rho if setting.truth_rho is None else setting.truth_rho)
     if setting.rho_se > 0:
         rho = np.clip(rho + setting.rho_se * rng.standard_normal(sims), setting.rho_floor, RHO_MAX)
     nus = np.full(sims, setting.nu)
@@ -165,14 +175,19 @@ def _runs_of(name: str, setting: Setting, x: NDArray[np.float64], alpha: float) 
     import numpy as np
 
     base, run = x[:, : setting.n], x[:, setting.n :]
-    centre, scale = centre_scale(name, base, setting.rho)
-    fence = fence_units(name, setting, alpha) * scale
-    stat = smooth(name, run, centre, fence, **setting.params())
-    z = (stat - centre[:, None]) / (scale[:, None] * unit(name, setting))
-    if setting.direction == "down":
-        z = -z
-    elif setting.direction == "both":
-        z = np.abs(z)
+    if name == "shift":  # its statistic is already standardized and directed
+        mu, phi, sigma = residual.fit_rows(base)
+        u = residual.residuals(run, mu, phi, sigma)
+        z = residual.directed(u, 1.0 - phi, setting.window, setting.direction)[0]
+    else:
+        centre, scale = centre_scale(name, base, setting.rho)
+        fence = fence_units(name, setting, alpha) * scale
+        stat = smooth(name, run, centre, fence, **setting.params())
+        z = (stat - centre[:, None]) / (scale[:, None] * unit(name, setting))
+        if setting.direction == "down":
+            z = -z
+        elif setting.direction == "both":
+            z = np.abs(z)
     r = z.copy()
     for lag in range(1, setting.confirm):
         r[:, lag:] = np.minimum(r[:, lag:], z[:, :-lag])

@@ -57,7 +57,12 @@ def weights_for(name: str, spec: AnomalySpec) -> NDArray[np.float64]:
 
 
 def fit_model(
-    spec: AnomalySpec, x: NDArray[np.float64], source_thin: int, checks: int
+    spec: AnomalySpec,
+    x: NDArray[np.float64],
+    source_thin: int,
+    checks: int,
+    *,
+    upper: bool = True,
 ) -> tuple[Setting, int]:
     """The calibration setting of ``spec`` for baseline ``x`` and a run of ``checks`` checks, and
     the readings per independent reading it implies.
@@ -69,9 +74,11 @@ def fit_model(
     n = len(x)
     if spec.thin is not None:
         rho, se, floor = rho_for_thin(spec.thin), 0.0, rho_for_thin(spec.thin)
+        truth = None
     else:
         floor = rho_for_thin(source_thin)
         rho = max(floor, estimate_rho(x, upper=True))
+        truth = max(floor, estimate_rho(x, upper=False)) if not upper else None
         se = round(rho_se(rho, n), 4)
     thin = spec.thin or max(1, math.ceil((1 + rho) / (1 - rho) - 1e-9))
     setting = Setting(
@@ -82,6 +89,7 @@ def fit_model(
         rho_se=se,
         rho_floor=floor,
         nu_spread=True,
+        truth_rho=truth,
         confirm=spec.confirm,
         direction=spec.direction,
         window=spec.window,

@@ -14,16 +14,14 @@ rate was far below alpha and each member was less sensitive than on its own).
 
 from __future__ import annotations
 
-import statistics
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline
+from chaosguard.slo.anomaly.build import member
 from chaosguard.slo.anomaly.calibrate import calibrate
-from chaosguard.slo.anomaly.detectors import (
-    FilterDetector,
-    baseline_array,
-    fit_model,
-)
+from chaosguard.slo.anomaly.detectors import baseline_array, fit_model
+from chaosguard.slo.anomaly.shift import heavier_nu
 from chaosguard.slo.anomaly.spec import AnomalySpec, checks_per_run_for, min_baseline_for
 
 if TYPE_CHECKING:
@@ -44,18 +42,18 @@ class Ensemble:
         self.min_baseline = min_baseline_for("ensemble", spec.members)
         self.source_thin = max(1, thin)
         self.checks_per_run = checks_per_run_for(spec.checks_per_run, interval_s)
-        self.members = [
-            FilterDetector(m, spec, interval_s=interval_s, thin=thin, alpha=spec.alpha)
-            for m in spec.members
-        ]
+        self.members = [member(m, spec, interval_s=interval_s, thin=thin) for m in spec.members]
         self.baseline: Baseline | None = None
 
     def fit(self, values: Any) -> Baseline:
         """Fit every member on the same readings, calibrated jointly; the band shown is the
-        members' median band."""
+        ``k``-th narrowest of the members' bands on each side (1 of n: the narrowest)."""
         x = baseline_array(values, max(self.min_baseline, self.spec.baseline_readings))
+        members = tuple(self.spec.members)
         setting, thin = fit_model(self.spec, x, self.source_thin, self.checks_per_run)
-        cal = calibrate(setting, tuple(self.spec.members), self.k, self.spec.alpha)
+        if "shift" in members:  # its tail assumption (see ShiftDetector.setting_for)
+            setting = replace(setting, nu=heavier_nu(setting.nu))
+        cal = calibrate(setting, members, self.k, self.spec.alpha)
         fitted = [m.fit_calibrated(x, setting, cal, thin) for m in self.members]
         first = fitted[0]
         self.baseline = Baseline(
@@ -63,8 +61,8 @@ class Ensemble:
             n=first.n,
             mean=first.mean,
             sd=first.sd,
-            low=statistics.median(b.low for b in fitted),
-            high=statistics.median(b.high for b in fitted),
+            low=sorted((b.low for b in fitted), reverse=True)[self.k - 1],
+            high=sorted(b.high for b in fitted)[self.k - 1],
             n_eff=first.n_eff,
             thin=first.thin,
             autocorrelation=first.autocorrelation,

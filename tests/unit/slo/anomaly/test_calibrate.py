@@ -12,7 +12,7 @@ from chaosguard.slo.anomaly.calibrate import SAFETY, Setting, _null_runs, calibr
 from chaosguard.slo.anomaly.model import estimate_nu, geary_ratio, smooth, weights_for
 from chaosguard.slo.anomaly.spec import DEFAULT_MEMBERS
 
-MEMBERS = ("zscore", "moving-average", "iqr", "ewma", "holt")
+MEMBERS = ("zscore", "moving-average", "iqr", "ewma", "holt", "shift")
 
 
 def _setting(rho: float = 0.0, nu: float = math.inf, direction: str = "up") -> Setting:
@@ -62,7 +62,7 @@ def _fresh_null_rate(name: str, runs: int, seed: int, make: object, **spec: obje
     return hits
 
 
-@pytest.mark.parametrize("name", ["zscore", "ewma", "holt", "ensemble"])
+@pytest.mark.parametrize("name", ["zscore", "ewma", "holt", "shift", "ensemble"])
 def test_heavy_tailed_readings_stay_within_alpha(name: str) -> None:
     """Student t3 readings (the family the Gaussian model failed on: 4 to 15 % false alarms)."""
     hits = _fresh_null_rate(name, 300, 3, lambda rng: 40 + 4 * rng.standard_t(3, 360))

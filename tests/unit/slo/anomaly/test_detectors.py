@@ -14,7 +14,7 @@ from chaosguard.errors import Refused
 from chaosguard.slo.anomaly import AnomalySpec, BaselineError, new_detector
 from chaosguard.slo.anomaly.thresholds import _mean_tail_power, filter_model, multiplier
 
-DETECTORS = ["zscore", "moving-average", "iqr", "ewma", "holt", "ensemble"]
+DETECTORS = ["zscore", "moving-average", "iqr", "ewma", "holt", "shift", "ensemble"]
 
 
 @pytest.mark.parametrize("name", DETECTORS)
@@ -142,7 +142,7 @@ def test_false_alarm_rate_on_ar1_readings_is_within_alpha() -> None:
     assert _false_alarms("ensemble", 150, ar1) <= 5
 
 
-@pytest.mark.parametrize("name", ["zscore", "moving-average", "ewma", "holt", "ensemble"])
+@pytest.mark.parametrize("name", ["zscore", "moving-average", "ewma", "holt", "shift", "ensemble"])
 def test_a_doubling_is_detected_within_five_checks(name: str) -> None:
     rng = np.random.default_rng(5)
     det = new_detector(AnomalySpec(detector=name, thin=1), interval_s=1.0)
