@@ -177,15 +177,7 @@ def experiment(cfg: Config, src: SourceServer, prom_url: str) -> dict[str, Any]:
     }
     if cfg.system == "chaosguard":
         if cfg.source == "http":
-            guard = {
-                "name": "errors",
-                "source": "http",
-                "url": src.url,
-                "metric": "error_ratio",
-                "max": 0.01,
-                "window_s": 1,
-                "rate_per_s": 20,
-            }
+            guard = http_error_guard(src.url)
         else:
             guard = {
                 "name": "errors",
@@ -265,6 +257,20 @@ def chaos_env(home: Path) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
+
+
+def http_error_guard(url: str) -> dict[str, Any]:
+    """The HTTP guard both guard benchmarks use: error ratio of ``url`` under 1 %, 1 s windows of
+    20 requests a second."""
+    return {
+        "name": "errors",
+        "source": "http",
+        "url": url,
+        "metric": "error_ratio",
+        "max": 0.01,
+        "window_s": 1,
+        "rate_per_s": 20,
+    }
 
 
 # -------------------------------------------------------------------------------------------- trial

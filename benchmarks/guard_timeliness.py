@@ -56,7 +56,7 @@ import psutil
 import yaml
 from _abort_support import SourceServer, median, pct, read_ledger
 from _bytecode import compile_package
-from abort_latency import CHAOS, Run, chaos_env
+from abort_latency import CHAOS, Run, chaos_env, http_error_guard
 
 MIB = 1 << 20
 STRESS = "chaosguard.actions.stress"
@@ -76,15 +76,7 @@ def experiment(
         _activity("long-wait", "tests.guard_values", "wait", seconds=seconds, marker=str(marker))
     )
     guards = [
-        {
-            "name": "errors",
-            "source": "http",
-            "url": src.url,
-            "metric": "error_ratio",
-            "max": 0.01,
-            "window_s": 1,
-            "rate_per_s": 20,
-        },
+        http_error_guard(src.url),
         {"name": "const", "source": "python", "func": "os:cpu_count", "min": 1},
     ]
     return {

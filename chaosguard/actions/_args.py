@@ -92,9 +92,9 @@ def _is_union(annotation: Any) -> bool:
 def checked_by(check: Callable[[dict[str, Any]], object], **types: Any) -> Callable[[F], F]:
     """Give an action ``check``: its argument values (all of them, defaults filled in) → their
     spec, raising :class:`~chaosguard.errors.InvalidArgument` naming the first bad one, changing
-    nothing and reading nothing remote. The action runs it before it acts; the preflight of a
-    guarded run and ``chaos guard check`` run it for every activity before the first one acts
-    (:mod:`chaosguard.policy.values`). The function itself is returned unchanged.
+    nothing and reading nothing remote, made of what the action itself runs before it acts. The
+    preflight of a guarded run and ``chaos guard check`` run it for every activity before the first
+    one acts (:mod:`chaosguard.policy.values`). The function itself is returned unchanged.
 
     :param types: a wider type for a parameter than its annotation says (``signal=str | int``: a
         documented form the discovery catalogue cannot show), for :func:`check_types` and the
