@@ -4,11 +4,15 @@ Before the steady-state hypothesis, and so before any action, every guard is rea
 interval (the watcher's :meth:`~chaosguard.guard.watcher.Watcher.tick`, so the readings are in the
 journal like any other) until each anomaly guard has learned ``baseline_readings`` readable,
 *settled* readings (an HTTP sampler's window must be full: a fresh sampler's first windows are
-never learned). A Prometheus guard with ``baseline_range_s`` learns from one range query instead.
+never learned) and, when its block asks for ``baseline_effective``, until those readings are
+worth that many independent ones (:mod:`~chaosguard.slo.anomaly.worth`), within
+``baseline_max_readings``. A Prometheus guard with ``baseline_range_s`` learns from one range
+query instead.
 
 Fail closed, with the number needed and had: an unreadable or non-finite reading of an anomaly
-guard while it learns, too few readings within the bounded wait (warm-up, then 1.5 × the readings
-needed at the interval, plus 5 s), a range query that fails or gives too few points, a baseline the
+guard while it learns, too few readings within the bounded wait (warm-up, then 1.5 × the most
+readings it may need at the interval, plus 5 s), a baseline still worth too little at its most
+readings, a range query that fails or gives too few points (or too little worth), a baseline the
 detector rejects, or any guard violated meanwhile (nothing was injected: a baseline is learned
 from a healthy system only) — each refuses the run.
 """
@@ -17,13 +21,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.errors import Refused
 from chaosguard.guard.watcher import Watcher
 from chaosguard.slo.base import SourceUnreadable
 from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.slo.spec import HttpGuard
+
+if TYPE_CHECKING:
+    from chaosguard.slo.anomaly.worth import Worth
 from chaosguard.telemetry import emit
 
 __all__ = ["anomaly_reason", "learn_baselines"]
@@ -59,6 +66,38 @@ def _need(check: SloCheck) -> int:
     return check.spec.anomaly.baseline_readings
 
 
+def _most(check: SloCheck) -> int:
+    assert check.spec.anomaly is not None
+    return check.spec.anomaly.max_baseline_readings
+
+
+def _short_worth(check: SloCheck, values: list[float]) -> Worth | None:
+    """What ``values`` are worth when that is less than ``check``'s ``baseline_effective``."""
+    assert check.spec.anomaly is not None
+    target = check.spec.anomaly.baseline_effective
+    worth = None if target is None else check.baseline_worth(values)
+    return worth if worth is not None and target is not None and worth.n_eff < target else None
+
+
+def _enough(check: SloCheck) -> bool:
+    """Whether ``check`` has learned enough; refuses when its most readings are still worth less
+    than its ``baseline_effective``."""
+    assert check.spec.anomaly is not None
+    learned = check.learned
+    if len(learned) < _need(check):
+        return False
+    worth = _short_worth(check, learned)
+    if worth is None:
+        return True
+    if len(learned) < _most(check):
+        return False
+    raise Refused(
+        f"guard '{check.name}': the baseline's {worth.describe()}; it needs "
+        f"{check.spec.anomaly.baseline_effective} (baseline_effective): raise "
+        f"baseline_max_readings ({_most(check)}) or learn from a range query"
+    )
+
+
 def _learn_live(
     checks: list[SloCheck],
     watcher: Watcher,
@@ -69,7 +108,7 @@ def _learn_live(
     """Tick every guard at the interval until each of ``checks`` has learned enough."""
     warmup = max((c.spec.window_s for c in checks if isinstance(c.spec, HttpGuard)), default=0.0)
     started, clock = time.time(), time.monotonic()
-    deadline = clock + warmup + max(_need(c) for c in checks) * interval_s * 1.5 + 5.0
+    deadline = clock + warmup + max(_most(c) for c in checks) * interval_s * 1.5 + 5.0
     for check in checks:
         check.start_learning()
     ticks = 0
@@ -84,7 +123,7 @@ def _learn_live(
                     f"had {len(check.learned)}"
                 )
         refuse_violated(readings, "while the baseline was learned, before any fault")
-        short = [c for c in checks if len(c.learned) < _need(c)]
+        short = [c for c in checks if not _enough(c)]
         if not short:
             break
         if time.monotonic() > deadline:
@@ -118,6 +157,15 @@ def _fit_from_range(
             f"guard '{check.name}': the baseline needs {need} readings, the range query over "
             f"the last {range_s:g} s gave {len(values)}"
         )
+    worth = _short_worth(check, values)
+    if worth is not None:
+        assert check.spec.anomaly is not None
+        target = check.spec.anomaly.baseline_effective or 0
+        wider = range_s * target / max(worth.n_eff, 1.0)
+        raise Refused(
+            f"guard '{check.name}': the range query's {worth.describe()}; it needs {target} "
+            f"(baseline_effective): widen baseline_range_s to about {wider:.0f} s"
+        )
     _fit(check, values, "range-query", started, into)
 
 
@@ -133,8 +181,10 @@ def _fit(
         baseline = check.fit_baseline(values)
     except Refused as exc:  # BaselineError: too few, or not finite
         raise Refused(f"guard '{check.name}': {exc}") from None
+    assert check.spec.anomaly is not None
     into[check.name] = {
         **baseline.as_dict(),
+        "baseline_effective": check.spec.anomaly.baseline_effective,
         "learned_from": learned_from,
         "started_at": started,
         "ended_at": time.time(),
@@ -143,6 +193,7 @@ def _fit(
         "baseline",
         guard=check.name,
         readings=baseline.n,
+        n_eff=round(baseline.n_eff, 1),
         mean=baseline.mean,
         sd=baseline.sd,
         detector=baseline.detector,

@@ -26,6 +26,7 @@ from chaosguard.slo.spec import GuardBase
 
 if TYPE_CHECKING:  # the detectors (numpy) are imported only when a guard declares `anomaly`
     from chaosguard.slo.anomaly import AnomalyVerdict, Baseline, Detector
+    from chaosguard.slo.anomaly.worth import Worth
 
 __all__ = ["Reading", "SloCheck"]
 
@@ -123,6 +124,16 @@ class SloCheck:
         self._learned = None
         self.baseline = self.detector.fit(data)
         return self.baseline
+
+    def baseline_worth(self, values: Sequence[float] | None = None) -> Worth | None:
+        """What ``values`` (default: the values learned so far) are worth as this guard's
+        baseline: their effective size (None for a guard without an anomaly detector)."""
+        if self.detector is None or self.spec.anomaly is None:
+            return None
+        from chaosguard.slo.anomaly.worth import baseline_worth
+
+        data = list(self._learned or []) if values is None else list(values)
+        return baseline_worth(data, self.spec.anomaly, self.detector.source_thin)
 
     # -- reading --------------------------------------------------------------------------------
     def read(self, timeout_s: float) -> Reading:

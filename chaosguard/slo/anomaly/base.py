@@ -103,6 +103,8 @@ class Detector(Protocol):
 
     name: str
     min_baseline: int
+    #: readings per independent reading that the source's overlapping windows imply (1: none)
+    source_thin: int
 
     def fit(self, values: Any) -> Baseline:
         """Learn from ``values`` (a sequence of floats); raise :class:`BaselineError` when short."""

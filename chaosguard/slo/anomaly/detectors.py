@@ -30,7 +30,8 @@ from chaosguard.slo.anomaly import model
 from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline, BaselineError
 from chaosguard.slo.anomaly.calibrate import Calibration, Setting, calibrate, unit
 from chaosguard.slo.anomaly.spec import MIN_BASELINE, AnomalySpec, checks_per_run_for
-from chaosguard.slo.anomaly.thresholds import effective_n, estimate_rho, rho_for_thin, rho_se
+from chaosguard.slo.anomaly.thresholds import effective_n, rho_for_thin, rho_se
+from chaosguard.slo.anomaly.worth import baseline_rho
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,13 +73,12 @@ def fit_model(
     standard error in the simulation. ν: from the baseline's Geary ratio, spread likewise.
     """
     n = len(x)
+    rho = baseline_rho(spec, x, source_thin)
     if spec.thin is not None:
-        rho, se, floor = rho_for_thin(spec.thin), 0.0, rho_for_thin(spec.thin)
-        truth = None
+        se, floor, truth = 0.0, rho, None
     else:
         floor = rho_for_thin(source_thin)
-        rho = max(floor, estimate_rho(x, upper=True))
-        truth = max(floor, estimate_rho(x, upper=False)) if not upper else None
+        truth = None if upper else baseline_rho(spec, x, source_thin, upper=False)
         se = round(rho_se(rho, n), 4)
     thin = spec.thin or max(1, math.ceil((1 + rho) / (1 - rho) - 1e-9))
     setting = Setting(

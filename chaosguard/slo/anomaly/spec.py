@@ -95,6 +95,14 @@ class AnomalySpec(BaseModel):
     #: ``DEFAULT_BASELINE`` = 60, is one minute of steady state at a 1 s interval: autocorrelated
     #: readings (overlapping windows) are worth far fewer independent ones, and 30 left too little.
     baseline_readings: int = Field(default=DEFAULT_BASELINE, ge=1, le=100_000)
+    #: Keep learning until the baseline is worth this many *independent* readings (its effective
+    #: size n·(1-ρ)/(1+ρ), ρ its lag-1 autocorrelation, at least what the source's overlapping
+    #: windows imply), after ``baseline_readings``; None: stop at ``baseline_readings``. For
+    #: autocorrelated sources, whose 60 readings may be worth fewer than 10 (a band ±5 sd wide).
+    baseline_effective: int | None = Field(default=None, ge=2, le=10_000)
+    #: The most readings ``baseline_effective`` may wait for (None: 10 × ``baseline_readings``);
+    #: a baseline still short of it then refuses the run, with the numbers.
+    baseline_max_readings: int | None = Field(default=None, ge=1, le=1_000_000)
     #: Prometheus only: learn from a range query over the last N seconds instead.
     baseline_range_s: float | None = Field(default=None, gt=0, le=7 * 86400)
     #: Consecutive anomalous checks before the guard breaches.
@@ -131,4 +139,20 @@ class AnomalySpec(BaseModel):
             raise ValueError(
                 f"'baseline_readings' must be at least {need} for detector '{self.detector}'"
             )
+        most = self.baseline_max_readings
+        if most is not None and self.baseline_effective is None:
+            raise ValueError("'baseline_max_readings' needs 'baseline_effective'")
+        if most is not None and most < self.baseline_readings:
+            raise ValueError(
+                "'baseline_max_readings' must be at least 'baseline_readings' "
+                f"({self.baseline_readings})"
+            )
         return self
+
+    @property
+    def max_baseline_readings(self) -> int:
+        """The most readings the baseline phase may learn: ``baseline_readings`` unless
+        ``baseline_effective`` asks for more (then ``baseline_max_readings``, default 10 ×)."""
+        if self.baseline_effective is None:
+            return self.baseline_readings
+        return self.baseline_max_readings or 10 * self.baseline_readings

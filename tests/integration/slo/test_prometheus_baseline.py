@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,13 +24,19 @@ from tests.prometheus_server import Exporter, wait_for_value
 pytestmark = pytest.mark.slow
 
 
-def _fill(exporter: Exporter, prom_url: str, metric: str, seconds: float) -> list[float]:
-    """Set the gauge to a new value every 0.5 s for ``seconds``; return the values set."""
+def _fill(
+    exporter: Exporter,
+    prom_url: str,
+    metric: str,
+    seconds: float,
+    value_of: Callable[[int], float] = lambda i: 40.0 + (i % 5),
+) -> list[float]:
+    """Set the gauge to ``value_of(i)`` every 0.5 s for ``seconds``; return the values set."""
     values = []
     end = time.monotonic() + seconds
     i = 0
     while time.monotonic() < end:
-        value = 40.0 + (i % 5)
+        value = value_of(i)
         exporter.set(metric, value)
         values.append(value)
         i += 1
@@ -38,13 +45,20 @@ def _fill(exporter: Exporter, prom_url: str, metric: str, seconds: float) -> lis
     return values
 
 
-def _guard(prom_url: str, query: str, range_s: float, readings: int = 10) -> PrometheusGuard:
+def _guard(
+    prom_url: str, query: str, range_s: float, readings: int = 10, **anomaly: Any
+) -> PrometheusGuard:
     return PrometheusGuard(
         name="latency",
         source="prometheus",
         url=prom_url,
         query=query,
-        anomaly={"detector": "zscore", "baseline_readings": readings, "baseline_range_s": range_s},
+        anomaly={
+            "detector": "zscore",
+            "baseline_readings": readings,
+            "baseline_range_s": range_s,
+            **anomaly,
+        },
     )
 
 
@@ -107,6 +121,20 @@ def test_too_short_a_history_refuses_with_the_numbers(
     assert message.startswith("guard 'latency': the baseline needs 30 readings, the range query")
     assert "over the last 2 s gave " in message
     assert int(message.rsplit("gave ", 1)[1]) < 30
+    assert into == {}
+
+
+def test_a_history_worth_too_little_refuses_naming_the_range_to_ask_for(
+    exporter: Exporter, prom_url: str, metric: str
+) -> None:
+    _fill(exporter, prom_url, metric, 14.0, value_of=lambda i: 40.0 + 0.25 * i)  # a slow drift
+    into: dict[str, dict[str, Any]] = {}
+    with pytest.raises(Refused) as err:
+        _learn(_guard(prom_url, metric, 12.0, baseline_effective=8), into)
+    message = str(err.value)
+    assert message.startswith("guard 'latency': the range query's ")
+    assert " readings worth about 2 independent ones (lag-1 autocorrelation 0.9" in message
+    assert "it needs 8 (baseline_effective): widen baseline_range_s to about 48 s" in message
     assert into == {}
 
 

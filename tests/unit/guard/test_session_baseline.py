@@ -36,12 +36,14 @@ class _Series(SloSource):
         return "series"
 
 
-def _check(source: SloSource, readings: int = 10, **bound: float) -> SloCheck:
+def _check(
+    source: SloSource, readings: int = 10, anomaly: dict[str, Any] | None = None, **bound: float
+) -> SloCheck:
     spec = PythonGuard(
         name="g",
         source="python",
         func="m:f",
-        anomaly={"detector": "zscore", "baseline_readings": readings},
+        anomaly={"detector": "zscore", "baseline_readings": readings, **(anomaly or {})},
         **bound,
     )
     return SloCheck(spec, source, detector=build_detector(spec, 0.2))
@@ -53,14 +55,27 @@ def _refuse_violated(readings: list[Reading], when: str) -> None:
         raise Refused(f"SLO '{bad[0].guard}' is already breached {when}")
 
 
-def _learn(*checks: SloCheck, into: dict[str, dict[str, Any]] | None = None) -> None:
-    watcher = Watcher(list(checks), 0.2, lambda readings: None)
-    learn_baselines(list(checks), watcher, 0.2, _refuse_violated, {} if into is None else into)
+def _learn(
+    *checks: SloCheck, into: dict[str, dict[str, Any]] | None = None, interval_s: float = 0.2
+) -> None:
+    watcher = Watcher(list(checks), interval_s, lambda readings: None)
+    learn_baselines(
+        list(checks), watcher, interval_s, _refuse_violated, {} if into is None else into
+    )
 
 
 def _normal(n: int) -> list[float]:
     rng = random.Random(3)
     return [40 + rng.gauss(0, 1) for _ in range(n)]
+
+
+def _ar1(n: int, rho: float, seed: int = 3) -> list[float]:
+    """Readings with lag-1 autocorrelation ``rho`` (marginal sd 4 around 40)."""
+    rng, e, out = random.Random(seed), 0.0, []
+    for _ in range(n):
+        e = rho * e + rng.gauss(0, (1 - rho * rho) ** 0.5)
+        out.append(40 + 4 * e)
+    return out
 
 
 def test_the_baseline_is_learned_from_the_guards_own_readings() -> None:
@@ -103,3 +118,44 @@ def test_the_breach_reason_of_an_anomaly_says_band_and_expected() -> None:
     reason = anomaly_reason(check, reading)
     assert reason.startswith("anomaly confirmed (zscore): 400 outside the normal band [")
     assert "(expected 40." in reason and "2 anomalous checks in a row" in reason
+
+
+def test_baseline_effective_learns_until_the_readings_are_worth_enough() -> None:
+    source = _Series(_ar1(400, 0.8))
+    check = _check(source, readings=20, anomaly={"baseline_effective": 12})
+    into: dict[str, dict[str, Any]] = {}
+    _learn(check, into=into, interval_s=0.02)
+    assert check.baseline is not None
+    learned = source.values[: check.baseline.n]
+    worth = check.baseline_worth(learned)
+    assert worth is not None and worth.n_eff >= 12  # stopped once worth enough ...
+    before = check.baseline_worth(learned[:-1])
+    assert before is not None and before.n_eff < 12  # ... and not one reading later
+    assert check.baseline.n > 20 and source.reads == check.baseline.n
+    assert into["g"]["baseline_effective"] == 12 and into["g"]["n"] == check.baseline.n
+
+
+def test_baseline_effective_is_already_met_by_independent_readings() -> None:
+    source = _Series(_normal(200))
+    check = _check(source, readings=30, anomaly={"baseline_effective": 10})
+    _learn(check, interval_s=0.02)
+    assert check.baseline is not None and check.baseline.n == 30
+
+
+def test_a_baseline_still_worth_too_little_at_its_most_readings_refuses() -> None:
+    source = _Series([40 + 0.05 * i for i in range(400)])  # a slow drift: ρ ≈ 1
+    check = _check(
+        source,
+        readings=20,
+        anomaly={"baseline_effective": 30, "baseline_max_readings": 40},
+    )
+    with pytest.raises(Refused) as err:
+        _learn(check, interval_s=0.02)
+    message = str(err.value)
+    assert message.startswith("guard 'g': the baseline's 40 readings worth about ")
+    assert "independent ones (lag-1 autocorrelation 0.9" in message
+    assert message.endswith(
+        "it needs 30 (baseline_effective): raise baseline_max_readings (40) or learn from a "
+        "range query"
+    )
+    assert check.baseline is None and source.reads == 40

@@ -25,6 +25,13 @@ def test_defaults() -> None:
     assert spec.members == ("zscore", "ewma")
     assert checks_per_run_for(None, 1.0) == 300 and checks_per_run_for(None, 5.0) == 60
     assert checks_per_run_for(42, 1.0) == 42
+    assert spec.baseline_effective is None and spec.max_baseline_readings == 60
+
+
+def test_the_most_baseline_readings_default_to_ten_times_the_minimum() -> None:
+    assert AnomalySpec(baseline_effective=30).max_baseline_readings == 600
+    spec = AnomalySpec(baseline_effective=30, baseline_readings=80, baseline_max_readings=300)
+    assert spec.max_baseline_readings == 300
 
 
 BAD = [
@@ -42,6 +49,9 @@ BAD = [
     ({"k": 3}, "k"),
     ({"members": ["zscore", "zscore"]}, "members"),
     ({"maximum": 3}, "maximum"),
+    ({"baseline_effective": 1}, "baseline_effective"),
+    ({"baseline_effective": 20, "baseline_max_readings": 59}, "baseline_max_readings"),
+    ({"baseline_max_readings": 600}, "baseline_max_readings"),
 ]
 
 
