@@ -19,6 +19,7 @@ from a healthy system only) — each refuses the run.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -30,13 +31,19 @@ from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.slo.spec import HttpGuard
 
 if TYPE_CHECKING:
+    from chaosguard.slo.anomaly.base import Baseline
     from chaosguard.slo.anomaly.worth import Worth
 from chaosguard.telemetry import emit
 
-__all__ = ["anomaly_reason", "learn_baselines"]
+__all__ = ["WEAK_EFFECTIVE", "anomaly_reason", "learn_baselines"]
 
 #: Most points a baseline range query asks for (Prometheus refuses more than 11,000).
 MAX_RANGE_POINTS = 10_000
+#: A baseline worth fewer independent readings than this (without ``baseline_effective``) is
+#: reported as weak: its band is wide (docs/anomaly.md, *Baseline length*).
+WEAK_EFFECTIVE = 30
+
+logger = logging.getLogger("chaostoolkit")
 
 
 def learn_baselines(
@@ -189,6 +196,7 @@ def _fit(
         "started_at": started,
         "ended_at": time.time(),
     }
+    _warn_if_weak(check, baseline)
     emit(
         "baseline",
         guard=check.name,
@@ -197,6 +205,26 @@ def _fit(
         mean=baseline.mean,
         sd=baseline.sd,
         detector=baseline.detector,
+    )
+
+
+def _warn_if_weak(check: SloCheck, baseline: Baseline) -> None:
+    """Say so when a baseline is worth fewer than :data:`WEAK_EFFECTIVE` independent readings and
+    the guard did not ask for more: its band is wide, and small changes pass it."""
+    spec = check.spec.anomaly
+    if spec is None or spec.baseline_effective is not None or baseline.n_eff >= WEAK_EFFECTIVE:
+        return
+    logger.warning(
+        "chaosguard: guard '%s': its %d baseline readings are worth about %.0f independent ones "
+        "(lag-1 autocorrelation %.2f); a baseline worth fewer than %d has a wide normal band, "
+        "and changes within it pass; 'baseline_effective: %d' learns until they are worth %d",
+        check.name,
+        baseline.n,
+        baseline.n_eff,
+        baseline.autocorrelation,
+        WEAK_EFFECTIVE,
+        WEAK_EFFECTIVE,
+        WEAK_EFFECTIVE,
     )
 
 

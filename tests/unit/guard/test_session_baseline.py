@@ -159,3 +159,31 @@ def test_a_baseline_still_worth_too_little_at_its_most_readings_refuses() -> Non
         "range query"
     )
     assert check.baseline is None and source.reads == 40
+
+
+def test_a_weak_baseline_is_reported_with_what_it_is_worth(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    weak = _check(_Series(_ar1(100, 0.9)), readings=20)
+    with caplog.at_level("WARNING", logger="chaostoolkit"):
+        _learn(weak, interval_s=0.02)
+    assert weak.baseline is not None and weak.baseline.n_eff < 30
+    [line] = [r.getMessage() for r in caplog.records if "baseline readings are worth" in r.message]
+    assert line.startswith("chaosguard: guard 'g': its 20 baseline readings are worth about ")
+    assert "a baseline worth fewer than 30 has a wide normal band" in line
+    assert line.endswith("'baseline_effective: 30' learns until they are worth 30")
+
+
+@pytest.mark.parametrize(
+    ("values", "anomaly"),
+    [(_normal(200), {}), (_ar1(400, 0.8), {"baseline_effective": 8})],
+    ids=["independent-readings", "baseline_effective-given"],
+)
+def test_a_baseline_worth_enough_or_asked_for_says_nothing(
+    caplog: pytest.LogCaptureFixture, values: list[float], anomaly: dict[str, Any]
+) -> None:
+    check = _check(_Series(values), readings=60, anomaly=anomaly)
+    with caplog.at_level("WARNING", logger="chaostoolkit"):
+        _learn(check, interval_s=0.02)
+    assert check.baseline is not None
+    assert not [r for r in caplog.records if "baseline readings are worth" in r.message]
