@@ -1,7 +1,7 @@
 """False-alarm rate and detection of the anomaly detectors, the plain threshold and Mann-Whitney.
 
 ``python benchmarks/anomaly_detection.py [--quick] [--runs N] [--step-runs N] [--base N]
-[--seed S]``
+[--effective N] [--seed S]``
 
 Every run is a guard's life: ``BASE`` = 60 baseline readings (the spec's default
 ``baseline_readings``: one minute of steady state at a 1 s interval), then ``RUN`` = 300 checks
@@ -32,6 +32,11 @@ the plain threshold guard (SLO
 window against the baseline, after the fact (``chaosguard.slo.anomaly.canary.judge``, 98 %
 confidence, 10 % effect tolerance, thinned like the source): it has no delay, only a verdict.
 
+``--effective N``: the latency guards learn as with ``baseline_effective: N`` — each run's baseline
+is the fewest readings (at least ``BASE``, at most 10 × ``BASE``, rounded up to 10) worth N
+independent ones by the guard's own rule; the series then have 10 × ``BASE`` readings before each
+run (a different sample). The baselines' lengths and the runs the guard would refuse are printed.
+
 False-alarm rate: share of null runs with a breach, with its 95 % Wilson interval. Detection:
 share of step runs breached at or after the step (runs that breached before it count as missed),
 ``within5``: at most 5 intervals after it; delay in guard intervals (0 = the first check at the
@@ -55,8 +60,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chaosguard.slo.anomaly import AnomalySpec, new_detector
+from chaosguard.slo.anomaly.worth import baseline_worth
 
 BASE, RUN, ALPHA = 60, 300, 0.01
+EFFECTIVE: int | None = None  # --effective: learn until worth this many independent readings
 BASE_ZI = 600  # the zero-inflated ratio: a baseline_range_s of 10 min, as Prometheus would give
 DETECTORS = ["zscore", "moving-average", "iqr", "ewma", "holt", "shift", "ensemble"]
 JUDGES = [*DETECTORS, "threshold", "mannwhitney"]
@@ -81,8 +88,26 @@ def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
 
 
 def base_len(family: str) -> int:
-    """Baseline readings of ``family``."""
-    return BASE_ZI if family == "zero-inflated" else BASE
+    """Readings before the run in ``family``'s series: its baseline, or with ``--effective`` the
+    most a baseline may take (10 × BASE, the spec's default ``baseline_max_readings``)."""
+    if family == "zero-inflated":
+        return BASE_ZI
+    return 10 * BASE if EFFECTIVE else BASE
+
+
+def learned_len(family: str, before: np.ndarray, thin: int) -> int:
+    """How many of the readings ``before`` the run the baseline learns: all of them, or with
+    ``--effective`` the fewest (≥ BASE, rounded up to 10 to bound the calibrations: at most 9
+    more than the guard) worth EFFECTIVE independent ones, as the guard's baseline phase judges
+    it (:func:`~chaosguard.slo.anomaly.worth.baseline_worth`); 0 when even all are worth less
+    (the guard refuses the run)."""
+    if not EFFECTIVE or family == "zero-inflated":
+        return len(before)
+    spec = AnomalySpec(baseline_effective=EFFECTIVE)
+    for n in range(BASE, len(before) + 1):
+        if baseline_worth(before[len(before) - n :], spec, thin).n_eff >= EFFECTIVE:
+            return min(len(before), -(-n // 10) * 10)
+    return 0
 
 
 def series(family: str, rng: np.random.Generator, runs: int, demo: np.ndarray) -> np.ndarray:
@@ -154,15 +179,26 @@ def judge_runs(family: str, x: np.ndarray, at: np.ndarray | None) -> dict[str, n
     nb = base_len(family)
     detectors = {
         d: new_detector(
-            AnomalySpec(detector=d, min_abs_change=floor, baseline_readings=nb),
+            AnomalySpec(
+                detector=d,
+                min_abs_change=floor,
+                baseline_readings=min(nb, BASE_ZI if family == "zero-inflated" else BASE),
+            ),
             interval_s=1.0,
             thin=thin,
         )
         for d in DETECTORS
     }
     slo = SLO.get(family, 500.0)
+    out["refused"] = np.zeros(len(x), dtype=bool)
+    out["learned"] = np.zeros(len(x), dtype=int)
     for i, row in enumerate(x):
-        base, run = row[:nb], row[nb:]
+        n = learned_len(family, row[:nb], thin)
+        out["learned"][i] = n
+        if n == 0:  # the guard refuses the run: nothing judged, nothing detected
+            out["refused"][i] = True
+            continue
+        base, run = row[nb - n : nb], row[nb:]
         for name, det in detectors.items():
             det.fit(base)
             out[name][i] = first_breach(det.scan(run)[2])  # type: ignore[attr-defined]
@@ -174,15 +210,22 @@ def judge_runs(family: str, x: np.ndarray, at: np.ndarray | None) -> dict[str, n
 
 
 def main() -> None:
-    global BASE
+    global BASE, EFFECTIVE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 null and 60 step runs")
     parser.add_argument("--runs", type=int, default=1000, help="null runs per family")
     parser.add_argument("--step-runs", type=int, default=200, help="runs per family and step")
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--base", type=int, default=60, help="baseline readings (latency)")
+    parser.add_argument(
+        "--effective",
+        type=int,
+        default=None,
+        help="baseline_effective of the latency guards: learn until worth this many independent "
+        "readings (at most 10 x --base)",
+    )
     args = parser.parse_args()
-    BASE = args.base
+    BASE, EFFECTIVE = args.base, args.effective
     runs, step_runs = (200, 60) if args.quick else (args.runs, args.step_runs)
     rng = np.random.default_rng(args.seed)
     recorded = json.loads(DATA.read_text())
@@ -192,12 +235,15 @@ def main() -> None:
     print(
         f"# load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {runs} null runs/family, "
         f"{step_runs} step runs/family, baseline {BASE} readings"
+        + (f", until worth {EFFECTIVE} independent ones" if EFFECTIVE else "")
     )
+    learned: dict[str, list[np.ndarray]] = {}
     result: dict[str, Any] = {}
     fpr: dict[str, dict[str, tuple[int, int]]] = {j: {} for j in JUDGES}
     print(f"{'false alarms':14}" + "".join(f"{f:>15}" for f in NULLS))
     for family in NULLS:
         hits = judge_runs(family, series(family, rng, runs, demo), None)
+        learned.setdefault(family, []).append(hits["learned"])
         for j in JUDGES:
             fpr[j][family] = (int((hits[j] >= 0).sum()), runs)
     for j in JUDGES:
@@ -217,6 +263,7 @@ def main() -> None:
         x = series(family, rng, step_runs, demo)
         x, at = stepped(family, x, rng, factor)
         hits = judge_runs(family, x, at)
+        learned.setdefault(family, []).append(hits["learned"])
         key = "err0_5pct" if family == "zero-inflated" else f"x{factor:g}".replace(".", "_")
         for j in JUDGES:
             delay = np.where(hits[j] >= at, hits[j] - at, -1)
@@ -238,6 +285,18 @@ def main() -> None:
             result[f"delay_p50_intervals_{key}_{j}"] = p50
             cells.append(f"{rate:6.3f} ({within:.3f}) d{'-' if p50 is None else f'{p50:g}'}")
         print(f"{j:14}" + "".join(f"{c:>18}" for c in cells))
+    if EFFECTIVE:
+        print("\nbaseline readings learned (median / p90), runs refused (worth too little):")
+        for family, parts in learned.items():
+            n = np.concatenate(parts)
+            ok = n[n > 0]
+            med = float(np.median(ok)) if ok.size else None
+            p90 = float(np.percentile(ok, 90)) if ok.size else None
+            result[f"baseline_len_median_{family}"] = med
+            result[f"baseline_len_p90_{family}"] = p90
+            result[f"refused_{family}"] = round(float((n == 0).mean()), 4)
+            print(f"  {family:14} {med} / {p90}, refused {(n == 0).mean():.3f}")
+        result["baseline_effective"] = EFFECTIVE
     result["null_runs_per_family"] = runs
     result["step_runs_per_family"] = step_runs
     result["alpha"] = ALPHA
