@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -24,13 +25,21 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float 
     return predicate()
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` of children a test interrupts with SIGINT: its default disposition, whatever
+    the shell that started pytest handed down (a script's background job ignores SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def python_child(
     code: str, env: dict[str, str] | None = None, **kwargs: object
 ) -> subprocess.Popen[str]:
-    """Start ``python -c code`` (dedented) with this interpreter; stdout is a text pipe."""
+    """Start ``python -c code`` (dedented) with this interpreter, SIGINT at its default; stdout is
+    a text pipe."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env["PYTHONPATH"] = str(ROOT)
+    kwargs.setdefault("preexec_fn", default_sigint)
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)],
         stdout=subprocess.PIPE,

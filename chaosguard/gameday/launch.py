@@ -26,7 +26,10 @@ experiment span is a child of the runner's (``TRACEPARENT``).
 
 The child gets its own session: Ctrl-C (or a timeout) reaches it as one SIGINT sent by the runner,
 which Chaos Toolkit turns into a graceful interruption (the guard reverts faults and plays the
-rollbacks).
+rollbacks). The child starts with SIGINT at its default even when the runner ignores it (a runner
+started as a background job of a script, or under ``nohup`` from such a shell, ignores SIGINT and
+would hand that down): else that SIGINT would do nothing, and every timeout would wait the whole
+grace period for SIGTERM.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +174,21 @@ def chaos_command(
     ]
 
 
+@contextmanager
+def _sigint_default() -> Iterator[None]:
+    """SIGINT at its default while a child is started, when this process ignores it (a disposition
+    children inherit); restored after. Only the main thread may change it: elsewhere, nothing."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        yield
+
+
 def _signal(proc: subprocess.Popen[bytes], sig: int) -> None:
     try:
         proc.send_signal(sig)
@@ -212,7 +232,7 @@ def run_chaos(
     events_fd = os.dup(2) if env.get(EVENTS_ENV) == "-" else None
     if events_fd is not None:  # the events go to our stderr, not to the child's output.log
         env = {**env, EVENTS_ENV: f"/dev/fd/{events_fd}"}
-    with output.open("wb") as sink:
+    with output.open("wb") as sink, _sigint_default():
         try:
             proc = subprocess.Popen(
                 list(cmd),

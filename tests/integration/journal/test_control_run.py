@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from chaosguard.journal.redact import REDACTED
-from tests.helpers import ROOT, wait_until
+from tests.helpers import ROOT, default_sigint, wait_until
 from tests.integration.journal.conftest import Pushgateway, Receiver, Tls
 
 SECRETS = {
@@ -178,6 +178,7 @@ def _run_with_control(
         ],
         env={**chaos_env, "PYTHONPATH": str(ROOT)},
         cwd=tmp_path,
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -223,6 +223,23 @@ def test_timeout_interrupts_the_experiment(tmp_path: Path, chaos: str) -> None:
     assert result.verdict is Verdict.ERROR
 
 
+@pytest.mark.usefixtures("value_file")
+def test_a_timeout_interrupts_even_when_the_runner_ignores_sigint(
+    tmp_path: Path, chaos: str
+) -> None:
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a script's background job has it
+    try:
+        result = run(tmp_path, chaos, [{"sleep": 30}], experiment_timeout_s=0.5)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # the runner's own, restored
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    first = result.results[0]
+    assert first.reason.startswith("timed out after 0.5 s")
+    assert first.duration_s < 10  # the child took the SIGINT: no 30 s wait, no 60 s grace
+
+
 def test_unhealthy_suite_slo_stops_before_the_next_experiment(
     tmp_path: Path, chaos: str, value_file: Path
 ) -> None:
