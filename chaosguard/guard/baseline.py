@@ -29,11 +29,11 @@ from chaosguard.guard.watcher import Watcher
 from chaosguard.slo.base import SourceUnreadable
 from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.slo.spec import HttpGuard
+from chaosguard.telemetry import emit
 
 if TYPE_CHECKING:
     from chaosguard.slo.anomaly.base import Baseline
     from chaosguard.slo.anomaly.worth import Worth
-from chaosguard.telemetry import emit
 
 __all__ = ["WEAK_EFFECTIVE", "anomaly_reason", "learn_baselines"]
 
