@@ -232,17 +232,18 @@ def run_chaos(
     events_fd = os.dup(2) if env.get(EVENTS_ENV) == "-" else None
     if events_fd is not None:  # the events go to our stderr, not to the child's output.log
         env = {**env, EVENTS_ENV: f"/dev/fd/{events_fd}"}
-    with output.open("wb") as sink, _sigint_default():
+    with output.open("wb") as sink:
         try:
-            proc = subprocess.Popen(
-                list(cmd),
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                pass_fds=(events_fd,) if events_fd is not None else (),
-            )
+            with _sigint_default():  # only while the child is started: the runner keeps its own
+                proc = subprocess.Popen(
+                    list(cmd),
+                    env=env,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    pass_fds=(events_fd,) if events_fd is not None else (),
+                )
         finally:
             if events_fd is not None:
                 os.close(events_fd)
