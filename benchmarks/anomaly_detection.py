@@ -1,7 +1,7 @@
 """False-alarm rate and detection of the anomaly detectors, the plain threshold and Mann-Whitney.
 
 ``python benchmarks/anomaly_detection.py [--quick] [--runs N] [--step-runs N] [--base N]
-[--effective N] [--seed S]``
+[--effective auto|none|N] [--seed S]``
 
 Every run is a guard's life: ``BASE`` = 60 baseline readings (the spec's default
 ``baseline_readings``: one minute of steady state at a 1 s interval), then ``RUN`` = 300 checks
@@ -32,10 +32,13 @@ the plain threshold guard (SLO
 window against the baseline, after the fact (``chaosguard.slo.anomaly.canary.judge``, 98 %
 confidence, 10 % effect tolerance, thinned like the source): it has no delay, only a verdict.
 
-``--effective N``: the latency guards learn as with ``baseline_effective: N`` — each run's baseline
-is the fewest readings (at least ``BASE``, at most 10 × ``BASE``, rounded up to 10) worth N
-independent ones by the guard's own rule; the series then have 10 × ``BASE`` readings before each
-run (a different sample). The baselines' lengths and the runs the guard would refuse are printed.
+``--effective``: how the latency guards' baselines are learned, as the guard's own baseline
+phase decides it (:func:`~chaosguard.slo.anomaly.worth.next_step`), readings rounded up to 10 to
+bound the calibrations. ``auto`` (the spec's default, and this script's): on after ``BASE`` until
+worth 30 independent readings, when that looks reachable within 10 × ``BASE``; ``N``
+(``baseline_effective: N``): until worth N, refused when 10 × ``BASE`` are not; ``none``: ``BASE``
+readings. Unless ``none``, the series have 10 × ``BASE`` readings before each run. The baselines'
+lengths and the runs the guard would refuse are printed.
 
 False-alarm rate: share of null runs with a breach, with its 95 % Wilson interval. Detection:
 share of step runs breached at or after the step (runs that breached before it count as missed),
@@ -53,17 +56,17 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chaosguard.slo.anomaly import AnomalySpec, new_detector
-from chaosguard.slo.anomaly.worth import baseline_worth
+from chaosguard.slo.anomaly.worth import next_step
 
 BASE, RUN, ALPHA = 60, 300, 0.01
-EFFECTIVE: int | None = None  # --effective: learn until worth this many independent readings
+EFFECTIVE: int | Literal["auto"] | None = "auto"  # --effective: the guards' baseline_effective
 BASE_ZI = 600  # the zero-inflated ratio: a baseline_range_s of 10 min, as Prometheus would give
 DETECTORS = ["zscore", "moving-average", "iqr", "ewma", "holt", "shift", "ensemble"]
 JUDGES = [*DETECTORS, "threshold", "mannwhitney"]
@@ -88,26 +91,26 @@ def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
 
 
 def base_len(family: str) -> int:
-    """Readings before the run in ``family``'s series: its baseline, or with ``--effective`` the
-    most a baseline may take (10 × BASE, the spec's default ``baseline_max_readings``)."""
+    """Readings before the run in ``family``'s series: its baseline, or unless ``--effective none``
+    the most a baseline may take (10 × BASE, the spec's default ``baseline_max_readings``)."""
     if family == "zero-inflated":
         return BASE_ZI
-    return 10 * BASE if EFFECTIVE else BASE
+    return BASE if EFFECTIVE is None else 10 * BASE
 
 
 def learned_len(family: str, before: np.ndarray, thin: int) -> int:
-    """How many of the readings ``before`` the run the baseline learns: all of them, or with
-    ``--effective`` the fewest (≥ BASE, rounded up to 10 to bound the calibrations: at most 9
-    more than the guard) worth EFFECTIVE independent ones, as the guard's baseline phase judges
-    it (:func:`~chaosguard.slo.anomaly.worth.baseline_worth`); 0 when even all are worth less
-    (the guard refuses the run)."""
-    if not EFFECTIVE or family == "zero-inflated":
+    """How many of the readings ``before`` the run the baseline learns, as the guard's baseline
+    phase decides (:func:`~chaosguard.slo.anomaly.worth.next_step`), rounded up to 10 to bound the
+    calibrations (at most 9 more than the guard); 0 when the guard refuses the run. The
+    zero-inflated ratio learns from a range query: all of them."""
+    if EFFECTIVE is None or family == "zero-inflated":
         return len(before)
-    spec = AnomalySpec(baseline_effective=EFFECTIVE)
+    spec = AnomalySpec(baseline_effective=EFFECTIVE, baseline_readings=BASE)
     for n in range(BASE, len(before) + 1):
-        if baseline_worth(before[len(before) - n :], spec, thin).n_eff >= EFFECTIVE:
-            return min(len(before), -(-n // 10) * 10)
-    return 0
+        step, _ = next_step(before[len(before) - n :], spec, thin)
+        if step != "learn":
+            return 0 if step == "refuse" else min(len(before), -(-n // 10) * 10)
+    return len(before)
 
 
 def series(family: str, rng: np.random.Generator, runs: int, demo: np.ndarray) -> np.ndarray:
@@ -219,13 +222,14 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=60, help="baseline readings (latency)")
     parser.add_argument(
         "--effective",
-        type=int,
-        default=None,
-        help="baseline_effective of the latency guards: learn until worth this many independent "
-        "readings (at most 10 x --base)",
+        default="auto",
+        help="baseline_effective of the latency guards: auto (default), none, or N independent "
+        "readings (at most 10 x --base readings)",
     )
     args = parser.parse_args()
-    BASE, EFFECTIVE = args.base, args.effective
+    BASE = args.base
+    given = args.effective.lower()
+    EFFECTIVE = None if given == "none" else given if given == "auto" else int(given)
     runs, step_runs = (200, 60) if args.quick else (args.runs, args.step_runs)
     rng = np.random.default_rng(args.seed)
     recorded = json.loads(DATA.read_text())
@@ -235,7 +239,7 @@ def main() -> None:
     print(
         f"# load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {runs} null runs/family, "
         f"{step_runs} step runs/family, baseline {BASE} readings"
-        + (f", until worth {EFFECTIVE} independent ones" if EFFECTIVE else "")
+        + ("" if EFFECTIVE is None else f", baseline_effective {EFFECTIVE}")
     )
     learned: dict[str, list[np.ndarray]] = {}
     result: dict[str, Any] = {}
@@ -285,7 +289,7 @@ def main() -> None:
             result[f"delay_p50_intervals_{key}_{j}"] = p50
             cells.append(f"{rate:6.3f} ({within:.3f}) d{'-' if p50 is None else f'{p50:g}'}")
         print(f"{j:14}" + "".join(f"{c:>18}" for c in cells))
-    if EFFECTIVE:
+    if EFFECTIVE is not None:
         print("\nbaseline readings learned (median / p90), runs refused (worth too little):")
         for family, parts in learned.items():
             n = np.concatenate(parts)

@@ -4,17 +4,18 @@ Before the steady-state hypothesis, and so before any action, every guard is rea
 interval (the watcher's :meth:`~chaosguard.guard.watcher.Watcher.tick`, so the readings are in the
 journal like any other) until each anomaly guard has learned ``baseline_readings`` readable,
 *settled* readings (an HTTP sampler's window must be full: a fresh sampler's first windows are
-never learned) and, when its block asks for ``baseline_effective``, until those readings are
-worth that many independent ones (:mod:`~chaosguard.slo.anomaly.worth`), within
-``baseline_max_readings``. A Prometheus guard with ``baseline_range_s`` learns from one range
-query instead.
+never learned) and then, by default (``baseline_effective: auto``), until those readings are
+worth 30 independent ones when that fits within ``baseline_max_readings``
+(:func:`~chaosguard.slo.anomaly.worth.next_step`). A Prometheus guard with ``baseline_range_s``
+learns from one range query instead.
 
 Fail closed, with the number needed and had: an unreadable or non-finite reading of an anomaly
-guard while it learns, too few readings within the bounded wait (warm-up, then 1.5 × the most
-readings it may need at the interval, plus 5 s), a baseline still worth too little at its most
-readings, a range query that fails or gives too few points (or too little worth), a baseline the
-detector rejects, or any guard violated meanwhile (nothing was injected: a baseline is learned
-from a healthy system only) — each refuses the run.
+guard while it learns, too few readings within the bounded wait (warm-up, then 1.5 × the
+readings it needs at the interval, plus 5 s), a baseline still worth less than a required
+``baseline_effective`` at its most readings, a range query that fails or gives too few points (or
+too little worth for a required ``baseline_effective``), a baseline the detector rejects, or any
+guard violated meanwhile (nothing was injected: a baseline is learned from a healthy system only)
+— each refuses the run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from chaosguard.errors import Refused
 from chaosguard.guard.watcher import Watcher
+from chaosguard.slo.anomaly.spec import DEFAULT_EFFECTIVE
 from chaosguard.slo.base import SourceUnreadable
 from chaosguard.slo.check import Reading, SloCheck
 from chaosguard.slo.spec import HttpGuard
@@ -33,15 +35,14 @@ from chaosguard.telemetry import emit
 
 if TYPE_CHECKING:
     from chaosguard.slo.anomaly.base import Baseline
-    from chaosguard.slo.anomaly.worth import Worth
 
 __all__ = ["WEAK_EFFECTIVE", "anomaly_reason", "learn_baselines"]
 
 #: Most points a baseline range query asks for (Prometheus refuses more than 11,000).
 MAX_RANGE_POINTS = 10_000
-#: A baseline worth fewer independent readings than this (without ``baseline_effective``) is
-#: reported as weak: its band is wide (docs/anomaly.md, *Baseline length*).
-WEAK_EFFECTIVE = 30
+#: A baseline worth fewer independent readings than this (unless ``baseline_effective`` required
+#: a number) is reported as weak: its band is wide (docs/anomaly.md, *Baseline length*).
+WEAK_EFFECTIVE = DEFAULT_EFFECTIVE
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -78,26 +79,16 @@ def _most(check: SloCheck) -> int:
     return check.spec.anomaly.max_baseline_readings
 
 
-def _short_worth(check: SloCheck, values: list[float]) -> Worth | None:
-    """What ``values`` are worth when that is less than ``check``'s ``baseline_effective``."""
-    assert check.spec.anomaly is not None
-    target = check.spec.anomaly.baseline_effective
-    worth = None if target is None else check.baseline_worth(values)
-    return worth if worth is not None and target is not None and worth.n_eff < target else None
-
-
 def _enough(check: SloCheck) -> bool:
-    """Whether ``check`` has learned enough; refuses when its most readings are still worth less
-    than its ``baseline_effective``."""
-    assert check.spec.anomaly is not None
-    learned = check.learned
-    if len(learned) < _need(check):
-        return False
-    worth = _short_worth(check, learned)
-    if worth is None:
-        return True
-    if len(learned) < _most(check):
-        return False
+    """Whether ``check`` has learned enough (:func:`~chaosguard.slo.anomaly.worth.next_step`);
+    refuses when its most readings are still worth less than a required ``baseline_effective``."""
+    from chaosguard.slo.anomaly.worth import next_step
+
+    assert check.spec.anomaly is not None and check.detector is not None
+    step, worth = next_step(check.learned, check.spec.anomaly, check.detector.source_thin)
+    if step != "refuse":
+        return step == "fit"
+    assert worth is not None
     raise Refused(
         f"guard '{check.name}': the baseline's {worth.describe()}; it needs "
         f"{check.spec.anomaly.baseline_effective} (baseline_effective): raise "
@@ -112,10 +103,15 @@ def _learn_live(
     refuse_violated: Callable[[list[Reading], str], None],
     into: dict[str, dict[str, Any]],
 ) -> None:
-    """Tick every guard at the interval until each of ``checks`` has learned enough."""
+    """Tick every guard at the interval until each of ``checks`` has learned enough. Readings
+    that stop coming refuse the run: within 1.5 × ``baseline_readings`` intervals (+ warm-up,
+    + 5 s) for the first ones, 1.5 × the most it may learn for the rest."""
     warmup = max((c.spec.window_s for c in checks if isinstance(c.spec, HttpGuard)), default=0.0)
     started, clock = time.time(), time.monotonic()
-    deadline = clock + warmup + max(_most(c) for c in checks) * interval_s * 1.5 + 5.0
+    first, last = (
+        clock + warmup + max(count(c) for c in checks) * interval_s * 1.5 + 5.0
+        for count in (_need, _most)
+    )
     for check in checks:
         check.start_learning()
     ticks = 0
@@ -133,7 +129,8 @@ def _learn_live(
         short = [c for c in checks if not _enough(c)]
         if not short:
             break
-        if time.monotonic() > deadline:
+        early = any(len(c.learned) < _need(c) for c in short)
+        if time.monotonic() > (first if early else last):
             c = short[0]
             raise Refused(
                 f"guard '{c.name}': the baseline needs {_need(c)} readings, had "
@@ -164,10 +161,11 @@ def _fit_from_range(
             f"guard '{check.name}': the baseline needs {need} readings, the range query over "
             f"the last {range_s:g} s gave {len(values)}"
         )
-    worth = _short_worth(check, values)
-    if worth is not None:
-        assert check.spec.anomaly is not None
-        target = check.spec.anomaly.baseline_effective or 0
+    spec = check.spec.anomaly
+    assert spec is not None
+    worth = check.baseline_worth(values)
+    target = spec.effective_target
+    if spec.effective_required and worth is not None and target and worth.n_eff < target:
         wider = range_s * target / max(worth.n_eff, 1.0)
         raise Refused(
             f"guard '{check.name}': the range query's {worth.describe()}; it needs {target} "
@@ -210,21 +208,34 @@ def _fit(
 
 def _warn_if_weak(check: SloCheck, baseline: Baseline) -> None:
     """Say so when a baseline is worth fewer than :data:`WEAK_EFFECTIVE` independent readings and
-    the guard did not ask for more: its band is wide, and small changes pass it."""
+    the guard did not require more: its band is wide, and small changes pass it. The remedy
+    depends on why it is short: ``baseline_effective: null`` stopped at ``baseline_readings``;
+    ``auto`` stopped because more would not fit within ``baseline_max_readings``."""
+    from chaosguard.slo.anomaly.worth import Worth, readings_for
+
     spec = check.spec.anomaly
-    if spec is None or spec.baseline_effective is not None or baseline.n_eff >= WEAK_EFFECTIVE:
+    if spec is None or spec.effective_required or baseline.n_eff >= WEAK_EFFECTIVE:
         return
+    if spec.effective_target is None:
+        remedy = f"'baseline_effective: auto' learns until they are worth {WEAK_EFFECTIVE}"
+    else:
+        worth = Worth(baseline.n, baseline.autocorrelation, baseline.n_eff)
+        need = readings_for(worth, WEAK_EFFECTIVE)
+        remedy = (
+            f"{WEAK_EFFECTIVE} would take about {need} readings, more than "
+            f"baseline_max_readings ({spec.max_baseline_readings}): raise it, or learn from a "
+            "range query (baseline_range_s)"
+        )
     logger.warning(
         "chaosguard: guard '%s': its %d baseline readings are worth about %.0f independent ones "
         "(lag-1 autocorrelation %.2f); a baseline worth fewer than %d has a wide normal band, "
-        "and changes within it pass; 'baseline_effective: %d' learns until they are worth %d",
+        "and changes within it pass; %s",
         check.name,
         baseline.n,
         baseline.n_eff,
         baseline.autocorrelation,
         WEAK_EFFECTIVE,
-        WEAK_EFFECTIVE,
-        WEAK_EFFECTIVE,
+        remedy,
     )
 
 

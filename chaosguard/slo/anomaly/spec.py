@@ -13,6 +13,7 @@ Example (YAML)::
           direction: up             # up: only "higher than normal" is anomalous
           alpha: 0.01               # per-RUN false-alarm probability
           baseline_readings: 60     # learned before the first action; too few refuses the run
+          baseline_effective: auto  # then learn on until worth 30 independent readings (if it can)
           confirm: 2                # consecutive anomalous checks to breach
 
 Every field is explained in ``docs/anomaly.md`` (the maths in plain words). Importing this module
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "DetectorName",
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_MEMBERS",
     "DEFAULT_RUN_S",
     "DEFAULT_BASELINE",
+    "DEFAULT_EFFECTIVE",
     "min_baseline_for",
     "checks_per_run_for",
 ]
@@ -53,14 +55,19 @@ MIN_BASELINE: dict[str, int] = {
 }
 
 #: The ensemble's members when none are given: a fast judge of raw readings (large sudden
-#: changes, first check) and a slow smoother (small persistent shifts), either breaching (k = 1),
-#: calibrated jointly. Kept over 1 of (moving-average, shift), which is faster within 5 intervals
-#: on autocorrelated readings but misses more small steps and detects later (docs/anomaly.md,
-#: benchmark); ``shift`` is there to be chosen for autocorrelated sources.
-DEFAULT_MEMBERS: tuple[MemberName, ...] = ("zscore", "ewma")
+#: changes, first check) and two smoothers (a moving average for steps within a few checks, EWMA
+#: for small persistent shifts), any one breaching (k = 1), calibrated jointly. The moving average
+#: joined on the benchmark (docs/anomaly.md): steps of ×1.5 within 5 intervals, ×1.2 at any delay.
+#: Kept over 1 of (moving-average, shift), which misses more small steps and detects later;
+#: ``shift`` is there to be chosen for autocorrelated sources.
+DEFAULT_MEMBERS: tuple[MemberName, ...] = ("zscore", "moving-average", "ewma")
 
 #: ``baseline_readings`` when none is given: one minute of steady state at a 1 s interval.
 DEFAULT_BASELINE = 60
+
+#: What ``baseline_effective: auto`` (the default) learns on for: a baseline worth this many
+#: independent readings (fewer makes a wide band; docs/anomaly.md, *Baseline length*).
+DEFAULT_EFFECTIVE = 30
 
 #: ``checks_per_run: null`` means a run of this many seconds at the guard's interval.
 DEFAULT_RUN_S = 300.0
@@ -95,13 +102,15 @@ class AnomalySpec(BaseModel):
     #: ``DEFAULT_BASELINE`` = 60, is one minute of steady state at a 1 s interval: autocorrelated
     #: readings (overlapping windows) are worth far fewer independent ones, and 30 left too little.
     baseline_readings: int = Field(default=DEFAULT_BASELINE, ge=1, le=100_000)
-    #: Keep learning until the baseline is worth this many *independent* readings (its effective
-    #: size n·(1-ρ)/(1+ρ), ρ its lag-1 autocorrelation, at least what the source's overlapping
-    #: windows imply), after ``baseline_readings``; None: stop at ``baseline_readings``. For
-    #: autocorrelated sources, whose 60 readings may be worth fewer than 10 (a band ±5 sd wide).
-    baseline_effective: int | None = Field(default=None, ge=2, le=10_000)
-    #: The most readings ``baseline_effective`` may wait for (None: 10 × ``baseline_readings``);
-    #: a baseline still short of it then refuses the run, with the numbers.
+    #: After ``baseline_readings``, keep learning until the baseline is worth this many
+    #: *independent* readings (its effective size n·(1-ρ)/(1+ρ), ρ its lag-1 autocorrelation, at
+    #: least what the source's overlapping windows imply): autocorrelated sources' 60 readings may
+    #: be worth fewer than 10 (a band ±5 sd wide). A number is required: still short of it at
+    #: ``baseline_max_readings`` refuses the run. ``auto`` (the default) is ``DEFAULT_EFFECTIVE``
+    #: when it can be reached: it stops, and warns, when the readings so far say it would take
+    #: more than ``baseline_max_readings``. None: stop at ``baseline_readings``.
+    baseline_effective: int | Literal["auto"] | None = "auto"
+    #: The most readings ``baseline_effective`` may wait for (None: 10 × ``baseline_readings``).
     baseline_max_readings: int | None = Field(default=None, ge=1, le=1_000_000)
     #: Prometheus only: learn from a range query over the last N seconds instead.
     baseline_range_s: float | None = Field(default=None, gt=0, le=7 * 86400)
@@ -128,6 +137,16 @@ class AnomalySpec(BaseModel):
     members: tuple[MemberName, ...] = DEFAULT_MEMBERS
     k: int = Field(default=1, ge=1)
 
+    @field_validator("baseline_effective", mode="before")
+    @classmethod
+    def _effective(cls, value: object) -> object:
+        """``auto``, null or a whole number from 2 to 10,000, said in one message."""
+        ok = value is None or value == "auto"
+        ok = ok or (isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= 10_000)
+        if not ok:
+            raise ValueError("must be 'auto', null or a whole number from 2 to 10000")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> AnomalySpec:
         if len(set(self.members)) != len(self.members) or not self.members:
@@ -148,6 +167,20 @@ class AnomalySpec(BaseModel):
                 f"({self.baseline_readings})"
             )
         return self
+
+    @property
+    def effective_target(self) -> int | None:
+        """The independent readings the baseline learns on for: ``baseline_effective``, 30
+        (``DEFAULT_EFFECTIVE``) for ``auto``, None when it stops at ``baseline_readings``."""
+        if self.baseline_effective == "auto":
+            return DEFAULT_EFFECTIVE
+        return self.baseline_effective
+
+    @property
+    def effective_required(self) -> bool:
+        """Whether a baseline short of :attr:`effective_target` refuses the run (a number was
+        given) rather than being fitted with a warning (``auto``)."""
+        return isinstance(self.baseline_effective, int)
 
     @property
     def max_baseline_readings(self) -> int:

@@ -39,12 +39,11 @@ class _Series(SloSource):
 def _check(
     source: SloSource, readings: int = 10, anomaly: dict[str, Any] | None = None, **bound: float
 ) -> SloCheck:
+    """A zscore guard that learns ``readings`` (``baseline_effective: null``, unless ``anomaly``
+    says otherwise: the tests of ``auto`` say so)."""
+    block = {"detector": "zscore", "baseline_readings": readings, "baseline_effective": None}
     spec = PythonGuard(
-        name="g",
-        source="python",
-        func="m:f",
-        anomaly={"detector": "zscore", "baseline_readings": readings, **(anomaly or {})},
-        **bound,
+        name="g", source="python", func="m:f", anomaly=block | (anomaly or {}), **bound
     )
     return SloCheck(spec, source, detector=build_detector(spec, 0.2))
 
@@ -171,13 +170,17 @@ def test_a_weak_baseline_is_reported_with_what_it_is_worth(
     [line] = [r.getMessage() for r in caplog.records if "baseline readings are worth" in r.message]
     assert line.startswith("chaosguard: guard 'g': its 20 baseline readings are worth about ")
     assert "a baseline worth fewer than 30 has a wide normal band" in line
-    assert line.endswith("'baseline_effective: 30' learns until they are worth 30")
+    assert line.endswith("'baseline_effective: auto' learns until they are worth 30")
 
 
 @pytest.mark.parametrize(
     ("values", "anomaly"),
-    [(_normal(200), {}), (_ar1(400, 0.8), {"baseline_effective": 8})],
-    ids=["independent-readings", "baseline_effective-given"],
+    [
+        (_normal(200), {}),
+        (_ar1(400, 0.8), {"baseline_effective": 8}),
+        (_ar1(600, 0.6), {"baseline_effective": "auto"}),
+    ],
+    ids=["independent-readings", "baseline_effective-given", "auto-reached"],
 )
 def test_a_baseline_worth_enough_or_asked_for_says_nothing(
     caplog: pytest.LogCaptureFixture, values: list[float], anomaly: dict[str, Any]
@@ -187,3 +190,54 @@ def test_a_baseline_worth_enough_or_asked_for_says_nothing(
         _learn(check, interval_s=0.02)
     assert check.baseline is not None
     assert not [r for r in caplog.records if "baseline readings are worth" in r.message]
+
+
+def test_auto_learns_on_until_the_readings_are_worth_30() -> None:
+    source = _Series(_ar1(600, 0.6))
+    check = _check(source, readings=60, anomaly={"baseline_effective": "auto"})
+    into: dict[str, dict[str, Any]] = {}
+    _learn(check, into=into, interval_s=0.01)
+    assert check.baseline is not None and check.baseline.n > 60
+    learned = source.values[: check.baseline.n]
+    worth, before = check.baseline_worth(learned), check.baseline_worth(learned[:-1])
+    assert worth is not None and before is not None and before.n_eff < 30 <= worth.n_eff
+    assert into["g"]["baseline_effective"] == "auto" and source.reads == check.baseline.n
+
+
+def test_auto_fits_at_once_and_warns_when_30_is_out_of_reach(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = _Series([40 + 0.05 * i for i in range(400)])  # a slow drift: ρ ≈ 1
+    check = _check(source, readings=20, anomaly={"baseline_effective": "auto"})
+    with caplog.at_level("WARNING", logger="chaostoolkit"):
+        _learn(check, interval_s=0.01)
+    assert check.baseline is not None and check.baseline.n == 20 and source.reads == 20
+    [line] = [r.getMessage() for r in caplog.records if "baseline readings are worth" in r.message]
+    assert line.startswith("chaosguard: guard 'g': its 20 baseline readings are worth about 2 ")
+    assert line.endswith(
+        "30 would take about 300 readings, more than baseline_max_readings (200): raise it, or "
+        "learn from a range query (baseline_range_s)"
+    )
+
+
+class _History(_Series):
+    """A source with a range query (a fake Prometheus: the real one is in the integration tests)."""
+
+    def history(self, range_s: float, step_s: float, timeout_s: float) -> list[float]:
+        return self.values
+
+
+def test_a_range_query_worth_little_is_fitted_and_reported_under_auto(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    drift = [40 + 0.05 * i for i in range(100)]
+    auto = _check(_History(drift), readings=20, anomaly={"baseline_effective": "auto"})
+    required = _check(_History(drift), readings=20, anomaly={"baseline_effective": 30})
+    for check in (auto, required):
+        object.__setattr__(check.spec.anomaly, "baseline_range_s", 100.0)
+    with caplog.at_level("WARNING", logger="chaostoolkit"):
+        _learn(auto)
+    assert auto.baseline is not None and auto.baseline.n == 100
+    assert [r for r in caplog.records if "baseline readings are worth" in r.message]
+    with pytest.raises(Refused, match="widen baseline_range_s to about"):
+        _learn(required)

@@ -129,7 +129,7 @@ def test_false_alarm_rate_on_white_noise_is_within_alpha(name: str) -> None:
 
 def test_false_alarm_rate_on_ar1_readings_is_within_alpha() -> None:
     """ρ = 0.6 estimated from the baseline itself (the source claims independence); the default
-    ensemble (zscore and EWMA, calibrated jointly)."""
+    ensemble (zscore, moving average and EWMA, calibrated jointly)."""
 
     def ar1(rng: np.random.Generator) -> np.ndarray:
         e = np.empty(360)

@@ -22,14 +22,24 @@ def test_defaults() -> None:
     spec = AnomalySpec()
     assert (spec.detector, spec.direction, spec.alpha, spec.confirm) == ("ensemble", "up", 0.01, 2)
     assert spec.baseline_readings == 60 and spec.k == 1
-    assert spec.members == ("zscore", "ewma")
+    assert spec.members == ("zscore", "moving-average", "ewma")
     assert checks_per_run_for(None, 1.0) == 300 and checks_per_run_for(None, 5.0) == 60
     assert checks_per_run_for(42, 1.0) == 42
-    assert spec.baseline_effective is None and spec.max_baseline_readings == 60
+    assert spec.baseline_effective == "auto" and spec.max_baseline_readings == 600
+    assert spec.effective_target == 30 and not spec.effective_required
+
+
+def test_baseline_effective_auto_a_number_or_null() -> None:
+    given = AnomalySpec(baseline_effective=40)
+    assert (given.effective_target, given.effective_required) == (40, True)
+    fixed = AnomalySpec(baseline_effective=None)
+    assert (fixed.effective_target, fixed.effective_required) == (None, False)
+    assert fixed.max_baseline_readings == fixed.baseline_readings == 60
 
 
 def test_the_most_baseline_readings_default_to_ten_times_the_minimum() -> None:
     assert AnomalySpec(baseline_effective=30).max_baseline_readings == 600
+    assert AnomalySpec(baseline_readings=80).max_baseline_readings == 800
     spec = AnomalySpec(baseline_effective=30, baseline_readings=80, baseline_max_readings=300)
     assert spec.max_baseline_readings == 300
 
@@ -46,12 +56,16 @@ BAD = [
     ({"baseline_readings": 5}, "baseline_readings"),
     ({"detector": "iqr", "baseline_readings": 15}, "baseline_readings"),
     ({"k": 6}, "k"),
-    ({"k": 3}, "k"),
+    ({"k": 4}, "k"),
+    ({"members": ["zscore", "ewma"], "k": 3}, "k"),
     ({"members": ["zscore", "zscore"]}, "members"),
     ({"maximum": 3}, "maximum"),
     ({"baseline_effective": 1}, "baseline_effective"),
+    ({"baseline_effective": "always"}, "baseline_effective"),
+    ({"baseline_effective": 2.5}, "baseline_effective"),
+    ({"baseline_effective": True}, "baseline_effective"),
     ({"baseline_effective": 20, "baseline_max_readings": 59}, "baseline_max_readings"),
-    ({"baseline_max_readings": 600}, "baseline_max_readings"),
+    ({"baseline_effective": None, "baseline_max_readings": 600}, "baseline_max_readings"),
 ]
 
 

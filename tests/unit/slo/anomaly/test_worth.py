@@ -1,6 +1,6 @@
 """What a baseline is worth (:mod:`chaosguard.slo.anomaly.worth`): independent readings count
 in full, autocorrelated ones for far less, the source's overlap and the block's ``thin`` set a
-floor, and the ρ is the one the detectors fit with."""
+floor, and the ρ is the one the detectors fit with; and what the baseline phase does next."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ import pytest
 
 from chaosguard.slo.anomaly.spec import AnomalySpec
 from chaosguard.slo.anomaly.thresholds import effective_n, estimate_rho, rho_for_thin
-from chaosguard.slo.anomaly.worth import baseline_rho, baseline_worth
+from chaosguard.slo.anomaly.worth import (
+    Worth,
+    baseline_rho,
+    baseline_worth,
+    next_step,
+    readings_for,
+)
 
 
 def _ar1(n: int, rho: float, seed: int) -> np.ndarray:
@@ -59,3 +65,50 @@ def test_it_describes_itself_in_words() -> None:
     worth = baseline_worth(list(_ar1(60, 0.6, 0)), AnomalySpec())
     text = worth.describe()
     assert text.startswith("60 readings worth about ") and "lag-1 autocorrelation 0." in text
+
+
+def test_readings_for_scales_the_readings_by_what_they_lack() -> None:
+    assert readings_for(Worth(60, 0.6, 15.0), 30) == 120
+    assert readings_for(Worth(60, 0.6, 14.0), 30) == 129  # rounded up
+    assert readings_for(Worth(60, 0.0, 60.0), 30) == 30
+
+
+def test_next_step_waits_for_baseline_readings_then_stops_without_a_target() -> None:
+    fixed = AnomalySpec(baseline_readings=20, baseline_effective=None)
+    assert next_step(list(_ar1(19, 0.6, 1)), fixed) == ("learn", None)
+    assert next_step(list(_ar1(20, 0.6, 1)), fixed) == ("fit", None)
+    assert next_step(list(_ar1(19, 0.0, 1)), AnomalySpec(baseline_readings=20))[0] == "learn"
+
+
+def test_next_step_fits_once_the_readings_are_worth_the_target() -> None:
+    step, worth = next_step(list(_ar1(200, 0.0, 2)), AnomalySpec(baseline_readings=60))
+    assert step == "fit" and worth is not None and worth.n_eff >= 30
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_required_target_learns_up_to_its_most_then_refuses(seed: int) -> None:
+    spec = AnomalySpec(baseline_readings=20, baseline_effective=30, baseline_max_readings=40)
+    x = list(_ar1(40, 0.95, seed))
+    assert next_step(x[:39], spec)[0] == "learn"  # however hopeless: it was asked for
+    step, worth = next_step(x, spec)
+    assert step == "refuse" and worth is not None and worth.n_eff < 30
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_auto_learns_on_while_the_target_fits_and_is_fitted_short_at_its_most(seed: int) -> None:
+    spec = AnomalySpec(baseline_readings=60)  # at most 600
+    x = list(_ar1(300, 0.6, seed))
+    step, worth = next_step(x[:60], spec)  # ρ 0.6: about 120-200 readings make 30
+    assert step == "learn" and worth is not None and worth.n_eff < 30
+    tight = AnomalySpec(baseline_readings=60, baseline_max_readings=61)
+    step, worth = next_step(x[:61], tight)  # at its most: fitted, short (the guard warns)
+    assert step == "fit" and worth is not None and worth.n_eff < 30
+
+
+def test_auto_does_not_wait_for_a_target_out_of_reach() -> None:
+    drift = [40 + 0.05 * i for i in range(60)]  # ρ ≈ 1: worth 2 whatever its length
+    step, worth = next_step(drift, AnomalySpec())
+    assert step == "fit" and worth is not None and readings_for(worth, 30) > 600
+    assert next_step(drift, AnomalySpec(baseline_effective=30))[0] == "learn"  # required: waits
+    # a rate() over 60 s read every second: 60 readings per independent one, 600 worth 10
+    assert next_step(list(_ar1(60, 0.0, 4)), AnomalySpec(), source_thin=60)[0] == "fit"
