@@ -33,16 +33,21 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["ShiftDetector", "HEAVIER", "heavier_nu"]
+__all__ = ["ShiftDetector", "HEAVIER", "LIGHTEST_NU", "heavier_nu"]
 
 #: Grid steps (``NU_GRID``) the simulated tail is taken heavier than the baseline's estimate.
 HEAVIER = 2
+#: The lightest tail ``shift`` is simulated with, whatever the baseline looks like: 60 readings
+#: rarely show a heavy tail's extremes (of 1,000 t₃ baselines, 69 looked like ν ≥ 15, and 5 of
+#: those runs false-alarmed with ν two steps heavier; docs/anomaly.md, *The shift detector*).
+LIGHTEST_NU = 5.0
 
 
 def heavier_nu(nu: float) -> float:
-    """``nu`` taken ``HEAVIER`` steps heavier on ``NU_GRID`` (the heaviest: 3)."""
+    """``nu`` taken ``HEAVIER`` steps heavier on ``NU_GRID`` (the heaviest: 3), at most
+    :data:`LIGHTEST_NU`."""
     grid = list(NU_GRID)
-    return grid[max(0, grid.index(nu) - HEAVIER)]
+    return min(LIGHTEST_NU, grid[max(0, grid.index(nu) - HEAVIER)])
 
 
 class ShiftDetector:
@@ -74,7 +79,8 @@ class ShiftDetector:
     def setting_for(self, x: NDArray[np.float64]) -> tuple[Setting, int]:
         """The null model the threshold is simulated from: ρ centred on the baseline's point
         estimate (the detector re-estimates φ on every simulated run), ν ``HEAVIER`` grid steps
-        heavier than the estimate (60 readings rarely show a heavy tail's extremes)."""
+        heavier than the estimate and at most :data:`LIGHTEST_NU` (60 readings rarely show a
+        heavy tail's extremes)."""
         setting, thin = fit_model(self.spec, x, self.source_thin, self.checks_per_run, upper=False)
         return replace(setting, nu=heavier_nu(setting.nu)), thin
 
@@ -160,7 +166,7 @@ class ShiftDetector:
                 rest = hist[j - 1] + g * tail  # the check j back starts the shift
                 need = min(need, (self._h * math.sqrt(1.0 + j * g * g) - rest) / g)
                 tail += hist[j - 1]
-            reach = need <= residual.CLIP or self._sigma == 0
+            reach = need < residual.CLIP or self._sigma == 0  # z must exceed h: u ≤ CLIP
             edge = pred + sign * max(need, 0.0) * self._sigma if reach else sign * math.inf
             out.append(sign * max(sign * edge, sign * self._mu + self._floor))
         return out[0], out[1]
