@@ -34,7 +34,7 @@ from chaosguard.slo.spec import HttpGuard
 from chaosguard.telemetry import emit
 
 if TYPE_CHECKING:
-    from chaosguard.slo.anomaly.base import Baseline
+    from chaosguard.slo.anomaly.worth import Worth
 
 __all__ = ["WEAK_EFFECTIVE", "anomaly_reason", "learn_baselines"]
 
@@ -171,7 +171,7 @@ def _fit_from_range(
             f"guard '{check.name}': the range query's {worth.describe()}; it needs {target} "
             f"(baseline_effective): widen baseline_range_s to about {wider:.0f} s"
         )
-    _fit(check, values, "range-query", started, into)
+    _fit(check, values, "range-query", started, into, range_s)
 
 
 def _fit(
@@ -180,8 +180,10 @@ def _fit(
     learned_from: str,
     started: float,
     into: dict[str, dict[str, Any]],
+    range_s: float | None = None,
 ) -> None:
     """Fit ``check``'s detector (a rejection refuses, naming the guard), record it, emit it."""
+    worth = check.baseline_worth(values)  # as the baseline phase judged it, before the fit
     try:
         baseline = check.fit_baseline(values)
     except Refused as exc:  # BaselineError: too few, or not finite
@@ -194,7 +196,8 @@ def _fit(
         "started_at": started,
         "ended_at": time.time(),
     }
-    _warn_if_weak(check, baseline)
+    if worth is not None:
+        _warn_if_weak(check, worth, range_s)
     emit(
         "baseline",
         guard=check.name,
@@ -206,34 +209,36 @@ def _fit(
     )
 
 
-def _warn_if_weak(check: SloCheck, baseline: Baseline) -> None:
+def _warn_if_weak(check: SloCheck, worth: Worth, range_s: float | None) -> None:
     """Say so when a baseline is worth fewer than :data:`WEAK_EFFECTIVE` independent readings and
     the guard did not require more: its band is wide, and small changes pass it. The remedy
     depends on why it is short: ``baseline_effective: null`` stopped at ``baseline_readings``;
-    ``auto`` stopped because more would not fit within ``baseline_max_readings``."""
-    from chaosguard.slo.anomaly.worth import Worth, readings_for
+    ``auto`` stopped because more would not fit within ``baseline_max_readings``; a range query
+    (``range_s``) was too short."""
+    from chaosguard.slo.anomaly.worth import readings_for
 
     spec = check.spec.anomaly
-    if spec is None or spec.effective_required or baseline.n_eff >= WEAK_EFFECTIVE:
+    if spec is None or spec.effective_required or worth.n_eff >= WEAK_EFFECTIVE:
         return
-    if spec.effective_target is None:
+    if range_s is not None:
+        wider = range_s * WEAK_EFFECTIVE / max(worth.n_eff, 1.0)
+        remedy = f"widen baseline_range_s to about {wider:.0f} s"
+    elif spec.effective_target is None:
         remedy = f"'baseline_effective: auto' learns until they are worth {WEAK_EFFECTIVE}"
     else:
-        worth = Worth(baseline.n, baseline.autocorrelation, baseline.n_eff)
-        need = readings_for(worth, WEAK_EFFECTIVE)
         remedy = (
-            f"{WEAK_EFFECTIVE} would take about {need} readings, more than "
-            f"baseline_max_readings ({spec.max_baseline_readings}): raise it, or learn from a "
-            "range query (baseline_range_s)"
+            f"{WEAK_EFFECTIVE} would take about {readings_for(worth, WEAK_EFFECTIVE)} readings, "
+            f"more than baseline_max_readings ({spec.max_baseline_readings}): raise it, or learn "
+            "from a range query (baseline_range_s)"
         )
     logger.warning(
         "chaosguard: guard '%s': its %d baseline readings are worth about %.0f independent ones "
         "(lag-1 autocorrelation %.2f); a baseline worth fewer than %d has a wide normal band, "
         "and changes within it pass; %s",
         check.name,
-        baseline.n,
-        baseline.n_eff,
-        baseline.autocorrelation,
+        worth.n,
+        worth.n_eff,
+        worth.rho,
         WEAK_EFFECTIVE,
         remedy,
     )

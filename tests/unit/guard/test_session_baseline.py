@@ -238,6 +238,7 @@ def test_a_range_query_worth_little_is_fitted_and_reported_under_auto(
     with caplog.at_level("WARNING", logger="chaostoolkit"):
         _learn(auto)
     assert auto.baseline is not None and auto.baseline.n == 100
-    assert [r for r in caplog.records if "baseline readings are worth" in r.message]
+    [line] = [r.getMessage() for r in caplog.records if "baseline readings are worth" in r.message]
+    assert line.endswith("widen baseline_range_s to about 1170 s")  # 100 readings worth 2.6
     with pytest.raises(Refused, match="widen baseline_range_s to about"):
         _learn(required)
