@@ -129,12 +129,13 @@ def _learn_live(
         short = [c for c in checks if not _enough(c)]
         if not short:
             break
-        early = any(len(c.learned) < _need(c) for c in short)
+        early = [c for c in short if len(c.learned) < _need(c)]
         if time.monotonic() > (first if early else last):
-            c = short[0]
+            c = (early or short)[0]
+            needs = f"needs {_need(c)}" if early else f"may learn up to {_most(c)}"
             raise Refused(
-                f"guard '{c.name}': the baseline needs {_need(c)} readings, had "
-                f"{len(c.learned)} after {time.time() - started:.0f} s"
+                f"guard '{c.name}': the baseline {needs} readings, had {len(c.learned)} "
+                f"after {time.time() - started:.0f} s"
             )
         time.sleep(max(0.0, clock + ticks * interval_s - time.monotonic()))
     for check in checks:

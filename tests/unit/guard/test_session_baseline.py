@@ -242,3 +242,26 @@ def test_a_range_query_worth_little_is_fitted_and_reported_under_auto(
     assert line.endswith("widen baseline_range_s to about 1170 s")  # 100 readings worth 2.6
     with pytest.raises(Refused, match="widen baseline_range_s to about"):
         _learn(required)
+
+
+class _Stalling(_Series):
+    """Settled readings for the first ``good`` reads, then a window that never fills again."""
+
+    def __init__(self, values: list[float], good: int) -> None:
+        super().__init__(values)
+        self.good = good
+
+    def read(self, timeout_s: float) -> Observation:
+        observation = super().read(timeout_s)
+        return Observation(observation.value, observation.at, settled=self.reads <= self.good)
+
+
+def test_readings_that_stop_while_it_learns_on_refuse_after_the_longer_wait() -> None:
+    check = _check(
+        _Stalling(_ar1(400, 0.8), good=60),
+        readings=60,
+        anomaly={"baseline_effective": 30, "baseline_max_readings": 100},
+    )
+    with pytest.raises(Refused) as err:
+        _learn(check, interval_s=0.01)
+    assert str(err.value).startswith("guard 'g': the baseline may learn up to 100 readings, had 60")
