@@ -193,6 +193,7 @@ def _fit(
     into[check.name] = {
         **baseline.as_dict(),
         "baseline_effective": check.spec.anomaly.baseline_effective,
+        "short_of_effective": _short(check, worth),
         "learned_from": learned_from,
         "started_at": started,
         "ended_at": time.time(),
@@ -208,6 +209,13 @@ def _fit(
         sd=baseline.sd,
         detector=baseline.detector,
     )
+
+
+def _short(check: SloCheck, worth: Worth | None) -> bool:
+    """Whether the baseline was fitted worth less than its ``baseline_effective`` (``null``: than
+    30, the warning's threshold); only ``auto`` and ``null`` get here short, with the warning."""
+    target = check.spec.anomaly.effective_target if check.spec.anomaly else None
+    return bool(worth is not None and worth.n_eff < (target or WEAK_EFFECTIVE))
 
 
 def _warn_if_weak(check: SloCheck, worth: Worth, range_s: float | None) -> None:

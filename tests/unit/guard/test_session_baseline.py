@@ -202,6 +202,7 @@ def test_auto_learns_on_until_the_readings_are_worth_30() -> None:
     worth, before = check.baseline_worth(learned), check.baseline_worth(learned[:-1])
     assert worth is not None and before is not None and before.n_eff < 30 <= worth.n_eff
     assert into["g"]["baseline_effective"] == "auto" and source.reads == check.baseline.n
+    assert into["g"]["short_of_effective"] is False
 
 
 def test_auto_fits_at_once_and_warns_when_30_is_out_of_reach(
@@ -209,9 +210,11 @@ def test_auto_fits_at_once_and_warns_when_30_is_out_of_reach(
 ) -> None:
     source = _Series([40 + 0.05 * i for i in range(400)])  # a slow drift: ρ ≈ 1
     check = _check(source, readings=20, anomaly={"baseline_effective": "auto"})
+    into: dict[str, dict[str, Any]] = {}
     with caplog.at_level("WARNING", logger="chaostoolkit"):
-        _learn(check, interval_s=0.01)
+        _learn(check, into=into, interval_s=0.01)
     assert check.baseline is not None and check.baseline.n == 20 and source.reads == 20
+    assert into["g"]["short_of_effective"] is True  # the journal says so too
     [line] = [r.getMessage() for r in caplog.records if "baseline readings are worth" in r.message]
     assert line.startswith("chaosguard: guard 'g': its 20 baseline readings are worth about 2 ")
     assert line.endswith(
