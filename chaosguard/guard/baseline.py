@@ -227,7 +227,7 @@ def _warn_if_weak(check: SloCheck, worth: Worth, range_s: float | None) -> None:
     from chaosguard.slo.anomaly.worth import readings_for
 
     spec = check.spec.anomaly
-    if spec is None or spec.effective_required or worth.n_eff >= WEAK_EFFECTIVE:
+    if spec is None or spec.effective_required or not _short(check, worth):
         return
     if range_s is not None:
         wider = range_s * WEAK_EFFECTIVE / max(worth.n_eff, 1.0)
