@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["worker_setup", "report_ready", "report_error"]
+__all__ = ["forked_setup", "report_error", "report_ready", "worker_setup"]
 
 _ready_fd = -1
 
@@ -40,6 +40,17 @@ def worker_setup(
     else:
         os.close(common.lifeline_fd)
     return common, rest
+
+
+def forked_setup(common: argparse.Namespace) -> None:
+    """In a process forked from a worker (after :func:`worker_setup`): watch the lifeline again
+    (threads do not survive a fork) and leave the ready report to the worker that forked it."""
+    global _ready_fd
+    if _ready_fd >= 0:
+        os.close(_ready_fd)
+        _ready_fd = -1
+    if os.environ.get("CHAOSGUARD_LIFELINE", "on") != "off":
+        _watch_lifeline(common.lifeline_fd, None)
 
 
 def _watch_lifeline(fd: int, on_death: Callable[[], None] | None) -> None:

@@ -1,8 +1,8 @@
 """The latency proxy's resources are bounded (issue 9, item 12).
 
-- It serves at most ``local.max_proxy_connections`` connections at once: beyond the cap a new
-  connection is closed at once while the first ones keep working, and the worker logs ONE line per
-  burst of refusals, not one per connection.
+- It serves at most ``local.max_proxy_connections`` connections at once, in all of its processes
+  together: beyond the cap a new connection is closed at once while the first ones keep working,
+  and the worker logs ONE line per burst of refusals, not one per connection.
 - Each connection's buffering is bounded (256 KiB per direction's FIFO): many connections pushing
   into a slow upstream do not grow the worker by megabytes each.
 - A listen address that is not loopback needs ``local.allow_non_loopback_listen: true``.
@@ -109,11 +109,13 @@ def _refusal_lines(record_id: str) -> int:
     return path.read_text().count(REFUSAL_LINE) if path.exists() else 0
 
 
+@pytest.mark.parametrize("processes", [1, 3])
 def test_connections_beyond_the_cap_are_closed_and_logged_once_per_burst(
-    operator_policy, echo: str
+    operator_policy, echo: str, processes: int
 ) -> None:
+    # with 3 processes the cap and the burst count across them, whichever takes a connection
     operator_policy(local={"max_proxy_connections": 3})
-    out = latency.start_latency_proxy("capped", "127.0.0.1:0", echo)
+    out = latency.start_latency_proxy("capped", "127.0.0.1:0", echo, processes=processes)
     try:
         first = [_connect(out["listen"]) for _ in range(3)]
         assert all(_echoes(c, b"ping %d" % i) for i, c in enumerate(first))

@@ -6,7 +6,8 @@ connection may be answered with a TCP reset instead (the toxic's ``reset_probabi
 lives on the :class:`LatencyProxy`; changing it affects chunks and connections that arrive
 afterwards, on existing connections too, and never drops a connection.
 
-At most ``max_connections`` connections are served at once: beyond it a new connection is closed at
+At most ``max_connections`` connections are served at once (across all processes of the proxy:
+:mod:`._cap`): beyond it a new connection is closed at
 once with a reset (counted in ``refused``), and ONE line goes to the worker's log per burst of
 refusals (the next accepted connection ends the burst), never one per connection.
 """
@@ -20,6 +21,7 @@ import socket
 import struct
 from typing import Any, cast
 
+from chaosguard.faults.latency._cap import Cap, LocalCap
 from chaosguard.faults.latency._pipe import HIGH_WATER, Pipe
 from chaosguard.faults.latency._sched import Schedule, clock
 from chaosguard.faults.latency._toxics import Lateness, should_reset
@@ -203,12 +205,12 @@ class LatencyProxy:
         upstream: tuple[str, int],
         toxic: Toxic = NO_TOXIC,
         seed: int | None = None,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        cap: Cap | None = None,
     ) -> None:
+        """``upstream`` is resolved already (an address, not a name); ``cap`` defaults to
+        :data:`~.spec.DEFAULT_MAX_CONNECTIONS` connections of this process."""
         self.loop = asyncio.get_running_loop()
-        self.max_connections = max_connections
-        self._refusing = False  # inside a burst of refused connections (logged once)
-        self.upstream = upstream
+        self.cap: Cap = cap if cap is not None else LocalCap(DEFAULT_MAX_CONNECTIONS)
         self.upstream_addr: tuple[str, int] = upstream
         self.rng = random.Random(seed)
         self.stats: dict[str, int] = dict.fromkeys(
@@ -232,26 +234,16 @@ class LatencyProxy:
         self.toxic = toxic
         self.set_toxic(toxic)
 
-    async def start(self, host: str, port: int) -> tuple[str, int]:
-        """Resolve the upstream once, listen on ``host:port`` (0: any free port); where it is."""
-        infos = await self.loop.getaddrinfo(*self.upstream, type=socket.SOCK_STREAM)
-        self.upstream_addr = (str(infos[0][4][0]), int(infos[0][4][1]))
-        local = await self.loop.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )
-        family, _, _, _, addr = local[0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(addr)
-        except OSError:
-            sock.close()
-            raise
+    @property
+    def active(self) -> int:
+        """Connections this process serves now."""
+        return len(self._conns)
+
+    async def listen_on(self, sock: socket.socket) -> None:
+        """Serve clients arriving on ``sock`` (bound, listening: :func:`._family.listeners`)."""
         self._server = await self.loop.create_server(
             lambda: _ClientSide(self), sock=sock, backlog=1024
         )
-        bound = sock.getsockname()
-        return bound[0], bound[1]
 
     def set_toxic(self, toxic: Toxic) -> None:
         """Apply ``toxic`` to every chunk and connection that arrives from now on."""
@@ -265,19 +257,18 @@ class LatencyProxy:
         """A new client: refuse it (cap reached), reset it (by the toxic's odds) or connect it
         upstream."""
         self.stats["connections"] += 1
-        if len(self._conns) >= self.max_connections:
+        if not self.cap.admit():
             self.stats["refused"] += 1
-            if not self._refusing:
-                self._refusing = True
+            if self.cap.first_refusal():
                 logger.warning(
                     "chaosguard latency proxy: %d connections open (the cap, policy "
                     "local.max_proxy_connections); refusing new connections until one closes",
-                    len(self._conns),
+                    self.cap.limit,
                 )
             _reset(client)
             return None
-        self._refusing = False
         if should_reset(self.toxic, self.rng):
+            self.cap.leave()
             self.stats["resets"] += 1
             _reset(client)
             return None
@@ -287,14 +278,16 @@ class LatencyProxy:
         return conn
 
     def forget(self, conn: Connection) -> None:
-        """Drop a finished connection from the live set."""
-        self._conns.discard(conn)
+        """Drop a finished connection from the live set (and from the cap's count)."""
+        if conn in self._conns:
+            self._conns.discard(conn)
+            self.cap.leave()
 
     def snapshot(self) -> dict[str, Any]:
         """Counters plus the current toxic, for the control channel."""
         return {
             **self.stats,
-            "active": len(self._conns),
+            "active": self.active,
             "lateness": self.lateness.summary(),
             "tuning": self.tuning,
             "toxic": self.toxic.model_dump(mode="json"),

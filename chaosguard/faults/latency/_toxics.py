@@ -12,6 +12,7 @@ that leave one after the other at the capped rate, starting once its latency has
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from chaosguard.faults.latency.spec import Toxic
 
@@ -132,6 +133,20 @@ class Lateness:
                     break
                 return round(min((index + 1) * self.STEP_MS, max(self.max_ms, 0.0)), 3)
         return round(self.max_ms, 3)
+
+    def export(self) -> dict[str, Any]:
+        """The raw histogram (``{"buckets": {index: hits}, "count", "max_ms"}``), for merging."""
+        buckets = {str(i): hits for i, hits in enumerate(self._buckets) if hits}
+        return {"buckets": buckets, "count": self.count, "max_ms": self.max_ms}
+
+    def absorb(self, raw: dict[str, Any]) -> None:
+        """Add another process's :meth:`export` to this histogram."""
+        buckets = raw.get("buckets")
+        if isinstance(buckets, dict):
+            for index, hits in buckets.items():
+                self._buckets[min(self.BUCKETS, int(index))] += int(hits)
+        self.count += int(raw.get("count", 0))
+        self.max_ms = max(self.max_ms, float(raw.get("max_ms", 0.0)))
 
     def summary(self) -> dict[str, float]:
         """``{"count", "p50_ms", "p99_ms", "max_ms"}``."""

@@ -108,6 +108,8 @@ class LatencyProxyKind:
             str(control_path(record)),
             "--max-connections",
             str(spec.max_connections),
+            "--processes",
+            str(spec.processes),
         ]
         handles = spawn_worker(record, WORKER_MODULE, args)
         handles["toxic"] = spec.toxic.model_dump(mode="json")

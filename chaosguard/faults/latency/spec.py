@@ -16,6 +16,7 @@ Two layers of validation, both run before anything is recorded or started:
 from __future__ import annotations
 
 import errno
+import os
 import re
 import socket
 from typing import Literal
@@ -26,6 +27,7 @@ from chaosguard.errors import InvalidArgument
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
+    "MAX_PROCESSES",
     "MAX_BANDWIDTH_KBPS",
     "MAX_JITTER_MS",
     "MAX_LATENCY_MS",
@@ -35,6 +37,7 @@ __all__ = [
     "Toxic",
     "ToxicChange",
     "check_listen",
+    "default_processes",
     "join_address",
     "preflight",
     "split_address",
@@ -49,6 +52,10 @@ MAX_BANDWIDTH_KBPS = 10 * 1024 * 1024
 #: Connections one proxy serves at once unless the policy says otherwise
 #: (``local.max_proxy_connections``); beyond it new connections are closed at once.
 DEFAULT_MAX_CONNECTIONS = 512
+#: The most processes one proxy runs (see :func:`default_processes`).
+MAX_PROCESSES = 16
+#: The default's ceiling: one process per CPU, at most this many.
+DEFAULT_PROCESSES_CEILING = 4
 #: How long the upstream reachability check may wait for a TCP connect.
 CONNECT_TIMEOUT_S = 1.0
 
@@ -117,7 +124,8 @@ class Spec(BaseModel):
     """One proxy ``listen`` → ``upstream`` with a toxic; ``listen`` may use port 0 (a free one).
 
     ``max_connections`` caps the connections it serves at once (the action takes it from the
-    policy's ``local.max_proxy_connections``).
+    policy's ``local.max_proxy_connections``). ``processes`` event loops serve it, each in its own
+    process, all on the one listen address (default: :func:`default_processes`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -127,6 +135,7 @@ class Spec(BaseModel):
     upstream: str
     toxic: Toxic = NO_TOXIC
     max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, ge=1, strict=True)
+    processes: int = Field(default_factory=lambda: default_processes(), ge=1, le=MAX_PROCESSES)
 
     @field_validator("name")
     @classmethod
@@ -173,6 +182,12 @@ def _resolve(field: str, host: str, port: int) -> list[tuple[int, tuple[object, 
     except socket.gaierror as exc:
         raise InvalidArgument(field, f"unknown host '{host}' ({exc.strerror})") from None
     return [(family, addr) for family, _, _, _, addr in infos]
+
+
+def default_processes() -> int:
+    """One proxy process per CPU, at most :data:`DEFAULT_PROCESSES_CEILING` (more would split 200
+    connections into shares too small to matter, and cost memory; measured on 2 CPUs only)."""
+    return max(1, min(os.cpu_count() or 1, DEFAULT_PROCESSES_CEILING))
 
 
 def check_listen(listen: str) -> None:

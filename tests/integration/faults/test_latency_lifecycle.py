@@ -13,6 +13,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from chaosguard import faults
@@ -44,7 +45,7 @@ PARENT = textwrap.dedent("""
     import json, sys
     from chaosguard import faults
     from chaosguard.actions.latency import start_latency_proxy
-    out = start_latency_proxy(sys.argv[1], "127.0.0.1:0", sys.argv[2])
+    out = start_latency_proxy(sys.argv[1], "127.0.0.1:0", sys.argv[2], processes=2)
     pid = faults.open_records("latency-proxy")[0].handles["pid"]
     print(json.dumps({**out, "pid": pid}), flush=True)
     sys.stdin.read()  # until the test closes our stdin (normal exit) or kills us
@@ -201,10 +202,13 @@ def test_a_deep_state_dir_still_gets_a_control_socket(
 
 def test_the_proxy_dies_with_its_runner(upstream, chaos_env: dict[str, str]) -> None:
     parent, out = _start_parent(chaos_env, "orphan", upstream_address(upstream))
-    assert not gone(out["pid"])
+    pids = [out["pid"], *(c.pid for c in psutil.Process(out["pid"]).children())]
+    assert len(pids) == 2 and not any(gone(pid) for pid in pids)  # process 0 and its sibling
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
-    assert wait_until(lambda: gone(out["pid"]), timeout=2.0), "proxy outlived its runner by 2 s"
+    assert wait_until(lambda: all(gone(pid) for pid in pids), timeout=2.0), (
+        "proxy outlived its runner by 2 s"
+    )
     assert wait_until(lambda: port_closed(out["listen"]), timeout=1.0)
 
 
