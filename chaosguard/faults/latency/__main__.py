@@ -32,7 +32,6 @@ from chaosguard.faults.child import forked_setup, report_error, report_ready, wo
 from chaosguard.faults.latency import control
 from chaosguard.faults.latency._cap import Cap, LocalCap, SharedCap
 from chaosguard.faults.latency._family import (
-    FamilyError,
     Siblings,
     fork_siblings,
     listeners,
@@ -115,7 +114,7 @@ async def serve(
         return 1
     try:
         siblings.ask({"op": "ping"})  # every sibling serves before the proxy says ready
-    except FamilyError as exc:
+    except control.ControlError as exc:
         report_error(str(exc))
         return 1
     _reap_every(loop, siblings)

@@ -2,7 +2,7 @@
 
 Why: one event loop serving 200 busy connections on a 2-core machine is late, because it waits for
 a CPU while it works through a burst of ready sockets; with 2 processes the added-delay error p99 at
-200 connections fell from 14–15 ms to 5–7 ms (docs/faults/latency.md, *Processes*).
+200 connections was 4.1–4.8 ms against 11.7–14.7 ms with one (docs/faults/latency.md, *Benchmark*).
 
 How:
 
@@ -36,11 +36,11 @@ from typing import Any
 
 from chaosguard.faults.latency._proxy import LatencyProxy
 from chaosguard.faults.latency._toxics import Lateness
+from chaosguard.faults.latency.control import ControlError
 from chaosguard.faults.latency.spec import Toxic
 
 __all__ = [
     "CHANNEL_TIMEOUT_S",
-    "FamilyError",
     "Siblings",
     "fork_siblings",
     "listeners",
@@ -53,10 +53,6 @@ logger = logging.getLogger("chaosguard.faults.latency")
 #: How long process 0 waits for a sibling's answer on its channel.
 CHANNEL_TIMEOUT_S = 2.0
 _PR_SET_PDEATHSIG = 1
-
-
-class FamilyError(OSError):
-    """A sibling did not answer on its channel (its state is unknown)."""
 
 
 def listeners(host: str, port: int, count: int) -> list[socket.socket]:
@@ -94,7 +90,7 @@ class Siblings:
         """Send ``request`` to every sibling, then collect every answer.
 
         A sibling whose channel is closed is gone (logged, forgotten); one that is silent for
-        :data:`CHANNEL_TIMEOUT_S` raises :class:`FamilyError`.
+        :data:`CHANNEL_TIMEOUT_S` raises :class:`~.control.ControlError`.
         """
         line = (json.dumps(request) + "\n").encode()
         sent = []
@@ -113,7 +109,7 @@ class Siblings:
             elif answer == "closed":
                 self._gone(slot)
             else:
-                raise FamilyError(f"proxy process {slot} (pid {pid}) did not answer")
+                raise ControlError(f"proxy process {slot} (pid {pid}) did not answer")
         return answers
 
     def reap(self) -> None:
