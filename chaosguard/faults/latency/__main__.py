@@ -10,8 +10,8 @@ It resolves the upstream, binds one listener per process, freezes its start-up h
 and forks the other processes (:mod:`._family`). Process 0 opens the control socket, checks that
 every sibling serves, reports ``listen`` (the bound address) and ``control`` as ready info, then
 serves until SIGTERM or until the runner's lifeline breaks; the siblings serve until process 0 is
-gone. It runs
-on uvloop when available (``CHAOSGUARD_LATENCY_LOOP=asyncio`` selects the standard loop).
+gone. Every process runs on uvloop when available (``CHAOSGUARD_LATENCY_LOOP=asyncio`` selects the
+standard loop).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import contextlib
 import os
 import socket
 import sys
+import traceback
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -166,17 +167,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     for index, sock in enumerate(socks):
         if index != slot:
             sock.close()
-    with contextlib.suppress(KeyboardInterrupt):
-        if isinstance(link, Siblings):
-            link.on_gone.append(cap.clear if isinstance(cap, SharedCap) else lambda _: None)
-            return int(_run(serve(args, toxic, upstream, socks[0], link, cap)))
+    if not isinstance(link, Siblings):
         assert isinstance(cap, SharedCap)
         cap.slot = slot
         seed = None if args.seed is None else args.seed + slot
-        sibling = _sibling(toxic, upstream, seed, cap, socks[slot], link)
-        _run(sibling)
-        os._exit(0)
+        _sibling_main(_sibling(toxic, upstream, seed, cap, socks[slot], link))
+    link.on_gone.append(cap.clear if isinstance(cap, SharedCap) else lambda _: None)
+    with contextlib.suppress(KeyboardInterrupt):
+        return int(_run(serve(args, toxic, upstream, socks[0], link, cap)))
     return 0
+
+
+def _sibling_main(sibling: Coroutine[Any, Any, None]) -> NoReturn:
+    """Run a sibling to its end and leave at once (a forked process never returns into the
+    worker's start-up code nor runs its exit handlers); a crash shows in its exit status."""
+    code = 0
+    try:
+        _run(sibling)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    except Exception:  # to the worker's log, then the process ends with status 1
+        traceback.print_exc()
+        code = 1
+    sys.stderr.flush()
+    os._exit(code)
 
 
 async def _sibling(

@@ -82,6 +82,7 @@ class Siblings:
 
     members: dict[int, tuple[int, socket.socket]] = field(default_factory=dict)
     on_gone: list[Any] = field(default_factory=list)  # callbacks(slot) when a sibling is gone
+    asked: int = 0  # the id of the last request (answers echo it)
 
     def __len__(self) -> int:
         return len(self.members)
@@ -92,7 +93,9 @@ class Siblings:
         A sibling whose channel is closed is gone (logged, forgotten); one that is silent for
         :data:`CHANNEL_TIMEOUT_S` raises :class:`~.control.ControlError`.
         """
-        line = (json.dumps(request) + "\n").encode()
+        self.asked += 1
+        want = self.asked
+        line = (json.dumps({**request, "id": want}) + "\n").encode()
         sent = []
         for slot, (_, chan) in list(self.members.items()):
             try:
@@ -103,7 +106,7 @@ class Siblings:
         answers: list[dict[str, Any]] = []
         for slot in sent:
             pid, chan = self.members[slot]
-            answer = _read_line(chan)
+            answer = _read_line(chan, want)
             if isinstance(answer, dict):
                 answers.append(answer)
             elif answer == "closed":
@@ -164,12 +167,20 @@ def _exit_of(pid: int, wait_s: float = 1.0) -> str:
         time.sleep(0.005)
 
 
-def _read_line(chan: socket.socket) -> dict[str, Any] | str:
-    """One JSON line from ``chan``, or ``"closed"`` (EOF, error) or ``"silent"`` (timeout)."""
+def _read_line(chan: socket.socket, want: int) -> dict[str, Any] | str:
+    """The answer to request ``want`` from ``chan``, or ``"closed"`` (EOF, error) or ``"silent"``
+    (nothing for :data:`CHANNEL_TIMEOUT_S`). Answers to earlier requests that timed out (a sibling
+    stopped, then resumed) are skipped, so a late answer is never taken for a new one."""
     buf = b""
-    chan.settimeout(CHANNEL_TIMEOUT_S)
+    deadline = time.monotonic() + CHANNEL_TIMEOUT_S
     try:
-        while not buf.endswith(b"\n"):
+        while True:
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                answer: dict[str, Any] = json.loads(line)
+                if answer.get("id") == want:
+                    return answer
+            chan.settimeout(max(deadline - time.monotonic(), 0.001))
             chunk = chan.recv(1 << 20)
             if not chunk:
                 return "closed"
@@ -178,8 +189,6 @@ def _read_line(chan: socket.socket) -> dict[str, Any] | str:
         return "silent"
     except OSError:
         return "closed"
-    reply: dict[str, Any] = json.loads(buf)
-    return reply
 
 
 def fork_siblings(count: int, on_fork: Any) -> tuple[int, socket.socket | Siblings]:
@@ -247,7 +256,9 @@ class _Channel(asyncio.Protocol):
         self._buf += data
         while b"\n" in self._buf:
             line, self._buf = self._buf.split(b"\n", 1)
-            self._transport.write((json.dumps(self._answer(json.loads(line))) + "\n").encode())
+            request = json.loads(line)
+            answer = {**self._answer(request), "id": request.get("id")}
+            self._transport.write((json.dumps(answer) + "\n").encode())
 
     def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
         proxy = self._proxy

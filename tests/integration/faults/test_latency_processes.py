@@ -1,5 +1,6 @@
 """A latency proxy of several processes (SO_REUSEPORT listeners, forked siblings): connections
-spread over them, a live toxic change reaches every one before it is answered, status sums them,
+spread over them, a live toxic change reaches every one before it is answered (and one that cannot
+reach a process is an error, not a success), status sums them,
 and no process outlives the proxy: not on stop, not when process 0 is SIGKILLed; a sibling that
 dies alone is reported and the others serve on."""
 
@@ -14,7 +15,8 @@ import pytest
 
 from chaosguard import faults
 from chaosguard.actions import latency as actions
-from chaosguard.faults.latency.kind import status
+from chaosguard.faults.latency import control
+from chaosguard.faults.latency.kind import control_of, status
 from chaosguard.faults.workers import log_path, record_processes
 from tests.integration.faults.test_latency_support import (
     address,
@@ -128,3 +130,21 @@ def test_a_sibling_that_dies_is_reported_and_the_others_serve_on(upstream) -> No
     finally:
         assert actions.stop_latency_proxy("fam")["outcome"] == "reverted"
     assert gone(first)
+
+
+def test_a_change_that_cannot_reach_every_process_is_not_reported_as_done(upstream) -> None:
+    out = _start(upstream)
+    record = _record(out)
+    first = int(record.handles["pid"])
+    stopped = next(p.pid for p in record_processes(record) if p.pid != first)
+    os.kill(stopped, signal.SIGSTOP)  # alive, but it cannot take the toxic
+    try:
+        with pytest.raises(control.ControlError, match=f"pid {stopped}\\) did not answer"):
+            control.request(control_of(record), {"op": "set", "toxic": {"latency_ms": 50}})
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+    # resumed, it answers the old request late: that answer is not taken for the next one's
+    seen = status(record)
+    assert seen["processes"] == PROCESSES and len(seen["by_process"]) == PROCESSES
+    assert actions.stop_latency_proxy("fam")["outcome"] == "reverted"
+    assert gone(first) and gone(stopped)
