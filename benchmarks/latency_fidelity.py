@@ -221,7 +221,7 @@ def main() -> None:
         "--processes",
         type=int,
         default=0,
-        help="processes of chaosguard's proxy (0: its default, one per CPU, at most 4)",
+        help="processes of chaosguard's proxy (0: its default, two per CPU, at most 4)",
     )
     parser.add_argument("--role", choices=["bench", "echo", "load"], default="bench")
     parser.add_argument("--port", type=int, default=0)

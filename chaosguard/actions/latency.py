@@ -140,7 +140,7 @@ def start_latency_proxy(
         KiB/s; 0 means no cap.
     :param reset_probability: chance (0 to 1) that a new connection is answered with a TCP reset.
     :param processes: how many processes serve the proxy (1 to 16), all on ``listen``; each new
-        connection goes to one of them. ``0`` (the default): one per CPU, at most 4, which keeps
+        connection goes to one of them. ``0`` (the default): two per CPU, at most 4, which keeps
         the added delay precise with hundreds of busy connections.
     :param configuration: Chaos Toolkit configuration (unused).
     :param secrets: Chaos Toolkit secrets (unused).
