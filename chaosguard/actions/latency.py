@@ -26,6 +26,7 @@ from chaosguard.actions._args import check_types, checked_by
 from chaosguard.errors import InvalidArgument
 from chaosguard.faults.latency.kind import control_of
 from chaosguard.faults.latency.spec import (
+    MAX_PROCESSES,
     NO_TOXIC,
     Spec,
     Toxic,
@@ -87,8 +88,15 @@ def _toxic(values: dict[str, Any]) -> Toxic:
 
 def _proxy_spec(values: dict[str, Any]) -> Spec:
     wanted = {k: values[k] for k in ("name", "listen", "upstream")}
-    if values.get("processes"):
-        wanted["processes"] = values["processes"]
+    processes = values.get("processes") or 0
+    if isinstance(processes, int) and not 0 <= processes <= MAX_PROCESSES:
+        raise InvalidArgument(
+            "processes",
+            f"use 0 (the default: two per CPU, at most 4) or 1 to {MAX_PROCESSES} "
+            f"(got {processes})",
+        )
+    if processes:
+        wanted["processes"] = processes
     return parse(Spec, **wanted, toxic=_toxic(values))
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from chaosguard import faults
 from chaosguard.actions import latency as actions
+from chaosguard.errors import InvalidArgument
 from chaosguard.faults.latency import control
 from chaosguard.faults.latency.kind import control_of, status
 from chaosguard.faults.workers import log_path, record_processes
@@ -148,3 +149,14 @@ def test_a_change_that_cannot_reach_every_process_is_not_reported_as_done(upstre
     assert seen["processes"] == PROCESSES and len(seen["by_process"]) == PROCESSES
     assert actions.stop_latency_proxy("fam")["outcome"] == "reverted"
     assert gone(first) and gone(stopped)
+
+
+@pytest.mark.parametrize("value", [-1, 17, 1000])
+def test_a_process_count_out_of_range_is_a_one_line_error_and_starts_nothing(
+    upstream, value: int
+) -> None:
+    with pytest.raises(InvalidArgument, match=r"'processes': use 0 .* or 1 to 16 \(got "):
+        actions.start_latency_proxy(
+            "fam", "127.0.0.1:0", upstream_address(upstream), processes=value
+        )
+    assert not faults.open_records("latency-proxy")
