@@ -175,7 +175,9 @@ def test_prometheus_stopped_mid_run_aborts_fail_closed(
     res = chaos_run(tmp_path, doc, chaos_env)
     assert res.journal["status"] == "aborted"
     breach = res.guard["breach"]
-    assert breach["value"] is None and "connect" in breach["reason"]
+    # refused once it is gone, or reset when a read meets it while it shuts down
+    assert breach["value"] is None
+    assert "connect" in breach["reason"] or "reset by peer" in breach["reason"]
     assert live_fault_processes(chaosguard_home) == []
 
 
