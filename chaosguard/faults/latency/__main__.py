@@ -172,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cap.slot = slot
         seed = None if args.seed is None else args.seed + slot
         _sibling_main(_sibling(toxic, upstream, seed, cap, socks[slot], link))
-    link.on_gone.append(cap.clear if isinstance(cap, SharedCap) else lambda _: None)
+    if isinstance(cap, SharedCap):  # siblings exist only then: a gone one frees its slot
+        link.on_gone.append(cap.clear)
     with contextlib.suppress(KeyboardInterrupt):
         return int(_run(serve(args, toxic, upstream, socks[0], link, cap)))
     return 0

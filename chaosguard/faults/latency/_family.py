@@ -31,6 +31,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +82,7 @@ class Siblings:
     """Process 0's view of processes 1…N-1: their pids and channels, by slot."""
 
     members: dict[int, tuple[int, socket.socket]] = field(default_factory=dict)
-    on_gone: list[Any] = field(default_factory=list)  # callbacks(slot) when a sibling is gone
+    on_gone: list[Callable[[int], None]] = field(default_factory=list)  # called with its slot
     asked: int = 0  # the id of the last request (answers echo it)
 
     def __len__(self) -> int:
@@ -137,12 +138,6 @@ class Siblings:
         for callback in self.on_gone:
             callback(slot)
 
-    def close(self) -> None:
-        """Close every channel (siblings exit when theirs closes)."""
-        for _, chan in self.members.values():
-            chan.close()
-        self.members.clear()
-
 
 def _describe(status: int) -> str:
     if os.WIFSIGNALED(status):
@@ -191,7 +186,7 @@ def _read_line(chan: socket.socket, want: int) -> dict[str, Any] | str:
         return "closed"
 
 
-def fork_siblings(count: int, on_fork: Any) -> tuple[int, socket.socket | Siblings]:
+def fork_siblings(count: int, on_fork: Callable[[], None]) -> tuple[int, socket.socket | Siblings]:
     """Fork processes 1…``count``-1; ``(slot, channel)`` in a sibling, ``(0, Siblings)`` in
     process 0. ``on_fork()`` runs first thing in each sibling (lifeline watch, ready fd)."""
     siblings = Siblings()
