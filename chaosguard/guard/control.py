@@ -74,9 +74,11 @@ _activities_lock = threading.Lock()
 def _current() -> GuardSession:
     global _session
     if _session is None:
+        from chaosguard.guard.exit import freeze_at_exit
         from chaosguard.guard.session import GuardSession
         from chaosguard.journal.publish import set_guard_publishes
 
+        freeze_at_exit()  # the process's final garbage collection is skipped (guard.exit)
         _session = GuardSession()
         set_guard_publishes(True)  # the guard publishes at its end; the publish control stays out
     return _session
