@@ -7,17 +7,30 @@ preflight, the run's ledger and scope lock, the first readings, the watcher thre
 the evidence and the journal's publication. The operator policy (``$CHAOSGUARD_POLICY``) allows the
 ``os`` guard module and nothing else. Each run has its own ``CHAOSGUARD_HOME``.
 
-Runs are interleaved (each round runs both variants in a shuffled order) after two warm-up rounds,
-so a busy machine slows both alike and the ratio stays meaningful; the absolute times do not.
+Three more variants put the ratio in context (same rounds, same order rules):
 
-``--importtime`` also runs each variant once under ``python -X importtime`` and prints the modules
-only the guarded run imports, by cumulative time (the table of ``docs/benchmarks.md``).
+- ``plain-no-final-gc``: the plain run with the one thing the guard does to the whole process at
+  exit (``chaosguard.guard.exit``: the interpreter's final garbage collection is skipped), added
+  by a ``sitecustomize``. ``overhead_ratio_same_exit`` = guarded / this: the guard's own cost,
+  without the part of its gain that a plain run could have too.
+- ``plain-action`` and ``guarded-action``: both also hold 16 MiB of memory stress
+  (``chaosguard.actions.stress.stress_memory``, stopped by a rollback), the plain one under an
+  operator policy that allows unguarded runs. ``action_overhead_ratio``: what the guard adds to a
+  run that uses chaosguard anyway (its action loads the policy, pydantic and the ledger either way);
+  ``action_overhead_ratio_same_exit`` against ``plain-action-no-final-gc``.
+
+Runs are interleaved (each round runs every variant in a shuffled order) after two warm-up rounds,
+so a busy machine slows all alike and the ratios stay meaningful; the absolute times do not.
+
+``--importtime`` also runs plain and guarded once under ``python -X importtime`` and prints the
+modules only the guarded run imports, by cumulative time (the table of ``docs/benchmarks.md``).
 
 Run: ``.venv/bin/python benchmarks/startup_overhead.py [--runs 30] [--quick] [--importtime]``.
 Prints a table, then one JSON line last: ``overhead_ratio`` (median guarded / median plain wall
-time), ``plain_s_median``, ``guarded_s_median``, the p90s, the run count, and the same ratio of the
+time), ``plain_s_median``, ``guarded_s_median``, the p90s, the run count, the same ratio of the
 runs' CPU time (user + system, from ``getrusage``: ``cpu_overhead_ratio``), which a busy machine
-disturbs much less than wall time. Never asserts.
+disturbs much less than wall time, and the context ratios above with their medians.
+Never asserts.
 """
 
 from __future__ import annotations
@@ -67,7 +80,39 @@ GUARDED = {
 }
 #: The operator's policy: the guard's python module is allowed, nothing else is loosened.
 OPERATOR_POLICY = {"guard": {"python_modules": ["os"]}}
-VARIANTS = ("plain", "guarded")
+#: The action pair's: the same, and the plain run's stress is not refused for being unguarded.
+ACTION_POLICY = {**OPERATOR_POLICY, "allow_unguarded": True}
+STRESS = {
+    "type": "action",
+    "name": "hold-16-mib",
+    "provider": {
+        "type": "python",
+        "module": "chaosguard.actions.stress",
+        "func": "stress_memory",
+        "arguments": {"mib": 16},
+    },
+}
+STOP = {
+    "type": "action",
+    "name": "stop-stress",
+    "provider": {"type": "python", "module": "chaosguard.actions.stress", "func": "stop_stress"},
+}
+#: What ``chaosguard.guard.exit`` does at a guarded run's exit, for the plain run to do too.
+NO_FINAL_GC = "import atexit, gc\natexit.register(gc.freeze)\n"
+DOCS = {
+    "plain": PLAIN,
+    "guarded": GUARDED,
+    "plain-action": {**PLAIN, "method": [STRESS, PROBE], "rollbacks": [STOP]},
+    "guarded-action": {**GUARDED, "method": [STRESS, PROBE], "rollbacks": [STOP]},
+}
+VARIANTS = (
+    "plain",
+    "guarded",
+    "plain-no-final-gc",
+    "plain-action",
+    "guarded-action",
+    "plain-action-no-final-gc",
+)
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -87,24 +132,30 @@ class Bench:
         self.problems: list[str] = []
         self.policy = work / "operator-policy.json"
         self.policy.write_text(json.dumps(OPERATOR_POLICY))
-        for name, doc in (("plain", PLAIN), ("guarded", GUARDED)):
+        self.action_policy = work / "action-policy.json"
+        self.action_policy.write_text(json.dumps(ACTION_POLICY))
+        for name, doc in DOCS.items():
             # JSON is valid YAML: Chaos Toolkit reads it as the .json it is
             (work / f"{name}.json").write_text(json.dumps(doc))
+        self.site = work / "site"
+        self.site.mkdir()
+        (self.site / "sitecustomize.py").write_text(NO_FINAL_GC)
         self._n = 0
 
-    def env(self, home: Path) -> dict[str, str]:
+    def env(self, name: str, home: Path) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("CHAOSGUARD_POLICY", "PYTHONPATH")}
+        path = [str(self.site), str(ROOT)] if name.endswith("-no-final-gc") else [str(ROOT)]
         env.update(
-            CHAOSGUARD_POLICY=str(self.policy),
+            CHAOSGUARD_POLICY=str(self.action_policy if "action" in name else self.policy),
             CHAOSGUARD_HOME=str(home),
             PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=os.pathsep.join(path),
         )
         return env
 
     def command(self, name: str, journal: Path, python_flags: list[str]) -> list[str]:
         run = ["--no-version-check", "--no-log-file", "run", "--journal-path", str(journal)]
-        run.append(str(self.work / f"{name}.json"))
+        run.append(str(self.work / f"{name.replace('-no-final-gc', '')}.json"))
         if python_flags:
             return [sys.executable, *python_flags, CHAOS, *run]
         return [CHAOS, *run]
@@ -120,7 +171,7 @@ class Bench:
         t0 = time.perf_counter()
         proc = subprocess.run(
             self.command(name, journal, python_flags or []),
-            env=self.env(home),
+            env=self.env(name, home),
             cwd=home,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -132,8 +183,12 @@ class Bench:
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
         data = json.loads(journal.read_text()) if journal.exists() else {}
-        outcome = (data.get("chaosguard") or {}).get("outcome") if name == "guarded" else "met"
-        if proc.returncode != 0 or outcome != "met" or data.get("status") != "completed":
+        guarded = name.startswith("guarded")
+        outcome = (data.get("chaosguard") or {}).get("outcome") if guarded else "met"
+        failed = [
+            r for r in data.get("run", []) + data.get("rollbacks", []) if r["status"] != "succeeded"
+        ]
+        if proc.returncode != 0 or outcome != "met" or data.get("status") != "completed" or failed:
             tail = proc.stderr[-300:] if python_flags is None else ""
             self.problems.append(f"{name}: rc {proc.returncode}, outcome {outcome}: {tail}")
         shutil.rmtree(home, ignore_errors=True)
@@ -183,6 +238,14 @@ def importtime(bench: Bench, top: int) -> list[dict[str, Any]]:
     ]
 
 
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=30, help="measured runs per variant (default 30)")
@@ -214,20 +277,29 @@ def main() -> None:
         top = importtime(bench, args.top) if args.importtime else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    plain_med, guarded_med = pct(times["plain"], 50), pct(times["guarded"], 50)
-    ratio = guarded_med / plain_med if plain_med and guarded_med else None
+    med = {name: pct(times[name], 50) for name in VARIANTS}
+    ratio = _ratio(med["guarded"], med["plain"])
+    same_exit = _ratio(med["guarded"], med["plain-no-final-gc"])
+    action_ratio = _ratio(med["guarded-action"], med["plain-action"])
+    action_same_exit = _ratio(med["guarded-action"], med["plain-action-no-final-gc"])
     cpu_plain, cpu_guarded = pct(cpu["plain"], 50), pct(cpu["guarded"], 50)
-    cpu_ratio = cpu_guarded / cpu_plain if cpu_plain and cpu_guarded else None
+    cpu_ratio = _ratio(cpu_guarded, cpu_plain)
     print(f"\nchaos run of one os.path.exists probe, {runs} interleaved runs each")
-    print("             median     p90     min")
+    print("                       median     p90     min")
     for name in VARIANTS:
         t = times[name]
-        print(f"  {name:8} {pct(t, 50):8.3f} {pct(t, 90):7.3f} {min(t):7.3f}")
+        print(f"  {name:18} {pct(t, 50):8.3f} {pct(t, 90):7.3f} {min(t):7.3f}")
     print(f"  overhead_ratio {ratio:.3f} (target <= 1.15)" if ratio else "  overhead_ratio -")
     if cpu_ratio:
         print(
             f"  CPU (user + system) median: plain {cpu_plain:.3f} s, guarded {cpu_guarded:.3f} s"
             f" -> cpu_overhead_ratio {cpu_ratio:.3f} (steadier than wall time on a busy machine)"
+        )
+    if same_exit and action_ratio and action_same_exit:
+        print(
+            f"  overhead_ratio_same_exit {same_exit:.3f} (plain skips its final collection too)\n"
+            f"  action_overhead_ratio {action_ratio:.3f} (both hold 16 MiB of memory stress), "
+            f"same exit {action_same_exit:.3f}"
         )
     for problem in bench.problems:
         print(f"  problem: {problem}")
@@ -236,17 +308,24 @@ def main() -> None:
         "load_1m_at_start": round(load[0], 2),
         "duration_s": round(time.time() - started, 1),
         "problems": len(bench.problems),
-        "plain_s_p90": round(pct(times["plain"], 90) or 0, 3),
-        "guarded_s_p90": round(pct(times["guarded"], 90) or 0, 3),
-        "plain_cpu_s_median": None if cpu_plain is None else round(cpu_plain, 3),
-        "guarded_cpu_s_median": None if cpu_guarded is None else round(cpu_guarded, 3),
-        "cpu_overhead_ratio": None if cpu_ratio is None else round(cpu_ratio, 3),
+        "plain_s_p90": _round(pct(times["plain"], 90)),
+        "guarded_s_p90": _round(pct(times["guarded"], 90)),
+        "plain_cpu_s_median": _round(cpu_plain),
+        "guarded_cpu_s_median": _round(cpu_guarded),
+        "cpu_overhead_ratio": _round(cpu_ratio),
+        "plain_no_final_gc_s_median": _round(med["plain-no-final-gc"]),
+        "overhead_ratio_same_exit": _round(same_exit),
+        "plain_action_s_median": _round(med["plain-action"]),
+        "guarded_action_s_median": _round(med["guarded-action"]),
+        "action_overhead_ratio": _round(action_ratio),
+        "plain_action_no_final_gc_s_median": _round(med["plain-action-no-final-gc"]),
+        "action_overhead_ratio_same_exit": _round(action_same_exit),
     }
     if top is not None:
         out["guarded_only_imports_top"] = top[:10]
-    out["overhead_ratio"] = None if ratio is None else round(ratio, 3)
-    out["plain_s_median"] = None if plain_med is None else round(plain_med, 3)
-    out["guarded_s_median"] = None if guarded_med is None else round(guarded_med, 3)
+    out["overhead_ratio"] = _round(ratio)
+    out["plain_s_median"] = _round(med["plain"])
+    out["guarded_s_median"] = _round(med["guarded"])
     print(json.dumps(out))
 
 
