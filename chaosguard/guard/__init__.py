@@ -15,7 +15,8 @@ of the experiment an activity is in, :mod:`~chaosguard.guard.scope` which target
 :mod:`~chaosguard.guard.live` prints readings as they come, :mod:`~chaosguard.guard.wiring` which
 policy a run obeys (the operator's, made only stricter by the experiment; also used by ``chaos guard
 check`` and game days), :mod:`~chaosguard.guard.calendar` watches windows and freezes during the
-run, :mod:`~chaosguard.guard.breach` records what stopped a run.
+run, :mod:`~chaosguard.guard.breach` records what stopped a run, :mod:`~chaosguard.guard.exit` skips
+the interpreter's final garbage collection when a guarded process ends.
 
 Experiments name the control module ``chaosguard.guard`` (or, as before,
 ``chaosguard.safety.guard``: the same hook functions).
