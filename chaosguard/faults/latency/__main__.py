@@ -81,8 +81,8 @@ def _handler(proxy: LatencyProxy, siblings: Siblings) -> control.Handler:
                 toxic = Toxic.model_validate(req.get("toxic") or {})
             except ValidationError as exc:
                 return {"ok": False, "error": f"invalid toxic: {exc.errors()[0]['msg']}"}
-            siblings.ask({"op": "set", "toxic": toxic.model_dump(mode="json")})
-            proxy.set_toxic(toxic)
+            siblings.change(toxic.model_dump(mode="json"), proxy.toxic.model_dump(mode="json"))
+            proxy.set_toxic(toxic)  # last: a change the siblings could not all take is not made
             return {"ok": True, "toxic": toxic.model_dump(mode="json")}
         return {"ok": False, "error": f"unknown op {op!r}"}
 

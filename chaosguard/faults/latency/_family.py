@@ -16,8 +16,10 @@ How:
   find and stop them exactly as they find process 0.
 - Process 0 serves the control socket and passes ``set`` and ``get`` to every sibling
   (:class:`Siblings`). A ``set`` is answered only once every process applies the new toxic, so
-  "chunks that arrive after the reply get the new toxic" holds in every process; ``get`` sums the
-  counters and the lateness histograms (:func:`merged_snapshot`).
+  "chunks that arrive after the reply get the new toxic" holds in every process; it is all or
+  none: when a sibling is silent, the others put the previous toxic back before the error
+  (:meth:`Siblings.change`). ``get`` sums the counters and the lateness histograms
+  (:func:`merged_snapshot`) and shows each process's toxic.
 - The connection cap counts the connections of all processes (:class:`~._cap.SharedCap`).
 """
 
@@ -94,6 +96,30 @@ class Siblings:
         A sibling whose channel is closed is gone (logged, forgotten); one that is silent for
         :data:`CHANNEL_TIMEOUT_S` raises :class:`~.control.ControlError`.
         """
+        answers, silent = self._exchange(request)
+        if silent:
+            raise self._silent_error(silent[0])
+        return answers
+
+    def change(self, toxic: dict[str, Any], previous: dict[str, Any]) -> None:
+        """Give every sibling ``toxic``, all or none.
+
+        When one is silent, ``previous`` goes to every sibling: the ones that took ``toxic`` put
+        it back before this returns, a silent one reads both in order when it resumes. Then
+        :class:`~.control.ControlError`: process 0 (which applies a change last) never took it.
+        """
+        _, silent = self._exchange({"op": "set", "toxic": toxic})
+        if not silent:
+            return
+        took = [slot for slot in self.members if slot not in silent]
+        self._exchange({"op": "set", "toxic": previous}, wait_for=took)
+        raise self._silent_error(silent[0], " (every process keeps the previous toxic)")
+
+    def _exchange(
+        self, request: dict[str, Any], wait_for: list[int] | None = None
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        """Send ``request`` to every sibling; the answers of those in ``wait_for`` (default: all)
+        within one :data:`CHANNEL_TIMEOUT_S`, and the slots that stayed silent."""
         self.asked += 1
         want = self.asked
         line = (json.dumps({**request, "id": want}) + "\n").encode()
@@ -104,17 +130,22 @@ class Siblings:
                 sent.append(slot)
             except OSError:
                 self._gone(slot)
+        deadline = time.monotonic() + CHANNEL_TIMEOUT_S
         answers: list[dict[str, Any]] = []
-        for slot in sent:
-            pid, chan = self.members[slot]
-            answer = _read_line(chan, want)
+        silent: list[int] = []
+        for slot in sent if wait_for is None else [s for s in sent if s in wait_for]:
+            answer = _read_line(self.members[slot][1], want, deadline)
             if isinstance(answer, dict):
                 answers.append(answer)
             elif answer == "closed":
                 self._gone(slot)
             else:
-                raise ControlError(f"proxy process {slot} (pid {pid}) did not answer")
-        return answers
+                silent.append(slot)
+        return answers, silent
+
+    def _silent_error(self, slot: int, more: str = "") -> ControlError:
+        pid = self.members[slot][0]
+        return ControlError(f"proxy process {slot} (pid {pid}) did not answer{more}")
 
     def reap(self) -> None:
         """Forget siblings that have exited (each logged once)."""
@@ -162,12 +193,12 @@ def _exit_of(pid: int, wait_s: float = 1.0) -> str:
         time.sleep(0.005)
 
 
-def _read_line(chan: socket.socket, want: int) -> dict[str, Any] | str:
+def _read_line(chan: socket.socket, want: int, deadline: float) -> dict[str, Any] | str:
     """The answer to request ``want`` from ``chan``, or ``"closed"`` (EOF, error) or ``"silent"``
-    (nothing for :data:`CHANNEL_TIMEOUT_S`). Answers to earlier requests that timed out (a sibling
-    stopped, then resumed) are skipped, so a late answer is never taken for a new one."""
+    (nothing by ``deadline``, a :func:`time.monotonic` time). Answers to earlier requests that
+    timed out (a sibling stopped, then resumed) are skipped, so a late answer is never taken for a
+    new one."""
     buf = b""
-    deadline = time.monotonic() + CHANNEL_TIMEOUT_S
     try:
         while True:
             while b"\n" in buf:
@@ -218,12 +249,13 @@ def _die_with(parent: int) -> None:
 
 def merged_snapshot(proxy: LatencyProxy, parts: list[dict[str, Any]]) -> dict[str, Any]:
     """``proxy``'s snapshot with the siblings' counters and lateness added in, plus
-    ``processes`` and ``by_process`` (each process's pid and open connections)."""
+    ``processes`` and ``by_process`` (each process's pid, open connections and toxic)."""
     snap = proxy.snapshot()
     lateness = Lateness()
     lateness.absorb(proxy.lateness.export())
-    snap["by_process"] = [{"pid": os.getpid(), "active": snap["active"]}] + [
-        {"pid": part["pid"], "active": part["active"]} for part in parts
+    snap["by_process"] = [{"pid": os.getpid(), "active": snap["active"], "toxic": snap["toxic"]}]
+    snap["by_process"] += [
+        {"pid": part["pid"], "active": part["active"], "toxic": part["toxic"]} for part in parts
     ]
     for part in parts:
         for key, value in part["stats"].items():
@@ -267,6 +299,7 @@ class _Channel(asyncio.Protocol):
                 "pid": os.getpid(),
                 "stats": dict(proxy.stats),
                 "active": proxy.active,
+                "toxic": proxy.toxic.model_dump(mode="json"),
                 "lateness": proxy.lateness.export(),
             }
             if request.get("reset"):

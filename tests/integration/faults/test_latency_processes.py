@@ -134,9 +134,10 @@ def test_a_sibling_that_dies_is_reported_and_the_others_serve_on(upstream) -> No
 
 
 def test_a_change_that_cannot_reach_every_process_is_not_reported_as_done(upstream) -> None:
-    out = _start(upstream)
+    out = _start(upstream, latency_ms=20)
     record = _record(out)
     first = int(record.handles["pid"])
+    before = status(record)["toxic"]
     stopped = next(p.pid for p in record_processes(record) if p.pid != first)
     os.kill(stopped, signal.SIGSTOP)  # alive, but it cannot take the toxic
     try:
@@ -147,8 +148,32 @@ def test_a_change_that_cannot_reach_every_process_is_not_reported_as_done(upstre
     # resumed, it answers the old request late: that answer is not taken for the next one's
     seen = status(record)
     assert seen["processes"] == PROCESSES and len(seen["by_process"]) == PROCESSES
+    # all or none: the processes that took the change put the old toxic back, and the resumed
+    # one read the change and the way back in order
+    assert [p["toxic"] for p in seen["by_process"]] == [before] * PROCESSES
+    assert before["latency_ms"] == 20
     assert actions.stop_latency_proxy("fam")["outcome"] == "reverted"
     assert gone(first) and gone(stopped)
+
+
+def test_several_silent_processes_are_waited_for_together(upstream) -> None:
+    out = _start(upstream)
+    record = _record(out)
+    first = int(record.handles["pid"])
+    stopped = [p.pid for p in record_processes(record) if p.pid != first]
+    assert len(stopped) == PROCESSES - 1 >= 2
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        # one wait for all of them: the error comes within the client's 3 s, not after 2 s each
+        with pytest.raises(control.ControlError, match="keeps the previous toxic"):
+            control.request(control_of(record), {"op": "set", "toxic": {"latency_ms": 50}})
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+    assert [p["toxic"]["latency_ms"] for p in status(record)["by_process"]] == [0] * PROCESSES
+    assert actions.stop_latency_proxy("fam")["outcome"] == "reverted"
+    assert gone(first) and all(gone(pid) for pid in stopped)
 
 
 @pytest.mark.parametrize("value", [-1, 17, 1000])
