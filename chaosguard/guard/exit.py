@@ -7,12 +7,12 @@ of a guarded run's exit (39–51 ms of a plain run's); with the objects frozen f
 ms. So once the guard has a session, its last ``atexit`` handler moves every object to the
 permanent generation (:func:`gc.freeze`), which the final passes leave alone.
 
-Nothing of the run is lost. Every ``atexit`` handler still runs: the ones registered later
-(the fault-revert safety net, telemetry flushes) before this one, the earlier ones (logging's
-shutdown) after it. Objects freed by their reference count are still freed, files closed, the
-standard streams flushed. What is skipped is only collecting reference cycles that are still
-alive when the process ends, which the operating system reclaims with the process; chaosguard
-writes its ledger, lock and journal files explicitly, never from a finalizer.
+Nothing of the run is lost. Every ``atexit`` handler still runs, before or after this one (the
+fault-revert safety net, the telemetry flushes, logging's shutdown): freezing changes nothing
+they do. Objects freed by their reference count are still freed, files closed, the standard
+streams flushed. What is skipped is only collecting reference cycles that are still alive when
+the process ends, which the operating system reclaims with the process; chaosguard writes its
+ledger, lock and journal files explicitly, never from a finalizer.
 
 The handler is registered once per process and only does its work at exit, so a process that
 runs many experiments (a test suite, an in-process game day) collects garbage as usual until
