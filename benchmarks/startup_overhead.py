@@ -24,8 +24,13 @@ so a busy machine slows all alike and the ratios stay meaningful; the absolute t
 
 ``--importtime`` also runs plain and guarded once under ``python -X importtime`` and prints the
 modules only the guarded run imports, by cumulative time (the table of ``docs/benchmarks.md``).
+``--instructions`` also counts the instructions of one plain, guarded and plain-no-final-gc run
+under valgrind's callgrind (``instructions_m``, ``instructions_ratio``,
+``instructions_ratio_same_exit``): deterministic to ~0.1 %, the figure to compare two versions by
+on a machine whose wall times move.
 
-Run: ``.venv/bin/python benchmarks/startup_overhead.py [--runs 30] [--quick] [--importtime]``.
+Run: ``.venv/bin/python benchmarks/startup_overhead.py [--runs 30] [--quick] [--importtime]
+[--instructions]``.
 Prints a table, then one JSON line last: ``overhead_ratio`` (median guarded / median plain wall
 time), ``plain_s_median``, ``guarded_s_median``, the p90s, the run count, the same ratio of the
 runs' CPU time (user + system, from ``getrusage``: ``cpu_overhead_ratio``), which a busy machine
@@ -153,16 +158,20 @@ class Bench:
         )
         return env
 
-    def command(self, name: str, journal: Path, python_flags: list[str]) -> list[str]:
+    def command(
+        self, name: str, journal: Path, python_flags: list[str], wrapper: list[str]
+    ) -> list[str]:
         run = ["--no-version-check", "--no-log-file", "run", "--journal-path", str(journal)]
         run.append(str(self.work / f"{name.replace('-no-final-gc', '')}.json"))
-        if python_flags:
-            return [sys.executable, *python_flags, CHAOS, *run]
+        if python_flags or wrapper:
+            return [*wrapper, sys.executable, *python_flags, CHAOS, *run]
         return [CHAOS, *run]
 
-    def once(self, name: str, python_flags: list[str] | None = None) -> tuple[float, float, str]:
-        """Wall time and CPU time (user + system) of one ``chaos run`` of ``name``, and its stderr;
-        a failed run is a problem."""
+    def once(
+        self, name: str, python_flags: list[str] | None = None, wrapper: list[str] | None = None
+    ) -> tuple[float, float, str]:
+        """Wall time and CPU time (user + system) of one ``chaos run`` of ``name`` (under
+        ``wrapper``, a command, if given), and its stderr; a failed run is a problem."""
         self._n += 1
         home = self.work / f"home-{self._n}"
         home.mkdir()
@@ -170,14 +179,14 @@ class Bench:
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(
-            self.command(name, journal, python_flags or []),
+            self.command(name, journal, python_flags or [], wrapper or []),
             env=self.env(name, home),
             cwd=home,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
-            timeout=120,
+            timeout=300,
         )
         elapsed = time.perf_counter() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -189,7 +198,7 @@ class Bench:
             r for r in data.get("run", []) + data.get("rollbacks", []) if r["status"] != "succeeded"
         ]
         if proc.returncode != 0 or outcome != "met" or data.get("status") != "completed" or failed:
-            tail = proc.stderr[-300:] if python_flags is None else ""
+            tail = proc.stderr[-300:] if python_flags is None and wrapper is None else ""
             self.problems.append(f"{name}: rc {proc.returncode}, outcome {outcome}: {tail}")
         shutil.rmtree(home, ignore_errors=True)
         return elapsed, cpu, proc.stderr
@@ -206,6 +215,28 @@ def imports(stderr: str) -> dict[str, tuple[int, int]]:
         if m:
             out[m.group(4)] = (int(m.group(1)), int(m.group(2)))
     return out
+
+
+CALLGRIND = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions(bench: Bench) -> dict[str, int] | None:
+    """Instructions of one ``chaos run`` of plain, guarded and plain-no-final-gc under valgrind's
+    callgrind (deterministic to ~0.1 %, where wall time on a shared VM is not; ~20 s a run); None
+    without valgrind (Debian's ``valgrind`` package)."""
+    if shutil.which("valgrind") is None:
+        print("\ninstructions: valgrind is not installed (apt-get install valgrind)")
+        return None
+    counts: dict[str, int] = {}
+    for name in ("plain", "guarded", "plain-no-final-gc"):
+        found = COLLECTED.search(bench.once(name, wrapper=CALLGRIND)[2])
+        if found:
+            counts[name] = int(found.group(1))
+    print("\ninstructions of one chaos run (valgrind callgrind)")
+    for name, count in counts.items():
+        print(f"  {name:18} {count / 1e6:8.1f} M")
+    return counts
 
 
 def by_package(modules: dict[str, tuple[int, int]]) -> list[tuple[str, float]]:
@@ -251,6 +282,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30, help="measured runs per variant (default 30)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 5 runs each, one warm-up")
     ap.add_argument("--importtime", action="store_true", help="also list the guarded-only imports")
+    ap.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind, ~1 min)"
+    )
     ap.add_argument("--top", type=int, default=25, help="rows of the import table")
     ap.add_argument("--seed", type=int, default=11)
     args = ap.parse_args()
@@ -275,6 +309,7 @@ def main() -> None:
                 times[name].append(wall)
                 cpu[name].append(used)
         top = importtime(bench, args.top) if args.importtime else None
+        counts = instructions(bench) if args.instructions else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     med = {name: pct(times[name], 50) for name in VARIANTS}
@@ -323,6 +358,12 @@ def main() -> None:
     }
     if top is not None:
         out["guarded_only_imports_top"] = top[:10]
+    if counts:
+        out["instructions_m"] = {name: round(n / 1e6, 1) for name, n in counts.items()}
+        out["instructions_ratio"] = _round(_ratio(counts.get("guarded"), counts.get("plain")))
+        out["instructions_ratio_same_exit"] = _round(
+            _ratio(counts.get("guarded"), counts.get("plain-no-final-gc"))
+        )
     out["overhead_ratio"] = _round(ratio)
     out["plain_s_median"] = _round(med["plain"])
     out["guarded_s_median"] = _round(med["guarded"])
