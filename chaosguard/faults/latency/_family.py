@@ -107,12 +107,16 @@ class Siblings:
         When one is silent, ``previous`` goes to every sibling: the ones that took ``toxic`` put
         it back before this returns, a silent one reads both in order when it resumes. Then
         :class:`~.control.ControlError`: process 0 (which applies a change last) never took it.
+        The error says so when a sibling did not confirm the way back either.
         """
         _, silent = self._exchange({"op": "set", "toxic": toxic})
         if not silent:
             return
         took = [slot for slot in self.members if slot not in silent]
-        self._exchange({"op": "set", "toxic": previous}, wait_for=took)
+        _, lost = self._exchange({"op": "set", "toxic": previous}, wait_for=took)
+        if lost:  # then the processes may differ: say so rather than claim the way back
+            back = f" (process {lost[0]} did not confirm the way back)"
+            raise self._silent_error(silent[0], back)
         raise self._silent_error(silent[0], " (every process keeps the previous toxic)")
 
     def _exchange(
