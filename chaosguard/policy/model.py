@@ -7,10 +7,7 @@ documentation (and the merge rule of each field) is in ``docs/policy.md``.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -37,8 +34,16 @@ from chaosguard.policy._types import (
     TimeOfDay,
     TimeZoneName,
     as_tuple,
-    minutes,
-    zone,
+)
+from chaosguard.policy.model_rules import (
+    AllOfPatternsRules,
+    AllOfWindowsRules,
+    FreezeRules,
+    KillSwitchRules,
+    PolicyRules,
+    TimeWindowRules,
+    pattern_tag,
+    window_tag,
 )
 from chaosguard.slo.spec import GuardSpec
 
@@ -115,7 +120,7 @@ class MaxTargets(_Model):
     )
 
 
-class TimeWindow(_Model):
+class TimeWindow(TimeWindowRules, _Model):
     """Open on ``days`` from ``start`` (inclusive) to ``end`` (exclusive), wall-clock time in
     ``timezone``."""
 
@@ -126,43 +131,23 @@ class TimeWindow(_Model):
     end: TimeOfDay = "24:00"
     timezone: TimeZoneName = "UTC"
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> TimeWindow:
-        if minutes(self.end) <= minutes(self.start):
-            raise ValueError(
-                f"end {self.end} is not after start {self.start} (split a window that "
-                "crosses midnight in two: 22:00-24:00 and 00:00-06:00)"
-            )
-        return self
-
-    def describe(self) -> str:
-        """``mon-fri 09:00-17:00 Europe/Paris``."""
-        return f"{_describe_days(self.days)} {self.start}-{self.end} {self.timezone}"
+    _check_window = model_validator(mode="after")(TimeWindowRules._end_after_start)
 
 
-class AllOfWindows(_Model):
+class AllOfWindows(AllOfWindowsRules, _Model):
     """Open only while every one of its windows is open (what merging two window lists produces)."""
 
     all_of: tuple[TimeWindow, ...] = Field(min_length=1)
 
-    def describe(self) -> str:
-        """``(a and b)``."""
-        return "(" + " and ".join(w.describe() for w in self.all_of) + ")"
-
-
-def _window_tag(value: Any) -> str:
-    is_all_of = isinstance(value, AllOfWindows) or (isinstance(value, dict) and "all_of" in value)
-    return "all_of" if is_all_of else "window"
-
 
 WindowEntry = Annotated[
     Annotated[TimeWindow, Tag("window")] | Annotated[AllOfWindows, Tag("all_of")],
-    Discriminator(_window_tag),
+    Discriminator(window_tag),
 ]
 WindowEntries = Annotated[tuple[WindowEntry, ...], BeforeValidator(as_tuple)]
 
 
-class Freeze(_Model):
+class Freeze(FreezeRules, _Model):
     """No experiment may start from ``start`` to ``end``.
 
     A date means the whole day (an ``end`` date is included); a date and time is an instant (an
@@ -174,31 +159,10 @@ class Freeze(_Model):
     timezone: TimeZoneName = "UTC"
     reason: str = Field(default="", max_length=500)
 
-    def interval(self) -> tuple[datetime, datetime]:
-        """The freeze as ``[start, end)`` aware datetimes."""
-        return _instant(self.start, self.timezone, False), _instant(self.end, self.timezone, True)
-
-    @model_validator(mode="after")
-    def _end_after_start(self) -> Freeze:
-        try:
-            begin, finish = self.interval()
-        except (OverflowError, ValueError):
-            raise ValueError("freeze dates out of range") from None
-        if finish <= begin:
-            raise ValueError(
-                f"end {self.end.isoformat()} is not after start {self.start.isoformat()}"
-            )
-        return self
+    _check_freeze = model_validator(mode="after")(FreezeRules._end_after_start)
 
 
 Freezes = Annotated[tuple[Freeze, ...], BeforeValidator(as_tuple)]
-
-
-def _instant(value: date | datetime, tz: str, is_end: bool) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=zone(tz))
-    day = value + timedelta(days=1) if is_end else value
-    return datetime.combine(day, time(0), tzinfo=zone(tz))
 
 
 class ConfigMapRef(_Model):
@@ -212,7 +176,7 @@ class ConfigMapRef(_Model):
 ConfigMapRefs = Annotated[tuple[ConfigMapRef, ...], BeforeValidator(as_tuple)]
 
 
-class KillSwitch(_Model):
+class KillSwitch(KillSwitchRules, _Model):
     """Where the kill switch lives; it is on when ANY source says on (or cannot be read)."""
 
     file: FilePaths = Field(default=(), description="on while the file exists (unless it says off)")
@@ -232,15 +196,6 @@ class KillSwitch(_Model):
         allow_inf_nan=False,
         description="timeout of each remote read (URL, ConfigMap)",
     )
-
-    def sources(self) -> list[tuple[str, Any]]:
-        """Every configured source as ``(kind, spec)``, cheapest first."""
-        return [
-            *(("env", e) for e in self.env),
-            *(("file", f) for f in self.file),
-            *(("configmap", c) for c in self.configmap),
-            *(("url", u) for u in self.url),
-        ]
 
 
 class GuardSettings(_Model):
@@ -295,20 +250,16 @@ class JournalSettings(_Model):
     )
 
 
-class AllOfPatterns(_Model):
+class AllOfPatterns(AllOfPatternsRules, _Model):
     """Matches only what every one of its regexes matches (what merging two allow lists
     produces)."""
 
     all_of: tuple[Regex, ...] = Field(min_length=1)
 
 
-def _pattern_tag(value: Any) -> str:
-    return "all_of" if isinstance(value, AllOfPatterns | dict) else "pattern"
-
-
 PatternEntry = Annotated[
     Annotated[Regex, Tag("pattern")] | Annotated[AllOfPatterns, Tag("all_of")],
-    Discriminator(_pattern_tag),
+    Discriminator(pattern_tag),
 ]
 PatternEntries = Annotated[tuple[PatternEntry, ...], BeforeValidator(as_tuple)]
 
@@ -350,7 +301,7 @@ class LocalLimits(_Model):
     )
 
 
-class Policy(_Model):
+class Policy(PolicyRules, _Model):
     """Everything a chaosguard policy says. ``Policy()`` is the default policy."""
 
     namespaces: NamespaceRules = NamespaceRules()
@@ -374,11 +325,6 @@ class Policy(_Model):
     actions: ActionRules = ActionRules()
     journal: JournalSettings = JournalSettings()
 
-    def digest(self) -> str:
-        """``sha256:<hex>`` of the canonical JSON of this policy (for evidence in the journal)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
 
 Guards = Annotated[tuple[GuardSpec, ...], BeforeValidator(as_tuple)]
 
@@ -391,18 +337,3 @@ class ChaosguardBlock(_Model):
         default=None, description="makes the policy file stricter for this experiment"
     )
     guards: Guards = Field(default=(), description="SLO guards watched while the experiment runs")
-
-
-def _describe_days(days: tuple[str, ...]) -> str:
-    idx = [DAY_NAMES.index(d) for d in days]
-    if len(idx) == 7:
-        return "every day"
-    runs: list[list[int]] = []
-    for i in idx:
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    return ",".join(
-        DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}" for r in runs
-    )

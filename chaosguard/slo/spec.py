@@ -40,11 +40,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chaosguard.slo.anomaly.spec import AnomalySpec
+from chaosguard.slo.spec_rules import GuardRules
 
 __all__ = ["GuardBase", "HttpGuard", "PrometheusGuard", "PythonGuard", "GuardSpec"]
 
 
-class GuardBase(BaseModel):
+class GuardBase(GuardRules, BaseModel):
     """Fields every guard has: a name, an objective and a ``for`` duration."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -61,50 +62,7 @@ class GuardBase(BaseModel):
     #: baseline learned from the guard's own readings before the first action.
     anomaly: AnomalySpec | None = None
 
-    @model_validator(mode="after")
-    def _one_bound(self) -> GuardBase:
-        if self.max is not None and self.min is not None:
-            raise ValueError("give exactly one of 'max' (breach above) or 'min' (breach below)")
-        if self.max is None and self.min is None and self.anomaly is None:
-            raise ValueError(
-                "give exactly one of 'max' (breach above) or 'min' (breach below), "
-                "or an 'anomaly' block"
-            )
-        source = getattr(self, "source", None)
-        ranged = self.anomaly is not None and self.anomaly.baseline_range_s is not None
-        if ranged and source != "prometheus":
-            raise ValueError(
-                "'anomaly.baseline_range_s' needs a prometheus source (a range query); "
-                f"a {source} guard learns from its own readings (baseline_readings)"
-            )
-        return self
-
-    @property
-    def has_bound(self) -> bool:
-        """True when the guard has a fixed objective (``max`` or ``min``)."""
-        return self.max is not None or self.min is not None
-
-    def breached_by(self, value: float) -> bool:
-        """True when ``value`` violates the fixed objective (before any ``for`` duration); an
-        anomaly-only guard has none (its detector judges, after the baseline)."""
-        if self.max is not None:
-            return value > self.max
-        if self.min is not None:
-            return value < self.min
-        return False
-
-    def threshold(self) -> str:
-        """The objective as text, e.g. ``<= 500``, ``>= 0.999``, ``<= 500 or anomaly (ensemble,
-        up, alpha 0.01)``."""
-        parts = []
-        if self.max is not None:
-            parts.append(f"<= {self.max:g}")
-        elif self.min is not None:
-            parts.append(f">= {self.min:g}")
-        if self.anomaly is not None:
-            a = self.anomaly
-            parts.append(f"anomaly ({a.detector}, {a.direction}, alpha {a.alpha:g})")
-        return " or ".join(parts)
+    _check_bounds = model_validator(mode="after")(GuardRules._one_bound)
 
 
 class HttpGuard(GuardBase):

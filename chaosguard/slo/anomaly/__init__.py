@@ -15,8 +15,12 @@ in plain words: ``docs/anomaly.md``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline, BaselineError, Detector
-from chaosguard.slo.anomaly.spec import AnomalySpec
+
+if TYPE_CHECKING:
+    from chaosguard.slo.anomaly.spec import AnomalySpec
 
 __all__ = [
     "AnomalySpec",
@@ -26,6 +30,16 @@ __all__ = [
     "Detector",
     "new_detector",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``AnomalySpec`` on first use: the spec is a pydantic model, and the compiled guard specs
+    (:mod:`chaosguard.compiled`) reach this package without pydantic."""
+    if name == "AnomalySpec":
+        from chaosguard.slo.anomaly.spec import AnomalySpec
+
+        return AnomalySpec
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def new_detector(spec: AnomalySpec, *, interval_s: float, thin: int = 1) -> Detector:
