@@ -19,6 +19,8 @@ Every exception class of the package is drawn here, with its exit code and the m
         ├── NoSamples         4  slo.http.sampler        the HTTP sampler's window is empty
         ├── ControlError      4  faults.latency.control  latency worker unreachable (+ OSError)
         ├── PublishError      4  journal.publishers      a journal publisher failed
+        ├── CompileError      4  compiled.build          a model schema the compiler cannot follow
+        ├── NotFast           4  compiled.engine         compiled validator unsure; pydantic decides
         └── Interrupted       4  gameday.launch          SIGINT/SIGTERM stopped a game day
 
 Exit codes (:class:`ExitCode`): 0 all met · 1 a hypothesis deviated · 2 aborted by a guard ·

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chaosguard.compiled.engine import resolve
+from chaosguard.errors import ChaosGuardError
 
 __all__ = ["CompileError", "compile_models", "render"]
 
@@ -45,7 +46,7 @@ _SHAPE: dict[str, set[str]] = {
 _MODEL_KEYS = {"type", "cls", "schema", "config", "custom_init", "root_model", "ref", "metadata"}
 
 
-class CompileError(Exception):
+class CompileError(ChaosGuardError):
     """A schema the engine could not follow exactly."""
 
 

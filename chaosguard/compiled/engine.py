@@ -18,12 +18,18 @@ from functools import cache
 from typing import Any
 
 from chaosguard.compiled.lite import LiteModel
+from chaosguard.errors import ChaosGuardError
 
 __all__ = ["Compiled", "NotFast"]
 
 
-class NotFast(Exception):
-    """The engine is not sure: validate with pydantic instead (it gives the value or the error)."""
+class NotFast(ChaosGuardError):
+    """The engine is not sure: validate with pydantic instead (it gives the value or the error).
+
+    Internal: every caller catches it and asks pydantic, so no user ever sees it."""
+
+    def __init__(self, message: str = "the compiled validator is unsure; pydantic decides") -> None:
+        super().__init__(message)
 
 
 @cache
