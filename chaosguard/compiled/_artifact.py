@@ -6,6 +6,20 @@ ARTIFACT: dict[str, Any] = {
     "schemas": {
         "Policy": {"type": "model", "ref": "chaosguard.policy.model:Policy"},
         "ChaosguardBlock": {"type": "model", "ref": "chaosguard.policy.model:ChaosguardBlock"},
+        "FaultRecordModel": {
+            "type": "model",
+            "ref": "chaosguard.ledger.record_models:FaultRecordModel",
+        },
+        "RunLine": {"type": "model", "ref": "chaosguard.ledger.record_models:RunLine"},
+        "OpenLine": {"type": "model", "ref": "chaosguard.ledger.record_models:OpenLine"},
+        "UpdateLine": {"type": "model", "ref": "chaosguard.ledger.record_models:UpdateLine"},
+        "ChangeLine": {"type": "model", "ref": "chaosguard.ledger.record_models:ChangeLine"},
+        "ChangeFailedLine": {
+            "type": "model",
+            "ref": "chaosguard.ledger.record_models:ChangeFailedLine",
+        },
+        "CloseLine": {"type": "model", "ref": "chaosguard.ledger.record_models:CloseLine"},
+        "EndLine": {"type": "model", "ref": "chaosguard.ledger.record_models:EndLine"},
     },
     "definitions": {
         "chaosguard.policy.model:Policy": {
@@ -960,6 +974,154 @@ ARTIFACT: dict[str, Any] = {
             },
             "after": ["chaosguard.slo.spec_rules:GuardRules._one_bound"],
             "forbid": True,
+        },
+        "chaosguard.ledger.record_models:FaultRecordModel": {
+            "name": "FaultRecordModel",
+            "mixins": ["chaosguard.ledger.records:FaultRecord"],
+            "fields": {
+                "id": {"type": "str"},
+                "run_id": {"type": "str"},
+                "kind": {"type": "str"},
+                "spec": {"type": "dict", "keys": {"type": "str"}, "values": {"type": "any"}},
+                "handles": {
+                    "type": "default",
+                    "schema": {"type": "dict", "keys": {"type": "str"}, "values": {"type": "any"}},
+                    "default": {},
+                    "copy": True,
+                },
+                "revertible": {"type": "default", "schema": {"type": "bool"}, "default": True},
+                "created_at": {"type": "float"},
+                "closed_at": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "float"}},
+                    "default": None,
+                },
+                "outcome": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "str"}},
+                    "default": None,
+                },
+                "prior_spec": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {
+                            "type": "dict",
+                            "keys": {"type": "str"},
+                            "values": {"type": "any"},
+                        },
+                    },
+                    "default": None,
+                },
+                "change_error": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "str"}},
+                    "default": None,
+                },
+            },
+            "after": [],
+            "forbid": False,
+        },
+        "chaosguard.ledger.record_models:RunLine": {
+            "name": "RunLine",
+            "mixins": [],
+            "fields": {
+                "op": {"type": "literal", "expected": ["run"]},
+                "pid": {"type": "int", "strict": True},
+                "start_time": {"type": "float"},
+                "host": {"type": "default", "schema": {"type": "str"}, "default": ""},
+                "argv": {
+                    "type": "default",
+                    "schema": {"type": "list", "items": {"type": "str"}},
+                    "default": [],
+                    "copy": True,
+                },
+                "at": {"type": "default", "schema": {"type": "float"}, "default": 0.0},
+            },
+            "after": [],
+            "forbid": False,
+        },
+        "chaosguard.ledger.record_models:OpenLine": {
+            "name": "OpenLine",
+            "mixins": [],
+            "fields": {
+                "op": {"type": "literal", "expected": ["open"]},
+                "record": {
+                    "type": "model",
+                    "ref": "chaosguard.ledger.record_models:FaultRecordModel",
+                },
+            },
+            "after": [],
+            "forbid": False,
+        },
+        "chaosguard.ledger.record_models:UpdateLine": {
+            "name": "UpdateLine",
+            "mixins": [],
+            "fields": {
+                "op": {"type": "literal", "expected": ["update"]},
+                "id": {"type": "str"},
+                "handles": {"type": "dict", "keys": {"type": "str"}, "values": {"type": "any"}},
+            },
+            "after": [],
+            "forbid": False,
+        },
+        "chaosguard.ledger.record_models:ChangeLine": {
+            "name": "ChangeLine",
+            "mixins": [],
+            "fields": {
+                "op": {"type": "literal", "expected": ["change"]},
+                "id": {"type": "str"},
+                "spec": {"type": "dict", "keys": {"type": "str"}, "values": {"type": "any"}},
+                "at": {"type": "default", "schema": {"type": "float"}, "default": 0.0},
+            },
+            "after": [],
+            "forbid": False,
+        },
+        "chaosguard.ledger.record_models:ChangeFailedLine": {
+            "name": "ChangeFailedLine",
+            "mixins": [],
+            "fields": {
+                "op": {"type": "literal", "expected": ["change-failed"]},
+                "id": {"type": "str"},
+                "error": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "str"}},
+                    "default": None,
+                },
+                "at": {"type": "default", "schema": {"type": "float"}, "default": 0.0},
+            },
+            "after": [],
+            "forbid": False,
+        },
+        "chaosguard.ledger.record_models:CloseLine": {
+            "name": "CloseLine",
+            "mixins": [],
+            "fields": {
+                "op": {"type": "literal", "expected": ["close"]},
+                "id": {"type": "str"},
+                "at": {"type": "float"},
+                "outcome": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "str"}},
+                    "default": None,
+                },
+            },
+            "after": [],
+            "forbid": False,
+        },
+        "chaosguard.ledger.record_models:EndLine": {
+            "name": "EndLine",
+            "mixins": [],
+            "fields": {
+                "op": {"type": "literal", "expected": ["end"]},
+                "at": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "float"}},
+                    "default": None,
+                },
+            },
+            "after": [],
+            "forbid": False,
         },
     },
 }

@@ -35,6 +35,7 @@ _SHAPE: dict[str, set[str]] = {
     "default": {"schema", "default"},
     "nullable": {"schema"},
     "tuple": {"items_schema", "variadic_item_index", "min_length", "max_length", "strict"},
+    "list": {"items_schema", "min_length", "max_length", "strict"},
     "dict": {"keys_schema", "values_schema"},
     "function-before": {"function", "schema", "json_schema_input_schema"},
     "function-after": {"function", "schema"},
@@ -142,6 +143,10 @@ class _Compiler:
             out = {"type": "tuple", "items": self.node(s["items_schema"][0], where)}
             out.update({k: s[k] for k in ("min_length", "max_length", "strict") if k in s})
             return out
+        if kind == "list":
+            out = {"type": "list", "items": self.node(s["items_schema"], where)}
+            out.update({k: s[k] for k in ("min_length", "max_length", "strict") if k in s})
+            return out
         if kind == "dict":
             return {
                 "type": "dict",
@@ -186,8 +191,8 @@ def _default(value: Any, where: str) -> dict[str, Any]:
         return {"default": value.model_dump(exclude_unset=True), "validate": True}
     if isinstance(value, tuple) and any(isinstance(v, BaseModel) for v in value):
         raise CompileError(f"{where}: a default tuple of models")
-    if isinstance(value, dict) and not value:
-        return {"default": {}, "copy": True}
+    if isinstance(value, dict | list) and not value:
+        return {"default": value, "copy": True}
     if not isinstance(value, str | int | float | bool | tuple | type(None)):
         raise CompileError(f"{where}: default {value!r} is not plain data")
     return {"default": value}

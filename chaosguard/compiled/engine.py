@@ -60,6 +60,13 @@ class Compiled:
         """``value`` validated as the compiled model named ``model``; :class:`NotFast` if unsure."""
         return self._node(self._schemas[model], value)
 
+    def validate_ref(self, ref: str, value: Any) -> Any:
+        """``value`` validated as the model ``ref`` (``"module:qualname"`` of its pydantic class);
+        :class:`NotFast` if unsure or if the artifact does not hold that model."""
+        if ref not in self._definitions:
+            raise NotFast
+        return self._model({"ref": ref}, value)
+
     def lite_class(self, ref: str) -> type[LiteModel]:
         """The run-time class of the model ``ref`` (the pydantic class's pydantic-free bases and
         :class:`LiteModel`)."""
@@ -106,8 +113,8 @@ class Compiled:
         return instance
 
     def _default(self, node: dict[str, Any]) -> Any:
-        if node.get("copy"):
-            return dict(node["default"])
+        if node.get("copy"):  # a mutable default ({} or []): never shared between instances
+            return type(node["default"])(node["default"])
         key = id(node)
         if key not in self._defaults:
             self._defaults[key] = (
@@ -190,6 +197,14 @@ def _tuple(engine: Compiled, node: dict[str, Any], value: Any) -> Any:
     return tuple(engine._node(node["items"], item) for item in value)
 
 
+def _list(engine: Compiled, node: dict[str, Any], value: Any) -> Any:
+    if type(value) is not list:
+        raise NotFast
+    if not node.get("min_length", 0) <= len(value) <= node.get("max_length", len(value)):
+        raise NotFast
+    return [engine._node(node["items"], item) for item in value]
+
+
 def _dict(engine: Compiled, node: dict[str, Any], value: Any) -> Any:
     if type(value) is not dict:
         raise NotFast
@@ -253,6 +268,7 @@ _HANDLERS: dict[str, Callable[[Compiled, dict[str, Any], Any], Any]] = {
     "bool": _bool,
     "literal": _literal,
     "tuple": _tuple,
+    "list": _list,
     "dict": _dict,
     "any": _any,
     "function-before": _before,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-__all__ = ["LiteModel", "dump"]
+__all__ = ["LiteModel", "dump", "field_names", "is_model"]
 
 
 class LiteModel:
@@ -31,9 +31,12 @@ class LiteModel:
         raise AttributeError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, LiteModel) or other.model_ref != self.model_ref:
-            return NotImplemented
-        return self.__dict__ == other.__dict__
+        if isinstance(other, LiteModel):
+            return other.model_ref == self.model_ref and self.__dict__ == other.__dict__
+        cls = type(other)
+        if f"{cls.__module__}:{cls.__qualname__}" == self.model_ref:  # the pydantic model's
+            return self.model_dump() == cast(Any, other).model_dump()
+        return NotImplemented
 
     def __hash__(self) -> int:
         return hash((self.model_ref, *(self.__dict__[n] for n in self.field_names)))
@@ -78,3 +81,14 @@ def dump(value: Any, mode: str = "python", exclude_none: bool = False) -> Any:
     if mode == "json" and isinstance(value, date | datetime):
         return value.isoformat()
     return value
+
+
+def is_model(value: object) -> bool:
+    """True for an instance of a model, compiled or pydantic's."""
+    return hasattr(value, "model_fields_set") and not isinstance(value, type)
+
+
+def field_names(model: object) -> tuple[str, ...]:
+    """The field names of a model instance (compiled or pydantic's), in order."""
+    cls: Any = type(model)
+    return tuple(cls.field_names if issubclass(cls, LiteModel) else cls.model_fields)

@@ -1,18 +1,37 @@
-"""The compiled policy and guard models (from :mod:`chaosguard.compiled._artifact`)."""
+"""The compiled policy, guard and ledger models (from :mod:`chaosguard.compiled._artifact`), and
+the two ways the run path makes instances of them: :func:`validate` for a document, :func:`build`
+for values that are already valid. Both ask the engine first and pydantic only when it is unsure,
+so a run whose documents the engine decides never imports pydantic.
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from chaosguard.compiled._artifact import ARTIFACT
-from chaosguard.compiled.engine import Compiled
+from chaosguard.compiled.engine import Compiled, NotFast, resolve
+from chaosguard.compiled.lite import dump
 
-__all__ = ["MODELS", "compiled"]
+__all__ = ["MODELS", "build", "compiled", "validate"]
 
 #: The pydantic models the artifact holds, by the name :meth:`Compiled.validate` takes.
 MODELS = {
     "Policy": "chaosguard.policy.model:Policy",
     "ChaosguardBlock": "chaosguard.policy.model:ChaosguardBlock",
+    "FaultRecordModel": "chaosguard.ledger.record_models:FaultRecordModel",
+    **{
+        line: f"chaosguard.ledger.record_models:{line}"
+        for line in (
+            "RunLine",
+            "OpenLine",
+            "UpdateLine",
+            "ChangeLine",
+            "ChangeFailedLine",
+            "CloseLine",
+            "EndLine",
+        )
+    },
 }
 
 
@@ -20,3 +39,23 @@ MODELS = {
 def compiled() -> Compiled:
     """The engine over the compiled models (built once per process)."""
     return Compiled(ARTIFACT["schemas"], ARTIFACT["definitions"])
+
+
+def validate(name: str, document: Any) -> Any:
+    """``document`` validated as the model ``name`` (a key of :data:`MODELS`): a compiled
+    instance when the engine is sure, else pydantic's answer (its instance, or its
+    ``ValidationError``, which the caller turns into a message)."""
+    try:
+        return compiled().validate(name, document)
+    except NotFast:
+        return resolve(MODELS[name]).model_validate(document)
+
+
+def build(ref: str, values: dict[str, Any]) -> Any:
+    """An instance of the model ``ref`` (``"module:qualname"`` of its pydantic class) from values
+    that are already valid, nested instances included: compiled when the engine is sure (and
+    every nested instance is compiled), else pydantic's."""
+    try:
+        return compiled().validate_ref(ref, values)
+    except NotFast:
+        return resolve(ref).model_validate(dump(values))

@@ -23,18 +23,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chaosguard.errors import Refused
 from chaosguard.guard.watcher import Watcher
-from chaosguard.slo.anomaly.spec import DEFAULT_EFFECTIVE
+from chaosguard.slo.anomaly.rules import DEFAULT_EFFECTIVE
 from chaosguard.slo.base import SourceUnreadable
 from chaosguard.slo.check import Reading, SloCheck
-from chaosguard.slo.spec import HttpGuard
 from chaosguard.telemetry import emit
 
 if TYPE_CHECKING:
     from chaosguard.slo.anomaly.worth import Worth
+    from chaosguard.slo.spec import HttpGuard
 
 __all__ = ["WEAK_EFFECTIVE", "anomaly_reason", "learn_baselines"]
 
@@ -106,7 +106,8 @@ def _learn_live(
     """Tick every guard at the interval until each of ``checks`` has learned enough. Readings
     that stop coming refuse the run: within 1.5 × ``baseline_readings`` intervals (+ warm-up,
     + 5 s) for the first ones, 1.5 × the most it may learn for the rest."""
-    warmup = max((c.spec.window_s for c in checks if isinstance(c.spec, HttpGuard)), default=0.0)
+    windows = [cast("HttpGuard", c.spec).window_s for c in checks if c.spec.source == "http"]
+    warmup = max(windows, default=0.0)
     started, clock = time.time(), time.monotonic()
     first, last = (
         clock + warmup + max(count(c) for c in checks) * interval_s * 1.5 + 5.0

@@ -9,31 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from chaosguard.guard.builtin import builtin_spec
 from chaosguard.slo.base import Observation
 from chaosguard.slo.check import SloCheck
 
 if TYPE_CHECKING:
     from chaosguard.policy.model import Policy
-    from chaosguard.slo.spec import GuardBase
 
 __all__ = ["CALENDAR", "calendar_check", "calendar_watched"]
 
 CALENDAR = "time-window"
-
-
-@cache
-def _calendar_spec() -> type[GuardBase]:
-    """The spec class of the calendar guard (a pydantic model: built when a run watches the
-    calendar, not on every import)."""
-    from chaosguard.slo.spec import GuardBase
-
-    class _CalendarSpec(GuardBase):
-        source: Literal["time-window"] = "time-window"
-
-    return _CalendarSpec
 
 
 class CalendarSource:
@@ -80,4 +67,4 @@ def calendar_watched(policy: Policy) -> bool:
 
 def calendar_check(policy: Policy, clock: Callable[[], float] = time.time) -> SloCheck:
     """A check that breaches as soon as a freeze starts or the last open window ends."""
-    return SloCheck(_calendar_spec()(name=CALENDAR, max=0.5), CalendarSource(policy, clock))
+    return SloCheck(builtin_spec(CALENDAR, "time-window"), CalendarSource(policy, clock))

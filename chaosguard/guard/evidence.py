@@ -14,13 +14,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard import __version__
 from chaosguard.guard.session import POLICY_GUARDS, GuardSession
 from chaosguard.journal.facts import as_dict, as_list, epoch_of
 from chaosguard.outcomes import Outcome
-from chaosguard.policy.model import Policy
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
+
 
 __all__ = [
     "build_evidence",

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import time
-from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from chaosguard.guard.builtin import builtin_spec
 from chaosguard.slo.base import Observation
 from chaosguard.slo.check import SloCheck
 
 if TYPE_CHECKING:
     from chaosguard.policy.model import Policy
-    from chaosguard.slo.spec import GuardBase
 
 __all__ = ["KILL_SWITCH", "KillSwitchSource", "kill_switch_check", "kill_switch_configured"]
 
 KILL_SWITCH = "kill-switch"
-
-
-@cache
-def _kill_switch_spec() -> type[GuardBase]:
-    """The spec class of the kill-switch guard (a pydantic model: built when a run watches a
-    kill switch, not on every import)."""
-    from chaosguard.slo.spec import GuardBase
-
-    class _KillSwitchSpec(GuardBase):
-        source: Literal["kill-switch"] = "kill-switch"
-
-    return _KillSwitchSpec
 
 
 class KillSwitchSource:
@@ -68,5 +55,5 @@ def kill_switch_configured(policy: Policy) -> bool:
 def kill_switch_check(policy: Policy) -> SloCheck:
     """A check that breaches as soon as the kill switch is on (value 1) or cannot be read."""
     return SloCheck(
-        _kill_switch_spec()(name=KILL_SWITCH, max=0.5), KillSwitchSource(policy), fail_closed=True
+        builtin_spec(KILL_SWITCH, "kill-switch"), KillSwitchSource(policy), fail_closed=True
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from chaosguard.slo.check import Reading
-from chaosguard.slo.spec import GuardBase
+
+if TYPE_CHECKING:
+    from chaosguard.slo.spec import GuardBase
 
 __all__ = ["show_reading"]
 

@@ -28,7 +28,7 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard import faults
 from chaosguard.errors import ChaosGuardError, Refused
@@ -42,7 +42,6 @@ from chaosguard.guard.phases import TRANSITIONS, Phase
 from chaosguard.guard.watcher import Watcher
 from chaosguard.guard.wiring import operator_policy_file, run_policy
 from chaosguard.policy import (
-    Policy,
     check_activity,
     check_python_guard,
     error_budget_check,
@@ -53,9 +52,12 @@ from chaosguard.policy.active import set_active_policy
 from chaosguard.policy.experiment import check_experiment
 from chaosguard.slo.build import build_detector, build_source
 from chaosguard.slo.check import Reading, SloCheck
-from chaosguard.slo.spec import GuardBase, GuardSpec
 from chaosguard.telemetry import emit
 from chaosguard.telemetry import enabled as telemetry_enabled
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
+    from chaosguard.slo.spec import GuardBase, GuardSpec
 
 __all__ = ["POLICY_GUARDS", "TRANSITIONS", "Breach", "GuardSession", "Phase"]
 

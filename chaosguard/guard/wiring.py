@@ -20,10 +20,12 @@ Chaos Toolkit 1.19 calls ``configure_control`` of a global control (settings fil
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.policy.load import resolve_policy
-from chaosguard.policy.model import Policy
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
 
 __all__ = [
     "GUARD_MODULE",

@@ -1,9 +1,10 @@
 """Records and how a run file folds into them: the one place a ledger file is parsed and judged.
 
 A run file is read without following a symbolic link (``O_NOFOLLOW``, a regular file, at most
-:data:`MAX_RUN_FILE` bytes). Each line is validated as the line it claims to be (pydantic models,
-discriminated on ``op``); a line that is not JSON (a torn write after a crash) is skipped, since it
-names nothing to act on. Anything else that is wrong (``[1,2]``, an unknown ``op``, a record that
+:data:`MAX_RUN_FILE` bytes). Each line is validated as the line it claims to be (the compiled
+models of :mod:`~chaosguard.ledger.record_models`, by ``op``; pydantic when the compiled validator
+is not sure); a line that is not JSON (a torn write after a crash) is skipped, since it names
+nothing to act on. Anything else that is wrong (``[1,2]``, an unknown ``op``, a record that
 does not validate or belongs to another run, an update of an unknown record) stops the fold and sets
 :attr:`RunState.problem`: the file is not trusted, and cleanup quarantines it.
 """
@@ -18,10 +19,10 @@ import socket
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
-
+from chaosguard.compiled.engine import NotFast
+from chaosguard.compiled.models import build, compiled
 from chaosguard.ledger.identity import is_alive
 
 __all__ = ["MAX_RUN_FILE", "FaultRecord", "RunState", "changed", "fold_run", "valid_id"]
@@ -32,24 +33,41 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 MAX_RUN_FILE = 64 * 1024 * 1024
 
 
-class FaultRecord(BaseModel):
-    """Everything needed to revert one fault without the process that injected it."""
+class FaultRecord:
+    """Everything needed to revert one fault without the process that injected it.
 
-    model_config = ConfigDict(frozen=True)
+    Made by :meth:`new` (or read from a run file): a frozen instance of the compiled record model,
+    or of the pydantic :class:`~chaosguard.ledger.record_models.FaultRecordModel` when the
+    compiled validator was not sure; both are a ``FaultRecord``.
+    """
 
-    id: str
-    run_id: str
-    kind: str
-    spec: dict[str, Any]
-    handles: dict[str, Any] = {}
-    revertible: bool = True
-    created_at: float
-    closed_at: float | None = None
-    outcome: str | None = None
-    #: the spec before the latest ``change`` (``None`` when the fault never changed)
-    prior_spec: dict[str, Any] | None = None
-    #: why the latest change was not applied; while set, ``spec`` or ``prior_spec`` may be in force
-    change_error: str | None = None
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        id: str
+        run_id: str
+        kind: str
+        spec: dict[str, Any]
+        handles: dict[str, Any]
+        revertible: bool
+        created_at: float
+        closed_at: float | None
+        outcome: str | None
+        #: the spec before the latest ``change`` (``None`` when the fault never changed)
+        prior_spec: dict[str, Any] | None
+        #: why the latest change was not applied; while set, ``spec`` or ``prior_spec`` may be
+        #: in force
+        change_error: str | None
+
+        def model_copy(self, *, update: dict[str, Any] | None = None) -> FaultRecord: ...
+        def model_dump(self, *, mode: str = "python") -> dict[str, Any]: ...
+
+    @staticmethod
+    def new(**fields: Any) -> FaultRecord:
+        """A record from its fields (``id``, ``run_id``, ``kind``, ``spec``, ``created_at``, and
+        optionally ``handles``, ``revertible``, ...); ``ValueError`` when they are not valid."""
+        record: FaultRecord = build(RECORD_MODEL, fields)
+        return record
 
     @property
     def is_open(self) -> bool:
@@ -88,77 +106,40 @@ def changed(record: FaultRecord, spec: dict[str, Any]) -> FaultRecord:
     return record.model_copy(update={"spec": spec, "prior_spec": record.spec, "change_error": None})
 
 
-class _Line(BaseModel):
-    model_config = ConfigDict(frozen=True)
+#: The model of each line, by ``op`` (names of :data:`chaosguard.compiled.models.MODELS`).
+_LINE_MODELS = {
+    "run": "RunLine",
+    "open": "OpenLine",
+    "update": "UpdateLine",
+    "change": "ChangeLine",
+    "change-failed": "ChangeFailedLine",
+    "close": "CloseLine",
+    "end": "EndLine",
+}
+RECORD_MODEL = "chaosguard.ledger.record_models:FaultRecordModel"
 
 
-class _RunLine(_Line):
-    op: Literal["run"]
-    pid: StrictInt
-    start_time: float
-    host: str = ""
-    argv: list[str] = []
-    at: float = 0.0
+_OPS = frozenset(_LINE_MODELS)
 
 
-class _OpenLine(_Line):
-    op: Literal["open"]
-    record: FaultRecord
+def _validated(entry: dict[str, Any], number: int) -> Any:
+    """``entry`` validated as the line its ``op`` names; ``ValueError`` naming what is wrong."""
+    try:
+        return compiled().validate(_LINE_MODELS[entry["op"]], entry)
+    except NotFast:
+        pass
+    from pydantic import ValidationError
 
+    from chaosguard.ledger.record_models import ANY_LINE
 
-class _UpdateLine(_Line):
-    op: Literal["update"]
-    id: str
-    handles: dict[str, Any]
-
-
-class _ChangeLine(_Line):
-    op: Literal["change"]
-    id: str
-    spec: dict[str, Any]
-    at: float = 0.0
-
-
-class _ChangeFailedLine(_Line):
-    op: Literal["change-failed"]
-    id: str
-    error: str | None = None
-    at: float = 0.0
-
-
-class _CloseLine(_Line):
-    op: Literal["close"]
-    id: str
-    at: float
-    outcome: str | None = None
-
-
-class _EndLine(_Line):
-    op: Literal["end"]
-    at: float | None = None
-
-
-_ANY_LINE: TypeAdapter[Any] = TypeAdapter(
-    Annotated[
-        _RunLine
-        | _OpenLine
-        | _UpdateLine
-        | _ChangeLine
-        | _ChangeFailedLine
-        | _CloseLine
-        | _EndLine,
-        Field(discriminator="op"),
-    ]
-)
-
-
-_OPS = frozenset({"run", "open", "update", "change", "change-failed", "close", "end"})
-
-
-def _why(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(part) for part in err["loc"]) or "line"
-    return f"{where}: {err['msg'].removeprefix('Value error, ')}"
+    try:
+        return ANY_LINE.validate_python(entry)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(part) for part in err["loc"]) or "line"
+        raise ValueError(
+            f"line {number}: {where}: {err['msg'].removeprefix('Value error, ')}"
+        ) from None
 
 
 def _read_nofollow(path: Path) -> bytes:
@@ -184,8 +165,8 @@ def _apply(state: RunState, entry: Any, number: int) -> None:
         raise ValueError(f"line {number} is not a JSON object")
     if entry.get("op") not in _OPS:
         raise ValueError(f"line {number}: unknown op {entry.get('op')!r}")
-    line = _ANY_LINE.validate_python(entry)
-    if isinstance(line, _RunLine):
+    line = _validated(entry, number)
+    if line.op == "run":
         if number != 1:
             raise ValueError(f"line {number}: a 'run' line after line 1")
         state.pid, state.start_time = line.pid, line.start_time
@@ -193,10 +174,10 @@ def _apply(state: RunState, entry: Any, number: int) -> None:
         return
     if number == 1:
         raise ValueError("line 1 is not the 'run' line")
-    if isinstance(line, _EndLine):
+    if line.op == "end":
         state.ended_at = line.at
         return
-    if isinstance(line, _OpenLine):
+    if line.op == "open":
         rec = line.record
         if rec.run_id != state.run_id or not rec.id.startswith(state.run_id + "."):
             raise ValueError(f"line {number}: record {rec.id!r} is not of run {state.run_id!r}")
@@ -209,11 +190,11 @@ def _apply(state: RunState, entry: Any, number: int) -> None:
     old = state.records.get(line.id)
     if old is None:
         raise ValueError(f"line {number}: '{line.op}' of unknown record {line.id!r}")
-    if isinstance(line, _UpdateLine):
+    if line.op == "update":
         new = old.model_copy(update={"handles": {**old.handles, **line.handles}})
-    elif isinstance(line, _ChangeLine):
+    elif line.op == "change":
         new = changed(old, line.spec)
-    elif isinstance(line, _ChangeFailedLine):
+    elif line.op == "change-failed":
         new = old.model_copy(update={"change_error": line.error})
     else:
         new = old.model_copy(update={"closed_at": line.at, "outcome": line.outcome})
@@ -243,9 +224,6 @@ def fold_run(path: Path) -> RunState:
             continue  # torn write after a crash: it names nothing to act on
         try:
             _apply(state, entry, number)
-        except ValidationError as exc:
-            state.problem = f"line {number}: {_why(exc)}"
-            break
         except ValueError as exc:
             state.problem = str(exc)
             break

@@ -175,7 +175,7 @@ class RunLedger:
         handles: dict[str, Any] | None = None,
     ) -> FaultRecord:
         """Write (and fsync) a new open record *before* the fault is injected; return it."""
-        record = FaultRecord(
+        record = FaultRecord.new(
             id=f"{self.run_id}.{uuid.uuid4().hex[:8]}",
             run_id=self.run_id,
             kind=kind,

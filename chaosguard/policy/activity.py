@@ -20,7 +20,7 @@ where an action is refused by the experiment validation) and for every process p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.policy.foreign import (
     check_foreign_process,
@@ -30,7 +30,10 @@ from chaosguard.policy.foreign import (
     is_own,
 )
 from chaosguard.policy.local import LOCAL_ACTIONS, check_local, check_processes
-from chaosguard.policy.model import Policy
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
+
 
 __all__ = ["check_activity"]
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chaosguard.errors import InvalidArgument, Refused
-from chaosguard.policy.model import Policy
 from chaosguard.policy.selectors import parse_selector
 
 if TYPE_CHECKING:
     from chaosguard.kube.pdb import PdbBudget
+    from chaosguard.policy.model import Policy
 
 __all__ = ["Target", "check_blast_radius", "check_pdb"]
 

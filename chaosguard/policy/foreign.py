@@ -18,12 +18,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.errors import Refused
 from chaosguard.policy.blast import check_blast_radius
-from chaosguard.policy.model import Policy
 from chaosguard.policy.selectors import disjoint, implies, parse_selector
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
+
 
 __all__ = [
     "OWN_ACTIVITIES",

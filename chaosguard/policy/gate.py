@@ -30,11 +30,11 @@ from chaosguard.errors import Refused
 from chaosguard.policy.active import active_policy, guarded_run_active
 from chaosguard.policy.killswitch import kill_switch_state
 from chaosguard.policy.local import check_local, check_processes
-from chaosguard.policy.model import Policy
 from chaosguard.policy.windows import frozen, window_open
 
 if TYPE_CHECKING:
     from chaosguard.local.processes import ProcessInfo
+    from chaosguard.policy.model import Policy
 
 __all__ = ["admit", "admit_listen", "admit_processes", "is_loopback"]
 

@@ -10,8 +10,12 @@ before the module is imported.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chaosguard.errors import Refused
-from chaosguard.policy.model import Policy
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
 
 __all__ = ["OWN_PREFIX", "check_python_guard", "python_module_allowed"]
 

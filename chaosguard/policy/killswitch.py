@@ -29,10 +29,12 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chaosguard.errors import ChaosGuardError
-from chaosguard.policy.model import ConfigMapRef, Policy
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import ConfigMapRef, Policy
 
 __all__ = [
     "OFF_WORDS",
@@ -197,7 +199,7 @@ def reader_for(kind: str) -> Reader | None:
 
 
 def _label(kind: str, spec: Any) -> str:
-    if isinstance(spec, ConfigMapRef):
+    if kind == "configmap":
         return f"configmap {spec.namespace}/{spec.name}:{spec.key}"
     return f"{kind} {spec}"
 

@@ -15,13 +15,17 @@ is wired:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from chaosguard.errors import Refused
 from chaosguard.kube.api import Api
 from chaosguard.kube.pdb import PdbBudget
 from chaosguard.kube.pods import Pod
 from chaosguard.policy.blast import Target, check_blast_radius, check_pdb
-from chaosguard.policy.model import MaxTargets, Policy
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
+
 
 __all__ = ["check_budgets", "check_namespace", "check_targets", "targets"]
 
@@ -44,7 +48,8 @@ def check_targets(
     total_matching: int,
 ) -> None:
     """Label rules over ``could_hit``, then the whole blast radius of ``will_hit``."""
-    labels_only = policy.model_copy(update={"max_targets": MaxTargets()})
+    no_limit = policy.max_targets.model_copy(update={"count": None, "percent": None})
+    labels_only = policy.model_copy(update={"max_targets": no_limit})
     check_blast_radius(labels_only, targets(could_hit), len(could_hit), namespace)
     check_blast_radius(policy, targets(will_hit), total_matching, namespace)
 

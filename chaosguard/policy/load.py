@@ -17,18 +17,22 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
+from chaosguard.compiled.engine import resolve
+from chaosguard.compiled.models import MODELS, validate
 from chaosguard.errors import InvalidArgument
 from chaosguard.policy.merge import merge
-from chaosguard.policy.model import EXTENSION_NAME, ChaosguardBlock, Policy
-from chaosguard.slo.spec import GuardSpec
+from chaosguard.policy.model_rules import EXTENSION_NAME
 from chaosguard.validation import invalid_argument
+
+if TYPE_CHECKING:  # at run time the values are compiled instances (pydantic's only as a fallback)
+    from chaosguard.policy.model import ChaosguardBlock, Policy
+    from chaosguard.slo.spec import GuardSpec
 
 __all__ = [
     "ENV_VAR",
+    "default_policy",
     "MAX_DOCUMENT_BYTES",
     "experiment_policy_files",
     "find_block",
@@ -100,17 +104,32 @@ def policy_file_path(policy_file: str | None) -> str | None:
     return policy_file or os.environ.get(ENV_VAR) or None
 
 
+def _validated(name: str, data: Mapping[str, Any], field: str, where: str = "") -> Any:
+    """``data`` validated as the model ``name`` of :data:`~chaosguard.compiled.models.MODELS`
+    (compiled when the engine is sure, else pydantic's); ``InvalidArgument(field.<path>)``."""
+    try:
+        return validate(name, dict(data))
+    except RecursionError:
+        raise InvalidArgument(field, "nested too deeply") from None
+    except ValueError as exc:
+        from pydantic import ValidationError  # loaded already: only the fallback raises one
+
+        if not isinstance(exc, ValidationError):
+            raise
+        raise invalid_argument(exc, field, resolve(MODELS[name]), where) from None
+
+
+def default_policy() -> Policy:
+    """The default policy (``Policy()``), what a run obeys when no policy file is named."""
+    return _validated("Policy", {}, "policy")
+
+
 def parse_policy(data: Any, prefix: str = "policy", where: str = "") -> Policy:
     """Validate a policy document (a mapping); ``InvalidArgument`` naming ``prefix.<path>``."""
     if not isinstance(data, Mapping):
         tail = f" ({where})" if where else ""
         raise InvalidArgument(prefix, f"expected a mapping, got {type(data).__name__}{tail}")
-    try:
-        return Policy.model_validate(dict(data))
-    except ValidationError as exc:
-        raise invalid_argument(exc, prefix, Policy, where) from None
-    except RecursionError:
-        raise InvalidArgument(prefix, "nested too deeply") from None
+    return _validated("Policy", data, prefix, where)
 
 
 def find_block(experiment: Mapping[str, Any] | None) -> ChaosguardBlock | None:
@@ -130,12 +149,7 @@ def find_block(experiment: Mapping[str, Any] | None) -> ChaosguardBlock | None:
         )
     if not found:
         return None
-    try:
-        return ChaosguardBlock.model_validate(dict(found[0]))
-    except ValidationError as exc:
-        raise invalid_argument(exc, BLOCK_FIELD, ChaosguardBlock) from None
-    except RecursionError:
-        raise InvalidArgument(BLOCK_FIELD, "nested too deeply") from None
+    return _validated("ChaosguardBlock", found[0], BLOCK_FIELD)
 
 
 def experiment_policy_files(experiment: Mapping[str, Any] | None) -> list[str]:
@@ -190,7 +204,7 @@ def resolve_policy(
         ``extensions.chaosguard.policy.<path>`` (experiment block).
     """
     path = policy_file_path(operator_policy_file)
-    policy = _read_policy(path, "policy_file") if path is not None else Policy()
+    policy = _read_policy(path, "policy_file") if path is not None else default_policy()
     own = [experiment_policy_file] if experiment_policy_file else []
     for extra in dict.fromkeys([*own, *experiment_policy_files(experiment)]):
         policy = merge(policy, _read_policy(extra, "experiment.policy_file"))

@@ -21,10 +21,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from chaosguard.errors import Refused
-from chaosguard.policy.model import AllOfPatterns, Policy
+from chaosguard.policy.model_rules import AllOfPatternsRules
 
 if TYPE_CHECKING:
     from chaosguard.local.processes import ProcessInfo
+    from chaosguard.policy.model import Policy
 
 __all__ = ["LOCAL_ACTIONS", "check_local", "check_processes", "split_action_name"]
 
@@ -57,7 +58,7 @@ def _literal(arguments: Mapping[str, Any], name: str, kind: type) -> Any:
 
 
 def _entry_matches(entry: Any, text: str) -> bool:
-    regexes = entry.all_of if isinstance(entry, AllOfPatterns) else (entry,)
+    regexes = entry.all_of if isinstance(entry, AllOfPatternsRules) else (entry,)
     return all(re.search(r, text) for r in regexes)
 
 

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from chaosguard.policy._types import minutes
-from chaosguard.policy.model import AllOfPatterns, AllOfWindows, Policy, TimeWindow
+from chaosguard.compiled.lite import field_names, is_model
+from chaosguard.compiled.models import build
+from chaosguard.policy._checks import minutes
+from chaosguard.policy.model_rules import AllOfPatternsRules, AllOfWindowsRules
 from chaosguard.policy.selectors import conjoin
+
+if TYPE_CHECKING:  # compiled instances at run time (pydantic's when a document fell back to it)
+    from chaosguard.policy.model import AllOfWindows, Policy, TimeWindow
 
 __all__ = ["RULES", "Rule", "merge"]
 
-M = TypeVar("M", bound=BaseModel)
+_MODEL = "chaosguard.policy.model:"
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,9 @@ def _conjoin_selectors(
 
 
 def _members(entry: Any) -> tuple[Any, ...]:
-    return tuple(entry.all_of) if isinstance(entry, (AllOfWindows, AllOfPatterns)) else (entry,)
+    if isinstance(entry, AllOfWindowsRules | AllOfPatternsRules):
+        return tuple(entry.all_of)
+    return (entry,)
 
 
 def _window_meet(
@@ -78,8 +83,9 @@ def _window_meet(
         start = max(members, key=lambda w: minutes(w.start)).start
         end = min(members, key=lambda w: minutes(w.end)).end
         if days and minutes(start) < minutes(end):
-            return TimeWindow(days=days, start=start, end=end, timezone=members[0].timezone)
-    return AllOfWindows(all_of=members)  # across time zones, or disjoint (never open)
+            values = {"days": days, "start": start, "end": end, "timezone": members[0].timezone}
+            return build(f"{_MODEL}TimeWindow", values)
+    return build(f"{_MODEL}AllOfWindows", {"all_of": members})
 
 
 def _intersect_windows(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -90,7 +96,7 @@ def _intersect_windows(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...
 
 def _pattern_meet(x: Any, y: Any) -> Any:
     members = _union(_members(x), _members(y))
-    return members[0] if len(members) == 1 else AllOfPatterns(all_of=members)
+    return members[0] if len(members) == 1 else build(f"{_MODEL}AllOfPatterns", {"all_of": members})
 
 
 def _intersect_patterns(
@@ -171,17 +177,22 @@ RULES: dict[str, Rule] = {
 }
 
 
-def _merge_model(base: M, overlay: M, path: str) -> M:
+def _ref(model: Any) -> str:
+    cls = type(model)
+    return getattr(cls, "model_ref", "") or f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _merge_model(base: Any, overlay: Any, path: str) -> Any:
     values: dict[str, Any] = {}
-    for name in type(base).model_fields:
+    for name in field_names(base):
         mine, theirs = getattr(base, name), getattr(overlay, name)
         if name not in overlay.model_fields_set:
             values[name] = mine
-        elif isinstance(mine, BaseModel) and f"{path}{name}" not in RULES:
+        elif is_model(mine) and f"{path}{name}" not in RULES:
             values[name] = _merge_model(mine, theirs, f"{path}{name}.")
         else:
             values[name] = RULES[f"{path}{name}"].combine(mine, theirs)
-    merged = type(base).model_validate(values)
+    merged = build(_ref(base), values)
     return base if merged == base else merged
 
 

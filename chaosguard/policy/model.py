@@ -36,6 +36,7 @@ from chaosguard.policy._types import (
     as_tuple,
 )
 from chaosguard.policy.model_rules import (
+    EXTENSION_NAME,
     AllOfPatternsRules,
     AllOfWindowsRules,
     FreezeRules,
@@ -67,8 +68,6 @@ __all__ = [
     "TimeWindow",
     "WindowEntry",
 ]
-
-EXTENSION_NAME = "chaosguard"
 
 
 class _Model(BaseModel):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from chaosguard.policy._checks import DAY_NAMES, minutes, zone
 
 __all__ = [
+    "EXTENSION_NAME",
     "AllOfPatternsRules",
     "AllOfWindowsRules",
     "FreezeRules",
@@ -24,6 +25,9 @@ __all__ = [
     "pattern_tag",
     "window_tag",
 ]
+
+#: The ``name`` of an experiment's chaosguard extension block (and of the control's module).
+EXTENSION_NAME = "chaosguard"
 
 
 class TimeWindowRules:
@@ -69,6 +73,9 @@ def window_tag(value: Any) -> str:
 
 class AllOfPatternsRules:
     """Regexes that must all match."""
+
+    if TYPE_CHECKING:
+        all_of: tuple[str, ...]
 
 
 def pattern_tag(value: Any) -> str:

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.policy.killswitch import KillSwitchState, kill_switch_state
-from chaosguard.policy.model import Policy
 from chaosguard.policy.windows import frozen, window_open
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import Policy
+
 
 __all__ = ["Check", "budget_refusal", "error_budget_check", "preflight_checks", "preflight_policy"]
 

@@ -9,10 +9,14 @@ datetime or epoch seconds (``time.time()``).
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.policy._types import DAY_NAMES, minutes, zone
-from chaosguard.policy.model import AllOfWindows, Policy, TimeWindow
+from chaosguard.policy._checks import DAY_NAMES, minutes, zone
+from chaosguard.policy.model_rules import AllOfWindowsRules
+
+if TYPE_CHECKING:
+    from chaosguard.policy.model import AllOfWindows, Policy, TimeWindow
 
 __all__ = ["entry_open", "frozen", "next_opening", "window_open"]
 
@@ -36,7 +40,7 @@ def _simple_open(window: TimeWindow, now: datetime) -> bool:
 
 def entry_open(entry: TimeWindow | AllOfWindows, now: datetime) -> bool:
     """True when ``now`` is inside ``entry`` (a window, or every window of an ``all_of``)."""
-    if isinstance(entry, AllOfWindows):
+    if isinstance(entry, AllOfWindowsRules):
         return all(_simple_open(w, now) for w in entry.all_of)
     return _simple_open(entry, now)
 
@@ -66,7 +70,7 @@ def next_opening(policy: Policy, now: datetime | float, horizon_days: int = 8) -
     now = _aware(now)
     candidates: set[datetime] = set()
     for entry in policy.windows:
-        members = entry.all_of if isinstance(entry, AllOfWindows) else (entry,)
+        members = entry.all_of if isinstance(entry, AllOfWindowsRules) else (entry,)
         for window in members:
             candidates.update(s for s in _starts(window, now, horizon_days) if s > now)
     for instant in sorted(candidates):

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.slo.base import SloSource
-from chaosguard.slo.spec import GuardBase, HttpGuard, PrometheusGuard, PythonGuard
 
 if TYPE_CHECKING:
     from chaosguard.slo.anomaly import Detector
+    from chaosguard.slo.spec import GuardBase, HttpGuard, PrometheusGuard, PythonGuard
 
 __all__ = ["build_detector", "build_source", "source_thin"]
 
@@ -28,33 +28,34 @@ def build_source(spec: GuardBase) -> SloSource:
 
 
 def _build(spec: GuardBase) -> SloSource:
-    if isinstance(spec, HttpGuard):
+    if spec.source == "http":
         from chaosguard.slo.http.source import HttpSource
 
-        return HttpSource(spec)
-    if isinstance(spec, PrometheusGuard):
+        return HttpSource(cast("HttpGuard", spec))
+    if spec.source == "prometheus":
         from chaosguard.slo.prometheus.source import PrometheusSource
 
+        prom = cast("PrometheusGuard", spec)
         token = None
-        if spec.bearer_token_env:
-            token = os.environ.get(spec.bearer_token_env)
+        if prom.bearer_token_env:
+            token = os.environ.get(prom.bearer_token_env)
             if not token:
                 raise InvalidArgument(
-                    f"guards.{spec.name}.bearer_token_env",
-                    f"environment variable {spec.bearer_token_env} is not set",
+                    f"guards.{prom.name}.bearer_token_env",
+                    f"environment variable {prom.bearer_token_env} is not set",
                 )
         return PrometheusSource(
-            spec.url,
-            spec.query,
-            max_staleness_s=spec.max_staleness_s,
+            prom.url,
+            prom.query,
+            max_staleness_s=prom.max_staleness_s,
             bearer_token=token,
-            freshness_query=spec.freshness_query,
+            freshness_query=prom.freshness_query,
         )
-    if isinstance(spec, PythonGuard):
+    if spec.source == "python":
         from chaosguard.slo.python_source import PythonSource
 
-        return PythonSource(spec)
-    raise InvalidArgument("guards.source", f"unknown source {type(spec).__name__}")
+        return PythonSource(cast("PythonGuard", spec))
+    raise InvalidArgument("guards.source", f"unknown source {spec.source!r}")
 
 
 def source_thin(spec: GuardBase, interval_s: float) -> int:
@@ -66,13 +67,13 @@ def source_thin(spec: GuardBase, interval_s: float) -> int:
     Python: 1.
     """
     step = max(interval_s, 1e-3)
-    if isinstance(spec, HttpGuard):
-        return max(1, math.ceil(spec.window_s / step - 1e-9))
-    if isinstance(spec, PrometheusGuard):
+    if spec.source == "http":
+        return max(1, math.ceil(cast("HttpGuard", spec).window_s / step - 1e-9))
+    if spec.source == "prometheus":
         from chaosguard.slo.prometheus.scanner import PromQLScanError, longest_range_s
 
         try:
-            longest = longest_range_s(spec.query)
+            longest = longest_range_s(cast("PrometheusGuard", spec).query)
         except PromQLScanError:
             return 1
         return max(1, math.ceil(longest / step - 1e-9)) if longest else 1

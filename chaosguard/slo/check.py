@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from chaosguard.slo.base import SloSource, SourceUnreadable
-from chaosguard.slo.spec import GuardBase
 
 if TYPE_CHECKING:  # the detectors (numpy) are imported only when a guard declares `anomaly`
     from chaosguard.slo.anomaly import AnomalyVerdict, Baseline, Detector
     from chaosguard.slo.anomaly.worth import Worth
+    from chaosguard.slo.spec import GuardBase
 
 __all__ = ["Reading", "SloCheck"]
 

@@ -6,10 +6,13 @@ import importlib
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chaosguard.errors import InvalidArgument
 from chaosguard.slo.base import Observation, SloSource, SourceUnreadable
-from chaosguard.slo.spec import PythonGuard
+
+if TYPE_CHECKING:
+    from chaosguard.slo.spec import PythonGuard
 
 __all__ = ["PythonSource"]
 

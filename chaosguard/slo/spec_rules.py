@@ -17,6 +17,8 @@ class GuardRules:
     """A guard's bound check, and its objective as a test and as text."""
 
     if TYPE_CHECKING:
+        name: str
+        source: str
         max: float | None
         min: float | None
         anomaly: Any

@@ -260,7 +260,7 @@ def test_check_record_refuses_what_does_not_re_validate(
     from chaosguard.faults.contract import check_record
     from chaosguard.ledger.store import FaultRecord
 
-    record = FaultRecord(
+    record = FaultRecord.new(
         id="r.0badc0de", run_id="r", kind=kind, spec=spec, handles=handles, created_at=1.0
     )
     with pytest.raises(Refused, match=r"re-validate|unknown") as caught:
@@ -274,7 +274,7 @@ def test_check_record_names_the_exact_targets() -> None:
 
     spec = {"kubeconfig": "k", "context": "c", "namespace": "shop", "spec": {}}
     handles = {"name": "chaosguard-r-0badc0de", "uid": "6f1c2d3e-aaaa-bbbb-cccc-000000000000"}
-    record = FaultRecord(
+    record = FaultRecord.new(
         id="r.0badc0de",
         run_id="r",
         kind="chaosmesh-network",

@@ -21,12 +21,14 @@ from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline
 from chaosguard.slo.anomaly.build import member
 from chaosguard.slo.anomaly.calibrate import calibrate
 from chaosguard.slo.anomaly.detectors import baseline_array, fit_model
+from chaosguard.slo.anomaly.rules import checks_per_run_for, min_baseline_for
 from chaosguard.slo.anomaly.shift import heavier_nu
-from chaosguard.slo.anomaly.spec import AnomalySpec, checks_per_run_for, min_baseline_for
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
+
+    from chaosguard.slo.anomaly.spec import AnomalySpec
 
 __all__ = ["Ensemble"]
 

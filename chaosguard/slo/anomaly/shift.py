@@ -26,12 +26,14 @@ from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline, BaselineError
 from chaosguard.slo.anomaly.calibrate import Calibration, Setting, calibrate
 from chaosguard.slo.anomaly.detectors import baseline_array, confirmed_runs, fit_model
 from chaosguard.slo.anomaly.model import NU_GRID
-from chaosguard.slo.anomaly.spec import MIN_BASELINE, AnomalySpec, checks_per_run_for
+from chaosguard.slo.anomaly.rules import MIN_BASELINE, checks_per_run_for
 from chaosguard.slo.anomaly.thresholds import effective_n
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
+
+    from chaosguard.slo.anomaly.spec import AnomalySpec
 
 __all__ = ["ShiftDetector", "HEAVIER", "LIGHTEST_NU", "heavier_nu"]
 

@@ -7,11 +7,14 @@ starts its sampler's threads, ``stop()`` stops them.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from chaosguard.slo.base import Observation, SloSource, SourceUnreadable
 from chaosguard.slo.http.sampler import NoSamples, Sampler
 from chaosguard.slo.http.target import HttpTarget
-from chaosguard.slo.spec import HttpGuard
+
+if TYPE_CHECKING:
+    from chaosguard.slo.spec import HttpGuard
 
 __all__ = ["HttpSource"]
 

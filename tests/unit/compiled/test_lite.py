@@ -32,12 +32,15 @@ def test_fields_set_are_what_the_document_gave() -> None:
 def test_a_default_dict_is_not_shared() -> None:
     from chaosguard.compiled.build import compile_models
     from chaosguard.compiled.engine import Compiled
-    from chaosguard.ledger.records import FaultRecord
+    from chaosguard.ledger.record_models import FaultRecordModel as FaultRecord
 
     artifact = compile_models(FaultRecord)
     engine = Compiled(artifact["schemas"], artifact["definitions"])
     doc = {"id": "f1", "run_id": "r1", "kind": "k", "spec": {}, "created_at": 1.0, "x": 1}
-    one, two = engine.validate("FaultRecord", doc), engine.validate("FaultRecord", dict(doc))
+    one, two = (
+        engine.validate("FaultRecordModel", doc),
+        engine.validate("FaultRecordModel", dict(doc)),
+    )
     one.handles["pid"] = 1
     assert two.handles == {} and FaultRecord.model_validate(doc).handles == {}
     assert "x" not in one.model_dump()  # ignored like pydantic ignores it

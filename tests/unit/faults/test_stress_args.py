@@ -138,7 +138,9 @@ def test_priority_defaults_to_background_and_maps_to_nice() -> None:
 
 def _record(kind: str, spec: dict[str, object]) -> FaultRecord:
     handles = {"pid": 12345, "create_time": 1.0}
-    return FaultRecord(id="r1", run_id="run", kind=kind, spec=spec, handles=handles, created_at=1.0)
+    return FaultRecord.new(
+        id="r1", run_id="run", kind=kind, spec=spec, handles=handles, created_at=1.0
+    )
 
 
 def test_revert_trusts_records_with_or_without_priority() -> None:

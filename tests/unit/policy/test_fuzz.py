@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaosguard.errors import InvalidArgument
-from chaosguard.policy import Policy, load_guards, load_policy
+from chaosguard.policy import load_guards, load_policy
 from chaosguard.policy.experiment import check_experiment, load_experiment
 from chaosguard.policy.load import parse_policy
+from chaosguard.policy.model_rules import PolicyRules
 from tests.unit.policy.strategies import json_leaves, json_values, near_policies
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -37,7 +38,7 @@ def one_line_invalid(call: Any, *args: Any) -> Any:
 @given(st.one_of(json_values, near_policies()))
 def test_policy_documents(doc: Any) -> None:
     result = one_line_invalid(parse_policy, doc)
-    assert result is None or isinstance(result, Policy)
+    assert result is None or isinstance(result, PolicyRules)  # compiled or pydantic's
 
 
 @FUZZ

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
-from pydantic import BaseModel
+from hypothesis import strategies as st
 
+from chaosguard.compiled.lite import field_names, is_model
 from chaosguard.policy import RULES, Policy, merge
+from chaosguard.policy.load import parse_policy
 from chaosguard.policy.model import AllOfPatterns
 from chaosguard.policy.selectors import parse_selector
 from chaosguard.policy.windows import entry_open
@@ -38,14 +41,14 @@ TEXTS = ["demo-worker", "python sleep 30", "worker", "SLEEP", "postgres", "demo"
 MODULE_NAMES = ["corp", "corp.slo", "corp.slo.p95", "corp.slothing", "other.x", "corpx"]
 
 
-def _leaves(model: BaseModel, only_set: bool, path: str = "") -> dict[str, Any]:
+def _leaves(model: Any, only_set: bool, path: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in type(model).model_fields:
+    for name in field_names(model):
         if only_set and name not in model.model_fields_set:
             continue
         value = getattr(model, name)
         key = f"{path}{name}"
-        if isinstance(value, BaseModel) and key not in RULES:
+        if is_model(value) and key not in RULES:
             out.update(_leaves(value, only_set, f"{key}."))
         else:
             out[key] = value
@@ -114,10 +117,16 @@ def test_every_leaf_field_has_a_rule() -> None:
     assert set(_leaves(Policy(), only_set=False)) == set(RULES)
 
 
+#: Both families of policy objects: pydantic's, and the compiled ones the run path loads.
+FAMILIES = st.sampled_from([Policy.model_validate, parse_policy])
+
+
 @settings(max_examples=120, deadline=None)
-@given(policies(), policies())
-def test_merge_is_never_less_strict_than_either_side(base_doc: dict, overlay_doc: dict) -> None:
-    base, overlay = Policy.model_validate(base_doc), Policy.model_validate(overlay_doc)
+@given(policies(), policies(), FAMILIES)
+def test_merge_is_never_less_strict_than_either_side(
+    base_doc: dict, overlay_doc: dict, load: Callable[[dict], Any]
+) -> None:
+    base, overlay = load(base_doc), load(overlay_doc)
     merged = merge(base, overlay)
     merged_leaves = _leaves(merged, only_set=False)
     for key, value in _leaves(base, only_set=False).items():  # the file counts with every field
@@ -127,12 +136,22 @@ def test_merge_is_never_less_strict_than_either_side(base_doc: dict, overlay_doc
 
 
 @settings(max_examples=120, deadline=None)
-@given(policies())
-def test_merging_with_itself_is_identity(doc: dict) -> None:
-    policy = Policy.model_validate(doc)
+@given(policies(), FAMILIES)
+def test_merging_with_itself_is_identity(doc: dict, load: Callable[[dict], Any]) -> None:
+    policy = load(doc)
     assert merge(policy, policy) == policy
     assert merge(policy, None) is policy
-    assert merge(policy, Policy()) == policy  # a block that writes nothing changes nothing
+    assert merge(policy, load({})) == policy  # a block that writes nothing changes nothing
+
+
+@settings(max_examples=120, deadline=None)
+@given(policies(), policies())
+def test_compiled_and_pydantic_policies_merge_alike(base_doc: dict, overlay_doc: dict) -> None:
+    compiled = merge(parse_policy(base_doc), parse_policy(overlay_doc))
+    pydantic = merge(Policy.model_validate(base_doc), Policy.model_validate(overlay_doc))
+    assert compiled == pydantic
+    assert compiled.model_dump(mode="json") == pydantic.model_dump(mode="json")
+    assert compiled.digest() == pydantic.digest()
 
 
 def test_unset_overlay_fields_keep_the_file_values() -> None:
