@@ -17,7 +17,6 @@ Every message is one short line: what echoes user input (a value, an unknown key
 
 from __future__ import annotations
 
-import difflib
 import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -172,6 +171,8 @@ def _allowed_keys(root: type[BaseModel] | None, path: list[int | str]) -> list[s
 
 def _unknown_field(root: type[BaseModel] | None, loc: list[int | str]) -> str:
     allowed = _allowed_keys(root, loc[:-1])
+    import difflib  # only for an unknown key
+
     close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if loc else []
     if close:
         return f"unknown field (did you mean '{close[0]}'?)"

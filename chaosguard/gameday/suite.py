@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from chaosguard.errors import InvalidArgument
 from chaosguard.gameday.suite_model import ExperimentRef, Recovery, Suite, suite_schema
 from chaosguard.guard.wiring import own_control_arguments, run_policy
-from chaosguard.policy.load import parse_policy, policy_file_path, read_document
+from chaosguard.policy.load import default_policy, parse_policy, policy_file_path, read_document
 from chaosguard.policy.model import Policy
 from chaosguard.validation import invalid_argument
 
@@ -156,7 +156,7 @@ def plan(suite: Suite, source: str, check: bool = True) -> GameDay:
     """
     where = f"in {source}"
     _check_names(suite, where)
-    policy = Policy()
+    policy = default_policy()
     policy_path = policy_file_path(suite.policy)  # the suite's, else $CHAOSGUARD_POLICY
     if policy_path is not None:
         policy = parse_policy(read_document(policy_path, "policy"), "policy", f"in {policy_path}")

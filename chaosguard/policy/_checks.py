@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
 from chaosguard.kube.names import valid_namespace
-from chaosguard.policy.selectors import parse_selector
 from chaosguard.validation import short_repr
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 __all__ = ["DAY_NAMES", "as_tuple", "minutes", "zone"]
 
@@ -43,6 +44,8 @@ def _namespace(value: str) -> str:
 
 
 def _selector(value: str) -> str:
+    from chaosguard.policy.selectors import parse_selector  # only for a policy with selectors
+
     return parse_selector(value).text
 
 
@@ -99,6 +102,8 @@ def _file_path(value: str) -> str:
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
     """The ``ZoneInfo`` for an IANA name; ``ValueError`` naming it when unknown."""
+    from zoneinfo import ZoneInfo  # only for a policy with windows or freezes
+
     try:
         return ZoneInfo(name)
     except Exception:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chaosguard.errors import InvalidArgument, Refused
-from chaosguard.policy.selectors import parse_selector
 
 if TYPE_CHECKING:
     from chaosguard.kube.pdb import PdbBudget
@@ -48,6 +47,8 @@ def _check_namespace(policy: Policy, namespace: str) -> None:
 
 
 def _check_labels(policy: Policy, target: Target) -> None:
+    from chaosguard.policy.selectors import parse_selector  # only for Kubernetes targets
+
     rules = policy.label_selectors
     labels = dict(target.labels)
     for text in rules.deny:

@@ -17,7 +17,6 @@ themselves by the action's own check (:mod:`chaosguard.policy.values`). Examples
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import inspect
 import logging
@@ -209,6 +208,8 @@ def _check_python(path: str, provider: Mapping[str, Any]) -> list[str]:
             for n in getattr(module, "__all__", [])
             if inspect.isfunction(getattr(module, n, None))
         ]
+        import difflib  # only for a name that is not there
+
         close = difflib.get_close_matches(str(func_name), public, n=1)
         hint = (
             f" (did you mean '{close[0]}'?)"

@@ -19,7 +19,6 @@ from chaosguard.compiled.lite import field_names, is_model
 from chaosguard.compiled.models import build
 from chaosguard.policy._checks import minutes
 from chaosguard.policy.model_rules import AllOfPatternsRules, AllOfWindowsRules
-from chaosguard.policy.selectors import conjoin
 
 if TYPE_CHECKING:  # compiled instances at run time (pydantic's when a document fell back to it)
     from chaosguard.policy.model import AllOfWindows, Policy, TimeWindow
@@ -62,6 +61,8 @@ def _conjoin_selectors(
 ) -> tuple[str, ...] | None:
     if a is None or b is None or a == b:
         return b if a is None else a
+    from chaosguard.policy.selectors import conjoin  # only when both sides restrict selectors
+
     return _union((), tuple(conjoin(x, y) for x in a for y in b))
 
 

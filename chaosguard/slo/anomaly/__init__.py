@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline, BaselineError, Detector
-
 if TYPE_CHECKING:
+    from chaosguard.slo.anomaly.base import AnomalyVerdict, Baseline, BaselineError, Detector
     from chaosguard.slo.anomaly.spec import AnomalySpec
 
 __all__ = [
@@ -33,12 +32,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``AnomalySpec`` on first use: the spec is a pydantic model, and the compiled guard specs
-    (:mod:`chaosguard.compiled`) reach this package without pydantic."""
+    """The names above on first use: the spec is a pydantic model, and a run without anomaly
+    guards reaches this package (for :mod:`~chaosguard.slo.anomaly.rules`) needing neither it
+    nor the detector contract."""
     if name == "AnomalySpec":
-        from chaosguard.slo.anomaly.spec import AnomalySpec
+        from chaosguard.slo.anomaly import spec
 
-        return AnomalySpec
+        return spec.AnomalySpec
+    if name in ("AnomalyVerdict", "Baseline", "BaselineError", "Detector"):
+        from chaosguard.slo.anomaly import base
+
+        return getattr(base, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
