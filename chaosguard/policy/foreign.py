@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from chaosguard.errors import Refused
 from chaosguard.policy.blast import check_blast_radius
-from chaosguard.policy.selectors import disjoint, implies, parse_selector
 
 if TYPE_CHECKING:
     from chaosguard.policy.model import Policy
@@ -127,6 +126,8 @@ def check_foreign_process(policy: Policy, path: Any, kind: str) -> None:
 
 
 def _selector_verdict(policy: Policy, name: str, namespace: str, selector: str | None) -> None:
+    from chaosguard.policy.selectors import disjoint, implies, parse_selector  # Kubernetes only
+
     rules = policy.label_selectors
     if rules.allow is None and not rules.deny:
         return
