@@ -31,6 +31,8 @@ class LiteModel:
         raise AttributeError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
 
     def __eq__(self, other: object) -> bool:
+        # Equal to the pydantic instance of the same model and values (their hashes differ: do
+        # not mix the two families in one set or as dict keys).
         if isinstance(other, LiteModel):
             return other.model_ref == self.model_ref and self.__dict__ == other.__dict__
         cls = type(other)
