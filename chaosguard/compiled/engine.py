@@ -117,10 +117,9 @@ class Compiled:
             return type(node["default"])(node["default"])
         key = id(node)
         if key not in self._defaults:
+            value = tuple(node["default"]) if node.get("tuple") else node["default"]
             self._defaults[key] = (
-                self._node(node["schema"], node["default"])
-                if node.get("validate")
-                else node["default"]
+                self._node(node["schema"], value) if node.get("validate") else value
             )
         return self._defaults[key]
 

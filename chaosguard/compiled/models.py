@@ -1,4 +1,4 @@
-"""The compiled policy, guard and ledger models (from :mod:`chaosguard.compiled._artifact`), and
+"""The compiled policy, guard and ledger models (the checked-in ``_artifact.json``), and
 the two ways the run path makes instances of them: :func:`validate` for a document, :func:`build`
 for values that are already valid. Both ask the engine first and pydantic only when it is unsure,
 so a run whose documents the engine decides never imports pydantic.
@@ -6,14 +6,19 @@ so a run whose documents the engine decides never imports pydantic.
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from chaosguard.compiled._artifact import ARTIFACT
 from chaosguard.compiled.engine import Compiled, NotFast, resolve
 from chaosguard.compiled.lite import dump
 
-__all__ = ["MODELS", "build", "compiled", "validate"]
+__all__ = ["ARTIFACT_PATH", "MODELS", "artifact", "build", "compiled", "validate"]
+
+#: The compiled schemas, written by ``python -m chaosguard.compiled.build`` (a test checks they
+#: are what the models compile to today).
+ARTIFACT_PATH = Path(__file__).with_name("_artifact.json")
 
 #: The pydantic models the artifact holds, by the name :meth:`Compiled.validate` takes.
 MODELS = {
@@ -35,10 +40,17 @@ MODELS = {
 }
 
 
+def artifact() -> dict[str, Any]:
+    """The compiled schemas: ``{"schemas": {name: node}, "definitions": {ref: model}}``."""
+    data: dict[str, Any] = json.loads(ARTIFACT_PATH.read_bytes())
+    return data
+
+
 @cache
 def compiled() -> Compiled:
     """The engine over the compiled models (built once per process)."""
-    return Compiled(ARTIFACT["schemas"], ARTIFACT["definitions"])
+    data = artifact()
+    return Compiled(data["schemas"], data["definitions"])
 
 
 def validate(name: str, document: Any) -> Any:
