@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar, cast
 
-__all__ = ["LiteModel", "dump", "field_names", "is_model"]
+__all__ = ["LiteModel", "dump", "field_names", "is_model", "model_ref"]
 
 
 class LiteModel:
@@ -35,8 +35,7 @@ class LiteModel:
         # not mix the two families in one set or as dict keys).
         if isinstance(other, LiteModel):
             return other.model_ref == self.model_ref and self.__dict__ == other.__dict__
-        cls = type(other)
-        if f"{cls.__module__}:{cls.__qualname__}" == self.model_ref:  # the pydantic model's
+        if model_ref(other) == self.model_ref:  # the pydantic instance of the same model
             return self.model_dump() == cast(Any, other).model_dump()
         return NotImplemented
 
@@ -88,6 +87,12 @@ def dump(value: Any, mode: str = "python", exclude_none: bool = False) -> Any:
 def is_model(value: object) -> bool:
     """True for an instance of a model, compiled or pydantic's."""
     return hasattr(value, "model_fields_set") and not isinstance(value, type)
+
+
+def model_ref(model: object) -> str:
+    """``"module:qualname"`` of the pydantic model behind an instance, compiled or pydantic's."""
+    cls = type(model)
+    return getattr(cls, "model_ref", "") or f"{cls.__module__}:{cls.__qualname__}"
 
 
 def field_names(model: object) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chaosguard.compiled.lite import field_names, is_model
+from chaosguard.compiled.lite import field_names, is_model, model_ref
 from chaosguard.compiled.models import build
 from chaosguard.policy._checks import minutes
 from chaosguard.policy.model_rules import AllOfPatternsRules, AllOfWindowsRules
@@ -178,11 +178,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-def _ref(model: Any) -> str:
-    cls = type(model)
-    return getattr(cls, "model_ref", "") or f"{cls.__module__}:{cls.__qualname__}"
-
-
 def _merge_model(base: Any, overlay: Any, path: str) -> Any:
     values: dict[str, Any] = {}
     for name in field_names(base):
@@ -193,7 +188,7 @@ def _merge_model(base: Any, overlay: Any, path: str) -> Any:
             values[name] = _merge_model(mine, theirs, f"{path}{name}.")
         else:
             values[name] = RULES[f"{path}{name}"].combine(mine, theirs)
-    merged = build(_ref(base), values)
+    merged = build(model_ref(base), values)
     return base if merged == base else merged
 
 

@@ -40,6 +40,19 @@ def action(step: str, module: str, func: str, pauses: dict | None = None, **argu
     return out
 
 
+def probe(step: str, module: str, func: str, **arguments: Any) -> dict:
+    """A python probe step."""
+    return {
+        "type": "probe",
+        "name": step,
+        "provider": {"type": "python", "module": module, "func": func, "arguments": arguments},
+    }
+
+
+#: A probe that costs nothing and always holds: ``os.path.exists("/")``.
+ROOT_EXISTS = probe("root-exists", "os.path", "exists", path="/")
+
+
 def python_guard(name: str = "value", **bounds: Any) -> dict:
     """A guard reading ``tests.guard_values.read_value``."""
     return {

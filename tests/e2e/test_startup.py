@@ -9,21 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import guarded
-from tests.e2e.guarded import experiment, python_guard, value_env
+from tests.e2e.guarded import ROOT_EXISTS, experiment, python_guard, value_env
 from tests.helpers import allowing_test_helpers
 
 pytestmark = pytest.mark.slow
 
-PROBE = {
-    "type": "probe",
-    "name": "root-exists",
-    "provider": {
-        "type": "python",
-        "module": "os.path",
-        "func": "exists",
-        "arguments": {"path": "/"},
-    },
-}
 #: An experiment policy that exercises the merge: windows, a freeze, switches, local limits.
 BLOCK_POLICY = {
     "windows": [{"days": ["mon-sun"], "start": "00:00", "end": "23:59", "timezone": "UTC"}],
@@ -42,7 +32,7 @@ def _imported(stderr: str) -> set[str]:
 
 def _run(tmp_path: Path, chaos_env: dict[str, str], policy: dict) -> guarded.Result:
     env = {**value_env(tmp_path, chaos_env, 1), "PYTHONPROFILEIMPORTTIME": "1"}
-    doc = experiment([PROBE], guards=[python_guard(max=10)], policy=policy)
+    doc = experiment([ROOT_EXISTS], guards=[python_guard(max=10)], policy=policy)
     return guarded.chaos_run(tmp_path, doc, env, policy=allowing_test_helpers())
 
 

@@ -10,23 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.guarded import Result, action, chaos_run, experiment, later, value_env
+from tests.e2e.guarded import (
+    ROOT_EXISTS,
+    Result,
+    action,
+    chaos_run,
+    experiment,
+    later,
+    value_env,
+)
 from tests.helpers import ledger_records, live_fault_processes, wait_until
 from tests.security.guard_sources import operator_policy, victim, write_yaml
 
 pytestmark = [pytest.mark.security, pytest.mark.slow]
 
-PROBE = {
-    "type": "probe",
-    "name": "root-exists",
-    "tolerance": True,
-    "provider": {
-        "type": "python",
-        "module": "os.path",
-        "func": "exists",
-        "arguments": {"path": "/"},
-    },
-}
+PROBE = {**ROOT_EXISTS, "tolerance": True}
 GLOBAL = {
     "controls": {"chaosguard": {"provider": {"type": "python", "module": "chaosguard.guard"}}}
 }
