@@ -22,10 +22,12 @@ import pytest
 from tests.e2e import guarded
 from tests.e2e.guarded import (
     GUARD_CONTROL,
+    ROOT_EXISTS,
     Result,
     action,
     experiment,
     guard_control,
+    probe,
     python_guard,
     set_value,
     value_env,
@@ -134,17 +136,7 @@ def test_breach_reverts_cuts_the_action_short_and_rollbacks_run(
     strategy: str, tmp_path: Path, chaos_env: dict, upstream: str, chaosguard_home: Path
 ) -> None:
     env = value_env(tmp_path, chaos_env, 1)
-    root_exists = {
-        "type": "probe",
-        "name": "root-exists",
-        "tolerance": True,
-        "provider": {
-            "type": "python",
-            "module": "os.path",
-            "func": "exists",
-            "arguments": {"path": "/"},
-        },
-    }
+    root_exists = {**ROOT_EXISTS, "tolerance": True}
     doc = experiment(
         _proxy_method(upstream),
         guards=[python_guard(max=10)],
@@ -257,18 +249,8 @@ def test_unmet_steady_state_before_the_method_fails_the_run(
     tmp_path: Path, chaos_env: dict, chaosguard_home: Path, upstream: str
 ) -> None:
     env = value_env(tmp_path, chaos_env, 1)
-    probe = {
-        "type": "probe",
-        "name": "always-false",
-        "tolerance": True,
-        "provider": {
-            "type": "python",
-            "module": "os.path",
-            "func": "exists",
-            "arguments": {"path": "/nonexistent"},
-        },
-    }
-    res = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.1), hypothesis=[probe]), env)
+    unmet = {**probe("always-false", "os.path", "exists", path="/nonexistent"), "tolerance": True}
+    res = chaos_run(tmp_path, experiment(_proxy_method(upstream, 0.1), hypothesis=[unmet]), env)
     assert res.rc == 1 and res.journal["status"] == "failed"
     assert res.guard["outcome"] == "steady-state-unmet"
     assert ledger_records(chaosguard_home) == []

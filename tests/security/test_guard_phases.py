@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.guarded import action, chaos_run, experiment, value_env
+from tests.e2e.guarded import ROOT_EXISTS, action, chaos_run, experiment, value_env
 from tests.helpers import ledger_records
 from tests.security.guard_sources import operator_policy, stopped, victim
 
@@ -15,17 +15,7 @@ pytestmark = [pytest.mark.security, pytest.mark.slow]
 
 PROC = "chaosguard.actions.process"
 DENY = operator_policy(local={"deny_process_patterns": ["cg-victim"]})
-PROBE = {
-    "type": "probe",
-    "name": "root-exists",
-    "tolerance": True,
-    "provider": {
-        "type": "python",
-        "module": "os.path",
-        "func": "exists",
-        "arguments": {"path": "/"},
-    },
-}
+PROBE = {**ROOT_EXISTS, "tolerance": True}
 
 
 def _pause(tag: str) -> dict:

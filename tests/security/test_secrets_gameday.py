@@ -19,6 +19,7 @@ import yaml
 
 from chaosguard.gameday.runner import run_gameday
 from chaosguard.gameday.suite import load_suite
+from tests.e2e.guarded import probe
 from tests.servers import http_server
 
 pytestmark = [pytest.mark.security, pytest.mark.slow]
@@ -28,16 +29,7 @@ APP_TOKEN = "app-token-Zk38Qw0pLm"
 
 
 def _echo(name: str, value: str) -> dict[str, object]:
-    return {
-        "type": "probe",
-        "name": name,
-        "provider": {
-            "type": "python",
-            "module": "os.path",
-            "func": "join",
-            "arguments": {"a": value},
-        },
-    }
+    return probe(name, "os.path", "join", a=value)
 
 
 def _write(tmp_path: Path, guard_url: str) -> Path:

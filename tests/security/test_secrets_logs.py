@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.e2e.guarded import probe
+
 pytestmark = pytest.mark.security
 
 HOOK = "https://hooks.slack.com/services/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"
@@ -22,15 +24,6 @@ TOKEN = "app-token-Zk38Qw0pLm"
 
 
 def test_the_chaos_log_is_redacted(tmp_path: Path, chaos_env: dict[str, str]) -> None:
-    def echo(name: str, value: str) -> dict[str, object]:
-        provider = {
-            "type": "python",
-            "module": "os.path",
-            "func": "join",
-            "arguments": {"a": value},
-        }
-        return {"type": "probe", "name": name, "provider": provider}
-
     experiment = {
         "title": "notify",
         "description": "echoes configuration and secrets into its outputs",
@@ -42,7 +35,10 @@ def test_the_chaos_log_is_redacted(tmp_path: Path, chaos_env: dict[str, str]) ->
                 "provider": {"type": "python", "module": "chaosguard.journal.control"},
             }
         ],
-        "method": [echo("echo-hook", "${slack_hook}"), echo("echo-plain", "nothing-secret")],
+        "method": [
+            probe("echo-hook", "os.path", "join", a="${slack_hook}"),
+            probe("echo-plain", "os.path", "join", a="nothing-secret"),
+        ],
     }
     (tmp_path / "e.yaml").write_text(yaml.safe_dump(experiment, sort_keys=False))
     env = {**chaos_env, "SLACK_HOOK": HOOK, "APP_TOKEN": TOKEN}
