@@ -34,7 +34,6 @@ import contextlib
 import ctypes
 import http.client
 import json
-import math
 import os
 import signal
 import socket
@@ -303,20 +302,6 @@ def fault_processes(homes: Iterable[Path]) -> list[int]:
 
 
 # --------------------------------------------------------------------------------------- statistics
-def pct(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in (0, 100]); with 20 values p99 is the maximum."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100.0 * len(ordered)) - 1)]
-
-
-def median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def other_cpu_percent(seconds: float = 1.0) -> float:

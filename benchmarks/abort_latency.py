@@ -78,15 +78,14 @@ from _abort_support import (  # noqa: E402
     METRIC,
     SourceServer,
     fault_processes,
-    median,
     other_cpu_percent,
     parent_death_signal,
-    pct,
     pid_alive,
     port_refuses,
     read_ledger,
 )
 from _bytecode import compile_package  # noqa: E402
+from _stats import median, pct  # noqa: E402
 
 from tests.prometheus_server import PrometheusServer, wait_for_value  # noqa: E402
 

@@ -54,8 +54,9 @@ from typing import Any
 
 import psutil
 import yaml
-from _abort_support import SourceServer, median, pct, read_ledger
+from _abort_support import SourceServer, read_ledger
 from _bytecode import compile_package
+from _stats import median, pct
 from abort_latency import CHAOS, Run, chaos_env, http_error_guard
 
 MIB = 1 << 20

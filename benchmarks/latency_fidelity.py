@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import functools
 import json
-import math
 import os
 import random
 import socket
@@ -47,6 +46,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_policy import allow_unguarded_actions
 from _bytecode import compile_package
+from _stats import pct
 from _toxiproxy import Toxiproxy, ensure_toxiproxy
 
 SIZE = 1024
@@ -131,11 +131,10 @@ async def _load_main(port: int, conns: int, seconds: float, think_ms: float) -> 
     return sorted(round(x * 1000, 4) for x in rtts)
 
 
-def _pct(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    rank = max(0, min(len(sorted_values) - 1, math.ceil(q / 100 * len(sorted_values)) - 1))
-    return sorted_values[rank]
+def _pct(values: list[float], q: float) -> float:
+    """:func:`_stats.pct`, NaN for an empty cell (the table prints it as ``nan``)."""
+    value = pct(values, q)
+    return float("nan") if value is None else value
 
 
 # -- orchestration ------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from _bytecode import compile_package
+from _stats import pct
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -118,15 +119,6 @@ VARIANTS = (
     "guarded-action",
     "plain-action-no-final-gc",
 )
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile ``q`` (0–100) of ``values``; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))
-    return ordered[int(rank) - 1]
 
 
 class Bench:
