@@ -184,18 +184,26 @@ def before_activity_control(
             return
         session.before_action(context, configuration, secrets, section)
     except ChaosGuardError as exc:
-        session.refused = session.refused or f"action '{context.get('name')}' refused: {exc}"
-        logger.error("chaosguard: %s", session.refused)
+        _refuse(session, f"action '{context.get('name')}' refused: {exc}")
+        logger.error("chaosguard: action '%s' refused: %s", context.get("name"), exc)
         _activity_ended(context, "refused", 0.0)
         raise InterruptExecution(f"chaosguard: {exc}") from None
     except Exception as exc:
         reason = (
             f"guard check of action '{context.get('name')}' failed: {type(exc).__name__}: {exc}"
         )
-        session.refused = session.refused or reason
+        _refuse(session, reason)
         logger.exception("chaosguard: %s", reason)
         _activity_ended(context, "refused", 0.0)
         raise InterruptExecution(f"chaosguard: {reason}") from None
+
+
+def _refuse(session: GuardSession, reason: str) -> None:
+    """Keep the run's first refusal as its outcome, unless a guard has aborted the run: then
+    refusing the next action is the abort's doing, and the outcome stays ``aborted`` (a breach that
+    lands between two actions must not read as a refusal)."""
+    if session.breach is None and session.refused is None:
+        session.refused = reason
 
 
 def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> None:

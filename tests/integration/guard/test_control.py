@@ -19,6 +19,7 @@ from chaoslib.exceptions import InterruptExecution
 
 from chaosguard.guard import control
 from chaosguard.guard.session import GuardSession, Phase
+from tests.helpers import wait_until
 
 WAIT = "tests.guard_values"
 
@@ -183,6 +184,27 @@ def test_a_check_that_crashes_refuses_the_action(
     control.after_experiment_control(EXPERIMENT, state=journal)
     assert journal["chaosguard"]["outcome"] == "refused"
     assert journal["chaosguard"]["reason"] == reason
+
+
+def test_an_abort_between_two_actions_stays_an_abort(
+    phases: list[tuple[Phase, bool]], value_file: Path
+) -> None:
+    """The guard breaches after one action and before the next: the next is refused, yet the run
+    is ``aborted`` (not ``refused``/``failed``), with the breach as its reason."""
+    _start()
+    control.before_activity_control(ACTION, experiment=EXPERIMENT)
+    value_file.write_text("50")
+    session = control._current()
+    assert wait_until(lambda: session.breach is not None, timeout=10)
+    with pytest.raises(InterruptExecution, match="guard 'value' aborted this run"):
+        control.before_activity_control(ACTION, experiment=EXPERIMENT)
+    control.before_activity_control(ROLLBACK, experiment=EXPERIMENT)  # rollbacks still run
+    journal = _journal(status="interrupted")
+    control.after_experiment_control(EXPERIMENT, state=journal)
+    section = journal["chaosguard"]
+    assert journal["status"] == "aborted" and section["outcome"] == "aborted"
+    assert section["reason"].startswith("guard 'value' breached: ")
+    assert section["breach"]["guard"] == "value"
 
 
 def test_cleanup_without_the_after_hook_stops_and_releases(
